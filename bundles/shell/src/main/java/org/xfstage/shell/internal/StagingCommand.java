@@ -1,0 +1,80 @@
+package org.xfstage.shell.internal;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.xfstage.api.staging.XFileFactory;
+import org.xfstage.api.staging.XFileInfo;
+
+/** {@code xfs:staging}: the live staging files and what they use. */
+@Service
+@Command(scope = "xfs", name = "staging", description = "Lists live staging files (xfiles): name, size, bytes used, backing, and totals")
+public class StagingCommand implements Action {
+
+    @Reference(optional = true)
+    XFileFactory xfiles;
+
+    @Option(name = "--json", description = "Print one JSON object instead of a table")
+    boolean json;
+
+    @Override
+    public Object execute() throws Exception {
+        PrintStream out = System.out;
+        if (xfiles == null) {
+            throw new CommandFailure("the xfile staging service is not available (is bundle xfstage-xfile started?)");
+        }
+        List<XFileInfo> files = xfiles.liveFiles();
+        long size = 0;
+        long used = 0;
+        for (XFileInfo f : files) {
+            size += f.size();
+            used += f.bytesUsed();
+        }
+        if (json) {
+            out.println(Json.write(toJson(files, size, used, xfiles.totalLimit())));
+            return null;
+        }
+        ShellTable table = new ShellTable();
+        table.column("Name");
+        table.column("Size").alignRight();
+        table.column("Bytes used").alignRight();
+        table.column("Backing");
+        for (XFileInfo f : files) {
+            table.addRow().addContent(f.name(), f.size(), f.bytesUsed(), f.backing().name().toLowerCase());
+        }
+        table.print(out);
+        out.printf("%d xfile(s), %d bytes logical, %d bytes used of a %d-byte limit%n", files.size(), size, used,
+                xfiles.totalLimit());
+        return null;
+    }
+
+    static Map<String, Object> toJson(List<XFileInfo> files, long size, long used, long limit) {
+        List<Object> list = new ArrayList<>();
+        for (XFileInfo f : files) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", f.name());
+            m.put("size", f.size());
+            m.put("bytesUsed", f.bytesUsed());
+            m.put("backing", f.backing().name().toLowerCase());
+            list.add(m);
+        }
+        Map<String, Object> totals = new LinkedHashMap<>();
+        totals.put("files", files.size());
+        totals.put("size", size);
+        totals.put("bytesUsed", used);
+        totals.put("limit", limit);
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("xfiles", list);
+        root.put("totals", totals);
+        return root;
+    }
+}

@@ -1,0 +1,27 @@
+package org.xfstage.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.xfstage.api.staging.XFileBacking;
+import org.xfstage.api.staging.XFileInfo;
+
+class JsonTest {
+    @Test
+    void escapesStringsAndKeepsOrder() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("a", "q\"\\\n\u0001");
+        m.put("b", java.util.Arrays.asList(1, true, null));
+        assertEquals("{\"a\":\"q\\\"\\\\\\n\\u0001\",\"b\":[1,true,null]}", Json.write(m));
+    }
+
+    @Test
+    void stagingShapeIsStable() {
+        var files = List.of(new XFileInfo("space map", 100, 4096, XFileBacking.MEMFD));
+        assertEquals("{\"xfiles\":[{\"name\":\"space map\",\"size\":100,\"bytesUsed\":4096,\"backing\":\"memfd\"}],"
+                + "\"totals\":{\"files\":1,\"size\":100,\"bytesUsed\":4096,\"limit\":8192}}",
+                Json.write(StagingCommand.toJson(files, 100, 4096, 8192)));
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The main job, as far as it exists today: start the xfstage Karaf distribution built by
+# `./mvnw install`, run xfs: commands in it through bin/client, and stop it again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+home=features/distribution/target/assembly
+if [ ! -x "$home/bin/karaf" ]; then
+  echo "demo: no distribution in $home; build it first: ./mvnw -B install -DskipTests" >&2
+  exit 2
+fi
+if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]; then
+  export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
+fi
+
+stop_karaf() {
+  "$home/bin/stop" >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do
+    pid=$(cat "$home/data/karaf.pid" 2>/dev/null || true)
+    [ -z "$pid" ] && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 1
+  done
+}
+trap stop_karaf EXIT
+
+"$home/bin/start"
+xfs() {
+  echo "karaf@xfstage> $*"
+  echo "$*" | "$home/bin/client" -r 60 -d 1 -b 2>&1 | grep -v '^retrying\|JAVA_HOME not set'
+}
+xfs "feature:list -i | grep xfstage"
+xfs "xfs:staging"
+xfs "xfs:staging --json"
