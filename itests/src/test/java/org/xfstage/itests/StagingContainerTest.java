@@ -71,6 +71,7 @@ public class StagingContainerTest {
             assertTrue(table, table.contains("itest space map"));
             assertTrue(table, table.contains("8589934595"));
             assertTrue(table, table.contains("memfd"));
+            assertTrue(table, table.contains("xfarray(s)"));
             String json = run("xfs:staging --json");
             assertTrue(json, json.contains("{\"name\":\"itest space map\",\"size\":8589934595,\"bytesUsed\":4096,\"backing\":\"memfd\"}"));
         }

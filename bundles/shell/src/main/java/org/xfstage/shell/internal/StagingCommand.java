@@ -14,14 +14,19 @@ import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XFileInfo;
+import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfArrayInfo;
 
-/** {@code xfs:staging}: the live staging files and what they use. */
+/** {@code xfs:staging}: the live staging files and record arrays, and what they use. */
 @Service
-@Command(scope = "xfs", name = "staging", description = "Lists live staging files (xfiles): name, size, bytes used, backing, and totals")
+@Command(scope = "xfs", name = "staging", description = "Lists live staging files (xfiles) and record arrays (xfarrays) with sizes, bytes used, and totals")
 public class StagingCommand implements Action {
 
     @Reference(optional = true)
     XFileFactory xfiles;
+
+    @Reference(optional = true)
+    XfArrayFactory xfarrays;
 
     @Option(name = "--json", description = "Print one JSON object instead of a table")
     boolean json;
@@ -39,8 +44,9 @@ public class StagingCommand implements Action {
             size += f.size();
             used += f.bytesUsed();
         }
+        List<XfArrayInfo> arrays = xfarrays == null ? List.of() : xfarrays.liveArrays();
         if (json) {
-            out.println(Json.write(toJson(files, size, used, xfiles.totalLimit())));
+            out.println(Json.write(toJson(files, arrays, size, used, xfiles.totalLimit())));
             return null;
         }
         ShellTable table = new ShellTable();
@@ -54,10 +60,25 @@ public class StagingCommand implements Action {
         table.print(out);
         out.printf("%d xfile(s), %d bytes logical, %d bytes used of a %d-byte limit%n", files.size(), size, used,
                 xfiles.totalLimit());
+        if (xfarrays == null) {
+            out.println("xfarray service not available");
+            return null;
+        }
+        out.println();
+        ShellTable arrayTable = new ShellTable();
+        arrayTable.column("XfArray");
+        arrayTable.column("Records").alignRight();
+        arrayTable.column("Record size").alignRight();
+        arrayTable.column("Bytes staged").alignRight();
+        for (XfArrayInfo a : arrays) {
+            arrayTable.addRow().addContent(a.name(), a.records(), a.recordSize(), a.bytesStaged());
+        }
+        arrayTable.print(out);
+        out.printf("%d xfarray(s)%n", arrays.size());
         return null;
     }
 
-    static Map<String, Object> toJson(List<XFileInfo> files, long size, long used, long limit) {
+    static Map<String, Object> toJson(List<XFileInfo> files, List<XfArrayInfo> arrays, long size, long used, long limit) {
         List<Object> list = new ArrayList<>();
         for (XFileInfo f : files) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -72,8 +93,18 @@ public class StagingCommand implements Action {
         totals.put("size", size);
         totals.put("bytesUsed", used);
         totals.put("limit", limit);
+        List<Object> arrayList = new ArrayList<>();
+        for (XfArrayInfo a : arrays) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", a.name());
+            m.put("records", a.records());
+            m.put("recordSize", a.recordSize());
+            m.put("bytesStaged", a.bytesStaged());
+            arrayList.add(m);
+        }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("xfiles", list);
+        root.put("xfarrays", arrayList);
         root.put("totals", totals);
         return root;
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.xfstage.api.staging.XFileBacking;
 import org.xfstage.api.staging.XFileInfo;
+import org.xfstage.api.staging.XfArrayInfo;
 
 class JsonTest {
     @Test
@@ -20,8 +21,10 @@ class JsonTest {
     @Test
     void stagingShapeIsStable() {
         var files = List.of(new XFileInfo("space map", 100, 4096, XFileBacking.MEMFD));
+        var arrays = List.of(new XfArrayInfo("rmap", 6, 16, 4096));
         assertEquals("{\"xfiles\":[{\"name\":\"space map\",\"size\":100,\"bytesUsed\":4096,\"backing\":\"memfd\"}],"
+                + "\"xfarrays\":[{\"name\":\"rmap\",\"records\":6,\"recordSize\":16,\"bytesStaged\":4096}],"
                 + "\"totals\":{\"files\":1,\"size\":100,\"bytesUsed\":4096,\"limit\":8192}}",
-                Json.write(StagingCommand.toJson(files, 100, 4096, 8192)));
+                Json.write(StagingCommand.toJson(files, arrays, 100, 4096, 8192)));
     }
 }

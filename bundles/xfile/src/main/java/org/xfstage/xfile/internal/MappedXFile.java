@@ -52,6 +52,12 @@ final class MappedXFile implements XFile {
     private final Consumer<MappedXFile> onClose;
 
     private final ConcurrentSkipListMap<Long, Window> windows = new ConcurrentSkipListMap<>();
+    /**
+     * Windows with a small index also sit in this array (copied on growth under the lock), so that the
+     * hot path of a load or store finds its window with one array read instead of a skip-list search.
+     */
+    private volatile Window[] dense = new Window[0];
+    private static final int MAX_DENSE = 1 << 16;
     /** Guards allocation, discard, window creation and close. Loads and stores of held pages run without it. */
     private final Object lock = new Object();
     private final AtomicLong size = new AtomicLong();
@@ -175,7 +181,7 @@ final class MappedXFile implements XFile {
             while (len > 0) {
                 int woff = (int) (pos & (windowSize - 1));
                 int n = Math.min(len, windowSize - woff);
-                Window w = windows.get(pos >>> windowShift);
+                Window w = lookup(pos >>> windowShift);
                 if (w == null) {
                     zero(dst, n);
                 } else {
@@ -359,9 +365,14 @@ final class MappedXFile implements XFile {
         };
     }
 
+    private Window lookup(long index) {
+        Window[] d = dense;
+        return index < d.length ? d[(int) index] : windows.get(index);
+    }
+
     /** The window with this index, mapped on first use. */
     private Window windowFor(long index) throws StagingException {
-        Window w = windows.get(index);
+        Window w = lookup(index);
         if (w != null) {
             return w;
         }
@@ -376,6 +387,16 @@ final class MappedXFile implements XFile {
                     throw new StagingException("cannot map window " + index + " of xfile '" + name + "': " + e.getMessage(), e);
                 }
                 windows.put(index, w);
+                if (index < MAX_DENSE) {
+                    Window[] d = dense;
+                    if (index >= d.length) {
+                        d = java.util.Arrays.copyOf(d, (int) Math.min(MAX_DENSE, Math.max(index + 1, 2L * d.length)));
+                    } else {
+                        d = d.clone();
+                    }
+                    d[(int) index] = w;
+                    dense = d;
+                }
             }
             return w;
         }
@@ -486,6 +507,7 @@ final class MappedXFile implements XFile {
             budget.release(bytesUsed());
             pagesUsed.set(0);
             windows.clear();
+            dense = new Window[0];
         }
         onClose.accept(this);
     }

@@ -57,6 +57,17 @@ public class XFileFactoryImpl implements XFileFactory {
     private volatile LibC libc;
     private volatile boolean deactivated;
 
+    /**
+     * A memfd-backed factory configured without a framework, for tests and benchmarks of the bundles above
+     * this one. Call {@link #deactivate()} when done.
+     */
+    public static XFileFactoryImpl standalone(long maxFileBytes, long maxTotalBytes) {
+        XFileFactoryImpl f = new XFileFactoryImpl();
+        f.apply(new StagingSettings(org.xfstage.api.staging.XFileBacking.MEMFD, StagingSettings.resolveDirectory(""),
+                maxFileBytes, maxTotalBytes, 2 << 20));
+        return f;
+    }
+
     @Activate
     void activate(Config config) {
         apply(StagingSettings.from(config));
@@ -90,7 +101,7 @@ public class XFileFactoryImpl implements XFileFactory {
     }
 
     @Deactivate
-    void deactivate() {
+    public void deactivate() {
         deactivated = true;
         int n = live.size();
         for (MappedXFile f : List.copyOf(live)) {

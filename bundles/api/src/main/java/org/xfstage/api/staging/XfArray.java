@@ -1,0 +1,87 @@
+package org.xfstage.api.staging;
+
+import java.nio.ByteBuffer;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An array of fixed-size records staged in an {@link XFile}, outside the Java heap: the Java counterpart of
+ * the kernel's xfarray. Record {@code i} lies at byte {@code i * recordSize}. A record of all zero bytes is
+ * <em>null</em> (unset): storing one is refused, unset slots read as zeros, and iteration skips them.
+ *
+ * <p>Buffers passed in or out must have exactly {@link #recordSize()} bytes remaining ({@code byte[]}s
+ * exactly that length); their positions are not moved. Indexes are {@code long}s from 0.
+ *
+ * <p><b>Threads.</b> One thread at a time: the caller locks if several threads share an array (as with the
+ * kernel's). {@link #sort} uses worker threads of its own inside the call.
+ */
+@ProviderType
+public interface XfArray extends AutoCloseable {
+
+    /** The name given at creation. */
+    String name();
+
+    /** Bytes per record. */
+    int recordSize();
+
+    /** One past the highest index ever stored (nulls included). */
+    long length();
+
+    /**
+     * Reads record {@code index} into {@code dst}.
+     *
+     * @throws IndexOutOfBoundsException when {@code index >= length()} or negative
+     */
+    void load(long index, ByteBuffer dst) throws StagingException;
+
+    /** Reads record {@code index} into {@code dst}. */
+    void load(long index, byte[] dst) throws StagingException;
+
+    /**
+     * Writes record {@code index}; an index at or past {@link #length()} extends the array, and the slots
+     * in between are null.
+     *
+     * @throws IllegalArgumentException when the record is all zeros (null) or the index would overflow
+     */
+    void store(long index, ByteBuffer src) throws StagingException;
+
+    /** Writes record {@code index}. */
+    void store(long index, byte[] src) throws StagingException;
+
+    /** Makes record {@code index} null and gives its memory back where a whole page becomes empty. */
+    void unset(long index) throws StagingException;
+
+    /** Whether record {@code index} is null. */
+    boolean isNull(long index) throws StagingException;
+
+    /** Stores at {@link #length()} and returns that index. */
+    long append(ByteBuffer src) throws StagingException;
+
+    /** Stores at {@link #length()} and returns that index. */
+    long append(byte[] src) throws StagingException;
+
+    /** Stores into a null slot made by {@link #unset} if there is one, else appends; returns the index used. */
+    long storeAnywhere(byte[] src) throws StagingException;
+
+    /**
+     * Iteration that skips nulls: loads the first non-null record at or after {@code from} into {@code dst}
+     * and returns its index, or returns -1 when there is none. Holes of the staging file are skipped
+     * without reading them.
+     */
+    long loadNext(long from, ByteBuffer dst) throws StagingException;
+
+    /**
+     * Sorts records {@code [0, length())} by {@code comparator} (not stable; nulls are records like others).
+     * The heap used is bounded by a constant; staging memory up to twice the array's size is used while it
+     * runs. When {@code progress} cancels, the call throws {@link CancelledException} and the array holds a
+     * permutation of its records.
+     */
+    void sort(RecordComparator comparator, SortOptions options, Progress progress) throws StagingException;
+
+    /** Counters since the array was made. */
+    XfArrayStats stats();
+
+    /** Frees the staging memory. Calling it twice is harmless. */
+    @Override
+    void close();
+}

@@ -1,0 +1,254 @@
+package org.xfstage.xfarray.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+class SortTest {
+    /** Tiny chunks so that a few thousand records already take the radix and merge paths. */
+    private static final int SMALL_CHUNK = 4096;
+
+    private static XFileFactoryImpl xfiles;
+    private static XfArrayFactoryImpl arrays;
+
+    @BeforeAll
+    static void start() {
+        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
+        arrays = new XfArrayFactoryImpl(xfiles);
+    }
+
+    @AfterAll
+    static void stop() {
+        arrays.deactivate();
+        xfiles.deactivate();
+    }
+
+    enum Input { RANDOM, SORTED, REVERSED, ALL_EQUAL, MANY_DUPLICATES, ALL_NULL, SOME_NULL }
+
+    /** Unsigned lexicographic order of whole records, optionally announcing the first bytes as a radix key. */
+    static RecordComparator lexicographic(int recordSize, boolean withPrefix) {
+        RecordComparator.KeyPrefix prefix = withPrefix ? new RecordComparator.KeyPrefix(0, Math.min(recordSize, 8)) : null;
+        return new RecordComparator() {
+            @Override
+            public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
+                for (int i = 0; i < recordSize; i++) {
+                    int x = a.get(ao + i) & 0xff;
+                    int y = b.get(bo + i) & 0xff;
+                    if (x != y) {
+                        return x - y;
+                    }
+                }
+                return 0;
+            }
+
+            @Override
+            public KeyPrefix keyPrefix() {
+                return prefix;
+            }
+        };
+    }
+
+    static List<byte[]> records(Input input, int n, int size, long seed) {
+        Random rnd = new Random(seed);
+        List<byte[]> out = new ArrayList<>(n);
+        byte[][] few = new byte[5][size];
+        for (byte[] f : few) {
+            rnd.nextBytes(f);
+            f[size - 1] |= 1;
+        }
+        for (int i = 0; i < n; i++) {
+            byte[] rec = new byte[size];
+            switch (input) {
+                case ALL_EQUAL -> rec = few[0].clone();
+                case MANY_DUPLICATES -> rec = few[rnd.nextInt(few.length)].clone();
+                case ALL_NULL -> { }
+                case SOME_NULL -> {
+                    if (rnd.nextInt(4) != 0) {
+                        rnd.nextBytes(rec);
+                    }
+                }
+                default -> rnd.nextBytes(rec);
+            }
+            out.add(rec);
+        }
+        if (input == Input.SORTED || input == Input.REVERSED) {
+            out.sort(Arrays::compareUnsigned);
+            if (input == Input.REVERSED) {
+                java.util.Collections.reverse(out);
+            }
+        }
+        return out;
+    }
+
+    static XfArray fill(String name, List<byte[]> recs, int size) throws Exception {
+        XfArray a = arrays.create(name, size);
+        for (int i = 0; i < recs.size(); i++) {
+            if (!Records.isZero(recs.get(i))) {
+                a.store(i, recs.get(i));
+            }
+        }
+        if (a.length() < recs.size()) { // trailing nulls: extend with a record, then unset it
+            byte[] one = new byte[size];
+            one[0] = 1;
+            a.store(recs.size() - 1, one);
+            a.unset(recs.size() - 1);
+        }
+        assertEquals(recs.size(), a.length());
+        return a;
+    }
+
+    static List<byte[]> contents(XfArray a) throws Exception {
+        List<byte[]> out = new ArrayList<>();
+        for (long i = 0; i < a.length(); i++) {
+            byte[] b = new byte[a.recordSize()];
+            a.load(i, b);
+            out.add(b);
+        }
+        return out;
+    }
+
+    static void assertSame(List<byte[]> expected, List<byte[]> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertArrayEquals(expected.get(i), actual.get(i), "record " + i);
+        }
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> out = new ArrayList<>();
+        for (int size : new int[] {1, 8, 16, 24, 40, 64, 3000}) {
+            for (Input input : Input.values()) {
+                for (boolean prefix : new boolean[] {true, false}) {
+                    out.add(Arguments.of(size, input, prefix));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0}-byte records, {1}, key prefix {2}")
+    @MethodSource("cases")
+    void sortsEveryShapeOfInputThroughRadixAndMergePaths(int size, Input input, boolean prefix) throws Exception {
+        int n = size >= 1000 ? 300 : 5000;
+        List<byte[]> recs = records(input, n, size, size * 31L + input.ordinal());
+        try (XfArray a = fill("sort " + size, recs, size)) {
+            ((StagedArray) a).sort(lexicographic(size, prefix), new SortOptions(2), Progress.NONE,
+                    Math.max(SMALL_CHUNK, 4 * size));
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(Arrays::compareUnsigned);
+            assertSame(expected, contents(a));
+            if (input != Input.ALL_EQUAL && input != Input.ALL_NULL) {
+                assertTrue(a.stats().partitions() > 1, "took an external path: " + a.stats());
+            }
+        }
+    }
+
+    @Test
+    void defaultChunkSortIsInMemoryAndCorrect() throws Exception {
+        List<byte[]> recs = records(Input.RANDOM, 20_000, 16, 7);
+        try (XfArray a = fill("in memory", recs, 16)) {
+            a.sort(lexicographic(16, true), SortOptions.DEFAULT, Progress.NONE);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(Arrays::compareUnsigned);
+            assertSame(expected, contents(a));
+        }
+    }
+
+    @Test
+    void skewedPrefixRecursesAndFallsBackToMergeOnEqualPrefixes() throws Exception {
+        // the 8-byte prefix is the same for half the records: the radix levels run out and the merge takes over
+        Random rnd = new Random(3);
+        List<byte[]> recs = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            byte[] b = new byte[24];
+            rnd.nextBytes(b);
+            if (i % 2 == 0) {
+                Arrays.fill(b, 0, 8, (byte) 7);
+            }
+            recs.add(b);
+        }
+        try (XfArray a = fill("skewed", recs, 24)) {
+            ((StagedArray) a).sort(lexicographic(24, true), SortOptions.SEQUENTIAL, Progress.NONE, SMALL_CHUNK);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(Arrays::compareUnsigned);
+            assertSame(expected, contents(a));
+        }
+    }
+
+    @ParameterizedTest(name = "key prefix {0}")
+    @MethodSource("prefixes")
+    void cancellingMidSortLeavesAPermutation(boolean prefix) throws Exception {
+        List<byte[]> recs = records(Input.RANDOM, 20_000, 16, 11);
+        try (XfArray a = fill("cancel", recs, 16)) {
+            AtomicLong done = new AtomicLong();
+            Progress cancelSoon = new Progress() {
+                @Override
+                public void total(String phase, long units) {
+                }
+
+                @Override
+                public void increment(long units) {
+                    done.addAndGet(units);
+                }
+
+                @Override
+                public boolean isCancelled() {
+                    return done.get() > 9_000;
+                }
+            };
+            assertThrows(CancelledException.class, () -> ((StagedArray) a).sort(lexicographic(16, prefix),
+                    new SortOptions(2), cancelSoon, SMALL_CHUNK));
+            List<byte[]> after = contents(a);
+            after.sort(Arrays::compareUnsigned);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(Arrays::compareUnsigned);
+            assertSame(expected, after);
+        }
+    }
+
+    static Stream<Boolean> prefixes() {
+        return Stream.of(true, false);
+    }
+
+    @Test
+    void keyPrefixMustFitTheRecord() throws Exception {
+        try (XfArray a = arrays.create("prefix", 8)) {
+            a.append(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+            a.append(new byte[] {1, 2, 3, 4, 5, 6, 7, 9});
+            RecordComparator bad = new RecordComparator() {
+                @Override
+                public int compare(ByteBuffer x, int xo, ByteBuffer y, int yo) {
+                    return 0;
+                }
+
+                @Override
+                public KeyPrefix keyPrefix() {
+                    return new KeyPrefix(4, 8);
+                }
+            };
+            assertThrows(IllegalArgumentException.class, () -> a.sort(bad, SortOptions.DEFAULT, Progress.NONE));
+        }
+    }
+}

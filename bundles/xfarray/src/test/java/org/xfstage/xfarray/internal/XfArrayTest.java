@@ -1,0 +1,232 @@
+package org.xfstage.xfarray.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.xfstage.api.staging.StagingClosedException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+class XfArrayTest {
+    private XFileFactoryImpl xfiles;
+    private XfArrayFactoryImpl arrays;
+
+    @BeforeEach
+    void start() {
+        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
+        arrays = new XfArrayFactoryImpl(xfiles);
+    }
+
+    @AfterEach
+    void stop() {
+        arrays.deactivate();
+        xfiles.deactivate();
+    }
+
+    private static byte[] rec(int size, int v) {
+        byte[] b = new byte[size];
+        for (int i = 0; i < size; i++) {
+            b[i] = (byte) (v >>> (8 * (i % 4)));
+        }
+        b[0] |= 1; // never null
+        return b;
+    }
+
+    @Test
+    void storeLoadAppendAndLength() throws Exception {
+        try (XfArray a = arrays.create("basic", 12)) {
+            assertEquals(0, a.length());
+            assertEquals(0, a.append(rec(12, 1)));
+            assertEquals(1, a.append(rec(12, 2)));
+            a.store(10, rec(12, 10));
+            assertEquals(11, a.length(), "store past the end extends the array");
+            byte[] b = new byte[12];
+            a.load(1, b);
+            assertArrayEquals(rec(12, 2), b);
+            assertTrue(a.isNull(5), "slots in between are null");
+            ByteBuffer bb = ByteBuffer.allocate(20).position(4).limit(16);
+            a.load(10, bb);
+            assertEquals(4, bb.position(), "buffer position is not moved");
+            byte[] got = new byte[12];
+            bb.get(got);
+            assertArrayEquals(rec(12, 10), got);
+            assertEquals(12, a.recordSize());
+        }
+    }
+
+    @Test
+    void errorsAreClear() throws Exception {
+        try (XfArray a = arrays.create("errors", 8)) {
+            a.append(rec(8, 1));
+            IndexOutOfBoundsException past = assertThrows(IndexOutOfBoundsException.class, () -> a.load(1, new byte[8]));
+            assertTrue(past.getMessage().contains("past the end of xfarray 'errors' (length 1)"), past.getMessage());
+            assertThrows(IndexOutOfBoundsException.class, () -> a.load(-1, new byte[8]));
+            IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> a.load(0, new byte[7]));
+            assertTrue(size.getMessage().contains("7 bytes"), size.getMessage());
+            IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> a.store(0, new byte[8]));
+            assertTrue(zero.getMessage().contains("null"), zero.getMessage());
+            IllegalArgumentException overflow = assertThrows(IllegalArgumentException.class,
+                    () -> a.store(Long.MAX_VALUE / 4, rec(8, 1)));
+            assertTrue(overflow.getMessage().contains("overflows"), overflow.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> arrays.create("zero", 0));
+        assertThrows(IllegalArgumentException.class, () -> arrays.create("huge", XfArrayFactory.MAX_RECORD_SIZE + 1));
+    }
+
+    @Test
+    void unsetMakesNullAndGivesPagesBack() throws Exception {
+        try (XfArray a = arrays.create("unset", 16)) {
+            for (int i = 0; i < 1024; i++) { // 4 pages
+                a.append(rec(16, i + 1));
+            }
+            long before = a.stats().bytesStaged();
+            for (int i = 256; i < 768; i++) { // exactly the second and third pages; the free-slot stack takes one
+                a.unset(i);
+            }
+            assertTrue(a.isNull(300));
+            assertFalse(a.isNull(255));
+            assertEquals(1024, a.length(), "unset keeps the length");
+            assertTrue(a.stats().bytesStaged() < before, "the emptied page was given back: " + a.stats());
+        }
+    }
+
+    @Test
+    void storeAnywhereReusesNullSlotsThenAppends() throws Exception {
+        try (XfArray a = arrays.create("anywhere", 4)) {
+            for (int i = 0; i < 10; i++) {
+                a.append(rec(4, i + 1));
+            }
+            a.unset(3);
+            a.unset(7);
+            a.store(7, rec(4, 99)); // refilled by a plain store: must not be handed out again
+            assertEquals(3, a.storeAnywhere(rec(4, 50)));
+            assertEquals(10, a.storeAnywhere(rec(4, 51)));
+            byte[] b = new byte[4];
+            a.load(7, b);
+            assertArrayEquals(rec(4, 99), b);
+        }
+    }
+
+    @Test
+    void iterationSkipsNullsAndHoles() throws Exception {
+        try (XfArray a = arrays.create("iterate", 24)) {
+            a.store(3, rec(24, 3));
+            a.store(1_000_000, rec(24, 1_000_000)); // a long hole in between
+            a.store(1_000_002, rec(24, 7));
+            a.unset(1_000_002);
+            a.store(1_000_005, rec(24, 5));
+            List<Long> seen = new ArrayList<>();
+            ByteBuffer b = ByteBuffer.allocate(24);
+            for (long i = a.loadNext(0, b); i >= 0; i = a.loadNext(i + 1, b)) {
+                seen.add(i);
+            }
+            assertEquals(List.of(3L, 1_000_000L, 1_000_005L), seen);
+            assertTrue(a.stats().loads() < 1000, "a million records of holes were skipped, not read: " + a.stats());
+        }
+    }
+
+    @Test
+    void randomOperationsMatchAnInHeapModel() throws Exception {
+        Random rnd = new Random(5);
+        int size = 40; // not a divisor of the page size: records straddle pages
+        Map<Long, byte[]> model = new HashMap<>();
+        ArrayDeque<Long> unused = new ArrayDeque<>();
+        long length = 0;
+        try (XfArray a = arrays.create("model", size)) {
+            for (int op = 0; op < 20_000; op++) {
+                int kind = rnd.nextInt(6);
+                long i = length == 0 ? 0 : (long) rnd.nextInt((int) length + 50);
+                byte[] r = rec(size, rnd.nextInt());
+                switch (kind) {
+                    case 0 -> {
+                        a.store(i, r);
+                        model.put(i, r);
+                        length = Math.max(length, i + 1);
+                    }
+                    case 1 -> {
+                        long at = a.append(r);
+                        assertEquals(length, at);
+                        model.put(at, r);
+                        length++;
+                    }
+                    case 2 -> {
+                        if (i < length) {
+                            a.unset(i);
+                            model.remove(i);
+                            unused.add(i);
+                        }
+                    }
+                    case 3 -> {
+                        long at = a.storeAnywhere(r);
+                        assertTrue(at == length || (at < length && !model.containsKey(at)), "slot " + at + " was free");
+                        model.put(at, r);
+                        length = Math.max(length, at + 1);
+                    }
+                    default -> {
+                        if (i < length) {
+                            byte[] b = new byte[size];
+                            a.load(i, b);
+                            byte[] expect = model.getOrDefault(i, new byte[size]);
+                            assertArrayEquals(expect, b, "record " + i + " at op " + op);
+                            assertEquals(!model.containsKey(i), a.isNull(i));
+                        }
+                    }
+                }
+                assertEquals(length, a.length());
+            }
+            long count = 0;
+            ByteBuffer b = ByteBuffer.allocate(size);
+            for (long i = a.loadNext(0, b); i >= 0; i = a.loadNext(i + 1, b)) {
+                assertTrue(model.containsKey(i));
+                assertArrayEquals(model.get(i), Arrays.copyOf(b.array(), size));
+                count++;
+            }
+            assertEquals(model.size(), count);
+        }
+    }
+
+    @Test
+    void arraysCloseWhenTheirXFileServiceGoesAway() throws Exception {
+        XfArray a = arrays.create("orphan", 8);
+        a.append(rec(8, 1));
+        assertEquals(1, arrays.liveArrays().size());
+        arrays.unbindXFileFactory(xfiles);
+        StagingClosedException e = assertThrows(StagingClosedException.class, () -> a.load(0, new byte[8]));
+        assertTrue(e.getMessage().contains("'orphan'"), e.getMessage());
+        assertEquals(0, arrays.liveArrays().size());
+        StagingClosedException none = assertThrows(StagingClosedException.class, () -> arrays.create("x", 8));
+        assertTrue(none.getMessage().contains("no xfile service"), none.getMessage());
+        arrays.bindXFileFactory(xfiles);
+        try (XfArray b = arrays.create("again", 8)) {
+            b.append(rec(8, 2));
+        }
+    }
+
+    @Test
+    void liveArraysListsRecordsAndBytes() throws Exception {
+        try (XfArray a = arrays.create("listed", 16)) {
+            a.append(rec(16, 1));
+            var info = arrays.liveArrays().get(0);
+            assertEquals("listed", info.name());
+            assertEquals(1, info.records());
+            assertEquals(16, info.recordSize());
+            assertEquals(4096, info.bytesStaged());
+        }
+    }
+}
