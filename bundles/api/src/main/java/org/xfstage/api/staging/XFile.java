@@ -54,6 +54,14 @@ public interface XFile extends AutoCloseable {
     void store(long pos, byte[] src, int off, int len) throws StagingException;
 
     /**
+     * Allocates the pages of {@code [pos, pos+len)} now (they read as zeros), so that a long pass can fail at
+     * its start, not half-way, when staging is short, and does not pay for allocation page by page.
+     *
+     * @throws XFileFullException when a limit or the staging file system cannot hold the range
+     */
+    void reserve(long pos, long len) throws StagingException;
+
+    /**
      * The offset of the first byte at or after {@code pos} that lies in an allocated page, or -1 when
      * there is none (the rest of the file is a hole).
      */

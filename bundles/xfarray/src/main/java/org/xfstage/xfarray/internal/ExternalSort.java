@@ -27,9 +27,9 @@ import org.xfstage.api.staging.XFile;
  * <li>An array that fits one chunk is loaded into a direct buffer, sorted there ({@link ChunkSorter}) and
  * stored back.</li>
  * <li>With a key prefix: MSD radix. One pass counts the first prefix byte, a second scatters the records into
- * a new xfile in 256 buckets (through small bucket buffers); each bucket that fits a chunk is sorted in
- * memory by LSD radix on the remaining prefix bytes and the comparator on ties, in parallel; a larger bucket
- * recurses on the next byte. When the new file is complete it replaces the array's file.</li>
+ * a new xfile in 2048 buckets (11 key bits, through bucket buffers); each bucket that fits a chunk is sorted
+ * in memory by LSD radix on the remaining key bits and the comparator on ties, in parallel; a larger bucket
+ * recurses on the next bits. When the new file is complete it replaces the array's file.</li>
  * <li>Without one: every chunk is sorted in place (in parallel), then merge passes with a loser tree of up to
  * {@link #MERGE_FAN_IN} runs write a new xfile per pass, which replaces the array's file when complete.</li>
  * </ul>
@@ -39,12 +39,22 @@ import org.xfstage.api.staging.XFile;
 final class ExternalSort {
     /** Bytes of one in-memory chunk (each worker holds two): large enough that a 10^8-record sort has few runs. */
     static final int CHUNK_BYTES = 4 << 20;
-    /** Cap on records per chunk, which bounds the heap of the index sort (an int per record). */
-    static final int MAX_CHUNK_RECORDS = 1 << 20;
+    /** Cap on records per chunk, which bounds the heap of a chunk sort (24 bytes of arrays per record: 6 MiB). */
+    static final int MAX_CHUNK_RECORDS = 1 << 18;
     /** Runs merged at once; 64 keeps the loser tree shallow and the read buffers at 4 MiB. */
     static final int MERGE_FAN_IN = 64;
-    private static final int READ_BUFFER_BYTES = 64 << 10;
-    private static final int SCATTER_BUFFER_BYTES = 16 << 10;
+    /**
+     * Read buffers of one merge together (split among its runs, at least a page each). Measured on 10^7
+     * records: smaller chunks with a wider fan-in (256 KiB / 512 runs) were no faster than 4 MiB / 64.
+     */
+    private static final int MERGE_READ_BYTES = 4 << 20;
+    /** Bytes of all bucket buffers of one scatter pass together. */
+    private static final int SCATTER_BYTES = 8 << 20;
+    /**
+     * Bits of the key one MSD pass splits on: 2048 buckets, so that 10^8 random keys leave buckets of about
+     * 50,000 records, which the in-memory chunk sort takes whole.
+     */
+    private static final int MSD_DIGIT_BITS = 11;
     private static final int STREAM_BUFFER_BYTES = 1 << 20;
     /** Records between two cancellation checks in the streaming passes. */
     private static final int CANCEL_CHECK_RECORDS = 1 << 16;
@@ -52,8 +62,7 @@ final class ExternalSort {
     private final StagedArray array;
     private final int r;
     private final RecordComparator comparator;
-    private final int prefixOffset;
-    private final int prefixLength;
+    private final RadixKey key;
     private final long n;
     private final int chunkRecords;
     private final Progress progress;
@@ -76,12 +85,7 @@ final class ExternalSort {
         this.array = array;
         this.r = array.recordSize();
         this.comparator = comparator;
-        RecordComparator.KeyPrefix p = comparator.keyPrefix();
-        if (p != null && (long) p.offset() + p.length() > r) {
-            throw new IllegalArgumentException("key prefix " + p + " does not fit records of " + r + " bytes");
-        }
-        this.prefixOffset = p == null ? 0 : p.offset();
-        this.prefixLength = p == null ? 0 : Math.min(p.length(), ChunkSorter.MAX_RADIX_BYTES);
+        this.key = RadixKey.of(comparator, r);
         this.n = array.length();
         long perChunk = Math.min(MAX_CHUNK_RECORDS, chunkBytes / r);
         this.chunkRecords = (int) Math.max(1, Math.min(perChunk, n));
@@ -95,7 +99,7 @@ final class ExternalSort {
             return;
         }
         for (int i = 0; i < parallelism; i++) {
-            sorters.add(new ChunkSorter(r, comparator, chunkRecords));
+            sorters.add(new ChunkSorter(r, comparator, key, chunkRecords));
         }
         if (parallelism > 1) {
             AtomicInteger id = new AtomicInteger();
@@ -110,9 +114,10 @@ final class ExternalSort {
             if (n <= chunkRecords) {
                 progress.total("sort: in memory", n);
                 sortChunk(take(), file, 0, (int) n, 0);
-            } else if (prefixLength > 0) {
+            } else if (key != null) {
                 XFile out = array.newFile("sort");
                 try {
+                    out.reserve(0, n * r);
                     msd(file, 0, out, 0, n, 0);
                 } catch (StagingException | RuntimeException e) {
                     out.close();
@@ -126,6 +131,7 @@ final class ExternalSort {
                     checkCancelled();
                     XFile out = array.newFile("merge");
                     try {
+                        out.reserve(0, n * r);
                         progress.total("sort: merge runs of " + run, n);
                         mergePass(array.file(), 0, out, 0, n, run);
                     } catch (StagingException | RuntimeException e) {
@@ -240,41 +246,42 @@ final class ExternalSort {
     }
 
     /**
-     * Scatters region [s0, s0+count) of src by prefix byte {@code depth} into region [d0, d0+count) of dst,
-     * then sorts every bucket there.
+     * Scatters region [s0, s0+count) of src by the radix digit after {@code depthBits} key bits into region
+     * [d0, d0+count) of dst, then sorts every bucket there.
      */
-    private void msd(XFile src, long s0, XFile dst, long d0, long count, int depth) throws StagingException {
-        long[] bucketCount = new long[256];
-        int keyAt = prefixOffset + depth;
+    private void msd(XFile src, long s0, XFile dst, long d0, long count, int depthBits) throws StagingException {
+        int width = Math.min(MSD_DIGIT_BITS, key.bits - depthBits);
+        int buckets = 1 << width;
+        long[] bucketCount = new long[buckets];
         ByteBuffer buf = streamBuffer();
         int perRead = buf.capacity() / r;
-        progress.total("sort: radix byte " + depth, count);
-        for (long i = 0; i < count; i += perRead) {
-            int k = (int) Math.min(perRead, count - i);
-            buf.clear().limit(k * r);
-            src.load((s0 + i) * r, buf);
-            for (int j = 0, at = keyAt; j < k; j++, at += r) {
-                bucketCount[buf.get(at) & 0xff]++;
-            }
-            checkCancelled();
-        }
-        long[] next = new long[256];
-        long[] bucketStart = new long[256];
-        long sum = 0;
-        for (int v = 0; v < 256; v++) {
-            bucketStart[v] = sum;
-            next[v] = sum;
-            sum += bucketCount[v];
-        }
-        int perBucket = Math.max(1, SCATTER_BUFFER_BYTES / r);
-        ByteBuffer scatter = ByteBuffer.allocateDirect(256 * perBucket * r);
-        int[] filled = new int[256];
+        progress.total("sort: radix bits " + depthBits + "-" + (depthBits + width - 1), count);
         for (long i = 0; i < count; i += perRead) {
             int k = (int) Math.min(perRead, count - i);
             buf.clear().limit(k * r);
             src.load((s0 + i) * r, buf);
             for (int j = 0, at = 0; j < k; j++, at += r) {
-                int v = buf.get(at + keyAt) & 0xff;
+                bucketCount[RadixKey.digit(key.read(buf, at), depthBits, width)]++;
+            }
+            checkCancelled();
+        }
+        long[] next = new long[buckets];
+        long[] bucketStart = new long[buckets];
+        long sum = 0;
+        for (int v = 0; v < buckets; v++) {
+            bucketStart[v] = sum;
+            next[v] = sum;
+            sum += bucketCount[v];
+        }
+        int perBucket = Math.max(1, SCATTER_BYTES / buckets / r);
+        ByteBuffer scatter = ByteBuffer.allocateDirect(buckets * perBucket * r).order(ByteOrder.BIG_ENDIAN);
+        int[] filled = new int[buckets];
+        for (long i = 0; i < count; i += perRead) {
+            int k = (int) Math.min(perRead, count - i);
+            buf.clear().limit(k * r);
+            src.load((s0 + i) * r, buf);
+            for (int j = 0, at = 0; j < k; j++, at += r) {
+                int v = RadixKey.digit(key.read(buf, at), depthBits, width);
                 int slot = filled[v]++;
                 Records.copy(buf, at, scatter, (v * perBucket + slot) * r, r);
                 if (filled[v] == perBucket) {
@@ -285,13 +292,14 @@ final class ExternalSort {
             progress.increment(k);
             checkCancelled();
         }
-        for (int v = 0; v < 256; v++) {
+        for (int v = 0; v < buckets; v++) {
             if (filled[v] > 0) {
                 flushBucket(scatter, v, perBucket, filled, dst, d0, next);
             }
         }
+        int deeper = depthBits + width;
         List<ChunkTask> small = new ArrayList<>();
-        for (int v = 0; v < 256; v++) {
+        for (int v = 0; v < buckets; v++) {
             long c = bucketCount[v];
             if (c == 0) {
                 continue;
@@ -302,9 +310,9 @@ final class ExternalSort {
                 continue;
             }
             if (c <= chunkRecords) {
-                small.add(sorter -> sortChunk(sorter, dst, at, (int) c, depth + 1));
+                small.add(sorter -> sortChunk(sorter, dst, at, (int) c, deeper));
             } else {
-                sortRegion(dst, at, c, depth + 1);
+                sortRegion(dst, at, c, deeper);
             }
         }
         runAll(small);
@@ -325,7 +333,8 @@ final class ExternalSort {
     private void sortRegion(XFile f, long start, long count, int depth) throws StagingException {
         XFile tmp = array.newFile("sort bucket");
         try {
-            if (depth < prefixLength) {
+            tmp.reserve(0, count * r);
+            if (key != null && depth < key.bits) {
                 msd(f, start, tmp, 0, count, depth);
                 copy(tmp, 0, f, start, count);
                 return;
@@ -382,10 +391,92 @@ final class ExternalSort {
             if (k == 1) {
                 copy(src, s0 + g, dst, d0 + g, len);
                 progress.increment(len);
-            } else {
-                new Merge(src, s0 + g, dst, d0 + g, len, run, k).run();
+                continue;
+            }
+            long[] starts = new long[k];
+            long[] ends = new long[k];
+            for (int i = 0; i < k; i++) {
+                starts[i] = s0 + g + i * run;
+                ends[i] = Math.min(s0 + g + (i + 1) * run, s0 + g + len);
+            }
+            mergeGroup(src, starts, ends, dst, d0 + g, len);
+        }
+    }
+
+    /**
+     * Merges runs [starts[i], ends[i]) of src into dst from {@code out}. With several workers the output is cut
+     * into parts at splitter records (the median of samples taken at the same fraction of every run, so the
+     * splitters never decrease), each run is cut at the splitter by binary search, and the parts merge in
+     * parallel. Records equal to a splitter all go to the part after it, so the cut is exact.
+     */
+    private void mergeGroup(XFile src, long[] starts, long[] ends, XFile dst, long out, long len) throws StagingException {
+        int parts = pool == null ? 1 : (int) Math.min(parallelism, len / chunkRecords);
+        if (parts <= 1) {
+            new Merge(src, starts, ends, dst, out).run();
+            return;
+        }
+        int k = starts.length;
+        long[][] cuts = new long[parts + 1][];
+        cuts[0] = starts;
+        cuts[parts] = ends;
+        for (int j = 1; j < parts; j++) {
+            ByteBuffer splitter = splitter(src, starts, ends, j, parts);
+            cuts[j] = new long[k];
+            for (int i = 0; i < k; i++) {
+                cuts[j][i] = lowerBound(src, Math.max(starts[i], cuts[j - 1][i]), ends[i], splitter);
             }
         }
+        List<ChunkTask> tasks = new ArrayList<>();
+        long partOut = out;
+        for (int j = 0; j < parts; j++) {
+            long[] from = cuts[j];
+            long[] to = cuts[j + 1];
+            long at = partOut;
+            tasks.add(unused -> new Merge(src, from, to, dst, at).run());
+            for (int i = 0; i < k; i++) {
+                partOut += to[i] - from[i];
+            }
+        }
+        runAll(tasks);
+    }
+
+    /** The median of the records found {@code j/parts} of the way into each run. */
+    private ByteBuffer splitter(XFile src, long[] starts, long[] ends, int j, int parts) throws StagingException {
+        int k = starts.length;
+        ByteBuffer[] samples = new ByteBuffer[k];
+        for (int i = 0; i < k; i++) {
+            long at = starts[i] + (ends[i] - starts[i]) * j / parts;
+            samples[i] = ByteBuffer.allocate(r);
+            if (at < ends[i]) {
+                src.load(at * r, samples[i]);
+            }
+        }
+        for (int i = 1; i < k; i++) { // at most MERGE_FAN_IN samples: insertion sort is enough
+            ByteBuffer v = samples[i];
+            int x = i - 1;
+            while (x >= 0 && comparator.compare(samples[x], 0, v, 0) > 0) {
+                samples[x + 1] = samples[x];
+                x--;
+            }
+            samples[x + 1] = v;
+        }
+        return samples[k / 2];
+    }
+
+    /** The first index in [lo, hi) of src whose record is not before {@code value} (hi when there is none). */
+    private long lowerBound(XFile src, long lo, long hi, ByteBuffer value) throws StagingException {
+        ByteBuffer probe = ByteBuffer.allocate(r);
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            probe.clear();
+            src.load(mid * r, probe);
+            if (comparator.compare(probe, 0, value, 0) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /** One k-way merge with a loser tree (Knuth, TAOCP 5.4.1): log2(k) comparisons per record. */
@@ -401,28 +492,32 @@ final class ExternalSort {
         private final int[] pos;
         private final int[] lim;
         private final int[] tree;
+        private final ByteBuffer out;
         private long merged;
         private long compared;
 
-        Merge(XFile src, long s0, XFile dst, long d0, long count, long run, int k) {
+        Merge(XFile src, long[] starts, long[] ends, XFile dst, long d0) {
             this.src = src;
             this.dst = dst;
             this.d0 = d0;
-            this.count = count;
-            this.k = k;
-            int per = Math.max(1, READ_BUFFER_BYTES / r);
+            this.k = starts.length;
+            this.next = starts.clone();
+            this.end = ends.clone();
+            long c = 0;
+            for (int i = 0; i < k; i++) {
+                c += ends[i] - starts[i];
+            }
+            this.count = c;
+            int per = Math.max(1, Math.max(4096, MERGE_READ_BYTES / k) / r);
             ByteBuffer all = ByteBuffer.allocateDirect(k * per * r).order(ByteOrder.BIG_ENDIAN);
             in = new ByteBuffer[k];
-            next = new long[k];
-            end = new long[k];
             pos = new int[k];
             lim = new int[k];
             tree = new int[k];
             for (int i = 0; i < k; i++) {
                 in[i] = all.slice(i * per * r, per * r).order(ByteOrder.BIG_ENDIAN);
-                next[i] = s0 + i * run;
-                end[i] = Math.min(s0 + (i + 1) * run, s0 + count);
             }
+            out = ByteBuffer.allocateDirect(Math.max(r, STREAM_BUFFER_BYTES / r * r)).order(ByteOrder.BIG_ENDIAN);
         }
 
         void run() throws StagingException {
@@ -433,7 +528,6 @@ final class ExternalSort {
             for (int s = k - 1; s >= 0; s--) {
                 adjust(s);
             }
-            ByteBuffer out = streamBuffer();
             out.clear();
             int outRecords = out.capacity() / r;
             int inOut = 0;
@@ -447,15 +541,15 @@ final class ExternalSort {
                 }
                 adjust(w);
                 if (inOut == outRecords) {
-                    flush(out, inOut);
+                    flush(inOut);
                     inOut = 0;
                 }
             }
-            flush(out, inOut);
+            flush(inOut);
             compares.add(compared);
         }
 
-        private void flush(ByteBuffer out, int records) throws StagingException {
+        private void flush(int records) throws StagingException {
             if (records == 0) {
                 return;
             }

@@ -234,7 +234,7 @@ final class MappedXFile implements XFile {
                 int woff = (int) (pos & (windowSize - 1));
                 int n = Math.min(len, windowSize - woff);
                 Window w = windowFor(pos >>> windowShift);
-                allocate(w, woff >>> PAGE_SHIFT, (woff + n - 1) >>> PAGE_SHIFT);
+                allocate(w, woff >>> PAGE_SHIFT, (woff + n - 1) >>> PAGE_SHIFT, true);
                 w.buffer.put(woff, src, src.position(), n);
                 src.position(src.position() + n);
                 pos += n;
@@ -254,6 +254,23 @@ final class MappedXFile implements XFile {
 
     private void growSize(long end) {
         size.accumulateAndGet(end, Math::max);
+    }
+
+    @Override
+    public void reserve(long pos, long len) throws StagingException {
+        if (len < 0) {
+            throw new IllegalArgumentException("negative length " + len);
+        }
+        checkRange(pos, len);
+        long end = pos + len;
+        while (pos < end) {
+            int woff = (int) (pos & (windowSize - 1));
+            long n = Math.min(end - pos, windowSize - woff);
+            Window w = windowFor(pos >>> windowShift);
+            allocate(w, woff >>> PAGE_SHIFT, (int) ((woff + n - 1) >>> PAGE_SHIFT), false);
+            pos += n;
+            growSize(pos);
+        }
     }
 
     @Override
@@ -344,7 +361,7 @@ final class MappedXFile implements XFile {
         long start = pos & -PAGE_SIZE;
         Window w = windowFor(start >>> windowShift);
         int woff = (int) (start & (windowSize - 1));
-        allocate(w, woff >>> PAGE_SHIFT, woff >>> PAGE_SHIFT);
+        allocate(w, woff >>> PAGE_SHIFT, woff >>> PAGE_SHIFT, false);
         growSize(start + PAGE_SIZE);
         ByteBuffer view = w.buffer.slice(woff, PAGE_SIZE);
         return new XFilePage() {
@@ -402,8 +419,14 @@ final class MappedXFile implements XFile {
         }
     }
 
+    /**
+     * Pages allocated ahead when a store grows a run of data pages (the page before is present): appends then
+     * pay one fallocate per 64 KiB instead of one per page, and a sparse store still allocates only its pages.
+     */
+    private static final int GROW_AHEAD_PAGES = 16;
+
     /** Makes sure pages [p0, p1] of the window hold allocated memory, reserving what is missing. */
-    private void allocate(Window w, int p0, int p1) throws StagingException {
+    private void allocate(Window w, int p0, int p1, boolean growAhead) throws StagingException {
         if (allPresent(w, p0, p1)) {
             if (closed) {
                 throw closedException();
@@ -412,42 +435,64 @@ final class MappedXFile implements XFile {
         }
         synchronized (lock) {
             checkOpen();
-            long base = w.base;
             for (int p = p0; p <= p1; p++) {
                 if (w.has(p)) {
                     continue;
                 }
-                int run = p;
-                while (run + 1 <= p1 && !w.has(run + 1)) {
-                    run++;
+                int exact = missingRun(w, p, p1);
+                int run = exact;
+                if (growAhead && p > 0 && w.has(p - 1)) {
+                    run = missingRun(w, p, Math.max(p1, Math.min(p + GROW_AHEAD_PAGES - 1, (windowSize >>> PAGE_SHIFT) - 1)));
                 }
-                long bytes = (long) (run - p + 1) << PAGE_SHIFT;
-                long usedNow = bytesUsed();
-                if (usedNow + bytes > maxFileBytes) {
-                    throw new XFileFullException("xfile '" + name + "' is full: it uses " + usedNow
-                            + " bytes and needs " + bytes + " more, over maxFileBytes=" + maxFileBytes
-                            + " (configuration org.xfstage.xfile)");
-                }
-                budget.reserve(name, bytes);
                 try {
-                    libc.fallocate(fd, LibC.FALLOC_FL_KEEP_SIZE, base + ((long) p << PAGE_SHIFT), bytes);
-                } catch (LastErrorException e) {
-                    budget.release(bytes);
-                    int errno = e.getErrorCode();
-                    String what = backing == XFileBacking.MEMFD ? "memory for memfd staging" : "staging directory";
-                    if (errno == LibC.ENOSPC || errno == LibC.ENOMEM || errno == LibC.EDQUOT) {
-                        throw new XFileFullException("xfile '" + name + "' cannot grow: the " + what + " is full ("
-                                + libc.strerror(errno) + ")", e);
+                    allocateRun(w, p, run);
+                } catch (XFileFullException e) {
+                    if (run == exact) {
+                        throw e;
                     }
-                    throw new StagingException("xfile '" + name + "' cannot grow: " + libc.strerror(errno), e);
+                    run = exact; // the pages ahead did not fit: take only what this call needs
+                    allocateRun(w, p, run);
                 }
-                for (int q = p; q <= run; q++) {
-                    w.set(q);
-                }
-                pagesUsed.addAndGet(run - p + 1);
                 p = run;
             }
         }
+    }
+
+    /** The last page of the run of missing pages that starts at p, not past {@code last}. */
+    private static int missingRun(Window w, int p, int last) {
+        int run = p;
+        while (run + 1 <= last && !w.has(run + 1)) {
+            run++;
+        }
+        return run;
+    }
+
+    /** Reserves pages [p, run] of the window against the limits and with fallocate (held lock). */
+    private void allocateRun(Window w, int p, int run) throws StagingException {
+        long bytes = (long) (run - p + 1) << PAGE_SHIFT;
+        long usedNow = bytesUsed();
+        if (usedNow + bytes > maxFileBytes) {
+            throw new XFileFullException("xfile '" + name + "' is full: it uses " + usedNow
+                    + " bytes and needs " + bytes + " more, over maxFileBytes=" + maxFileBytes
+                    + " (configuration org.xfstage.xfile)");
+        }
+        budget.reserve(name, bytes);
+        try {
+            libc.fallocate(fd, LibC.FALLOC_FL_KEEP_SIZE, w.base + ((long) p << PAGE_SHIFT), bytes);
+        } catch (LastErrorException e) {
+            budget.release(bytes);
+            int errno = e.getErrorCode();
+            String what = backing == XFileBacking.MEMFD ? "memory for memfd staging" : "staging directory";
+            if (errno == LibC.ENOSPC || errno == LibC.ENOMEM || errno == LibC.EDQUOT) {
+                throw new XFileFullException("xfile '" + name + "' cannot grow: the " + what + " is full ("
+                        + libc.strerror(errno) + ")", e);
+            }
+            throw new StagingException("xfile '" + name + "' cannot grow: " + libc.strerror(errno), e);
+        }
+        for (int q = p; q <= run; q++) {
+            w.set(q);
+        }
+        pagesUsed.addAndGet(run - p + 1);
     }
 
     private static boolean allPresent(Window w, int p0, int p1) {

@@ -134,6 +134,32 @@ class XFileTest {
     }
 
     @Test
+    void reserveAllocatesUpFrontAndFailsEarlyWhenItCannotFit() throws Exception {
+        try (XFile f = factory(XFileBacking.MEMFD, 64 * 4096, 1L << 30).create("reserve")) {
+            f.reserve(4096, 3L * WINDOW);
+            assertEquals(3L * WINDOW, f.bytesUsed());
+            assertEquals(4096 + 3L * WINDOW, f.size());
+            assertTrue(((MappedXFile) f).allocatedByKernel() >= 3L * WINDOW, "the kernel holds the pages");
+            byte[] back = new byte[100];
+            f.load(5000, back, 0, 100);
+            assertArrayEquals(new byte[100], back, "reserved pages read as zeros");
+            XFileFullException e = assertThrows(XFileFullException.class, () -> f.reserve(1L << 30, 64L * 4096));
+            assertTrue(e.getMessage().contains("maxFileBytes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void appendsAllocateAheadButNeverPastALimitTheyFit() throws Exception {
+        try (XFile f = factory(XFileBacking.MEMFD, 10 * 4096, 1L << 30).create("ahead")) {
+            for (int i = 0; i < 10 * 4096; i += 16) {
+                f.store(i, new byte[16], 0, 16); // sequential appends up to exactly the per-file limit
+            }
+            assertEquals(10 * 4096, f.bytesUsed());
+            assertThrows(XFileFullException.class, () -> f.store(10 * 4096, new byte[1], 0, 1));
+        }
+    }
+
+    @Test
     void pageIsAZeroCopyViewOfTheFile() throws Exception {
         try (XFile f = factory(XFileBacking.MEMFD).create("page")) {
             try (XFilePage page = f.page(3L * WINDOW + 5000)) {
