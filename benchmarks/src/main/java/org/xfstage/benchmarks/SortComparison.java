@@ -24,6 +24,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * <pre>
  * java -Xmx4g -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.SortComparison 10000000 3
  * java -Xmx64m -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.SortComparison 100000000 1 xfarray-only
+ * (modes: all, xfarray-only, prefix-only)
  * </pre>
  */
 public final class SortComparison {
@@ -48,7 +49,8 @@ public final class SortComparison {
     public static void main(String[] args) throws Exception {
         long n = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        boolean xfarrayOnly = args.length > 2 && args[2].equals("xfarray-only");
+        String mode = args.length > 2 ? args[2] : "all";
+        boolean xfarrayOnly = !mode.equals("all");
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(64L << 30, 128L << 30);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
         System.out.printf(Locale.ROOT, "n=%,d records of 16 bytes, %d repeat(s), %d cpu(s), max heap %d MiB, java %s%n", n, repeats,
@@ -57,6 +59,9 @@ public final class SortComparison {
         double prefix = median(repeats, () -> timeXfArray(arrays, n, BY_KEY_PREFIX));
         report("xfarray key-prefix path", n, prefix);
         System.out.printf(Locale.ROOT, "  peak heap during that sort: %d MiB%n", lastPeakHeap >> 20);
+        if (mode.equals("prefix-only")) {
+            return;
+        }
         double comparator = median(repeats, () -> timeXfArray(arrays, n, BY_COMPARATOR));
         report("xfarray comparator path", n, comparator);
         System.out.printf(Locale.ROOT, "  peak heap during that sort: %d MiB%n", lastPeakHeap >> 20);

@@ -48,8 +48,8 @@ final class ExternalSort {
      * records: smaller chunks with a wider fan-in (256 KiB / 512 runs) were no faster than 4 MiB / 64.
      */
     private static final int MERGE_READ_BYTES = 4 << 20;
-    /** Bytes of all bucket buffers of one scatter pass together. */
-    private static final int SCATTER_BYTES = 8 << 20;
+    /** Bytes of all bucket buffers of one scatter slice together (one slice per worker). */
+    private static final int SCATTER_BYTES = 4 << 20;
     /**
      * Bits of the key one MSD pass splits on: 2048 buckets, so that 10^8 random keys leave buckets of about
      * 50,000 records, which the in-memory chunk sort takes whole.
@@ -252,51 +252,39 @@ final class ExternalSort {
     private void msd(XFile src, long s0, XFile dst, long d0, long count, int depthBits) throws StagingException {
         int width = Math.min(MSD_DIGIT_BITS, key.bits - depthBits);
         int buckets = 1 << width;
-        long[] bucketCount = new long[buckets];
-        ByteBuffer buf = streamBuffer();
-        int perRead = buf.capacity() / r;
         progress.total("sort: radix bits " + depthBits + "-" + (depthBits + width - 1), count);
-        for (long i = 0; i < count; i += perRead) {
-            int k = (int) Math.min(perRead, count - i);
-            buf.clear().limit(k * r);
-            src.load((s0 + i) * r, buf);
-            for (int j = 0, at = 0; j < k; j++, at += r) {
-                bucketCount[RadixKey.digit(key.read(buf, at), depthBits, width)]++;
-            }
-            checkCancelled();
+        // the input is cut into slices that count and scatter in parallel, each into its own part of every bucket
+        int slices = pool == null ? 1 : (int) Math.max(1, Math.min(parallelism, count / chunkRecords));
+        long per = (count + slices - 1) / slices;
+        long[][] sliceCounts = new long[slices][buckets];
+        List<ChunkTask> counting = new ArrayList<>();
+        for (int t = 0; t < slices; t++) {
+            long from = s0 + t * per;
+            long len = Math.min(per, count - t * per);
+            long[] counts = sliceCounts[t];
+            counting.add(unused -> countDigits(src, from, len, depthBits, width, counts));
         }
-        long[] next = new long[buckets];
+        runAll(counting);
+        long[] bucketCount = new long[buckets];
         long[] bucketStart = new long[buckets];
+        long[][] cursor = new long[slices][buckets];
         long sum = 0;
         for (int v = 0; v < buckets; v++) {
             bucketStart[v] = sum;
-            next[v] = sum;
-            sum += bucketCount[v];
-        }
-        int perBucket = Math.max(1, SCATTER_BYTES / buckets / r);
-        ByteBuffer scatter = ByteBuffer.allocateDirect(buckets * perBucket * r).order(ByteOrder.BIG_ENDIAN);
-        int[] filled = new int[buckets];
-        for (long i = 0; i < count; i += perRead) {
-            int k = (int) Math.min(perRead, count - i);
-            buf.clear().limit(k * r);
-            src.load((s0 + i) * r, buf);
-            for (int j = 0, at = 0; j < k; j++, at += r) {
-                int v = RadixKey.digit(key.read(buf, at), depthBits, width);
-                int slot = filled[v]++;
-                Records.copy(buf, at, scatter, (v * perBucket + slot) * r, r);
-                if (filled[v] == perBucket) {
-                    flushBucket(scatter, v, perBucket, filled, dst, d0, next);
-                }
-            }
-            loads.add(k);
-            progress.increment(k);
-            checkCancelled();
-        }
-        for (int v = 0; v < buckets; v++) {
-            if (filled[v] > 0) {
-                flushBucket(scatter, v, perBucket, filled, dst, d0, next);
+            for (int t = 0; t < slices; t++) {
+                cursor[t][v] = sum;
+                sum += sliceCounts[t][v];
+                bucketCount[v] += sliceCounts[t][v];
             }
         }
+        List<ChunkTask> scattering = new ArrayList<>();
+        for (int t = 0; t < slices; t++) {
+            long from = s0 + t * per;
+            long len = Math.min(per, count - t * per);
+            long[] next = cursor[t];
+            scattering.add(unused -> scatter(src, from, len, dst, d0, depthBits, width, next));
+        }
+        runAll(scattering);
         int deeper = depthBits + width;
         List<ChunkTask> small = new ArrayList<>();
         for (int v = 0; v < buckets; v++) {
@@ -316,6 +304,58 @@ final class ExternalSort {
             }
         }
         runAll(small);
+    }
+
+    /** Counts the radix digits of records [from, from+len) of src into {@code counts}. */
+    private void countDigits(XFile src, long from, long len, int depthBits, int width, long[] counts)
+            throws StagingException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(streamBytes()).order(ByteOrder.BIG_ENDIAN);
+        int perRead = buf.capacity() / r;
+        for (long i = 0; i < len; i += perRead) {
+            int k = (int) Math.min(perRead, len - i);
+            buf.clear().limit(k * r);
+            src.load((from + i) * r, buf);
+            for (int j = 0, at = 0; j < k; j++, at += r) {
+                counts[RadixKey.digit(key.read(buf, at), depthBits, width)]++;
+            }
+            checkCancelled();
+        }
+    }
+
+    /** Moves records [from, from+len) of src into their buckets in dst, at the cursors {@code next}. */
+    private void scatter(XFile src, long from, long len, XFile dst, long d0, int depthBits, int width, long[] next)
+            throws StagingException {
+        int buckets = 1 << width;
+        ByteBuffer buf = ByteBuffer.allocateDirect(streamBytes()).order(ByteOrder.BIG_ENDIAN);
+        int perRead = buf.capacity() / r;
+        int perBucket = Math.max(1, SCATTER_BYTES / buckets / r);
+        ByteBuffer scatter = ByteBuffer.allocateDirect(buckets * perBucket * r).order(ByteOrder.BIG_ENDIAN);
+        int[] filled = new int[buckets];
+        for (long i = 0; i < len; i += perRead) {
+            int k = (int) Math.min(perRead, len - i);
+            buf.clear().limit(k * r);
+            src.load((from + i) * r, buf);
+            for (int j = 0, at = 0; j < k; j++, at += r) {
+                int v = RadixKey.digit(key.read(buf, at), depthBits, width);
+                int slot = filled[v]++;
+                Records.copy(buf, at, scatter, (v * perBucket + slot) * r, r);
+                if (filled[v] == perBucket) {
+                    flushBucket(scatter, v, perBucket, filled, dst, d0, next);
+                }
+            }
+            loads.add(k);
+            progress.increment(k);
+            checkCancelled();
+        }
+        for (int v = 0; v < buckets; v++) {
+            if (filled[v] > 0) {
+                flushBucket(scatter, v, perBucket, filled, dst, d0, next);
+            }
+        }
+    }
+
+    private int streamBytes() {
+        return Math.max(r, STREAM_BUFFER_BYTES / r * r);
     }
 
     private void flushBucket(ByteBuffer scatter, int v, int perBucket, int[] filled, XFile dst, long d0, long[] next)
@@ -364,7 +404,7 @@ final class ExternalSort {
 
     private ByteBuffer streamBuffer() {
         if (stream == null) {
-            stream = ByteBuffer.allocateDirect(Math.max(r, STREAM_BUFFER_BYTES / r * r)).order(ByteOrder.BIG_ENDIAN);
+            stream = ByteBuffer.allocateDirect(streamBytes()).order(ByteOrder.BIG_ENDIAN);
         }
         return stream;
     }

@@ -34,6 +34,9 @@ final class StagedArray implements XfArray {
     private final ByteBuffer slot = ByteBuffer.allocate(8);
     private final ByteBuffer pageBuffer = ByteBuffer.allocate(PAGE);
 
+    /** Highest index whose record still ends inside a 64-bit byte offset. */
+    private final long maxIndex;
+    private final byte[] nullRecord;
     private long loads;
     private long stores;
     private long compares;
@@ -44,6 +47,8 @@ final class StagedArray implements XfArray {
         this.r = recordSize;
         this.files = files;
         this.onClose = onClose;
+        this.maxIndex = Long.MAX_VALUE / recordSize - 1;
+        this.nullRecord = new byte[recordSize];
         this.file = files.create("xfarray " + name);
     }
 
@@ -116,12 +121,10 @@ final class StagedArray implements XfArray {
         if (index < 0) {
             throw new IndexOutOfBoundsException("negative index " + index + " for xfarray '" + name + "'");
         }
-        try {
-            Math.addExact(Math.multiplyExact(index, (long) r), (long) r);
-            return index * r;
-        } catch (ArithmeticException e) {
+        if (index > maxIndex) {
             throw new IllegalArgumentException("index " + index + " of xfarray '" + name + "' overflows a 64-bit byte offset");
         }
+        return index * r;
     }
 
     @Override
@@ -161,7 +164,7 @@ final class StagedArray implements XfArray {
         checkSize(src.length);
         checkOpen();
         long off = offsetOf(index);
-        if (Records.isZero(src)) {
+        if (java.util.Arrays.mismatch(src, nullRecord) < 0) {
             throw new IllegalArgumentException("an all-zero record is null and cannot be stored in xfarray '" + name + "'; use unset");
         }
         file.store(off, src, 0, r);

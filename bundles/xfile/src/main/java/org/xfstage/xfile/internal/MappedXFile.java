@@ -222,7 +222,31 @@ final class MappedXFile implements XFile {
     @Override
     public void load(long pos, byte[] dst, int off, int len) throws StagingException {
         Objects.checkFromIndexSize(off, len, dst.length);
+        Window w = withinOnePage(pos, len);
+        if (w != null) { // the common case of a small record: one bounds check, one copy
+            try {
+                w.buffer.get((int) (pos & (windowSize - 1)), dst, off, len);
+            } catch (InternalError e) {
+                throw translate(e);
+            }
+            return;
+        }
         load(pos, ByteBuffer.wrap(dst, off, len));
+    }
+
+    /**
+     * The window of [pos, pos+len) when that range lies inside one allocated page of an open file, else null
+     * (the general path then handles holes, page and window edges, allocation and errors).
+     */
+    private Window withinOnePage(long pos, int len) {
+        if (pos < 0 || len <= 0 || ((pos & (PAGE_SIZE - 1)) + len) > PAGE_SIZE || closed) {
+            return null;
+        }
+        Window w = lookup(pos >>> windowShift);
+        if (w == null || !w.has((int) ((pos & (windowSize - 1)) >>> PAGE_SHIFT))) {
+            return null;
+        }
+        return w;
     }
 
     @Override
@@ -249,11 +273,23 @@ final class MappedXFile implements XFile {
     @Override
     public void store(long pos, byte[] src, int off, int len) throws StagingException {
         Objects.checkFromIndexSize(off, len, src.length);
+        Window w = withinOnePage(pos, len);
+        if (w != null) {
+            try {
+                w.buffer.put((int) (pos & (windowSize - 1)), src, off, len);
+            } catch (InternalError e) {
+                throw translate(e);
+            }
+            growSize(pos + len);
+            return;
+        }
         store(pos, ByteBuffer.wrap(src, off, len));
     }
 
     private void growSize(long end) {
-        size.accumulateAndGet(end, Math::max);
+        if (end > size.get()) { // most stores land below the end: skip the CAS
+            size.accumulateAndGet(end, Math::max);
+        }
     }
 
     @Override

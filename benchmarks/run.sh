@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The figures behind README's performance table, in one run on this machine.
+# Build first: ./mvnw -B install -DskipTests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jar=benchmarks/target/benchmarks.jar
+[ -f "$jar" ] || { echo "no $jar: run ./mvnw -B install -DskipTests first" >&2; exit 2; }
+java=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java
+
+echo "== machine"
+grep -m1 'model name' /proc/cpuinfo || true
+echo "cpus: $(nproc), memory: $(free -g | awk '/Mem:/{print $2}') GiB, $($java -version 2>&1 | head -1)"
+
+echo "== xfarray load/store against raw MappedByteBuffer (JMH, 16-byte records)"
+$java -jar "$jar" LoadStoreBenchmark -f 1 -wi 3 -i 5 -rf text -rff /dev/null 2>&1 | grep -E '^Benchmark|LoadStoreBenchmark\.'
+
+echo "== sort of 10^7 records, median of 3"
+$java -Xmx2g -cp "$jar" org.xfstage.benchmarks.SortComparison 10000000 3
+
+echo "== sort of 10^8 records"
+$java -Xmx3g -cp "$jar" org.xfstage.benchmarks.SortComparison 100000000 1
+
+echo "== sort of 10^8 records with -Xmx64m (xfarray only: a long[10^8] alone needs 800 MB)"
+$java -Xmx64m -cp "$jar" org.xfstage.benchmarks.SortComparison 100000000 1 xfarray-only
