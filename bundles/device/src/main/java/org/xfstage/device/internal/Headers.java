@@ -1,0 +1,118 @@
+package org.xfstage.device.internal;
+
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
+
+/**
+ * Decoding and verification of the superblock and the AG headers (AGF, AGI, AGFL): magic, CRC over the sector,
+ * self-describing fields (seqno, uuid), and ranges. Each structure is read as one sector.
+ */
+final class Headers {
+    static final long SB_MAGIC = 0x58465342L; // XFSB
+    static final long AGF_MAGIC = 0x58414746L; // XAGF
+    static final long AGI_MAGIC = 0x58414749L; // XAGI
+    static final long AGFL_MAGIC = 0x5841464CL; // XAFL
+    static final long NULLAGBLOCK = 0xffffffffL;
+    private static final int AGFL_BNO_OFFSET = 36;
+
+    private Headers() {
+    }
+
+    static void check(boolean ok, String what) throws XfsFormatException {
+        if (!ok) {
+            throw new XfsFormatException(what);
+        }
+    }
+
+    private static boolean powerOfTwo(long v, long min, long max) {
+        return v >= min && v <= max && Long.bitCount(v) == 1;
+    }
+
+    /** Decodes and verifies the superblock of AG {@code agno} from its sector. */
+    static Struct superblock(byte[] sector, String where) throws XfsFormatException {
+        check(sector.length >= Layouts.SB.size, where + ": too short for a superblock");
+        Struct sb = new Struct(Layouts.SB, sector, 0);
+        check(sb.get("magicnum") == SB_MAGIC, where + ": no XFS superblock magic (XFSB): not an XFS filesystem");
+        int version = (int) (sb.get("versionnum") & 0xf);
+        check(version != 4, where + ": XFS v4 (without metadata checksums) is not supported; xfstage reads v5 filesystems");
+        check(version == 5, where + ": unknown superblock version " + version);
+        long bs = sb.get("blocksize");
+        check(powerOfTwo(bs, 512, 65536) && (1L << sb.get("blocklog")) == bs, where + ": bad block size " + bs);
+        long ss = sb.get("sectsize");
+        check(powerOfTwo(ss, 512, 32768) && (1L << sb.get("sectlog")) == ss && ss <= bs, where + ": bad sector size " + ss);
+        check(sector.length >= ss, where + ": sector shorter than the sector size");
+        long is = sb.get("inodesize");
+        check(powerOfTwo(is, 256, 2048) && (1L << sb.get("inodelog")) == is && is <= bs, where + ": bad inode size " + is);
+        check(sb.get("inopblock") == bs / is && (1L << sb.get("inopblog")) == bs / is, where + ": bad inodes per block");
+        long agblocks = sb.get("agblocks");
+        long agcount = sb.get("agcount");
+        long dblocks = sb.get("dblocks");
+        check(agblocks >= 64 && agcount >= 1 && agcount <= (1L << 31), where + ": bad AG geometry " + agcount + " x " + agblocks);
+        check(sb.get("agblklog") == 64 - Long.numberOfLeadingZeros(agblocks - 1), where + ": agblklog does not match agblocks");
+        check(dblocks > (agcount - 1) * agblocks && dblocks <= agcount * agblocks,
+                where + ": " + agcount + " AGs of " + agblocks + " blocks do not add up to " + dblocks + " blocks");
+        check(sb.get("blocklog") + sb.get("dirblklog") <= 16, where + ": directory blocks over 64 KiB");
+        check(sb.get("logblocks") < dblocks, where + ": log larger than the filesystem");
+        check(Checksums.valid(sector, 0, (int) ss, Layouts.SB.crcOffset), where + ": superblock checksum mismatch");
+        long unknown = sb.get("features_incompat") & ~Geometry.FEAT_INCOMPAT_KNOWN;
+        check(unknown == 0, where + ": unsupported incompatible features 0x" + Long.toHexString(unknown));
+        return sb;
+    }
+
+    static Struct agf(Image image, Geometry g, int agno) throws XfsException {
+        byte[] sector = image.read(g.agBlockOffset(agno, 0) + g.sectorSize, g.sectorSize);
+        String where = "AGF of AG " + agno;
+        Struct agf = new Struct(Layouts.AGF, sector, 0);
+        check(agf.get("magicnum") == AGF_MAGIC, where + ": bad magic");
+        check(agf.crcValid(0, g.sectorSize), where + ": checksum mismatch");
+        check(agf.get("versionnum") == 1, where + ": bad version");
+        check(agf.get("seqno") == agno, where + ": seqno " + agf.get("seqno"));
+        check(sameUuid(agf, g), where + ": uuid is not this filesystem's");
+        long length = agf.get("length");
+        check(length > 0 && length <= g.agBlocks, where + ": bad length " + length);
+        check(agf.get("freeblks") <= length && agf.get("longest") <= agf.get("freeblks"), where + ": free counters out of range");
+        check(agf.get("flcount") <= agflSize(g) && agf.get("flfirst") < agflSize(g) && agf.get("fllast") < agflSize(g),
+                where + ": AGFL indexes out of range");
+        return agf;
+    }
+
+    static Struct agi(Image image, Geometry g, int agno) throws XfsException {
+        byte[] sector = image.read(g.agBlockOffset(agno, 0) + 2L * g.sectorSize, g.sectorSize);
+        String where = "AGI of AG " + agno;
+        Struct agi = new Struct(Layouts.AGI, sector, 0);
+        check(agi.get("magicnum") == AGI_MAGIC, where + ": bad magic");
+        check(agi.crcValid(0, g.sectorSize), where + ": checksum mismatch");
+        check(agi.get("versionnum") == 1, where + ": bad version");
+        check(agi.get("seqno") == agno, where + ": seqno " + agi.get("seqno"));
+        check(sameUuid(agi, g), where + ": uuid is not this filesystem's");
+        check(agi.get("freecount") <= agi.get("count"), where + ": more free inodes than inodes");
+        return agi;
+    }
+
+    static Struct agfl(Image image, Geometry g, int agno) throws XfsException {
+        byte[] sector = image.read(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, g.sectorSize);
+        String where = "AGFL of AG " + agno;
+        Struct agfl = new Struct(Layouts.AGFL, sector, 0);
+        check(agfl.get("magicnum") == AGFL_MAGIC, where + ": bad magic");
+        check(agfl.crcValid(0, g.sectorSize), where + ": checksum mismatch");
+        check(agfl.get("seqno") == agno, where + ": seqno " + agfl.get("seqno"));
+        check(sameUuid(agfl, g), where + ": uuid is not this filesystem's");
+        return agfl;
+    }
+
+    /** Slots in an AGFL: (sector size - header) / 4. */
+    static int agflSize(Geometry g) {
+        return (g.sectorSize - AGFL_BNO_OFFSET) / 4;
+    }
+
+    /** The AGFL entry in slot {@code i}. */
+    static long agflEntry(Struct agfl, int i) {
+        byte[] b = agfl.raw();
+        int at = AGFL_BNO_OFFSET + 4 * i;
+        return ((b[at] & 0xffL) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
+    }
+
+    static boolean sameUuid(Struct s, Geometry g) {
+        return s.get("uuid0") == g.metaUuid0 && s.get("uuid1") == g.metaUuid1;
+    }
+}

@@ -1,0 +1,173 @@
+package org.xfstage.device.internal;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
+
+/**
+ * One decoded v3 inode: its core, its data fork, and the extent map of that fork (from the inode for EXTENTS,
+ * through the bmbt for BTREE). Verified on read: magic, version, CRC, di_ino, uuid, fork bounds.
+ */
+final class Inode {
+    static final int CORE_SIZE = 176;
+    static final int FMT_DEV = 0;
+    static final int FMT_LOCAL = 1;
+    static final int FMT_EXTENTS = 2;
+    static final int FMT_BTREE = 3;
+    static final long BMBT_MAGIC = 0x424D4133L; // BMA3
+    private static final int LBLOCK_HDR = 72;
+    private static final int BMBT_REC = 16;
+    /** No bmbt is deeper than this (XFS allows at most 9 levels for the data fork on 512-byte blocks). */
+    private static final int MAX_BMBT_LEVELS = 10;
+    private static final long NREXT64_FLAG = 1L << 4;
+
+    /** One mapping of the data fork: file blocks [startOff, startOff+count) at filesystem block startBlock. */
+    record Extent(long startOff, long startBlock, long count, boolean unwritten) {
+    }
+
+    final long ino;
+    final Struct core;
+    final int mode;
+    final int format;
+    final long size;
+    final int nlink;
+    final long nextents;
+    private final byte[] raw;
+    private final int forkSize;
+
+    private Inode(long ino, Struct core, byte[] raw, int forkSize) {
+        this.ino = ino;
+        this.core = core;
+        this.raw = raw;
+        this.forkSize = forkSize;
+        this.mode = (int) core.get("mode");
+        this.format = (int) core.get("format");
+        this.size = core.get("size");
+        this.nlink = (int) core.get("nlink");
+        boolean big = (core.get("flags2") & NREXT64_FLAG) != 0;
+        this.nextents = big ? core.get("big_nextents") : core.get("nextents");
+    }
+
+    static Inode read(Image image, Geometry g, long ino) throws XfsException {
+        byte[] raw = image.read(g.inodeOffset(ino), g.inodeSize);
+        String where = "inode " + ino;
+        Struct core = new Struct(Layouts.DINODE, raw, 0);
+        Headers.check(core.get("magic") == 0x494E, where + ": bad magic (not an inode)");
+        Headers.check(core.get("version") == 3, where + ": version " + core.get("version") + " is not a v3 inode");
+        Headers.check(core.crcValid(0, g.inodeSize), where + ": checksum mismatch");
+        Headers.check(core.get("ino") == ino, where + ": records itself as inode " + core.get("ino"));
+        Headers.check(Headers.sameUuid(core, g), where + ": uuid is not this filesystem's");
+        int literal = g.inodeSize - CORE_SIZE;
+        int forkoff = (int) core.get("forkoff") * 8;
+        Headers.check(forkoff <= literal, where + ": attribute fork offset past the inode");
+        int forkSize = forkoff == 0 ? literal : forkoff;
+        Inode inode = new Inode(ino, core, raw, forkSize);
+        Headers.check(inode.size >= 0, where + ": negative size");
+        return inode;
+    }
+
+    FileType type() throws XfsFormatException {
+        return switch (mode & 0xF000) {
+            case 0x8000 -> FileType.FILE;
+            case 0x4000 -> FileType.DIRECTORY;
+            case 0xA000 -> FileType.SYMLINK;
+            case 0x2000 -> FileType.CHAR_DEVICE;
+            case 0x6000 -> FileType.BLOCK_DEVICE;
+            case 0x1000 -> FileType.FIFO;
+            case 0xC000 -> FileType.SOCKET;
+            default -> throw new XfsFormatException("inode " + ino + ": unknown file type in mode 0" + Integer.toOctalString(mode));
+        };
+    }
+
+    /** The inline bytes of a LOCAL data fork (up to the fork size). */
+    byte[] localData() throws XfsFormatException {
+        Headers.check(format == FMT_LOCAL, "inode " + ino + ": data fork is not local");
+        Headers.check(size <= forkSize, "inode " + ino + ": local data of " + size + " bytes does not fit the fork of " + forkSize);
+        return Arrays.copyOfRange(raw, CORE_SIZE, CORE_SIZE + (int) size);
+    }
+
+    /** The data fork's extent map in file order, read through the bmbt when the fork is a btree. */
+    List<Extent> extents(Image image, Geometry g) throws XfsException {
+        List<Extent> out = new ArrayList<>();
+        if (format == FMT_EXTENTS) {
+            Headers.check(nextents >= 0 && nextents * BMBT_REC <= forkSize,
+                    "inode " + ino + ": " + nextents + " extents do not fit the data fork");
+            for (int i = 0; i < nextents; i++) {
+                out.add(record(raw, CORE_SIZE + i * BMBT_REC));
+            }
+        } else if (format == FMT_BTREE) {
+            int level = u16(raw, CORE_SIZE);
+            int numrecs = u16(raw, CORE_SIZE + 2);
+            int maxrecs = (forkSize - 4) / 16;
+            Headers.check(level >= 1 && level < MAX_BMBT_LEVELS && numrecs >= 1 && numrecs <= maxrecs,
+                    "inode " + ino + ": bad bmbt root (level " + level + ", " + numrecs + " records)");
+            Set<Long> seen = new HashSet<>();
+            for (int i = 0; i < numrecs; i++) {
+                long ptr = u64(raw, CORE_SIZE + 4 + maxrecs * 8 + i * 8);
+                walkBmbt(image, g, ptr, level - 1, seen, out);
+            }
+        } else {
+            Headers.check(format == FMT_DEV || format == FMT_LOCAL, "inode " + ino + ": unknown data fork format " + format);
+            return out;
+        }
+        long prevEnd = 0;
+        for (Extent e : out) {
+            Headers.check(e.count > 0 && e.startOff >= prevEnd, "inode " + ino + ": extents overlap or are out of order at file block " + e.startOff);
+            prevEnd = e.startOff + e.count;
+        }
+        return out;
+    }
+
+    private void walkBmbt(Image image, Geometry g, long fsb, int level, Set<Long> seen, List<Extent> out) throws XfsException {
+        String where = "inode " + ino + " bmbt block " + fsb;
+        Headers.check(seen.add(fsb), where + ": reached twice (cycle)");
+        Headers.check(seen.size() <= g.dataBlocks, where + ": more bmbt blocks than the filesystem has");
+        long offset = g.fsbOffset(fsb);
+        byte[] block = image.read(offset, g.blockSize);
+        Struct h = new Struct(Layouts.LBLOCK, block, 0);
+        Headers.check(h.get("magic") == BMBT_MAGIC, where + ": bad magic");
+        Headers.check(h.crcValid(0, g.blockSize), where + ": checksum mismatch");
+        Headers.check(h.get("level") == level, where + ": level " + h.get("level") + ", expected " + level);
+        Headers.check(h.get("owner") == ino, where + ": owned by inode " + h.get("owner"));
+        Headers.check(h.get("blkno") == offset >> 9, where + ": records itself at daddr " + h.get("blkno"));
+        Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
+        int numrecs = (int) h.get("numrecs");
+        if (level == 0) {
+            Headers.check(numrecs <= (g.blockSize - LBLOCK_HDR) / BMBT_REC, where + ": too many records");
+            for (int i = 0; i < numrecs; i++) {
+                out.add(record(block, LBLOCK_HDR + i * BMBT_REC));
+            }
+        } else {
+            int maxrecs = (g.blockSize - LBLOCK_HDR) / 16;
+            Headers.check(numrecs >= 1 && numrecs <= maxrecs, where + ": bad record count " + numrecs);
+            for (int i = 0; i < numrecs; i++) {
+                walkBmbt(image, g, u64(block, LBLOCK_HDR + maxrecs * 8 + i * 8), level - 1, seen, out);
+            }
+        }
+    }
+
+    /** Unpacks a 128-bit bmbt record: flag, startoff (54 bits), startblock (52), blockcount (21). */
+    static Extent record(byte[] b, int at) {
+        long l0 = u64(b, at);
+        long l1 = u64(b, at + 8);
+        return new Extent((l0 & 0x7FFFFFFFFFFFFFFFL) >>> 9, ((l0 & 0x1FFL) << 43) | (l1 >>> 21), l1 & 0x1FFFFFL, l0 < 0);
+    }
+
+    static int u16(byte[] b, int at) {
+        return (b[at] & 0xff) << 8 | (b[at + 1] & 0xff);
+    }
+
+    static long u32(byte[] b, int at) {
+        return ((long) u16(b, at) << 16) | u16(b, at + 2);
+    }
+
+    static long u64(byte[] b, int at) {
+        return (u32(b, at) << 32) | u32(b, at + 4);
+    }
+}

@@ -1,0 +1,211 @@
+package org.xfstage.device.internal;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.Progress;
+
+/** An open image or device: the checks at open, then decoding on demand. */
+final class XfsImage implements XfsDevice {
+    /** Deepest directory nesting a walk follows before calling the tree corrupt (PATH_MAX allows about 2048). */
+    private static final int MAX_DEPTH = 4096;
+
+    private final String source;
+    private final FileChannel channel;
+    private final FileLock lock;
+    final Image image;
+    final Struct superblock;
+    final Geometry geometry;
+    final Contents contents;
+
+    private XfsImage(String source, FileChannel channel, FileLock lock, Image image, Struct sb) {
+        this.source = source;
+        this.channel = channel;
+        this.lock = lock;
+        this.image = image;
+        this.superblock = sb;
+        this.geometry = new Geometry(sb);
+        this.contents = new Contents(image, geometry);
+    }
+
+    static XfsImage open(Path path, OpenOptions options) throws XfsException {
+        String name = path.toString();
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
+            throw new XfsException(name + ": no such file or device");
+        }
+        if (Files.isDirectory(path)) {
+            throw new XfsException(name + ": is a directory, not an image file or block device");
+        }
+        try {
+            String mountPoint = MountCheck.mountPoint(path, options.mountInfo());
+            if (mountPoint != null) {
+                throw new XfsException(name + ": is mounted on " + mountPoint + "; unmount it first (xfstage works offline)");
+            }
+        } catch (IOException e) {
+            throw new XfsException(name + ": cannot check whether it is mounted: " + e.getMessage(), e);
+        }
+        FileChannel channel;
+        try {
+            channel = options.writable()
+                    ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : FileChannel.open(path, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new XfsException(name + ": no such file or device");
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new XfsException(name + ": cannot open " + (options.writable() ? "for writing" : "for reading") + ": " + why, e);
+        }
+        FileLock lock = null;
+        try {
+            lock = channel.tryLock(0, Long.MAX_VALUE, !options.writable());
+            if (lock == null) {
+                throw new XfsException(name + ": is in use by another xfstage run (locked); wait for it to finish");
+            }
+            long size = Files.isRegularFile(path) ? channel.size() : blockDeviceSize(channel);
+            Image image = new Image(name, channel, size);
+            if (size < 512) {
+                throw new XfsException(name + ": not an XFS filesystem (only " + size + " bytes)");
+            }
+            byte[] first = image.read(0, 512);
+            int sectsize = (int) new Struct(Layouts.SB, first, 0).get("sectsize");
+            byte[] sector = sectsize > 512 && sectsize <= 32768 && size >= sectsize ? image.read(0, sectsize) : first;
+            Struct sb;
+            try {
+                sb = Headers.superblock(sector, name + " primary superblock");
+            } catch (XfsFormatException e) {
+                throw new XfsException(e.getMessage());
+            }
+            long needed = sb.get("dblocks") * sb.get("blocksize");
+            if (size < needed) {
+                throw new XfsException(name + ": image is truncated: the superblock says " + needed + " bytes, the file has " + size);
+            }
+            XfsImage fs = new XfsImage(name, channel, lock, image, sb);
+            if ((fs.geometry.incompat & Geometry.FEAT_INCOMPAT_NEEDSREPAIR) != 0 && !options.allowDirtyLog()) {
+                throw new XfsException(name + ": the filesystem is marked as needing repair (an earlier repair did not finish)");
+            }
+            if (!options.allowDirtyLog()) {
+                String dirty = LogCheck.dirtyReason(image, fs.geometry);
+                if (dirty != null) {
+                    throw new XfsException(name + ": " + dirty);
+                }
+            }
+            return fs;
+        } catch (OverlappingFileLockException e) {
+            closeQuietly(channel);
+            throw new XfsException(name + ": is already open in this container by another xfstage run; wait for it to finish");
+        } catch (XfsException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new XfsException(name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long blockDeviceSize(FileChannel channel) throws IOException {
+        // a block device reports size 0 through stat; its channel can seek to the end
+        long size = channel.size();
+        return size > 0 ? size : channel.position(0).size();
+    }
+
+    private static void closeQuietly(FileChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // nothing was written; the descriptor is released anyway
+        }
+    }
+
+    @Override
+    public String source() {
+        return source;
+    }
+
+    @Override
+    public FsInfo info() throws XfsException {
+        Geometry g = geometry;
+        List<FsInfo.AgInfo> ags = new ArrayList<>();
+        for (int agno = 0; agno < g.agCount; agno++) {
+            Struct agf = Headers.agf(image, g, agno);
+            Struct agi = Headers.agi(image, g, agno);
+            ags.add(new FsInfo.AgInfo(agno, agf.get("length"), agf.get("freeblks"), agf.get("longest"), agi.get("count"),
+                    agi.get("freecount")));
+        }
+        Struct sb = superblock;
+        String label = new String(java.util.Arrays.copyOfRange(sb.raw(), 108, 120), StandardCharsets.UTF_8).replace("\0", "");
+        return new FsInfo(new UUID(sb.get("uuid0"), sb.get("uuid1")).toString(), label, g.blockSize, g.sectorSize, g.inodeSize,
+                g.agCount, g.agBlocks, g.dataBlocks, g.dirBlockSize, g.logStart == 0 ? 0 : g.logBlocks, g.logStart,
+                sb.get("unit"), sb.get("width"), (int) sb.get("imax_pct"), g.featureNames(), sb.get("icount"),
+                sb.get("ifree"), sb.get("fdblocks"), ags);
+    }
+
+    @Override
+    public void manifest(boolean checksums, Progress progress, Consumer<ManifestEntry> sink) throws XfsException, CancelledException {
+        Progress p = progress == null ? Progress.NONE : progress;
+        p.total("manifest", -1);
+        record Pending(String path, long ino, int depth) {
+        }
+        Deque<Pending> stack = new ArrayDeque<>();
+        Set<Long> dirsSeen = new HashSet<>();
+        stack.push(new Pending("/", geometry.rootIno, 0));
+        while (!stack.isEmpty()) {
+            if (p.isCancelled()) {
+                throw new CancelledException("manifest of " + source + " cancelled");
+            }
+            Pending at = stack.pop();
+            Inode inode = Inode.read(image, geometry, at.ino());
+            FileType type = inode.type();
+            String target = type == FileType.SYMLINK ? contents.symlink(inode) : null;
+            String sha = checksums && type == FileType.FILE ? contents.sha256(inode) : null;
+            sink.accept(new ManifestEntry(at.path(), type, inode.mode & 07777, inode.size, target, sha, inode.ino, inode.nlink));
+            p.increment(1);
+            if (type == FileType.DIRECTORY) {
+                Headers.check(dirsSeen.add(inode.ino), "directory inode " + inode.ino + " is reached twice (a directory cycle) at " + at.path());
+                Headers.check(at.depth() < MAX_DEPTH, "directory tree deeper than " + MAX_DEPTH + " at " + at.path());
+                List<Contents.DirEntry> entries = contents.directory(inode);
+                entries.sort(Comparator.comparing(Contents.DirEntry::name).reversed()); // pushed in reverse: popped in name order
+                String prefix = at.path().equals("/") ? "/" : at.path() + "/";
+                for (Contents.DirEntry e : entries) {
+                    stack.push(new Pending(prefix + e.name(), e.ino(), at.depth() + 1));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (lock != null && lock.isValid()) {
+                lock.release();
+            }
+        } catch (IOException e) {
+            // closing the channel releases the lock too
+        }
+        closeQuietly(channel);
+    }
+}

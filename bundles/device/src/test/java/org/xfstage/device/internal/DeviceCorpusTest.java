@@ -1,0 +1,173 @@
+package org.xfstage.device.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.staging.Progress;
+
+/** On every corpus geometry: the manifest equals the source tree, info agrees with xfs_db, headers round-trip. */
+class DeviceCorpusTest {
+    static final String VERSION = "-v1";
+
+    static Stream<String> geometries() {
+        return Corpus.GEOMETRIES.keySet().stream();
+    }
+
+    static Path image(String geometry) throws Exception {
+        return Corpus.image(geometry + VERSION, Corpus.fullTree(), Corpus.GEOMETRIES.get(geometry));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void manifestEqualsTheSourceTree(String geometry) throws Exception {
+        Path img = image(geometry);
+        Map<String, ManifestEntry> expected = Corpus.expected(Corpus.fullTree());
+        Map<String, ManifestEntry> got = new TreeMap<>();
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            fs.manifest(true, Progress.NONE, e -> got.put(e.path(), e));
+        }
+        assertEquals(expected.keySet(), got.keySet(), "the same paths");
+        for (ManifestEntry want : expected.values()) {
+            ManifestEntry have = got.get(want.path());
+            assertEquals(want.type(), have.type(), want.path());
+            assertEquals(want.mode(), have.mode(), "mode of " + want.path());
+            assertEquals(want.linkTarget(), have.linkTarget(), "target of " + want.path());
+            assertEquals(want.sha256(), have.sha256(), "content of " + want.path());
+            if (want.size() >= 0) {
+                assertEquals(want.size(), have.size(), "size of " + want.path());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void infoAgreesWithXfsDb(String geometry) throws Exception {
+        Path img = image(geometry);
+        FsInfo info;
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            info = fs.info();
+        }
+        Map<String, Long> sb = xfsDb(img, List.of("sb 0", "p blocksize sectsize inodesize agcount agblocks dblocks logblocks icount ifree fdblocks"));
+        assertEquals(sb.get("blocksize"), (long) info.blockSize());
+        assertEquals(sb.get("sectsize"), (long) info.sectorSize());
+        assertEquals(sb.get("inodesize"), (long) info.inodeSize());
+        assertEquals(sb.get("agcount"), (long) info.agCount());
+        assertEquals(sb.get("agblocks"), info.agBlocks());
+        assertEquals(sb.get("dblocks"), info.dataBlocks());
+        assertEquals(sb.get("logblocks"), info.logBlocks());
+        assertEquals(sb.get("icount"), info.icount());
+        assertEquals(sb.get("ifree"), info.ifree());
+        assertEquals(sb.get("fdblocks"), info.fdblocks());
+        for (FsInfo.AgInfo ag : info.ags()) {
+            Map<String, Long> agf = xfsDb(img, List.of("agf " + ag.agno(), "p length freeblks longest"));
+            Map<String, Long> agi = xfsDb(img, List.of("agi " + ag.agno(), "p count freecount"));
+            assertEquals(agf.get("length"), ag.length(), "AG " + ag.agno());
+            assertEquals(agf.get("freeblks"), ag.freeBlocks(), "AG " + ag.agno());
+            assertEquals(agf.get("longest"), ag.longest(), "AG " + ag.agno());
+            assertEquals(agi.get("count"), ag.inodes(), "AG " + ag.agno());
+            assertEquals(agi.get("freecount"), ag.freeInodes(), "AG " + ag.agno());
+        }
+        assertTrue(info.features().contains("crc"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void headersAndInodesEncodeBackByteForByte(String geometry) throws Exception {
+        Path img = image(geometry);
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            Geometry g = fs.geometry;
+            int checked = 0;
+            for (int agno = 0; agno < g.agCount; agno++) {
+                byte[] sector = fs.image.read(g.agBlockOffset(agno, 0), g.sectorSize);
+                Struct sb = Headers.superblock(sector, "sb " + agno);
+                assertArrayEquals(sector, sb.encode(0, g.sectorSize), "superblock of AG " + agno);
+                for (Struct s : List.of(Headers.agf(fs.image, g, agno), Headers.agi(fs.image, g, agno), Headers.agfl(fs.image, g, agno))) {
+                    assertArrayEquals(s.raw(), s.encode(0, g.sectorSize), s.layout.name + " of AG " + agno);
+                    checked++;
+                }
+            }
+            List<Long> inodes = new ArrayList<>();
+            fs.manifest(false, Progress.NONE, e -> inodes.add(e.inode()));
+            for (long ino : inodes) {
+                Inode inode = Inode.read(fs.image, g, ino);
+                assertArrayEquals(inode.core.raw(), inode.core.encode(0, g.inodeSize), "inode " + ino);
+                checked++;
+            }
+            assertTrue(checked > 3000, "checked " + checked + " structures");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void everyDirectoryFormIsInTheCorpus(String geometry) throws Exception {
+        Path img = image(geometry);
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            Map<String, Long> ino = new HashMap<>();
+            fs.manifest(false, Progress.NONE, e -> {
+                if (e.type() == FileType.DIRECTORY) {
+                    ino.put(e.path(), e.inode());
+                }
+            });
+            Geometry g = fs.geometry;
+            assertEquals(Inode.FMT_LOCAL, Inode.read(fs.image, g, ino.get("/sf")).format, "short form");
+            long leafStart = Contents.DIR2_LEAF_OFFSET >> g.blockLog;
+            assertEquals(1, dataBlocks(fs, ino.get("/block"), leafStart, false), "block form: one directory block");
+            assertEquals(0, dataBlocks(fs, ino.get("/block"), leafStart, true), "block form: no leaf");
+            assertTrue(dataBlocks(fs, ino.get("/leaf"), leafStart, true) >= 1, "leaf form has a leaf");
+            assertTrue(dataBlocks(fs, ino.get("/node"), leafStart, true) >= 3, "node form has a node and leaves");
+        }
+    }
+
+    /** Directory blocks mapped below (false) or at and above (true) the leaf offset. */
+    private static long dataBlocks(XfsImage fs, long ino, long leafStart, boolean leafSpace) throws Exception {
+        long n = 0;
+        for (Inode.Extent e : Inode.read(fs.image, fs.geometry, ino).extents(fs.image, fs.geometry)) {
+            for (long b = e.startOff(); b < e.startOff() + e.count(); b++) {
+                if ((b >= leafStart) == leafSpace) {
+                    n++;
+                }
+            }
+        }
+        return n / (fs.geometry.dirBlockSize / fs.geometry.blockSize);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void corpusImagesAreCleanForXfsRepair(String geometry) throws Exception {
+        var r = Corpus.status(List.of(Corpus.tool("xfs_repair"), "-n", image(geometry).toString()));
+        assertEquals(0, r.getKey(), r.getValue());
+    }
+
+    /** Runs xfs_db -r with commands and parses its "name = value" lines. */
+    static Map<String, Long> xfsDb(Path img, List<String> commands) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-r"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(img.toString());
+        Map<String, Long> out = new HashMap<>();
+        for (String line : Corpus.run(cmd).split("\n")) {
+            String[] kv = line.split(" = ");
+            if (kv.length == 2 && kv[1].trim().matches("\\d+")) {
+                out.put(kv[0].trim(), Long.parseLong(kv[1].trim()));
+            }
+        }
+        return out;
+    }
+}
