@@ -1,0 +1,16 @@
+package org.xfstage.shell.internal;
+
+import org.xfstage.api.device.XfsDeviceService;
+
+/** What the commands share: the clear line when a service they need is not there. */
+final class Commands {
+    private Commands() {
+    }
+
+    static XfsDeviceService device(XfsDeviceService devices) throws CommandFailure {
+        if (devices == null) {
+            throw new CommandFailure("the XFS device service is not available (is bundle xfstage-device started?)");
+        }
+        return devices;
+    }
+}
