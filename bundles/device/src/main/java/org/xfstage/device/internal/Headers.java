@@ -47,7 +47,8 @@ final class Headers {
         long agblocks = sb.get("agblocks");
         long agcount = sb.get("agcount");
         long dblocks = sb.get("dblocks");
-        check(agblocks >= 64 && agcount >= 1 && agcount <= (1L << 31), where + ": bad AG geometry " + agcount + " x " + agblocks);
+        // AGs are at least 16 MiB (XFS_AG_MIN_BYTES): this also caps how many AGs a lying superblock can make us visit
+        check(agblocks * bs >= (16L << 20) && agcount >= 1 && agcount <= (1L << 31), where + ": bad AG geometry " + agcount + " x " + agblocks);
         check(sb.get("agblklog") == 64 - Long.numberOfLeadingZeros(agblocks - 1), where + ": agblklog does not match agblocks");
         check(dblocks > (agcount - 1) * agblocks && dblocks <= agcount * agblocks,
                 where + ": " + agcount + " AGs of " + agblocks + " blocks do not add up to " + dblocks + " blocks");

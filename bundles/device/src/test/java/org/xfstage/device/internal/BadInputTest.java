@@ -1,0 +1,144 @@
+package org.xfstage.device.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsException;
+
+/** Every kind of bad input gets one clear line (an XfsException), never another exception, never a hang. */
+class BadInputTest {
+    @TempDir
+    Path dir;
+
+    private String refusal(Path p, OpenOptions o) {
+        XfsException e = assertThrows(XfsException.class, () -> XfsImage.open(p, o).close());
+        assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    private String refusal(Path p) {
+        return refusal(p, OpenOptions.readOnly());
+    }
+
+    private Path copyOfDefault(String name) throws Exception {
+        Path img = dir.resolve(name);
+        Files.copy(DeviceCorpusTest.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        return img;
+    }
+
+    private static void write(Path img, long offset, byte[] bytes) throws Exception {
+        try (FileChannel c = FileChannel.open(img, StandardOpenOption.WRITE)) {
+            c.write(ByteBuffer.wrap(bytes), offset);
+        }
+    }
+
+    @Test
+    void missingDirectoryEmptyAndRandomFiles() throws Exception {
+        assertTrue(refusal(dir.resolve("nope.img")).endsWith("nope.img: no such file or device"));
+        assertTrue(refusal(dir).contains("is a directory"));
+        Path empty = Files.createFile(dir.resolve("empty.img"));
+        assertTrue(refusal(empty).contains("not an XFS filesystem"), refusal(empty));
+        Path random = dir.resolve("random.img");
+        byte[] noise = new byte[1 << 20];
+        new Random(1).nextBytes(noise);
+        Files.write(random, noise);
+        assertTrue(refusal(random).contains("not an XFS filesystem"), refusal(random));
+    }
+
+    @Test
+    void truncatedImage() throws Exception {
+        Path img = copyOfDefault("truncated.img");
+        try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(100L << 20);
+        }
+        assertTrue(refusal(img).contains("image is truncated"), refusal(img));
+    }
+
+    @Test
+    void superblockThatClaimsAHugeFilesystemIsNotAMemoryBomb() throws Exception {
+        Path img = copyOfDefault("bomb.img");
+        byte[] sector = readSector(img);
+        long agblocks = Layouts.SB.get("agblocks").get(sector, 0);
+        Layouts.SB.get("agcount").put(sector, 0, 0x7fffffffL);
+        Layouts.SB.get("dblocks").put(sector, 0, 0x7fffffffL * agblocks); // consistent: 2^31 AGs, 256 PiB
+        Checksums.update(sector, 0, 512, Layouts.SB.crcOffset); // a well-formed lie, CRC and all
+        write(img, 0, sector);
+        String why = refusal(img);
+        assertTrue(why.contains("image is truncated"), why);
+    }
+
+    private static byte[] readSector(Path img) throws Exception {
+        try (FileChannel c = FileChannel.open(img)) {
+            ByteBuffer b = ByteBuffer.allocate(512);
+            c.read(b, 0);
+            return b.array();
+        }
+    }
+
+    @Test
+    void badSuperblockChecksumAndV4() throws Exception {
+        Path img = copyOfDefault("crc.img");
+        write(img, 200, new byte[] {1, 2, 3});
+        assertTrue(refusal(img).contains("superblock checksum mismatch"), refusal(img));
+        Path v4 = dir.resolve("v4.img");
+        try (RandomAccessFile f = new RandomAccessFile(v4.toFile(), "rw")) {
+            f.setLength(512L << 20);
+        }
+        Corpus.requireXfsprogs();
+        Corpus.run(List.of(Corpus.tool("mkfs.xfs"), "-q", "-f", "-m", "crc=0", v4.toString()));
+        assertTrue(refusal(v4).contains("XFS v4 (without metadata checksums) is not supported"), refusal(v4));
+    }
+
+    @Test
+    void mountedFilesystemIsRefused() throws Exception {
+        Path img = copyOfDefault("mounted.img");
+        Path mountinfo = dir.resolve("mountinfo");
+        Files.writeString(mountinfo, "22 1 7:0 / /srv/data rw,relatime shared:1 - xfs " + img.toRealPath() + " rw,attr2\n");
+        String why = refusal(img, new OpenOptions(false, false, mountinfo));
+        assertTrue(why.contains("is mounted on /srv/data"), why);
+    }
+
+    @Test
+    void secondWriterIsRefusedNotQueued() throws Exception {
+        Path img = copyOfDefault("locked.img");
+        try (XfsImage first = XfsImage.open(img, OpenOptions.forWriting())) {
+            String why = refusal(img, OpenOptions.forWriting());
+            assertTrue(why.contains("already open") || why.contains("in use"), why);
+            assertTrue(first.info().agCount() > 0);
+        }
+        XfsImage.open(img, OpenOptions.forWriting()).close(); // released on close
+    }
+
+    @Test
+    void dirtyLogIsRefusedAsXfsRepairDoes() throws Exception {
+        Path img = copyOfDefault("dirty.img");
+        long logStart;
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            logStart = fs.geometry.fsbOffset(fs.geometry.logStart);
+        }
+        // the first log record is mkfs's unmount record: clear its op header's UNMOUNT flag (byte 9 of the next sector)
+        byte[] op = new byte[1];
+        write(img, logStart + 512 + 9, op);
+        String why = refusal(img);
+        assertTrue(why.contains("log needs recovery"), why);
+        var repair = Corpus.status(List.of(Corpus.tool("xfs_repair"), "-n", img.toString()));
+        assertTrue(repair.getKey() != 0, "xfs_repair -n also finds the log dirty:\n" + repair.getValue());
+        try (XfsImage fs = XfsImage.open(img, new OpenOptions(false, true, OpenOptions.PROC_MOUNTINFO))) {
+            assertEquals(4, fs.info().agCount(), "allowDirtyLog opens it for reading");
+        }
+    }
+}
