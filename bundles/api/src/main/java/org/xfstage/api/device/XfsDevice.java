@@ -26,6 +26,17 @@ public interface XfsDevice extends AutoCloseable {
      */
     void manifest(boolean checksums, Progress progress, Consumer<ManifestEntry> sink) throws XfsException, CancelledException;
 
+    /**
+     * Walks one per-AG btree from its root (in the AGF or AGI) to its leaves, left to right, verifying every block on
+     * the way (magic, CRC, self-describing header, level, record count, sibling links, key order), and hands each
+     * leaf record to {@code sink} as the fields {@link BtreeType} lists.
+     *
+     * @return the number of blocks of the tree
+     * @throws XfsFormatException at the first block or record that is wrong, naming it; also when the filesystem
+     *                            has no such tree (rmapbt, refcountbt and finobt are optional)
+     */
+    long walkBtree(int agno, BtreeType type, java.util.function.Consumer<long[]> sink) throws XfsException;
+
     /** Releases the image and its lock. */
     @Override
     void close();

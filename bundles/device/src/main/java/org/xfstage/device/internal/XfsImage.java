@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 
+import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
@@ -195,6 +196,12 @@ final class XfsImage implements XfsDevice {
                 }
             }
         }
+    }
+
+    @Override
+    public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        return new Btrees(image, geometry).walk(agno, type, sink);
     }
 
     @Override

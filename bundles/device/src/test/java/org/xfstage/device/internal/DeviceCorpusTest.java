@@ -148,6 +148,72 @@ class DeviceCorpusTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
+    void btreeWalksAgreeWithTheAgCounters(String geometry) throws Exception {
+        Path img = image(geometry);
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            Geometry g = fs.geometry;
+            long inodesInUse = 0;
+            for (int agno = 0; agno < g.agCount; agno++) {
+                Struct agf = Headers.agf(fs.image, g, agno);
+                Struct agi = Headers.agi(fs.image, g, agno);
+                long[] free = new long[2];
+                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.BNO, r -> free[0] += r[1]);
+                long[] longest = new long[1];
+                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.CNT, r -> {
+                    free[1] += r[1];
+                    longest[0] = Math.max(longest[0], r[1]);
+                });
+                assertEquals(agf.get("freeblks"), free[0], "bnobt of AG " + agno);
+                assertEquals(agf.get("freeblks"), free[1], "cntbt of AG " + agno);
+                assertEquals(agf.get("longest"), longest[0], "cntbt longest of AG " + agno);
+                long[] ino = new long[2];
+                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.INO, r -> {
+                    ino[0] += r[2];
+                    ino[1] += r[3];
+                    assertEquals(r[3], Long.bitCount(r[4] & ~holes(r[1])), "freecount matches the free mask");
+                });
+                assertEquals(agi.get("count"), ino[0], "inobt count of AG " + agno);
+                assertEquals(agi.get("freecount"), ino[1], "inobt freecount of AG " + agno);
+                inodesInUse += ino[0] - ino[1];
+                if (g.hasFinobt()) {
+                    long[] fino = new long[1];
+                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.FINO, r -> fino[0] += r[3]);
+                    assertEquals(agi.get("freecount"), fino[0], "finobt holds every free inode of AG " + agno);
+                }
+                if (g.featureNames().contains("rmapbt")) {
+                    long[] mapped = new long[1];
+                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.RMAP, r -> mapped[0] += r[1]);
+                    assertEquals(agf.get("length") - agf.get("freeblks"), mapped[0],
+                            "rmapbt maps every block of AG " + agno + " that is not free space (AGFL blocks included, as OWN_AG)");
+                }
+                if (g.featureNames().contains("reflink")) {
+                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.REFCOUNT, r -> { });
+                }
+            }
+            long[] files = new long[1];
+            fs.manifest(false, Progress.NONE, e -> files[0]++);
+            long hidden = 0; // the realtime bitmap and summary inodes are allocated but not in the directory tree
+            for (String meta : List.of("rbmino", "rsumino", "uquotino", "gquotino", "pquotino")) {
+                long ino = fs.superblock.get(meta);
+                hidden += ino != 0 && ino != -1L ? 1 : 0;
+            }
+            assertEquals(inodesInUse - hidden, files[0], "every other inode in use is reachable from the root");
+        }
+    }
+
+    /** The inodes a sparse-chunk holemask marks as not allocated (each bit covers 4 inodes). */
+    private static long holes(long holemask) {
+        long m = 0;
+        for (int i = 0; i < 16; i++) {
+            if ((holemask & (1L << i)) != 0) {
+                m |= 0xFL << (4 * i);
+            }
+        }
+        return m;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
     void corpusImagesAreCleanForXfsRepair(String geometry) throws Exception {
         var r = Corpus.status(List.of(Corpus.tool("xfs_repair"), "-n", image(geometry).toString()));
         assertEquals(0, r.getKey(), r.getValue());

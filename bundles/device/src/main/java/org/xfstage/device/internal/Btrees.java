@@ -1,0 +1,211 @@
+package org.xfstage.device.internal;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.XfsException;
+
+/**
+ * Walks of the short-form (per-AG) btrees: every block verified (magic, CRC, blkno, uuid, owner, level, record
+ * count), sibling links checked level by level, keys checked against the first key of their child and records
+ * against the order of the tree. A cycle, a block reached twice or a depth past the maximum stops the walk.
+ */
+final class Btrees {
+    static final int SBLOCK_HDR = 56;
+    static final long NULL_AGBLOCK = 0xffffffffL;
+    /** XFS_BTREE_MAXLEVELS for per-AG trees is 9 in current kernels; anything deeper is damage. */
+    private static final int MAX_LEVELS = 9;
+
+    /** Magic and sizes of one tree's blocks. */
+    record Shape(long magic, int recLen, int keyLen, boolean overlapping) {
+    }
+
+    static Shape shape(BtreeType t) {
+        return switch (t) {
+            case BNO -> new Shape(0x41423342L, 8, 8, false); // AB3B
+            case CNT -> new Shape(0x41423343L, 8, 8, false); // AB3C
+            case INO -> new Shape(0x49414233L, 16, 4, false); // IAB3
+            case FINO -> new Shape(0x46494233L, 16, 4, false); // FIB3
+            case RMAP -> new Shape(0x524D4233L, 24, 40, true); // RMB3: node keys are low and high keys
+            case REFCOUNT -> new Shape(0x52334643L, 12, 4, false); // R3FC
+        };
+    }
+
+    private final Image image;
+    private final Geometry g;
+
+    Btrees(Image image, Geometry g) {
+        this.image = image;
+        this.g = g;
+    }
+
+    long walk(int agno, BtreeType type, Consumer<long[]> sink) throws XfsException {
+        Struct agf = Headers.agf(image, g, agno);
+        long root;
+        long levels;
+        switch (type) {
+            case BNO -> {
+                root = agf.get("bno_root");
+                levels = agf.get("bno_level");
+            }
+            case CNT -> {
+                root = agf.get("cnt_root");
+                levels = agf.get("cnt_level");
+            }
+            case RMAP -> {
+                Headers.check((g.roCompat & Geometry.FEAT_RO_RMAPBT) != 0, "this filesystem has no rmapbt");
+                root = agf.get("rmap_root");
+                levels = agf.get("rmap_level");
+            }
+            case REFCOUNT -> {
+                Headers.check((g.roCompat & Geometry.FEAT_RO_REFLINK) != 0, "this filesystem has no refcountbt");
+                root = agf.get("refcount_root");
+                levels = agf.get("refcount_level");
+            }
+            case INO, FINO -> {
+                Headers.check(type == BtreeType.INO || g.hasFinobt(), "this filesystem has no finobt");
+                Struct agi = Headers.agi(image, g, agno);
+                root = agi.get(type == BtreeType.INO ? "root" : "free_root");
+                levels = agi.get(type == BtreeType.INO ? "level" : "free_level");
+            }
+            default -> throw new IllegalArgumentException(type.toString());
+        }
+        String tree = type.name().toLowerCase() + "bt of AG " + agno;
+        Headers.check(levels >= 1 && levels <= MAX_LEVELS, tree + ": impossible height " + levels);
+        Walk w = new Walk(agno, type, tree, (int) levels, sink);
+        w.visit(root, (int) levels - 1, null);
+        for (int level = 0; level < levels; level++) {
+            Headers.check(w.lastRight[level] == NULL_AGBLOCK, tree + ": last block of level " + level + " has a right sibling");
+        }
+        return w.seen.size();
+    }
+
+    private final class Walk {
+        final int agno;
+        final BtreeType type;
+        final Shape shape;
+        final String tree;
+        final Consumer<long[]> sink;
+        final Set<Long> seen = new HashSet<>();
+        final long[] lastBlock;
+        final long[] lastRight;
+        long[] previous;
+
+        Walk(int agno, BtreeType type, String tree, int levels, Consumer<long[]> sink) {
+            this.agno = agno;
+            this.type = type;
+            this.shape = shape(type);
+            this.tree = tree;
+            this.sink = sink;
+            this.lastBlock = new long[levels];
+            this.lastRight = new long[levels];
+            java.util.Arrays.fill(lastBlock, NULL_AGBLOCK);
+            java.util.Arrays.fill(lastRight, NULL_AGBLOCK);
+        }
+
+        /** Visits block agbno expected at {@code level}; {@code parentKey} is the key its parent holds for it. */
+        void visit(long agbno, int level, long[] parentKey) throws XfsException {
+            String where = tree + " block " + agbno;
+            Headers.check(seen.add(agbno), where + ": reached twice (a cycle or a shared block)");
+            long offset = g.agBlockOffset(agno, agbno);
+            byte[] b = image.read(offset, g.blockSize);
+            Struct h = new Struct(Layouts.SBLOCK, b, 0);
+            Headers.check(h.get("magic") == shape.magic(), where + ": bad magic 0x" + Long.toHexString(h.get("magic")));
+            Headers.check(h.crcValid(0, g.blockSize), where + ": checksum mismatch");
+            Headers.check(h.get("blkno") == offset >> 9, where + ": records itself at daddr " + h.get("blkno"));
+            Headers.check(h.get("owner") == agno, where + ": owned by AG " + h.get("owner"));
+            Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
+            Headers.check(h.get("level") == level, where + ": level " + h.get("level") + ", expected " + level);
+            Headers.check(h.get("leftsib") == lastBlock[level], where + ": left sibling " + h.get("leftsib")
+                    + ", expected " + lastBlock[level]);
+            Headers.check(lastRight[level] == NULL_AGBLOCK ? lastBlock[level] == NULL_AGBLOCK : lastRight[level] == agbno,
+                    where + ": the block before it at level " + level + " points right to " + lastRight[level]);
+            lastBlock[level] = agbno;
+            lastRight[level] = h.get("rightsib");
+            int numrecs = (int) h.get("numrecs");
+            if (level == 0) {
+                Headers.check(numrecs <= (g.blockSize - SBLOCK_HDR) / shape.recLen(), where + ": " + numrecs + " records do not fit");
+                for (int i = 0; i < numrecs; i++) {
+                    long[] rec = record(b, SBLOCK_HDR + i * shape.recLen());
+                    if (i == 0 && parentKey != null) {
+                        Headers.check(sameKey(keyOf(rec), parentKey), where + ": first record does not match its key in the parent");
+                    }
+                    check(rec, where, i);
+                    sink.accept(rec);
+                }
+            } else {
+                int maxrecs = (g.blockSize - SBLOCK_HDR) / (shape.keyLen() + 4);
+                Headers.check(numrecs >= 1 && numrecs <= maxrecs, where + ": bad key count " + numrecs);
+                for (int i = 0; i < numrecs; i++) {
+                    long[] key = key(b, SBLOCK_HDR + i * shape.keyLen());
+                    if (i == 0 && parentKey != null) {
+                        Headers.check(sameKey(key, parentKey), where + ": first key does not match its key in the parent");
+                    }
+                    long child = Inode.u32(b, SBLOCK_HDR + maxrecs * shape.keyLen() + i * 4);
+                    visit(child, level - 1, key);
+                }
+            }
+        }
+
+        /** Records must come in the tree's order, strictly (rmap: by start, owner, offset; cnt: by length, start). */
+        private void check(long[] rec, String where, int i) throws XfsException {
+            Headers.check(rec[1] > 0 || type == BtreeType.INO || type == BtreeType.FINO, where + ": record " + i + " has length 0");
+            if (previous != null) {
+                Headers.check(compare(keyOf(previous), keyOf(rec)) < 0, where + ": record " + i + " is out of order");
+            }
+            previous = rec;
+        }
+
+        private static int compare(long[] a, long[] b) {
+            for (int i = 0; i < a.length; i++) {
+                int c = Long.compareUnsigned(a[i], b[i]);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        private static boolean sameKey(long[] a, long[] b) {
+            return compare(a, b) == 0;
+        }
+
+        /** The sort key of a record, in the representation of {@link #key}. */
+        private long[] keyOf(long[] rec) {
+            return switch (type) {
+                case CNT -> new long[] {rec[1], rec[0], 0};
+                case RMAP -> new long[] {rec[0], rec[2], rec[3] | ((rec[4] & 4) << 61) | ((rec[4] & 2) << 61)};
+                case REFCOUNT -> new long[] {(rec[3] << 31) | rec[0], 0, 0};
+                default -> new long[] {rec[0], 0, 0};
+            };
+        }
+
+        /** A node key (for rmap: the low key; the unwritten flag is not part of keys). */
+        private long[] key(byte[] b, int at) {
+            return switch (type) {
+                case CNT -> new long[] {Inode.u32(b, at + 4), Inode.u32(b, at), 0};
+                case RMAP -> new long[] {Inode.u32(b, at), Inode.u64(b, at + 4), Inode.u64(b, at + 12) & ~(1L << 61)};
+                default -> new long[] {Inode.u32(b, at), 0, 0};
+            };
+        }
+
+        private long[] record(byte[] b, int at) {
+            return switch (type) {
+                case BNO, CNT -> new long[] {Inode.u32(b, at), Inode.u32(b, at + 4)};
+                case INO, FINO -> g.hasSparseInodes()
+                        ? new long[] {Inode.u32(b, at), Inode.u16(b, at + 4), b[at + 6] & 0xff, b[at + 7] & 0xff, Inode.u64(b, at + 8)}
+                        : new long[] {Inode.u32(b, at), 0, 64, Inode.u32(b, at + 4), Inode.u64(b, at + 8)};
+                case RMAP -> {
+                    long off = Inode.u64(b, at + 16);
+                    yield new long[] {Inode.u32(b, at), Inode.u32(b, at + 4), Inode.u64(b, at + 8), off & 0x3FFFFFFFFFFFFFL, off >>> 61};
+                }
+                case REFCOUNT -> {
+                    long start = Inode.u32(b, at);
+                    yield new long[] {start & 0x7fffffffL, Inode.u32(b, at + 4), Inode.u32(b, at + 8), start >>> 31};
+                }
+            };
+        }
+    }
+}
