@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job, as far as it exists today: start the xfstage Karaf distribution built by
-# `./mvnw install`, run xfs: commands in it through bin/client, and stop it again.
+# The main job, as far as it exists today: make the sample XFS image, start the xfstage Karaf
+# distribution built by `./mvnw install`, run xfs: commands on the image through bin/client, stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 home=features/distribution/target/assembly
@@ -11,6 +11,8 @@ fi
 if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]; then
   export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64
 fi
+
+image=$(scripts/make-sample.sh)
 
 stop_karaf() {
   "$home/bin/stop" >/dev/null 2>&1 || true
@@ -29,5 +31,6 @@ xfs() {
   echo "$*" | "$home/bin/client" -r 60 -d 1 -b 2>&1 | grep -v '^retrying\|JAVA_HOME not set'
 }
 xfs "feature:list -i | grep xfstage"
+xfs "xfs:info $image"
+xfs "xfs:manifest $image | head -n 8"
 xfs "xfs:staging"
-xfs "xfs:staging --json"
