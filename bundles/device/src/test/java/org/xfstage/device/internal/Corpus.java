@@ -39,6 +39,17 @@ final class Corpus {
 
     /** One node of the source tree. */
     record Node(String path, FileType type, int mode, byte[] content, String target, int major, int minor) {
+        /** Files named like this get their middle quarter of blocks punched out after mkfs (two extents, a hole). */
+        static final String HOLEY = "/holey";
+        /** Files named like this get di_size raised to {@link #SPARSE_SIZE} after mkfs (a sparse tail). */
+        static final String SPARSE = "/sparse-4g";
+        static final long SPARSE_SIZE = 4L << 30;
+        /** Symlinks named like this are remote: mkfs 6.1 writes them without the v5 header, which the fixture adds. */
+        static final String REMOTE_LINK = "/link-long";
+        /** Files named like this are rewritten as {@link #FRAGMENTS} one-block extents with a hole after each, in bmbt format. */
+        static final String FRAGMENTED = "/fragmented";
+        /** More extents than any corpus inode holds inline (53 for 1 KiB inodes), fewer than a 1 KiB bmbt leaf (59). */
+        static final int FRAGMENTS = 56;
     }
 
     private Corpus() {
@@ -89,6 +100,10 @@ final class Corpus {
         t.add(file("/tool", 0755, bytes(rnd, 2000)));
         t.add(link("/link-short", "size-100"));
         t.add(link("/link-dir", "deep/a/b"));
+        t.add(link(Node.REMOTE_LINK, "deep/" + "very-long-component-of-a-symlink-target/".repeat(22) + "end"));
+        t.add(file(Node.HOLEY, 0644, bytes(rnd, 1 << 20)));
+        t.add(file(Node.SPARSE, 0644, bytes(rnd, 5000)));
+        t.add(file(Node.FRAGMENTED, 0644, bytes(rnd, 1 << 20)));
         t.add(new Node("/null-dev", FileType.CHAR_DEVICE, 0666, null, null, 1, 3));
         t.add(new Node("/pipe", FileType.FIFO, 0644, null, null, 0, 0));
         dirWith(t, "/sf", 3, rnd);
@@ -142,6 +157,43 @@ final class Corpus {
     }
 
     /** The manifest the image must show: path to entry (inode numbers and link counts are not compared). */
+    /** The expected manifest of the full tree on a geometry (the hole of /holey depends on the block size). */
+    static Map<String, ManifestEntry> expected(List<Node> tree, int blockSize) throws Exception {
+        Map<String, ManifestEntry> out = expected(tree);
+        for (Node n : tree) {
+            if (n.path().equals(Node.HOLEY)) {
+                byte[] c = n.content().clone();
+                long[] hole = holeOf(c.length, blockSize);
+                java.util.Arrays.fill(c, (int) (hole[0] * blockSize), (int) (hole[1] * blockSize), (byte) 0);
+                String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c));
+                out.put(n.path(), new ManifestEntry(n.path(), n.type(), n.mode(), c.length, null, sha, 0, 0));
+            } else if (n.path().equals(Node.FRAGMENTED)) {
+                byte[] c = n.content().clone();
+                for (int i = 0; i < Node.FRAGMENTS - 1; i++) { // file block 2i+1 is a hole
+                    java.util.Arrays.fill(c, (2 * i + 1) * blockSize, (2 * i + 2) * blockSize, (byte) 0);
+                }
+                String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c));
+                out.put(n.path(), new ManifestEntry(n.path(), n.type(), n.mode(), c.length, null, sha, 0, 0));
+            } else if (n.path().equals(Node.SPARSE)) {
+                // over 1 GiB of holes: the digest takes the mapped blocks (the last one zero-padded by mkfs) and
+                // describes the hole after them by its length, after a 0xFF marker
+                long mapped = (n.content().length + blockSize - 1) / blockSize * blockSize;
+                MessageDigest md = MessageDigest.getInstance("SHA-256");
+                md.update(java.util.Arrays.copyOf(n.content(), (int) mapped));
+                md.update(java.nio.ByteBuffer.allocate(9).put((byte) 0xFF).putLong(Node.SPARSE_SIZE - mapped).array());
+                out.put(n.path(), new ManifestEntry(n.path(), n.type(), n.mode(), Node.SPARSE_SIZE, null,
+                        "sparse:" + HexFormat.of().formatHex(md.digest()), 0, 0));
+            }
+        }
+        return out;
+    }
+
+    /** Blocks [from, to) punched out of a file of {@code bytes}: its second quarter. */
+    static long[] holeOf(long bytes, int blockSize) {
+        long blocks = (bytes + blockSize - 1) / blockSize;
+        return new long[] {blocks / 4, blocks / 2};
+    }
+
     static Map<String, ManifestEntry> expected(List<Node> tree) throws Exception {
         Map<String, ManifestEntry> out = new TreeMap<>();
         for (Node n : tree) {
@@ -183,9 +235,159 @@ final class Corpus {
         cmd.addAll(mkfsOptions);
         cmd.add(tmp.toString());
         run(cmd);
+        doctor(tmp, tree);
         Files.move(tmp, img);
         deleteTree(src);
         return img;
+    }
+
+    /**
+     * What mkfs.xfs -p cannot make, written into the image directly (with CRCs recomputed), then made consistent by
+     * a full xfs_repair: a file with a hole (two extents), a 4 GiB sparse file, and the v5 header of remote symlinks.
+     */
+    private static void doctor(Path img, List<Node> tree) throws Exception {
+        boolean any = false;
+        Map<String, Long> inodes = new TreeMap<>();
+        Geometry g;
+        try (XfsImage fs = XfsImage.open(img, org.xfstage.api.device.OpenOptions.readOnly())) {
+            g = fs.geometry;
+            for (Node n : tree) { // by directory lookups: a manifest would stop at the headerless remote symlink
+                if (n.path().equals(Node.HOLEY) || n.path().equals(Node.SPARSE) || n.path().equals(Node.REMOTE_LINK)
+                        || n.path().equals(Node.FRAGMENTED)) {
+                    inodes.put(n.path(), lookup(fs, n.path()));
+                }
+            }
+            try (var ch = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                for (Node n : tree) {
+                    Long ino = inodes.get(n.path());
+                    if (ino == null) {
+                        continue;
+                    }
+                    if (n.path().equals(Node.HOLEY) || n.path().equals(Node.SPARSE)) {
+                        Inode inode = Inode.read(fs.image, g, ino);
+                        byte[] raw = inode.core.raw().clone();
+                        if (n.path().equals(Node.HOLEY)) {
+                            Inode.Extent e = inode.extents(fs.image, g).get(0);
+                            long[] hole = holeOf(n.content().length, g.blockSize);
+                            putExtent(raw, 0, 0, e.startBlock(), hole[0]);
+                            putExtent(raw, 1, hole[1], e.startBlock() + hole[1], e.count() - hole[1]);
+                            Layouts.DINODE.get("nextents").put(raw, 0, 2);
+                            Layouts.DINODE.get("nblocks").put(raw, 0, inode.core.get("nblocks") - (hole[1] - hole[0]));
+                        } else {
+                            Layouts.DINODE.get("size").put(raw, 0, Node.SPARSE_SIZE);
+                        }
+                        Checksums.update(raw, 0, g.inodeSize, Layouts.DINODE.crcOffset);
+                        ch.write(java.nio.ByteBuffer.wrap(raw), g.inodeOffset(ino));
+                        any = true;
+                    } else if (n.path().equals(Node.FRAGMENTED)) {
+                        fragment(ch, fs, g, ino);
+                        any = true;
+                    } else if (n.path().equals(Node.REMOTE_LINK)) {
+                        Inode inode = Inode.read(fs.image, g, ino);
+                        Inode.Extent e = inode.extents(fs.image, g).get(0);
+                        long offset = g.fsbOffset(e.startBlock());
+                        byte[] block = fs.image.read(offset, g.blockSize);
+                        byte[] target = n.target().getBytes(StandardCharsets.UTF_8);
+                        byte[] fixed = new byte[g.blockSize];
+                        System.arraycopy(block, 0, fixed, 56, target.length); // mkfs wrote the bare target
+                        Layouts.SYMLINK.get("magic").put(fixed, 0, Contents.SYMLINK_MAGIC);
+                        Layouts.SYMLINK.get("offset").put(fixed, 0, 0);
+                        Layouts.SYMLINK.get("bytes").put(fixed, 0, target.length);
+                        Layouts.SYMLINK.get("uuid0").put(fixed, 0, g.metaUuid0);
+                        Layouts.SYMLINK.get("uuid1").put(fixed, 0, g.metaUuid1);
+                        Layouts.SYMLINK.get("owner").put(fixed, 0, ino);
+                        Layouts.SYMLINK.get("blkno").put(fixed, 0, offset >> 9);
+                        Checksums.update(fixed, 0, g.blockSize, Layouts.SYMLINK.crcOffset);
+                        ch.write(java.nio.ByteBuffer.wrap(fixed), offset);
+                        any = true;
+                    }
+                }
+            }
+        }
+        if (any) {
+            status(List.of(tool("xfs_repair"), img.toString())); // frees the blocks that became a hole
+            var check = status(List.of(tool("xfs_repair"), "-n", img.toString()));
+            if (check.getKey() != 0) {
+                fail("the doctored corpus image is not clean for xfs_repair -n:\n" + check.getValue());
+            }
+        }
+    }
+
+    /**
+     * Rewrites a one-extent file as FRAGMENTS extents: file blocks 0, 2, 4, ... 2(F-2) of one block each, then the
+     * tail from block 2(F-1); the odd blocks become holes. The records go into a bmbt leaf placed in the first hole's
+     * block (already allocated to the file, so no free-space change is needed for it); the inode's fork becomes a
+     * bmbt root with one pointer. xfs_repair afterwards frees the other hole blocks.
+     */
+    private static void fragment(java.nio.channels.FileChannel ch, XfsImage fs, Geometry g, long ino) throws Exception {
+        Inode inode = Inode.read(fs.image, g, ino);
+        Inode.Extent e = inode.extents(fs.image, g).get(0);
+        int f = Node.FRAGMENTS;
+        byte[] leaf = new byte[g.blockSize];
+        long leafFsb = e.startBlock() + 1;
+        long dataBlocks = 0;
+        for (int i = 0; i < f; i++) {
+            long off = 2L * i;
+            long count = i < f - 1 ? 1 : e.count() - off;
+            putRecord(leaf, 72 + i * 16, off, e.startBlock() + off, count);
+            dataBlocks += count;
+        }
+        long leafOffset = g.fsbOffset(leafFsb);
+        Layouts.LBLOCK.get("magic").put(leaf, 0, Inode.BMBT_MAGIC);
+        Layouts.LBLOCK.get("level").put(leaf, 0, 0);
+        Layouts.LBLOCK.get("numrecs").put(leaf, 0, f);
+        Layouts.LBLOCK.get("leftsib").put(leaf, 0, -1L);
+        Layouts.LBLOCK.get("rightsib").put(leaf, 0, -1L);
+        Layouts.LBLOCK.get("blkno").put(leaf, 0, leafOffset >> 9);
+        Layouts.LBLOCK.get("uuid0").put(leaf, 0, g.metaUuid0);
+        Layouts.LBLOCK.get("uuid1").put(leaf, 0, g.metaUuid1);
+        Layouts.LBLOCK.get("owner").put(leaf, 0, ino);
+        Checksums.update(leaf, 0, g.blockSize, Layouts.LBLOCK.crcOffset);
+        ch.write(java.nio.ByteBuffer.wrap(leaf), leafOffset);
+
+        byte[] raw = inode.core.raw().clone();
+        int fork = Inode.CORE_SIZE;
+        int forkSize = g.inodeSize - Inode.CORE_SIZE;
+        java.util.Arrays.fill(raw, fork, g.inodeSize, (byte) 0);
+        int maxrecs = (forkSize - 4) / 16;
+        raw[fork + 1] = 1; // bb_level = 1
+        raw[fork + 3] = 1; // bb_numrecs = 1
+        // key[0] = startoff 0 (already zero); ptr[0] = the leaf
+        java.nio.ByteBuffer.wrap(raw, fork + 4 + maxrecs * 8, 8).putLong(leafFsb);
+        Layouts.DINODE.get("format").put(raw, 0, Inode.FMT_BTREE);
+        Layouts.DINODE.get("nextents").put(raw, 0, f);
+        Layouts.DINODE.get("nblocks").put(raw, 0, dataBlocks + 1);
+        Checksums.update(raw, 0, g.inodeSize, Layouts.DINODE.crcOffset);
+        ch.write(java.nio.ByteBuffer.wrap(raw), g.inodeOffset(ino));
+    }
+
+    private static void putRecord(byte[] b, int at, long startOff, long startBlock, long count) {
+        long l0 = (startOff << 9) | (startBlock >>> 43);
+        long l1 = (startBlock << 21) | count;
+        java.nio.ByteBuffer.wrap(b, at, 16).putLong(l0).putLong(l1);
+    }
+
+    /** The inode number of an absolute path, by directory lookups from the root. */
+    static long lookup(XfsImage fs, String path) throws Exception {
+        long ino = fs.geometry.rootIno;
+        for (String part : path.substring(1).split("/")) {
+            long next = -1;
+            for (Contents.DirEntry e : fs.contents.directory(Inode.read(fs.image, fs.geometry, ino))) {
+                if (e.name().equals(part)) {
+                    next = e.ino();
+                }
+            }
+            if (next < 0) {
+                fail("no " + part + " in " + path);
+            }
+            ino = next;
+        }
+        return ino;
+    }
+
+    private static void putExtent(byte[] inode, int index, long startOff, long startBlock, long count) {
+        putRecord(inode, Inode.CORE_SIZE + index * 16, startOff, startBlock, count);
     }
 
     private static void writeChildren(List<Node> tree, String parent, Path src, StringBuilder proto, int depth) throws IOException {

@@ -22,7 +22,7 @@ import org.xfstage.api.staging.Progress;
 
 /** On every corpus geometry: the manifest equals the source tree, info agrees with xfs_db, headers round-trip. */
 class DeviceCorpusTest {
-    static final String VERSION = "-v1";
+    static final String VERSION = "-v3";
 
     static Stream<String> geometries() {
         return Corpus.GEOMETRIES.keySet().stream();
@@ -36,10 +36,17 @@ class DeviceCorpusTest {
     @MethodSource("geometries")
     void manifestEqualsTheSourceTree(String geometry) throws Exception {
         Path img = image(geometry);
-        Map<String, ManifestEntry> expected = Corpus.expected(Corpus.fullTree());
         Map<String, ManifestEntry> got = new TreeMap<>();
+        Map<String, ManifestEntry> expected;
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             fs.manifest(true, Progress.NONE, e -> got.put(e.path(), e));
+            expected = Corpus.expected(Corpus.fullTree(), fs.geometry.blockSize);
+            assertEquals(2, Inode.read(fs.image, fs.geometry, got.get("/holey").inode()).extents(fs.image, fs.geometry).size(),
+                    "/holey has two extents around its hole");
+            assertEquals(Inode.FMT_EXTENTS, Inode.read(fs.image, fs.geometry, got.get("/link-long").inode()).format, "a remote symlink");
+            Inode fragmented = Inode.read(fs.image, fs.geometry, got.get("/fragmented").inode());
+            assertEquals(Inode.FMT_BTREE, fragmented.format, "/fragmented is in bmbt format");
+            assertEquals(56, fragmented.extents(fs.image, fs.geometry).size());
         }
         assertEquals(expected.keySet(), got.keySet(), "the same paths");
         for (ManifestEntry want : expected.values()) {
