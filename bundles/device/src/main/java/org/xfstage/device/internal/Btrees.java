@@ -42,6 +42,11 @@ final class Btrees {
     }
 
     long walk(int agno, BtreeType type, Consumer<long[]> sink) throws XfsException {
+        return walk(agno, type, sink, block -> { });
+    }
+
+    /** As {@link #walk(int, BtreeType, Consumer)}, also handing every verified block to {@code blocks}. */
+    long walk(int agno, BtreeType type, Consumer<long[]> sink, Consumer<Struct> blocks) throws XfsException {
         Struct agf = Headers.agf(image, g, agno);
         long root;
         long levels;
@@ -74,7 +79,7 @@ final class Btrees {
         }
         String tree = type.name().toLowerCase() + "bt of AG " + agno;
         Headers.check(levels >= 1 && levels <= MAX_LEVELS, tree + ": impossible height " + levels);
-        Walk w = new Walk(agno, type, tree, (int) levels, sink);
+        Walk w = new Walk(agno, type, tree, (int) levels, sink, blocks);
         w.visit(root, (int) levels - 1, null);
         for (int level = 0; level < levels; level++) {
             Headers.check(w.lastRight[level] == NULL_AGBLOCK, tree + ": last block of level " + level + " has a right sibling");
@@ -88,12 +93,14 @@ final class Btrees {
         final Shape shape;
         final String tree;
         final Consumer<long[]> sink;
+        final Consumer<Struct> blocks;
         final Set<Long> seen = new HashSet<>();
         final long[] lastBlock;
         final long[] lastRight;
         long[] previous;
 
-        Walk(int agno, BtreeType type, String tree, int levels, Consumer<long[]> sink) {
+        Walk(int agno, BtreeType type, String tree, int levels, Consumer<long[]> sink, Consumer<Struct> blocks) {
+            this.blocks = blocks;
             this.agno = agno;
             this.type = type;
             this.shape = shape(type);
@@ -124,6 +131,7 @@ final class Btrees {
                     where + ": the block before it at level " + level + " points right to " + lastRight[level]);
             lastBlock[level] = agbno;
             lastRight[level] = h.get("rightsib");
+            blocks.accept(h);
             int numrecs = (int) h.get("numrecs");
             if (level == 0) {
                 Headers.check(numrecs <= (g.blockSize - SBLOCK_HDR) / shape.recLen(), where + ": " + numrecs + " records do not fit");

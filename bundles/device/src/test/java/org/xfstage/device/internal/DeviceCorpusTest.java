@@ -108,14 +108,47 @@ class DeviceCorpusTest {
                     checked++;
                 }
             }
-            List<Long> inodes = new ArrayList<>();
-            fs.manifest(false, Progress.NONE, e -> inodes.add(e.inode()));
-            for (long ino : inodes) {
-                Inode inode = Inode.read(fs.image, g, ino);
-                assertArrayEquals(inode.core.raw(), inode.core.encode(0, g.inodeSize), "inode " + ino);
+            Btrees btrees = new Btrees(fs.image, g);
+            List<Struct> blocks = new ArrayList<>();
+            for (int agno = 0; agno < g.agCount; agno++) {
+                for (org.xfstage.api.device.BtreeType t : org.xfstage.api.device.BtreeType.values()) {
+                    boolean present = switch (t) {
+                        case FINO -> g.hasFinobt();
+                        case RMAP -> g.featureNames().contains("rmapbt");
+                        case REFCOUNT -> g.featureNames().contains("reflink");
+                        default -> true;
+                    };
+                    if (present) {
+                        btrees.walk(agno, t, r -> { }, blocks::add);
+                    }
+                }
+            }
+            List<ManifestEntry> entries = new ArrayList<>();
+            fs.manifest(false, Progress.NONE, entries::add);
+            for (ManifestEntry e : entries) {
+                Inode inode = Inode.read(fs.image, g, e.inode());
+                assertArrayEquals(inode.core.raw(), inode.core.encode(0, g.inodeSize), "inode " + e.inode());
+                checked++;
+                if (inode.format == Inode.FMT_EXTENTS && e.type() == FileType.DIRECTORY) {
+                    long leafStart = Contents.DIR2_LEAF_OFFSET >> g.blockLog;
+                    for (Inode.Extent x : inode.extents(fs.image, g)) {
+                        for (long b = 0; b < x.count(); b++) {
+                            byte[] raw = fs.image.read(g.fsbOffset(x.startBlock() + b), g.blockSize);
+                            Layout layout = x.startOff() + b < leafStart ? Layouts.DIR3_DATA
+                                    : Inode.u32(raw, 0) == 0x58444633L ? Layouts.DIR3_FREE : Layouts.DA3_NODE;
+                            if (g.dirBlockSize == g.blockSize) { // a multi-block directory block has one CRC over all of it
+                                blocks.add(new Struct(layout, raw, 0));
+                            }
+                        }
+                    }
+                }
+            }
+            for (Struct block : blocks) {
+                assertArrayEquals(block.raw(), block.encode(0, block.raw().length), block.layout.name);
+                assertTrue(block.crcValid(0, block.raw().length), block.layout.name + " CRC");
                 checked++;
             }
-            assertTrue(checked > 3000, "checked " + checked + " structures");
+            assertTrue(checked > 3300, "checked " + checked + " structures");
         }
     }
 
