@@ -117,6 +117,19 @@ final class Corpus {
         return t;
     }
 
+    /** Many empty files: enough inode chunks that the inode btrees of each AG have two levels. */
+    static List<Node> manyInodes(int dirs, int perDir) {
+        List<Node> t = new ArrayList<>();
+        t.add(dir("/", 0755));
+        for (int d = 0; d < dirs; d++) {
+            t.add(dir("/d" + d, 0755));
+            for (int f = 0; f < perDir; f++) {
+                t.add(file("/d" + d + "/f" + f, 0644, new byte[0]));
+            }
+        }
+        return t;
+    }
+
     /** A small tree for the fuzz test: few inodes, every structure kind once. */
     static List<Node> smallTree() {
         List<Node> t = new ArrayList<>();

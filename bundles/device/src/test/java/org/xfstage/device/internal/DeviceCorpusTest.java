@@ -252,6 +252,33 @@ class DeviceCorpusTest {
         return m;
     }
 
+    @org.junit.jupiter.api.Test
+    void multiLevelInodeBtreesWalkWithKeysAndSiblingsChecked() throws Exception {
+        // 80,000 inodes over 4 AGs: about 310 chunk records per AG, more than a 4 KiB inobt leaf holds (252)
+        Path img = Corpus.image("inodes80k-v1", Corpus.manyInodes(80, 1000), List.of("-i", "maxpct=50"));
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            long multiLevel = 0;
+            for (int agno = 0; agno < fs.geometry.agCount; agno++) {
+                long[] n = new long[2];
+                long blocks = fs.walkBtree(agno, org.xfstage.api.device.BtreeType.INO, r -> {
+                    n[0] += r[2];
+                    n[1] += r[3];
+                });
+                Struct agi = Headers.agi(fs.image, fs.geometry, agno);
+                assertEquals(agi.get("count"), n[0], "inodes of AG " + agno);
+                assertEquals(agi.get("freecount"), n[1], "free inodes of AG " + agno);
+                if (agi.get("level") > 1) {
+                    multiLevel++;
+                    assertTrue(blocks > 2, "a two-level tree has a root and several leaves");
+                }
+            }
+            assertTrue(multiLevel > 0, "at least one AG has a two-level inobt");
+            long[] files = new long[1];
+            fs.manifest(false, Progress.NONE, e -> files[0]++);
+            assertEquals(80_000 + 80 + 1, files[0]);
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
     void corpusImagesAreCleanForXfsRepair(String geometry) throws Exception {

@@ -27,7 +27,7 @@ import org.xfstage.api.staging.Progress;
  * XfsException, never with another exception, and each within a time bound.
  */
 class FuzzTest {
-    private static final int ROUNDS = 1500;
+    private static final int ROUNDS = 3000;
 
     @TempDir
     Path dir;
