@@ -38,7 +38,10 @@ public record FsInfo(String uuid, String label, int blockSize, int sectorSize, i
      * @param longest    longest free extent (AGF)
      * @param inodes     allocated inodes (AGI)
      * @param freeInodes free inodes (AGI)
+     * @param flCount    blocks on the AGFL (AGF)
+     * @param btreeBlocks blocks of the free-space and rmap btrees past their roots (AGF agf_btreeblks)
      */
-    public record AgInfo(int agno, long length, long freeBlocks, long longest, long inodes, long freeInodes) {
+    public record AgInfo(int agno, long length, long freeBlocks, long longest, long inodes, long freeInodes, long flCount,
+            long btreeBlocks) {
     }
 }

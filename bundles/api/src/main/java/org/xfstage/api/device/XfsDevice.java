@@ -37,6 +37,50 @@ public interface XfsDevice extends AutoCloseable {
      */
     long walkBtree(int agno, BtreeType type, java.util.function.Consumer<long[]> sink) throws XfsException;
 
+    /** As {@link #walkBtree(int, BtreeType, java.util.function.Consumer)}, also reporting the AG block number of every block of the tree. */
+    long walkBtree(int agno, BtreeType type, java.util.function.Consumer<long[]> sink, java.util.function.LongConsumer blocks)
+            throws XfsException;
+
+    /**
+     * Every block of AG {@code agno} that belongs to the filesystem's own structures rather than to a btree or a
+     * file: the AG headers, the blocks on the AGFL, and the part of the internal log in this AG. Reported as
+     * (agbno, length, owner) with owner one of {@link #OWNER_HEADERS}, {@link #OWNER_AGFL}, {@link #OWNER_LOG}.
+     */
+    void staticSpace(int agno, SpaceSink sink) throws XfsException;
+
+    /**
+     * The blocks inode {@code ino} uses: its data fork extents and bmbt blocks, reported as (agno, agbno, length,
+     * owner = ino). Also says whether the inode is in use (its mode is not zero).
+     *
+     * @return true when the inode is in use
+     */
+    boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException;
+
+    /** Owner of AG header blocks in {@link #staticSpace}. */
+    long OWNER_HEADERS = -5;
+    /** Owner of AGFL blocks in {@link #staticSpace}. */
+    long OWNER_AGFL = -6;
+    /** Owner of log blocks in {@link #staticSpace}. */
+    long OWNER_LOG = -4;
+
+    /** Receives (agbno, length, owner) extents of one AG. */
+    @FunctionalInterface
+    interface SpaceSink {
+        void extent(long agbno, long length, long owner);
+    }
+
+    /** Receives (agno, agbno, length) extents used by an inode; {@code bmbt} tells a bmbt block from data. */
+    @FunctionalInterface
+    interface InodeSpaceSink {
+        void extent(int agno, long agbno, long length, boolean bmbt);
+    }
+
+    /** The inode number of the first inode of a chunk that starts at {@code agino} in AG {@code agno}. */
+    long inodeNumber(int agno, long agino);
+
+    /** Blocks an inode chunk of 64 inodes occupies, and inodes per block (for the space of inode chunks). */
+    int inodesPerBlock();
+
     /** Releases the image and its lock. */
     @Override
     void close();

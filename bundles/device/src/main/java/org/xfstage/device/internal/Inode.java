@@ -85,6 +85,22 @@ final class Inode {
         };
     }
 
+    /**
+     * The file type, after checking that the data fork's format is one that type can have: regular files are extents
+     * or btree (never inline), directories inline, extents or btree, symlinks inline or extents, devices DEV.
+     */
+    FileType checkedType() throws XfsFormatException {
+        FileType t = type();
+        boolean ok = switch (t) {
+            case FILE -> format == FMT_EXTENTS || format == FMT_BTREE;
+            case DIRECTORY -> format == FMT_LOCAL || format == FMT_EXTENTS || format == FMT_BTREE;
+            case SYMLINK -> format == FMT_LOCAL || format == FMT_EXTENTS;
+            default -> format == FMT_DEV;
+        };
+        Headers.check(ok, "inode " + ino + ": a " + t.name().toLowerCase().replace('_', ' ') + " cannot have data fork format " + format);
+        return t;
+    }
+
     /** The inline bytes of a LOCAL data fork (up to the fork size). */
     byte[] localData() throws XfsFormatException {
         Headers.check(format == FMT_LOCAL, "inode " + ino + ": data fork is not local");
@@ -94,26 +110,43 @@ final class Inode {
 
     /** The data fork's extent map in file order, read through the bmbt when the fork is a btree. */
     List<Extent> extents(Image image, Geometry g) throws XfsException {
+        return forkExtents(image, g, false, b -> { });
+    }
+
+    /**
+     * The extent map of the data or attribute fork, in offset order; the blocks of its bmbt (when it is a btree) go
+     * to {@code bmbtBlocks} as filesystem block numbers.
+     */
+    List<Extent> forkExtents(Image image, Geometry g, boolean attr, java.util.function.LongConsumer bmbtBlocks) throws XfsException {
         List<Extent> out = new ArrayList<>();
-        if (format == FMT_EXTENTS) {
-            Headers.check(nextents >= 0 && nextents * BMBT_REC <= forkSize,
-                    "inode " + ino + ": " + nextents + " extents do not fit the data fork");
-            for (int i = 0; i < nextents; i++) {
-                out.add(record(raw, CORE_SIZE + i * BMBT_REC));
+        int fmt = attr ? (int) core.get("aformat") : format;
+        int forkoff = (int) core.get("forkoff") * 8;
+        if (attr && forkoff == 0) {
+            return out;
+        }
+        int start = attr ? CORE_SIZE + forkoff : CORE_SIZE;
+        int size = attr ? g.inodeSize - CORE_SIZE - forkoff : forkSize;
+        long count = attr ? ((core.get("flags2") & NREXT64_FLAG) != 0 ? core.get("nextents") : core.get("anextents")) : nextents;
+        String fork = attr ? "attribute fork" : "data fork";
+        if (fmt == FMT_EXTENTS) {
+            Headers.check(count >= 0 && count * BMBT_REC <= size, "inode " + ino + ": " + count + " extents do not fit the " + fork);
+            for (int i = 0; i < count; i++) {
+                out.add(record(raw, start + i * BMBT_REC));
             }
-        } else if (format == FMT_BTREE) {
-            int level = u16(raw, CORE_SIZE);
-            int numrecs = u16(raw, CORE_SIZE + 2);
-            int maxrecs = (forkSize - 4) / 16;
+        } else if (fmt == FMT_BTREE) {
+            Headers.check(size >= 4, "inode " + ino + ": " + fork + " too small for a bmbt root");
+            int level = u16(raw, start);
+            int numrecs = u16(raw, start + 2);
+            int maxrecs = (size - 4) / 16;
             Headers.check(level >= 1 && level < MAX_BMBT_LEVELS && numrecs >= 1 && numrecs <= maxrecs,
-                    "inode " + ino + ": bad bmbt root (level " + level + ", " + numrecs + " records)");
+                    "inode " + ino + ": bad bmbt root in the " + fork + " (level " + level + ", " + numrecs + " records)");
             Set<Long> seen = new HashSet<>();
             for (int i = 0; i < numrecs; i++) {
-                long ptr = u64(raw, CORE_SIZE + 4 + maxrecs * 8 + i * 8);
-                walkBmbt(image, g, ptr, level - 1, seen, out);
+                long ptr = u64(raw, start + 4 + maxrecs * 8 + i * 8);
+                walkBmbt(image, g, ptr, level - 1, seen, out, bmbtBlocks);
             }
         } else {
-            Headers.check(format == FMT_DEV || format == FMT_LOCAL, "inode " + ino + ": unknown data fork format " + format);
+            Headers.check(fmt == FMT_DEV || fmt == FMT_LOCAL, "inode " + ino + ": unknown " + fork + " format " + fmt);
             return out;
         }
         long prevEnd = 0;
@@ -124,7 +157,8 @@ final class Inode {
         return out;
     }
 
-    private void walkBmbt(Image image, Geometry g, long fsb, int level, Set<Long> seen, List<Extent> out) throws XfsException {
+    private void walkBmbt(Image image, Geometry g, long fsb, int level, Set<Long> seen, List<Extent> out,
+            java.util.function.LongConsumer bmbtBlocks) throws XfsException {
         String where = "inode " + ino + " bmbt block " + fsb;
         Headers.check(seen.add(fsb), where + ": reached twice (cycle)");
         Headers.check(seen.size() <= g.dataBlocks, where + ": more bmbt blocks than the filesystem has");
@@ -137,6 +171,7 @@ final class Inode {
         Headers.check(h.get("owner") == ino, where + ": owned by inode " + h.get("owner"));
         Headers.check(h.get("blkno") == offset >> 9, where + ": records itself at daddr " + h.get("blkno"));
         Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
+        bmbtBlocks.accept(fsb);
         int numrecs = (int) h.get("numrecs");
         if (level == 0) {
             Headers.check(numrecs <= (g.blockSize - LBLOCK_HDR) / BMBT_REC, where + ": too many records");
@@ -147,7 +182,7 @@ final class Inode {
             int maxrecs = (g.blockSize - LBLOCK_HDR) / 16;
             Headers.check(numrecs >= 1 && numrecs <= maxrecs, where + ": bad record count " + numrecs);
             for (int i = 0; i < numrecs; i++) {
-                walkBmbt(image, g, u64(block, LBLOCK_HDR + maxrecs * 8 + i * 8), level - 1, seen, out);
+                walkBmbt(image, g, u64(block, LBLOCK_HDR + maxrecs * 8 + i * 8), level - 1, seen, out, bmbtBlocks);
             }
         }
     }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FileType;
@@ -155,7 +156,7 @@ final class XfsImage implements XfsDevice {
             Struct agf = Headers.agf(image, g, agno);
             Struct agi = Headers.agi(image, g, agno);
             ags.add(new FsInfo.AgInfo(agno, agf.get("length"), agf.get("freeblks"), agf.get("longest"), agi.get("count"),
-                    agi.get("freecount")));
+                    agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks")));
         }
         Struct sb = superblock;
         String label = new String(java.util.Arrays.copyOfRange(sb.raw(), 108, 120), StandardCharsets.UTF_8).replace("\0", "");
@@ -180,7 +181,7 @@ final class XfsImage implements XfsDevice {
             }
             Pending at = stack.pop();
             Inode inode = Inode.read(image, geometry, at.ino());
-            FileType type = inode.type();
+            FileType type = inode.checkedType();
             String target = type == FileType.SYMLINK ? contents.symlink(inode) : null;
             String sha = checksums && type == FileType.FILE ? contents.sha256(inode) : null;
             sink.accept(new ManifestEntry(at.path(), type, inode.mode & 07777, inode.size, target, sha, inode.ino, inode.nlink));
@@ -200,8 +201,63 @@ final class XfsImage implements XfsDevice {
 
     @Override
     public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink) throws XfsException {
+        return walkBtree(agno, type, sink, b -> { });
+    }
+
+    @Override
+    public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink, LongConsumer blocks) throws XfsException {
         Headers.check(agno >= 0 && agno < geometry.agCount, "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
-        return new Btrees(image, geometry).walk(agno, type, sink);
+        long agStart = (long) agno * geometry.agBlocks;
+        return new Btrees(image, geometry).walk(agno, type, sink,
+                h -> blocks.accept((h.get("blkno") << 9) / geometry.blockSize - agStart));
+    }
+
+    @Override
+    public void staticSpace(int agno, SpaceSink sink) throws XfsException {
+        Geometry g = geometry;
+        Headers.check(agno >= 0 && agno < g.agCount, "AG " + agno + " does not exist (" + g.agCount + " AGs)");
+        sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, OWNER_HEADERS); // superblock, AGF, AGI, AGFL
+        Struct agf = Headers.agf(image, g, agno);
+        Struct agfl = Headers.agfl(image, g, agno);
+        int size = Headers.agflSize(g);
+        long count = agf.get("flcount");
+        for (long i = 0, slot = agf.get("flfirst"); i < count; i++, slot = (slot + 1) % size) {
+            long agbno = Headers.agflEntry(agfl, (int) slot);
+            Headers.check(agbno < agf.get("length"), "AGFL of AG " + agno + ": slot " + slot + " holds block " + agbno + " past the AG");
+            sink.extent(agbno, 1, OWNER_AGFL);
+        }
+        if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
+            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, OWNER_LOG);
+        }
+    }
+
+    @Override
+    public boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException {
+        Inode inode = Inode.read(image, geometry, ino);
+        if (inode.mode == 0) {
+            return false;
+        }
+        inode.checkedType();
+        Geometry g = geometry;
+        long mask = (1L << g.agBlkLog) - 1;
+        for (boolean attr : new boolean[] {false, true}) {
+            for (Inode.Extent e : inode.forkExtents(image, g, attr,
+                    fsb -> sink.extent((int) g.agOf(fsb), fsb & mask, 1, true))) {
+                g.fsbOffset(e.startBlock() + e.count() - 1);
+                sink.extent((int) g.agOf(e.startBlock()), e.startBlock() & mask, e.count(), false);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public long inodeNumber(int agno, long agino) {
+        return ((long) agno << (geometry.agBlkLog + geometry.inopbLog)) | agino;
+    }
+
+    @Override
+    public int inodesPerBlock() {
+        return geometry.blockSize / geometry.inodeSize;
     }
 
     @Override

@@ -1,0 +1,28 @@
+package org.xfstage.api.repair;
+
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * The strategy SPI: checks one structure (and, later, plans its rebuild). Register an implementation as an OSGi
+ * service with the property {@value #STRUCTURE} naming the structure ({@code bnobt}, {@code agf}, ...) and an
+ * optional {@code service.ranking}: for each structure the engine uses the strategy with the highest ranking, as
+ * the services stand when a run starts. Strategies use this API only and never write to the device.
+ */
+@ConsumerType
+public interface RepairStrategy {
+    /** Service property that names the structure a strategy covers. */
+    String STRUCTURE = "xfstage.structure";
+
+    /** The observations the engine must stage before {@link #check}. */
+    Set<Observation> needs();
+
+    /**
+     * Compares what the structure says with what the observations show, and reports each difference.
+     *
+     * @throws Exception when it cannot check (the engine reports the strategy by name and stops the run)
+     */
+    void check(ScrubContext context, Consumer<Finding> findings) throws Exception;
+}

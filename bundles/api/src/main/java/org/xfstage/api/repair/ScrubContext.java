@@ -1,0 +1,32 @@
+package org.xfstage.api.repair;
+
+import org.osgi.annotation.versioning.ProviderType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+
+/** What a strategy sees during a scrub: the device (read-only), its figures, and the staged observations. */
+@ProviderType
+public interface ScrubContext {
+    /** Space map owners for blocks of the per-AG btrees: {@code OWNER_BTREE_BASE - BtreeType.ordinal()}. */
+    long OWNER_BTREE_BASE = -100;
+    /** Space map owner for inode chunks. */
+    long OWNER_INODES = -7;
+
+    /** The filesystem, opened read-only; strategies never write to it. */
+    XfsDevice device();
+
+    /** Geometry and header counters, per AG. */
+    FsInfo info();
+
+    /** A staged observation the strategy declared it needs. */
+    XfArray observation(Observation o);
+
+    /** For the strategy's own staging (closed by the strategy). */
+    XfArrayFactory arrays();
+
+    /** Progress and cancellation of the run. */
+    Progress progress();
+}

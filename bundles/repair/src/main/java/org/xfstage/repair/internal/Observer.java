@@ -1,0 +1,151 @@
+package org.xfstage.repair.internal;
+
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * The one walk of a scrub: for every AG, the static space (headers, AGFL, log), every block of every btree, every
+ * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map.
+ * Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
+ */
+final class Observer {
+    static final int SPACE_RECORD = 24;
+    static final int INODE_RECORD = 16;
+    private static final int INODES_PER_CHUNK = 64;
+
+    private final XfsDevice device;
+    private final FsInfo info;
+    private final XfArray space;
+    private final XfArray inodes;
+    private final Consumer<Finding> findings;
+    private final Progress progress;
+    private final ByteBuffer spaceRec = ByteBuffer.allocate(SPACE_RECORD);
+    private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
+    private StagingException stagingFailure;
+    long extents;
+    long inodesSeen;
+
+    Observer(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
+        this.device = device;
+        this.info = info;
+        this.space = space;
+        this.inodes = inodes;
+        this.findings = findings;
+        this.progress = progress;
+    }
+
+    void walk() throws StagingException {
+        progress.total("scrub: walk", info.agCount());
+        for (FsInfo.AgInfo ag : info.ags()) {
+            int agno = ag.agno();
+            if (progress.isCancelled()) {
+                throw new CancelledException("scrub cancelled during the walk of AG " + agno);
+            }
+            try {
+                device.staticSpace(agno, (agbno, len, owner) -> add(agno, agbno, len, owner));
+            } catch (XfsException e) {
+                findings.accept(new Finding("agfl", agno, "AG headers", e.getMessage(), null));
+            }
+            for (BtreeType t : BtreeType.values()) {
+                if (!present(t)) {
+                    continue;
+                }
+                try {
+                    long owner = ScrubContext.OWNER_BTREE_BASE - t.ordinal();
+                    device.walkBtree(agno, t, t == BtreeType.INO ? rec -> chunk(agno, rec) : rec -> { },
+                            agbno -> add(agno, agbno, 1, owner));
+                } catch (XfsException e) {
+                    findings.accept(new Finding(t.name().toLowerCase() + "bt", agno, "btree walk", e.getMessage(), null));
+                }
+                failIfStagingFailed();
+            }
+            progress.increment(1);
+        }
+        failIfStagingFailed();
+    }
+
+    private boolean present(BtreeType t) {
+        return switch (t) {
+            case FINO -> info.features().contains("finobt");
+            case RMAP -> info.features().contains("rmapbt");
+            case REFCOUNT -> info.features().contains("reflink");
+            default -> true;
+        };
+    }
+
+    /** One inobt record: the chunk's blocks, and each of its inodes with the blocks it uses. */
+    private void chunk(int agno, long[] rec) {
+        long startino = rec[0];
+        long holemask = rec[1];
+        int perBlock = device.inodesPerBlock();
+        int inodesPerStep = Math.max(1, Math.min(perBlock, INODES_PER_CHUNK));
+        for (int first = 0; first < INODES_PER_CHUNK; first += inodesPerStep) {
+            boolean allocated = false;
+            for (int i = first; i < first + inodesPerStep; i++) {
+                allocated |= !hole(holemask, i);
+            }
+            if (allocated && perBlock <= INODES_PER_CHUNK) {
+                add(agno, (startino + first) / perBlock, 1, ScrubContext.OWNER_INODES);
+            }
+        }
+        if (perBlock > INODES_PER_CHUNK && (startino % perBlock) == 0) {
+            add(agno, startino / perBlock, 1, ScrubContext.OWNER_INODES);
+        }
+        for (int i = 0; i < INODES_PER_CHUNK; i++) {
+            if (hole(holemask, i)) {
+                continue;
+            }
+            long ino = device.inodeNumber(agno, startino + i);
+            long state;
+            try {
+                state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len, ino)) ? 1 : 0;
+            } catch (XfsException e) {
+                findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
+                state = 2; // unreadable: neither in use nor free for the inobt check
+            }
+            inodeRec.clear();
+            inodeRec.putLong(ino + 1).putLong(state).flip(); // ino + 1: inode 0 would make an all-zero (null) record
+            try {
+                inodes.append(inodeRec);
+            } catch (StagingException e) {
+                stagingFailure = e;
+            }
+            inodesSeen++;
+        }
+    }
+
+    private static boolean hole(long holemask, int inode) {
+        return (holemask & (1L << (inode / 4))) != 0;
+    }
+
+    private void add(int agno, long agbno, long length, long owner) {
+        if (stagingFailure != null) {
+            return;
+        }
+        spaceRec.clear();
+        spaceRec.putInt(agno).putInt((int) agbno).putInt((int) length).putInt(0).putLong(owner).flip();
+        try {
+            space.append(spaceRec);
+            extents++;
+        } catch (StagingException e) {
+            stagingFailure = e;
+        }
+    }
+
+    private void failIfStagingFailed() throws StagingException {
+        if (stagingFailure != null) {
+            throw stagingFailure;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+package org.xfstage.repair.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkUtil;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsDeviceService;
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairEngine;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+
+/**
+ * The repair engine. Strategies are a whiteboard: every {@link RepairStrategy} service with a
+ * {@value RepairStrategy#STRUCTURE} property; per structure the highest service.ranking wins, as the services stand
+ * when a run starts. A run opens the device read-only, walks it once staging the observations the chosen strategies
+ * need, sorts them, and lets each strategy check.
+ */
+@Component(service = RepairEngine.class)
+public class RepairEngineImpl implements RepairEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class);
+    /** Sorts both observations by their first 8 bytes: (agno, agbno) of the space map, ino of the inode map. */
+    private static final RecordComparator BY_FIRST_LONG = new RecordComparator() {
+        @Override
+        public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
+            int c = Long.compareUnsigned(a.getLong(ao), b.getLong(bo));
+            return c != 0 ? c : Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
+        }
+
+        @Override
+        public KeyPrefix keyPrefix() {
+            return new KeyPrefix(0, 8);
+        }
+    };
+
+    /** One registered strategy and what was registered with it. */
+    record Registered(RepairStrategy strategy, String structure, int ranking, long serviceId, String bundle) {
+    }
+
+    private final Map<RepairStrategy, Registered> strategies = new ConcurrentHashMap<>();
+    private volatile XfsDeviceService devices;
+    private volatile XfArrayFactory arrays;
+
+    public RepairEngineImpl() {
+    }
+
+    /** An engine wired by hand, for use without a framework (tests, benchmarks). */
+    public RepairEngineImpl(XfsDeviceService devices, XfArrayFactory arrays) {
+        this.devices = devices;
+        this.arrays = arrays;
+    }
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindDevices(XfsDeviceService s) {
+        devices = s;
+    }
+
+    void unbindDevices(XfsDeviceService s) {
+        if (devices == s) {
+            devices = null;
+        }
+    }
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindArrays(XfArrayFactory f) {
+        arrays = f;
+    }
+
+    void unbindArrays(XfArrayFactory f) {
+        if (arrays == f) {
+            arrays = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addStrategy(RepairStrategy s, Map<String, Object> props) {
+        Object structure = props.get(RepairStrategy.STRUCTURE);
+        if (!(structure instanceof String name) || name.isBlank()) {
+            LOG.warn("ignoring a repair strategy without a {} property: {}", RepairStrategy.STRUCTURE, s.getClass().getName());
+            return;
+        }
+        Object ranking = props.get(Constants.SERVICE_RANKING);
+        Object id = props.get(Constants.SERVICE_ID);
+        Bundle b = FrameworkUtil.getBundle(s.getClass());
+        strategies.put(s, new Registered(s, name, ranking instanceof Integer r ? r : 0, id instanceof Long l ? l : 0,
+                b == null ? "(no bundle)" : b.getSymbolicName()));
+    }
+
+    public void removeStrategy(RepairStrategy s) {
+        strategies.remove(s);
+    }
+
+    /** The strategy in use per structure: highest ranking, then lowest service id (the OSGi tie rule). */
+    Map<String, Registered> active() {
+        Map<String, Registered> out = new TreeMap<>();
+        for (Registered r : strategies.values()) {
+            out.merge(r.structure(), r, (a, b) -> a.ranking() > b.ranking() || (a.ranking() == b.ranking() && a.serviceId() < b.serviceId()) ? a : b);
+        }
+        return out;
+    }
+
+    @Override
+    public List<StrategyInfo> strategies() {
+        Map<String, Registered> active = active();
+        List<StrategyInfo> out = new ArrayList<>();
+        for (Registered r : strategies.values()) {
+            out.add(new StrategyInfo(r.structure(), r.bundle(), r.ranking(), active.get(r.structure()) == r));
+        }
+        out.sort(Comparator.comparing(StrategyInfo::structure).thenComparing(i -> -i.ranking()));
+        return out;
+    }
+
+    @Override
+    public ScrubReport scrub(Path image, ScrubOptions options, Progress progress) throws RepairException {
+        Progress p = progress == null ? Progress.NONE : progress;
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Registered> chosen = active(); // the snapshot this run uses
+        Set<String> wanted = options == null ? Set.of() : options.structures();
+        if (!wanted.isEmpty()) {
+            for (String w : wanted) {
+                if (!chosen.containsKey(w)) {
+                    throw new RepairException("no strategy checks '" + w + "'; known: " + String.join(", ", chosen.keySet()));
+                }
+            }
+            chosen.keySet().retainAll(wanted);
+        }
+        XfsDeviceService devs = devices;
+        XfArrayFactory arr = arrays;
+        if (devs == null) {
+            throw new RepairException("the XFS device service is not available (is bundle xfstage-device started?)");
+        }
+        if (arr == null) {
+            throw new RepairException("the xfarray staging service is not available (are bundles xfstage-xfarray and xfstage-xfile started?)");
+        }
+        long t0 = System.nanoTime();
+        List<Finding> findings = new ArrayList<>();
+        Map<String, Long> figures = new LinkedHashMap<>();
+        Map<String, String> used = new LinkedHashMap<>();
+        chosen.forEach((k, v) -> used.put(k, v.bundle()));
+        LOG.info("[scrub {}] start {} with {} strategies", run, image, chosen.size());
+        try (XfsDevice dev = devs.open(image, OpenOptions.readOnly())) {
+            FsInfo info;
+            try {
+                info = dev.info();
+            } catch (XfsFormatException e) {
+                // an AG header that cannot be decoded is damage found, not a run that could not start
+                findings.add(new Finding(e.getMessage().startsWith("AGI") ? "agi" : "agf", -1, "AG headers", e.getMessage(), null));
+                figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
+                return new ScrubReport(image.toString(), findings, used, figures);
+            }
+            EnumSet<Observation> needed = EnumSet.noneOf(Observation.class);
+            for (Registered r : chosen.values()) {
+                needed.addAll(r.strategy().needs());
+            }
+            Map<Observation, XfArray> staged = new EnumMap<>(Observation.class);
+            try {
+                XfArray space = arr.create("scrub " + run + " space map", Observer.SPACE_RECORD);
+                staged.put(Observation.SPACE_MAP, space);
+                XfArray inodes = arr.create("scrub " + run + " inode map", Observer.INODE_RECORD);
+                staged.put(Observation.INODE_MAP, inodes);
+                XfArray links = arr.create("scrub " + run + " link counts", LinkCounter.RECORD);
+                staged.put(Observation.LINK_COUNTS, links);
+                Observer walk = new Observer(dev, info, space, inodes, findings::add, p);
+                walk.walk();
+                LinkCounter counter = new LinkCounter(links);
+                try {
+                    dev.manifest(false, p, counter); // every directory, symlink and extent map reachable from the root
+                } catch (XfsException e) {
+                    findings.add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
+                }
+                counter.finish();
+                links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                space.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                figures.put("extents", walk.extents);
+                figures.put("inodes", walk.inodesSeen);
+                LOG.info("[scrub {}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
+                ScrubContext ctx = new Context(dev, info, staged, arr, p);
+                for (Registered r : chosen.values()) {
+                    if (p.isCancelled()) {
+                        throw new CancelledException("scrub cancelled before " + r.structure());
+                    }
+                    try {
+                        r.strategy().check(ctx, findings::add);
+                    } catch (CancelledException e) {
+                        throw e;
+                    } catch (XfsFormatException e) {
+                        // the structure the strategy reads is itself unreadable: that is damage found
+                        findings.add(new Finding(r.structure(), -1, "while checking", e.getMessage(), null));
+                    } catch (Exception e) {
+                        throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " failed: " + e, e);
+                    }
+                }
+            } finally {
+                staged.values().forEach(XfArray::close);
+            }
+        } catch (XfsException e) {
+            throw new RepairException(e.getMessage(), e);
+        } catch (CancelledException e) {
+            throw new RepairException("scrub cancelled; nothing was written", e);
+        } catch (StagingException e) {
+            throw new RepairException("staging failed: " + e.getMessage(), e);
+        }
+        figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("[scrub {}] end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
+        return new ScrubReport(image.toString(), findings, used, figures);
+    }
+
+    private record Context(XfsDevice device, FsInfo info, Map<Observation, XfArray> staged, XfArrayFactory arrays,
+            Progress progress) implements ScrubContext {
+        @Override
+        public XfArray observation(Observation o) {
+            return staged.get(o);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package org.xfstage.repair.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.device.internal.CorpusImages;
+import org.xfstage.device.internal.XfsDeviceServiceImpl;
+import org.xfstage.strategies.inodes.AgiStrategy;
+import org.xfstage.strategies.inodes.FinobtStrategy;
+import org.xfstage.strategies.inodes.InobtStrategy;
+import org.xfstage.strategies.inodes.NlinkStrategy;
+import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.space.AgfStrategy;
+import org.xfstage.strategies.space.AgflStrategy;
+import org.xfstage.strategies.space.BnobtStrategy;
+import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+/**
+ * The oracle: on every clean corpus image the scrub finds nothing; for every damage recipe (applied with xfs_db -x
+ * to a copy of a corpus image) the scrub's verdict agrees with xfs_repair -n.
+ */
+class ScrubOracleTest {
+    private static XFileFactoryImpl xfiles;
+    private static XfArrayFactoryImpl arrays;
+    private static RepairEngineImpl engine;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
+        arrays = new XfArrayFactoryImpl(xfiles);
+        engine = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
+        register(new BnobtStrategy(), "bnobt");
+        register(new CntbtStrategy(), "cntbt");
+        register(new AgfStrategy(), "agf");
+        register(new AgflStrategy(), "agfl");
+        register(new InobtStrategy(), "inobt");
+        register(new FinobtStrategy(), "finobt");
+        register(new AgiStrategy(), "agi");
+        register(new SbCountersStrategy(), "sb-counters");
+        register(new NlinkStrategy(), "nlinks");
+    }
+
+    private static void register(RepairStrategy s, String structure) {
+        engine.addStrategy(s, Map.of(RepairStrategy.STRUCTURE, structure));
+    }
+
+    @AfterAll
+    static void stop() {
+        arrays.deactivate();
+        xfiles.deactivate();
+    }
+
+    static Stream<String> geometries() {
+        return CorpusImages.geometries().stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void cleanImagesHaveNoFindings(String geometry) throws Exception {
+        ScrubReport r = engine.scrub(CorpusImages.image(geometry), ScrubOptions.all(), Progress.NONE);
+        assertEquals(List.of(), r.findings(), "no false positives on a clean " + geometry + " image");
+        assertEquals(9, r.strategies().size());
+        assertEquals(0, arrays.liveArrays().size(), "staging is freed after the run");
+    }
+
+    /** Damage recipes: a name and the xfs_db -x commands that apply it. */
+    static Stream<Arguments> recipes() {
+        List<Arguments> r = new ArrayList<>();
+        r.add(Arguments.of("agf-freeblks", List.of("agf 0", "write -d freeblks 1000")));
+        r.add(Arguments.of("agf-longest", List.of("agf 1", "write -d longest 7")));
+        r.add(Arguments.of("agf-btreeblks", List.of("agf 2", "write -d btreeblks 5")));
+        r.add(Arguments.of("agf-freeblks-plus-one", List.of("agf 3", "print freeblks", "write -d freeblks 12")));
+        r.add(Arguments.of("agi-count", List.of("agi 0", "write -d count 1024")));
+        r.add(Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3")));
+        r.add(Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")));
+        r.add(Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")));
+        r.add(Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")));
+        r.add(Arguments.of("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3")));
+        r.add(Arguments.of("bnobt-startblock", List.of("agf 1", "addr bnoroot", "write -d recs[1].startblock 99")));
+        r.add(Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")));
+        r.add(Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")));
+        r.add(Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")));
+        r.add(Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 0")));
+        r.add(Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9")));
+        r.add(Arguments.of("agfl-entry", List.of("agfl 0", "write -d bno[1] 3")));
+        r.add(Arguments.of("agf-crc", List.of("agf 2", "write -c freeblks 5")));
+        r.add(Arguments.of("agi-crc", List.of("agi 3", "write -c freecount 1")));
+        r.add(Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3")));
+        r.add(Arguments.of("inobt-magic", List.of("agi 0", "addr root", "write -d magic 0")));
+        r.add(Arguments.of("inode-mode-zero", List.of("path /size-100", "write -d core.mode 0")));
+        r.add(Arguments.of("inode-crc", List.of("path /size-4096", "write -c core.gid 7")));
+        r.add(Arguments.of("inode-extent", List.of("path /size-65553", "write -d u3.bmx[0].startblock 5")));
+        r.add(Arguments.of("dir-block-crc", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")));
+        r.add(Arguments.of("symlink-local", List.of("path /link-long", "write -c core.size 7")));
+        r.add(Arguments.of("secondary-sb-untouched-field", List.of("sb 2", "write -d fname \"xfstage\"")));
+        r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")));
+        r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644")));
+        r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2")));
+        return r.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("recipes")
+    void verdictAgreesWithXfsRepair(String recipe, List<String> commands) throws Exception {
+        Path img = dir.resolve(recipe + ".img");
+        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(img.toString());
+        CorpusImages.run(cmd);
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        boolean theyFindDamage = repair.getKey() != 0;
+        ScrubReport ours;
+        try {
+            ours = engine.scrub(img, ScrubOptions.all(), Progress.NONE);
+        } catch (org.xfstage.api.repair.RepairException e) {
+            throw new AssertionError(recipe + ": scrub could not run (" + e.getMessage() + "); xfs_repair -n exit "
+                    + repair.getKey(), e);
+        }
+        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", recipe, theyFindDamage ? "damaged" : "clean",
+                ours.clean() ? "clean" : "damaged", ours.findings().isEmpty() ? "" : ours.findings().get(0));
+        assertEquals(theyFindDamage, !ours.clean(), recipe + ": xfs_repair -n exit " + repair.getKey() + ", our findings "
+                + ours.findings() + "\n" + repair.getValue());
+        assertTrue(arrays.liveArrays().isEmpty());
+    }
+}

@@ -1,0 +1,60 @@
+package org.xfstage.strategies.inodes;
+
+import java.nio.ByteBuffer;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.XfArray;
+
+/** finobt: exactly the inobt records that have free inodes, with the same contents. */
+@Component(property = RepairStrategy.STRUCTURE + "=finobt")
+public class FinobtStrategy implements RepairStrategy {
+
+    @Override
+    public Set<Observation> needs() {
+        return Set.of();
+    }
+
+    @Override
+    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        if (!ctx.info().features().contains("finobt")) {
+            return;
+        }
+        ByteBuffer a = ByteBuffer.allocate(InodeChunks.RECORD);
+        ByteBuffer b = ByteBuffer.allocate(InodeChunks.RECORD);
+        for (FsInfo.AgInfo ag : ctx.info().ags()) {
+            int agno = ag.agno();
+            try (XfArray ino = InodeChunks.stage(ctx, agno, BtreeType.INO, true);
+                    XfArray fino = InodeChunks.stage(ctx, agno, BtreeType.FINO, false)) {
+                long i = ino.loadNext(0, a);
+                long j = fino.loadNext(0, b);
+                while (i >= 0 || j >= 0) {
+                    int c = i < 0 ? 1 : j < 0 ? -1 : Long.compare(InodeChunks.startino(a), InodeChunks.startino(b));
+                    if (c == 0) {
+                        if (!a.equals(b)) {
+                            findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(b),
+                                    "differs from the inobt record (free mask or counts)", null));
+                        }
+                        i = ino.loadNext(i + 1, a);
+                        j = fino.loadNext(j + 1, b);
+                    } else if (c < 0) {
+                        findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(a),
+                                "has free inodes but is missing from the finobt", null));
+                        i = ino.loadNext(i + 1, a);
+                    } else {
+                        findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(b),
+                                "is in the finobt but the inobt has no free inode there", null));
+                        j = fino.loadNext(j + 1, b);
+                    }
+                }
+            }
+        }
+    }
+}

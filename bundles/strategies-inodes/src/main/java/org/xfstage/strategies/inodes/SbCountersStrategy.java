@@ -1,0 +1,58 @@
+package org.xfstage.strategies.inodes;
+
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+
+/**
+ * sb-counters: the superblock's inode and free-block counters against what the btrees hold. Free blocks count as
+ * the kernel does when it sums the AGs (xfs_initialize_perag_data): free extents, AGFL blocks and the blocks of the
+ * free-space and rmap btrees past their roots.
+ */
+@Component(property = RepairStrategy.STRUCTURE + "=sb-counters")
+public class SbCountersStrategy implements RepairStrategy {
+
+    @Override
+    public Set<Observation> needs() {
+        return Set.of();
+    }
+
+    @Override
+    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        FsInfo info = ctx.info();
+        boolean rmap = info.features().contains("rmapbt");
+        long icount = 0;
+        long ifree = 0;
+        long fdblocks = 0;
+        for (FsInfo.AgInfo ag : info.ags()) {
+            long[] ino = new long[2];
+            ctx.device().walkBtree(ag.agno(), BtreeType.INO, r -> {
+                ino[0] += r[2];
+                ino[1] += r[3];
+            });
+            icount += ino[0];
+            ifree += ino[1];
+            long[] free = new long[1];
+            long bnoBlocks = ctx.device().walkBtree(ag.agno(), BtreeType.BNO, r -> free[0] += r[1]);
+            long cntBlocks = ctx.device().walkBtree(ag.agno(), BtreeType.CNT, r -> { });
+            long rmapBlocks = rmap ? ctx.device().walkBtree(ag.agno(), BtreeType.RMAP, r -> { }) - 1 : 0;
+            fdblocks += free[0] + ag.flCount() + (bnoBlocks - 1) + (cntBlocks - 1) + rmapBlocks;
+        }
+        if (info.icount() != icount) {
+            findings.accept(new Finding("sb-counters", -1, "sb_icount", "says " + info.icount(), String.valueOf(icount)));
+        }
+        if (info.ifree() != ifree) {
+            findings.accept(new Finding("sb-counters", -1, "sb_ifree", "says " + info.ifree(), String.valueOf(ifree)));
+        }
+        if (info.fdblocks() != fdblocks) {
+            findings.accept(new Finding("sb-counters", -1, "sb_fdblocks", "says " + info.fdblocks(), String.valueOf(fdblocks)));
+        }
+    }
+}
