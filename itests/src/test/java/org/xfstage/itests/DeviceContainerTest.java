@@ -100,8 +100,8 @@ public class DeviceContainerTest {
 
         String info = run("xfs:info " + img);
         assertTrue(info, info.contains("agcount=4") && info.contains("bsize=4096") && info.contains("Free inodes"));
-        String json = run("xfs:info --json " + img);
-        assertTrue(json, json.contains("\"blockSize\":4096") && json.contains("\"features\":[\"crc\""));
+        String infoJson = run("xfs:info --json " + img);
+        assertTrue(infoJson, infoJson.contains("\"blockSize\":4096") && infoJson.contains("\"features\":[\"crc\""));
 
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         String manifest = run("xfs:manifest " + img);
@@ -109,6 +109,19 @@ public class DeviceContainerTest {
         assertTrue(manifest, manifest.contains("d 0750"));
         assertTrue(manifest, manifest.contains("/sub/link -> ../hello"));
         assertEquals(manifest, 3, manifest.lines().filter(l -> !l.isBlank()).count() - 1);
+
+        String clean = run("xfs:scrub " + img);
+        assertTrue(clean, clean.contains(": clean (9 strategies"));
+        String strategies = run("xfs:strategies");
+        assertTrue(strategies, strategies.contains("bnobt") && strategies.contains("xfstage-strategies-inodes") && strategies.contains("active"));
+        Process db = new ProcessBuilder(mkfs.replace("mkfs.xfs", "xfs_db"), "-x", "-c", "agf 1", "-c", "write -d longest 7", img.toString())
+                .redirectErrorStream(true).start();
+        db.getInputStream().readAllBytes();
+        assertTrue(db.waitFor(60, TimeUnit.SECONDS) && db.exitValue() == 0);
+        String damaged = failure("xfs:scrub " + img);
+        assertTrue(damaged, damaged.endsWith("damage found (1 finding(s))"));
+        String json = run("xfs:scrub --json --structure agi " + img);
+        assertTrue(json, json.contains("\"clean\":true") && json.contains("\"strategies\":{\"agi\""));
 
         String missing = failure("xfs:info " + dir.resolve("nope.img"));
         assertTrue(missing, missing.endsWith("nope.img: no such file or device"));

@@ -1,0 +1,116 @@
+package org.xfstage.shell.internal;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.support.completers.FileCompleter;
+import org.apache.karaf.shell.support.table.ShellTable;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.RepairEngine;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.Progress;
+
+/**
+ * {@code xfs:scrub IMAGE}: checks an image and lists what is wrong. Clean: the verdict line and success. Damage
+ * found, or the scrub could not run: one line, and the command fails (so bin/client exits non-zero).
+ */
+@Service
+@Command(scope = "xfs", name = "scrub", description = "Checks an XFS image or unmounted device and lists the damage found (nothing is written)")
+public class ScrubCommand implements Action {
+
+    @Reference(optional = true)
+    RepairEngine engine;
+
+    @Argument(index = 0, name = "image", description = "XFS image file or unmounted block device", required = true)
+    @Completion(FileCompleter.class)
+    String image;
+
+    @Option(name = "--structure", description = "Check only this structure (repeatable): bnobt, cntbt, agf, agfl, inobt, finobt, agi, sb-counters, nlinks", multiValued = true)
+    List<String> structures;
+
+    @Option(name = "--json", description = "Print one JSON object instead of a table")
+    boolean json;
+
+    @Override
+    public Object execute() throws Exception {
+        if (engine == null) {
+            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
+        }
+        PrintStream out = System.out;
+        Progress cancel = new Progress() {
+            @Override
+            public void total(String phase, long units) {
+            }
+
+            @Override
+            public void increment(long units) {
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return Thread.currentThread().isInterrupted();
+            }
+        };
+        ScrubReport report;
+        try {
+            report = engine.scrub(Path.of(image), new ScrubOptions(structures == null ? Set.of() : Set.copyOf(structures)), cancel);
+        } catch (RepairException e) {
+            throw new CommandFailure("could not scrub: " + e.getMessage());
+        }
+        if (json) {
+            out.println(Json.write(toJson(report)));
+        } else if (!report.clean()) {
+            ShellTable table = new ShellTable();
+            table.column("Structure");
+            table.column("AG").alignRight();
+            table.column("Where");
+            table.column("Problem");
+            table.column("Expected");
+            for (Finding f : report.findings()) {
+                table.addRow().addContent(f.structure(), f.agno() < 0 ? "-" : f.agno(), f.location(), f.problem(),
+                        f.expected() == null ? "" : f.expected());
+            }
+            table.print(out);
+        }
+        if (report.clean()) {
+            out.printf("%s: clean (%d strategies, %d ms)%n", image, report.strategies().size(), report.figures().getOrDefault("millis", 0L));
+            return null;
+        }
+        out.flush();
+        throw new CommandFailure(image + ": damage found (" + report.findings().size() + " finding(s))");
+    }
+
+    static Map<String, Object> toJson(ScrubReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("image", r.image());
+        m.put("clean", r.clean());
+        List<Object> fs = new ArrayList<>();
+        for (Finding f : r.findings()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("structure", f.structure());
+            x.put("ag", f.agno());
+            x.put("location", f.location());
+            x.put("problem", f.problem());
+            x.put("expected", f.expected());
+            fs.add(x);
+        }
+        m.put("findings", fs);
+        m.put("strategies", new LinkedHashMap<>(r.strategies()));
+        m.put("figures", new LinkedHashMap<>(r.figures()));
+        return m;
+    }
+}
