@@ -23,9 +23,13 @@ $java -Xmx3g -cp "$jar" org.xfstage.benchmarks.SortComparison 100000000 1
 echo "== sort of 10^8 records with -Xmx64m (xfarray only: a long[10^8] alone needs 800 MB)"
 $java -Xmx64m -cp "$jar" org.xfstage.benchmarks.SortComparison 100000000 1 xfarray-only
 
-echo "== metadata walk (xfs:manifest without checksums) against xfs_repair -n"
+echo "== metadata walk and scrub against xfs_repair -n (same image, same run)"
 big=$(benchmarks/make-big-image.sh target/big 200000)
-$java -cp "$jar" org.xfstage.benchmarks.ManifestComparison "$big" 3
-corpus=bundles/device/target/corpus/agcount16-v1.img
-[ -f "$corpus" ] && $java -cp "$jar" org.xfstage.benchmarks.ManifestComparison "$corpus" 5
+$java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$big" 3
+$java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$big" 3
+corpus=bundles/device/target/corpus/agcount16-v3.img
+if [ -f "$corpus" ]; then
+  $java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$corpus" 5
+  $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$corpus" 5
+fi
 rm -rf target/big

@@ -13,6 +13,11 @@ if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]
 fi
 
 image=$(scripts/make-sample.sh)
+# a damaged copy: AG 1's AGF claims a longest free extent of 7 blocks (xfs_db -x, as an operator's bad day would)
+damaged="${image%.img}-damaged.img"
+cp --sparse=always "$image" "$damaged"
+xfs_db=$(command -v xfs_db || echo /usr/sbin/xfs_db)
+"$xfs_db" -x -c "agf 1" -c "write -d longest 7" "$damaged" >/dev/null
 
 stop_karaf() {
   "$home/bin/stop" >/dev/null 2>&1 || true
@@ -28,9 +33,12 @@ trap stop_karaf EXIT
 "$home/bin/start"
 xfs() {
   echo "karaf@xfstage> $*"
-  echo "$*" | "$home/bin/client" -r 60 -d 1 -b 2>&1 | grep -v '^retrying\|JAVA_HOME not set'
+  echo "$*" | "$home/bin/client" -r 60 -d 1 -b 2>&1 | grep -v '^retrying\|JAVA_HOME not set' || true
 }
 xfs "feature:list -i | grep xfstage"
 xfs "xfs:info $image"
 xfs "xfs:manifest $image | head -n 8"
+xfs "xfs:scrub $image"
+xfs "xfs:scrub $damaged"
+xfs "xfs:strategies"
 xfs "xfs:staging"

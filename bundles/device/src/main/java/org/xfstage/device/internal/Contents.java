@@ -104,7 +104,7 @@ final class Contents {
     }
 
     private void entries(byte[] block, long ino, long fileBlock, List<DirEntry> out) throws XfsException {
-        String where = "directory inode " + ino + " block " + fileBlock;
+        String where = "directory inode " + ino + " block " + fileBlock; // one per directory block, not per entry
         Struct h = new Struct(Layouts.DIR3_DATA, block, 0);
         long magic = h.get("magic");
         Headers.check(magic == DIR3_BLOCK_MAGIC || magic == DIR3_DATA_MAGIC, where + ": bad magic");

@@ -114,6 +114,7 @@ final class Headers {
     }
 
     static boolean sameUuid(Struct s, Geometry g) {
-        return s.get("uuid0") == g.metaUuid0 && s.get("uuid1") == g.metaUuid1;
+        Layout l = s.layout;
+        return s.get(l.get("uuid0")) == g.metaUuid0 && s.get(l.get("uuid1")) == g.metaUuid1;
     }
 }

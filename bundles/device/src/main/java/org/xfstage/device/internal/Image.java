@@ -1,22 +1,32 @@
 package org.xfstage.device.internal;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 
-/** Positional reads of an image file or block device, each checked against the end of the device. */
+/**
+ * Reads of an image file or block device, each checked against the end of the device. The device is mapped
+ * read-only in windows on first use, so the millions of small reads of a walk (an inode, a btree block) are copies
+ * from the page cache instead of system calls; a read that straddles two windows is assembled from both.
+ */
 final class Image {
+    /** Window size: large enough that a walk maps few windows, small enough for any address space. */
+    private static final int WINDOW_SHIFT = 28;
+    private static final long WINDOW = 1L << WINDOW_SHIFT;
+
     private final String source;
     private final FileChannel channel;
     private final long size;
+    private final MappedByteBuffer[] windows;
 
     Image(String source, FileChannel channel, long size) {
         this.source = source;
         this.channel = channel;
         this.size = size;
+        this.windows = new MappedByteBuffer[(int) ((size + WINDOW - 1) >>> WINDOW_SHIFT)];
     }
 
     long size() {
@@ -29,17 +39,34 @@ final class Image {
                     + source + " (" + size + " bytes): truncated image or bad pointer");
         }
         byte[] b = new byte[length];
-        ByteBuffer bb = ByteBuffer.wrap(b);
+        int done = 0;
         try {
-            while (bb.hasRemaining()) {
-                int n = channel.read(bb, offset + bb.position());
-                if (n < 0) {
-                    throw new XfsFormatException("unexpected end of " + source + " at offset " + (offset + bb.position()));
-                }
+            while (done < length) {
+                long at = offset + done;
+                int w = (int) (at >>> WINDOW_SHIFT);
+                int inWindow = (int) (at & (WINDOW - 1));
+                int n = (int) Math.min(length - done, WINDOW - inWindow);
+                window(w).get(inWindow, b, done, n);
+                done += n;
             }
-        } catch (IOException e) {
-            throw new XfsException("cannot read " + source + " at offset " + offset + ": " + e.getMessage(), e);
+        } catch (InternalError e) {
+            // a fault under the mapping: the device shrank or failed underneath us
+            throw new XfsException("cannot read " + source + " at offset " + (offset + done) + ": I/O error under the mapping", e);
         }
         return b;
+    }
+
+    private MappedByteBuffer window(int w) throws XfsException {
+        MappedByteBuffer m = windows[w];
+        if (m == null) {
+            long start = (long) w << WINDOW_SHIFT;
+            try {
+                m = channel.map(FileChannel.MapMode.READ_ONLY, start, Math.min(WINDOW, size - start));
+            } catch (IOException e) {
+                throw new XfsException("cannot map " + source + " at offset " + start + ": " + e.getMessage(), e);
+            }
+            windows[w] = m;
+        }
+        return m;
     }
 }

@@ -56,20 +56,42 @@ final class Inode {
 
     static Inode read(Image image, Geometry g, long ino) throws XfsException {
         byte[] raw = image.read(g.inodeOffset(ino), g.inodeSize);
-        String where = "inode " + ino;
         Struct core = new Struct(Layouts.DINODE, raw, 0);
-        Headers.check(core.get("magic") == 0x494E, where + ": bad magic (not an inode)");
-        Headers.check(core.get("version") == 3, where + ": version " + core.get("version") + " is not a v3 inode");
-        Headers.check(core.crcValid(0, g.inodeSize), where + ": checksum mismatch");
-        Headers.check(core.get("ino") == ino, where + ": records itself as inode " + core.get("ino"));
-        Headers.check(Headers.sameUuid(core, g), where + ": uuid is not this filesystem's");
+        // messages are built only on failure: a walk reads every inode, and most are fine
+        if (core.get(MAGIC) != 0x494E) {
+            throw bad(ino, "bad magic (not an inode)");
+        }
+        if (core.get(VERSION) != 3) {
+            throw bad(ino, "version " + core.get(VERSION) + " is not a v3 inode");
+        }
+        if (!core.crcValid(0, g.inodeSize)) {
+            throw bad(ino, "checksum mismatch");
+        }
+        if (core.get(INO) != ino) {
+            throw bad(ino, "records itself as inode " + core.get(INO));
+        }
+        if (!Headers.sameUuid(core, g)) {
+            throw bad(ino, "uuid is not this filesystem's");
+        }
         int literal = g.inodeSize - CORE_SIZE;
         int forkoff = (int) core.get("forkoff") * 8;
-        Headers.check(forkoff <= literal, where + ": attribute fork offset past the inode");
+        if (forkoff > literal) {
+            throw bad(ino, "attribute fork offset past the inode");
+        }
         int forkSize = forkoff == 0 ? literal : forkoff;
         Inode inode = new Inode(ino, core, raw, forkSize);
-        Headers.check(inode.size >= 0, where + ": negative size");
+        if (inode.size < 0) {
+            throw bad(ino, "negative size");
+        }
         return inode;
+    }
+
+    private static final Layout.Field MAGIC = Layouts.DINODE.get("magic");
+    private static final Layout.Field VERSION = Layouts.DINODE.get("version");
+    private static final Layout.Field INO = Layouts.DINODE.get("ino");
+
+    private static XfsFormatException bad(long ino, String what) {
+        return new XfsFormatException("inode " + ino + ": " + what);
     }
 
     FileType type() throws XfsFormatException {

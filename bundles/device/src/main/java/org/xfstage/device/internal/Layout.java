@@ -11,8 +11,8 @@ import java.util.List;
  * (the C names are kept, without their prefixes, so that xfs_format.h can be checked against it).
  */
 final class Layout {
-    /** One field: offset and size in bytes. */
-    record Field(String name, int offset, int size) {
+    /** One field: its position in the layout, offset and size in bytes. */
+    record Field(String name, int index, int offset, int size) {
         long get(byte[] b, int base) {
             long v = 0;
             for (int i = 0; i < size; i++) {
@@ -34,6 +34,8 @@ final class Layout {
     /** Offset of the little-endian CRC, or -1 when the structure has none in itself. */
     final int crcOffset;
     private final List<Field> fields = new ArrayList<>();
+    private final java.util.Map<String, Field> byName = new java.util.HashMap<>();
+    private final List<Field> view = Collections.unmodifiableList(fields);
     private int end;
 
     Layout(String name, int crcOffset) {
@@ -46,12 +48,15 @@ final class Layout {
         this.name = name;
         this.crcOffset = crcOffset;
         this.fields.addAll(fields);
+        for (Field f : fields) {
+            byName.put(f.name(), f);
+        }
         this.size = size;
     }
 
     /** Adds the next field right after the previous one. */
     Layout field(String fieldName, int bytes) {
-        fields.add(new Field(fieldName, end, bytes));
+        fields.add(new Field(fieldName, fields.size(), end, bytes));
         end += bytes;
         return this;
     }
@@ -61,15 +66,14 @@ final class Layout {
     }
 
     Field get(String fieldName) {
-        for (Field f : fields) {
-            if (f.name().equals(fieldName)) {
-                return f;
-            }
+        Field f = byName.get(fieldName);
+        if (f == null) {
+            throw new IllegalArgumentException("no field " + fieldName + " in " + name);
         }
-        throw new IllegalArgumentException("no field " + fieldName + " in " + name);
+        return f;
     }
 
     List<Field> fields() {
-        return Collections.unmodifiableList(fields);
+        return view;
     }
 }

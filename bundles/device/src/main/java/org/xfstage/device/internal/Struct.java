@@ -1,30 +1,31 @@
 package org.xfstage.device.internal;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * One decoded fixed-size structure: the values of every field of its {@link Layout}, and the bytes it was read
- * from (the buffer may be larger than the structure: a sector, a block). {@link #encode()} writes the values back
- * into a copy of those bytes and sets the CRC, so that encode(decode(b)) gives back b when nothing was changed.
+ * One decoded fixed-size structure: the fields of its {@link Layout}, read from the bytes it was decoded from (the
+ * buffer may be larger than the structure: a sector, a block). Fields are read when asked for (a walk reads
+ * hundreds of thousands of inodes and looks at a few fields of each); {@link #set} records new values, and
+ * {@link #encode()} writes every field back into a copy of the bytes and sets the CRC, so that encode(decode(b))
+ * gives back b when nothing was changed.
  */
 final class Struct {
     final Layout layout;
     private final byte[] raw;
     private final int base;
-    private final long[] values;
+    /** Values set since decoding, by field index; null until the first set. */
+    private long[] changed;
+    private boolean[] isChanged;
 
     Struct(Layout layout, byte[] raw, int base) {
         this.layout = layout;
         this.raw = raw;
         this.base = base;
-        this.values = new long[layout.fields().size()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = layout.fields().get(i).get(raw, base);
-        }
     }
 
     long get(Layout.Field f) {
-        return values[layout.fields().indexOf(f)];
+        return isChanged != null && isChanged[f.index()] ? changed[f.index()] : f.get(raw, base);
     }
 
     long get(String name) {
@@ -32,7 +33,13 @@ final class Struct {
     }
 
     void set(String name, long value) {
-        values[layout.fields().indexOf(layout.get(name))] = value;
+        if (changed == null) {
+            changed = new long[layout.fields().size()];
+            isChanged = new boolean[changed.length];
+        }
+        Layout.Field f = layout.get(name);
+        changed[f.index()] = value;
+        isChanged[f.index()] = true;
     }
 
     /** The buffer this structure was decoded from, as it was. */
@@ -41,13 +48,14 @@ final class Struct {
     }
 
     /**
-     * The buffer with the current values written back and the CRC recomputed over {@code [crcFrom, crcFrom+crcLen)}
-     * of the buffer (the whole sector or block the structure heads).
+     * The buffer with every field written back (the decoded value, or the one set) and the CRC recomputed over
+     * {@code [crcFrom, crcFrom+crcLen)} of the buffer (the whole sector or block the structure heads).
      */
     byte[] encode(int crcFrom, int crcLen) {
         byte[] out = Arrays.copyOf(raw, raw.length);
-        for (int i = 0; i < values.length; i++) {
-            layout.fields().get(i).put(out, base, values[i]);
+        List<Layout.Field> fields = layout.fields();
+        for (Layout.Field f : fields) {
+            f.put(out, base, get(f));
         }
         if (layout.crcOffset >= 0) {
             Checksums.update(out, crcFrom, crcLen, base + layout.crcOffset);

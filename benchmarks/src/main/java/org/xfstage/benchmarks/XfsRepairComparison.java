@@ -1,0 +1,117 @@
+package org.xfstage.benchmarks;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.device.internal.XfsDeviceServiceImpl;
+import org.xfstage.repair.internal.RepairEngineImpl;
+import org.xfstage.strategies.inodes.AgiStrategy;
+import org.xfstage.strategies.inodes.FinobtStrategy;
+import org.xfstage.strategies.inodes.InobtStrategy;
+import org.xfstage.strategies.inodes.NlinkStrategy;
+import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.space.AgfStrategy;
+import org.xfstage.strategies.space.AgflStrategy;
+import org.xfstage.strategies.space.BnobtStrategy;
+import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+/**
+ * Comparison run against {@code xfs_repair -n} on the same image, medians of several runs and their ratio, with the
+ * peak heap of our runs:
+ * <ul>
+ * <li>{@code manifest}: the full metadata walk ({@code xfs:manifest} without checksums);</li>
+ * <li>{@code scrub}: a full scrub with every built-in strategy.</li>
+ * </ul>
+ *
+ * <pre>java [-Xmx128m] -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.XfsRepairComparison scrub IMAGE [repeats]</pre>
+ */
+public final class XfsRepairComparison {
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        Path image = Path.of(args[1]);
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        XfsDeviceServiceImpl devices = new XfsDeviceServiceImpl();
+        XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
+        XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
+        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
+        Map<String, RepairStrategy> builtIn = Map.of("bnobt", new BnobtStrategy(), "cntbt", new CntbtStrategy(), "agf",
+                new AgfStrategy(), "agfl", new AgflStrategy(), "inobt", new InobtStrategy(), "finobt", new FinobtStrategy(),
+                "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks", new NlinkStrategy());
+        builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        long[] count = new long[1];
+        double[] ours = new double[repeats];
+        long peak = 0;
+        for (int i = -1; i < repeats; i++) { // one warm-up round
+            System.gc();
+            resetPeaks();
+            long t0 = System.nanoTime();
+            if (mode.equals("scrub")) {
+                ScrubReport r = engine.scrub(image, ScrubOptions.all(), Progress.NONE);
+                if (!r.clean()) {
+                    throw new IllegalStateException("the comparison image is not clean: " + r.findings().get(0));
+                }
+                count[0] = r.figures().get("inodes");
+            } else {
+                count[0] = 0;
+                try (XfsDevice dev = devices.open(image, OpenOptions.readOnly())) {
+                    dev.manifest(false, Progress.NONE, e -> count[0]++);
+                }
+            }
+            if (i >= 0) {
+                ours[i] = (System.nanoTime() - t0) / 1e9;
+                peak = Math.max(peak, peakHeap());
+            }
+        }
+        double[] theirs = new double[repeats];
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            Process p = new ProcessBuilder("xfs_repair", "-n", image.toString()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            int rc = p.waitFor();
+            theirs[i] = (System.nanoTime() - t0) / 1e9;
+            if (rc != 0) {
+                throw new IllegalStateException("xfs_repair -n exited " + rc + " on " + image);
+            }
+        }
+        arrays.deactivate();
+        xfiles.deactivate();
+        Arrays.sort(ours);
+        Arrays.sort(theirs);
+        double a = ours[repeats / 2];
+        double b = theirs[repeats / 2];
+        System.out.printf(Locale.ROOT, "%s of %s (%,d %s): %.3f s, xfs_repair -n %.3f s, ratio %.2fx (target <= 1.0x), "
+                + "peak heap %d MiB of %d MiB%n", mode, image.getFileName(), count[0], mode.equals("scrub") ? "inodes" : "paths",
+                a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) {
+                p.resetPeakUsage();
+            }
+        }
+    }
+
+    private static long peakHeap() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+}
