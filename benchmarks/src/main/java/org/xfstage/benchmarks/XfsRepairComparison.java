@@ -25,6 +25,7 @@ import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -49,7 +50,8 @@ public final class XfsRepairComparison {
         RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
         Map<String, RepairStrategy> builtIn = Map.of("bnobt", new BnobtStrategy(), "cntbt", new CntbtStrategy(), "agf",
                 new AgfStrategy(), "agfl", new AgflStrategy(), "inobt", new InobtStrategy(), "finobt", new FinobtStrategy(),
-                "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks", new NlinkStrategy());
+                "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks", new NlinkStrategy(),
+                "rmapbt", new RmapbtStrategy());
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         long[] count = new long[1];
         double[] ours = new double[repeats];

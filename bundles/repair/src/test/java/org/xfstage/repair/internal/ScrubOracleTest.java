@@ -32,6 +32,7 @@ import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -56,6 +57,7 @@ class ScrubOracleTest {
         register(new CntbtStrategy(), "cntbt");
         register(new AgfStrategy(), "agf");
         register(new AgflStrategy(), "agfl");
+        register(new RmapbtStrategy(), "rmapbt");
         register(new InobtStrategy(), "inobt");
         register(new FinobtStrategy(), "finobt");
         register(new AgiStrategy(), "agi");
@@ -82,8 +84,22 @@ class ScrubOracleTest {
     void cleanImagesHaveNoFindings(String geometry) throws Exception {
         ScrubReport r = engine.scrub(CorpusImages.image(geometry), ScrubOptions.all(), Progress.NONE);
         assertEquals(List.of(), r.findings(), "no false positives on a clean " + geometry + " image");
-        assertEquals(9, r.strategies().size());
+        assertEquals(10, r.strategies().size());
         assertEquals(0, arrays.liveArrays().size(), "staging is freed after the run");
+    }
+
+    /** Runs xfs_db -x with the recipe's commands; a command xfs_db could not carry out fails the test. */
+    private static void applyRecipe(Path img, List<String> commands) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(img.toString());
+        String out = CorpusImages.run(cmd);
+        for (String bad : List.of("not found", "parsing error", "invalid", "cannot", "Unknown")) {
+            assertTrue(!out.contains(bad), "xfs_db did not apply " + commands + ": " + out);
+        }
     }
 
     /** Damage recipes: a name and the xfs_db -x commands that apply it. */
@@ -103,7 +119,7 @@ class ScrubOracleTest {
         r.add(Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")));
         r.add(Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")));
         r.add(Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")));
-        r.add(Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 0")));
+        r.add(Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1")));
         r.add(Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9")));
         r.add(Arguments.of("agfl-entry", List.of("agfl 0", "write -d bno[1] 3")));
         r.add(Arguments.of("agf-crc", List.of("agf 2", "write -c freeblks 5")));
@@ -122,18 +138,47 @@ class ScrubOracleTest {
         return r.stream();
     }
 
+    /** Recipes on the rmapbt geometry: the reverse mappings themselves. */
+    static Stream<Arguments> rmapRecipes() {
+        return Stream.of(
+                Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345")),
+                Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100")),
+                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")));
+    }
+
+    /**
+     * Damage xfs_repair -n does not report but that is real: a node key that disagrees with the first key of its
+     * child (the tree still sorts, so lookups for the keys in between go to the wrong leaf). We must find it.
+     */
+    @org.junit.jupiter.api.Test
+    void nodeKeyThatDisagreesWithItsChildIsFound() throws Exception {
+        Path img = dir.resolve("rmap-node-key.img");
+        Files.copy(CorpusImages.image("rmapbt"), img, StandardCopyOption.REPLACE_EXISTING);
+        applyRecipe(img, List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock 7"));
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        ScrubReport ours = engine.scrub(img, ScrubOptions.all(), Progress.NONE);
+        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", "rmapbt-node-key", repair.getKey() != 0 ? "damaged" : "clean",
+                ours.clean() ? "clean" : "damaged", ours.findings().isEmpty() ? "" : ours.findings().get(0));
+        assertTrue(!ours.clean() && ours.findings().get(0).problem().contains("does not match its key in the parent"),
+                "the node key damage is found: " + ours.findings());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rmapRecipes")
+    void rmapVerdictAgreesWithXfsRepair(String recipe, List<String> commands) throws Exception {
+        verdictAgreesWithXfsRepair(recipe, commands, "rmapbt");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("recipes")
     void verdictAgreesWithXfsRepair(String recipe, List<String> commands) throws Exception {
+        verdictAgreesWithXfsRepair(recipe, commands, "default");
+    }
+
+    private void verdictAgreesWithXfsRepair(String recipe, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(recipe + ".img");
-        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        Files.copy(CorpusImages.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        applyRecipe(img, commands);
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         boolean theyFindDamage = repair.getKey() != 0;
         ScrubReport ours;

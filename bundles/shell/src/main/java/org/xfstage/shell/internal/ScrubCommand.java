@@ -39,7 +39,7 @@ public class ScrubCommand implements Action {
     @Completion(FileCompleter.class)
     String image;
 
-    @Option(name = "--structure", description = "Check only this structure (repeatable): bnobt, cntbt, agf, agfl, inobt, finobt, agi, sb-counters, nlinks", multiValued = true)
+    @Option(name = "--structure", description = "Check only this structure (repeatable): bnobt, cntbt, agf, agfl, rmapbt, inobt, finobt, agi, sb-counters, nlinks", multiValued = true)
     List<String> structures;
 
     @Option(name = "--json", description = "Print one JSON object instead of a table")
