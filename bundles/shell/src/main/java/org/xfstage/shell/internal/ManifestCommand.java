@@ -12,6 +12,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.completers.FileCompleter;
 import org.xfstage.api.device.ManifestEntry;
 import org.xfstage.api.device.OpenOptions;
@@ -19,7 +20,6 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.staging.CancelledException;
-import org.xfstage.api.staging.Progress;
 
 /**
  * {@code xfs:manifest IMAGE}: every path with type, mode, size, symlink target and SHA-256 of the content, read
@@ -31,6 +31,9 @@ public class ManifestCommand implements Action {
 
     @Reference(optional = true)
     XfsDeviceService devices;
+
+    @Reference(optional = true)
+    Session session;
 
     @Argument(index = 0, name = "image", description = "XFS image file or unmounted block device", required = true)
     @Completion(FileCompleter.class)
@@ -45,24 +48,13 @@ public class ManifestCommand implements Action {
     @Override
     public Object execute() throws Exception {
         PrintStream out = System.out;
-        Progress cancel = new Progress() {
-            @Override
-            public void total(String phase, long units) {
-            }
-
-            @Override
-            public void increment(long units) {
-            }
-
-            @Override
-            public boolean isCancelled() {
-                return Thread.currentThread().isInterrupted();
-            }
-        };
+        TerminalProgress progress = new TerminalProgress(session, System.err);
         try (XfsDevice dev = Commands.device(devices).open(Path.of(image), OpenOptions.readOnly())) {
-            dev.manifest(!noChecksums, cancel, e -> out.println(json ? Json.write(toJson(e)) : format(e)));
+            dev.manifest(!noChecksums, progress, e -> out.println(json ? Json.write(toJson(e)) : format(e)));
         } catch (XfsException | CancelledException e) {
             throw new CommandFailure(e.getMessage());
+        } finally {
+            progress.finish();
         }
         return null;
     }

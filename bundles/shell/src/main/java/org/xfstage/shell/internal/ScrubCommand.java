@@ -15,6 +15,7 @@ import org.apache.karaf.shell.api.action.Completion;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.completers.FileCompleter;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.xfstage.api.repair.Finding;
@@ -22,7 +23,6 @@ import org.xfstage.api.repair.RepairEngine;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
-import org.xfstage.api.staging.Progress;
 
 /**
  * {@code xfs:scrub IMAGE}: checks an image and lists what is wrong. Clean: the verdict line and success. Damage
@@ -34,6 +34,9 @@ public class ScrubCommand implements Action {
 
     @Reference(optional = true)
     RepairEngine engine;
+
+    @Reference(optional = true)
+    Session session;
 
     @Argument(index = 0, name = "image", description = "XFS image file or unmounted block device", required = true)
     @Completion(FileCompleter.class)
@@ -51,26 +54,15 @@ public class ScrubCommand implements Action {
             throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
         }
         PrintStream out = System.out;
-        Progress cancel = new Progress() {
-            @Override
-            public void total(String phase, long units) {
-            }
-
-            @Override
-            public void increment(long units) {
-            }
-
-            @Override
-            public boolean isCancelled() {
-                return Thread.currentThread().isInterrupted();
-            }
-        };
+        TerminalProgress progress = new TerminalProgress(session, System.err);
         ScrubReport report;
         try {
-            report = engine.scrub(Path.of(image), new ScrubOptions(structures == null ? Set.of() : Set.copyOf(structures)), cancel);
+            report = engine.scrub(Path.of(image), new ScrubOptions(structures == null ? Set.of() : Set.copyOf(structures)), progress);
         } catch (RepairException e) {
+            progress.finish();
             throw new CommandFailure("could not scrub: " + e.getMessage());
         }
+        progress.finish();
         if (json) {
             out.println(Json.write(toJson(report)));
         } else if (!report.clean()) {
