@@ -4,8 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,13 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.apache.karaf.shell.api.console.Session;
-import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Assume;
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
@@ -31,38 +25,10 @@ import org.xfstage.api.device.XfsDeviceService;
 /** xfs:info and xfs:manifest in a real Karaf, on an image made by mkfs.xfs -p, and their one-line failures. */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class DeviceContainerTest {
-
-    @Inject
-    SessionFactory sessionFactory;
+public class DeviceContainerTest extends ContainerSupport {
 
     @Inject
     XfsDeviceService devices;
-
-    @Configuration
-    public Option[] config() {
-        return KarafOptions.withXfstage();
-    }
-
-    private String run(String command) throws Exception {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-        Session session = sessionFactory.create(System.in, out, out);
-        try {
-            session.execute(command);
-        } finally {
-            session.close();
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private String failure(String command) {
-        try {
-            return "no failure: " + run(command);
-        } catch (Exception e) {
-            return e.getMessage();
-        }
-    }
 
     private static String mkfs() {
         for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {

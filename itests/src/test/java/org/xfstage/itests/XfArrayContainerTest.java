@@ -11,14 +11,10 @@ import javax.inject.Inject;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
-import org.ops4j.pax.exam.Configuration;
-import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.RecordComparator;
 import org.xfstage.api.staging.SortOptions;
@@ -29,18 +25,10 @@ import org.xfstage.api.staging.XfArrayFactory;
 /** The xfarray service in a real Karaf: a sort through the OSGi service, and an array outliving its xfile provider. */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class XfArrayContainerTest {
-
-    @Inject
-    BundleContext context;
+public class XfArrayContainerTest extends ContainerSupport {
 
     @Inject
     XfArrayFactory injected;
-
-    @Configuration
-    public Option[] config() {
-        return KarafOptions.withXfstage();
-    }
 
     /** 16-byte records ordered by their first 8 bytes, big-endian unsigned (announced as a radix key). */
     private static final RecordComparator BY_KEY = new RecordComparator() {
@@ -82,7 +70,7 @@ public class XfArrayContainerTest {
             assertTrue(a.stats().partitions() > 1);
         }
 
-        XfArray live = service().create("live across xfile stop", 8);
+        XfArray live = awaitService(XfArrayFactory.class).create("live across xfile stop", 8);
         live.append(new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
         Bundle xfile = bundle("xfstage-xfile");
         xfile.stop();
@@ -93,7 +81,7 @@ public class XfArrayContainerTest {
             assertTrue(expected.getMessage(), expected.getMessage().contains("live across xfile stop"));
         }
         xfile.start();
-        XfArrayFactory back = awaitService();
+        XfArrayFactory back = awaitService(XfArrayFactory.class);
         try (XfArray again = back.create("after xfile restart", 8)) {
             again.append(new byte[] {8, 7, 6, 5, 4, 3, 2, 1});
             byte[] b = new byte[8];
@@ -102,27 +90,4 @@ public class XfArrayContainerTest {
         }
     }
 
-    private Bundle bundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
-    }
-
-    private XfArrayFactory service() {
-        return context.getService(context.getServiceReference(XfArrayFactory.class));
-    }
-
-    private XfArrayFactory awaitService() throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            ServiceReference<XfArrayFactory> ref = context.getServiceReference(XfArrayFactory.class);
-            if (ref != null) {
-                return context.getService(ref);
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("XfArrayFactory did not come back within 10 s");
-    }
 }

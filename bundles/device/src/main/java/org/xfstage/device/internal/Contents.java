@@ -10,7 +10,6 @@ import java.util.HexFormat;
 import java.util.List;
 
 import org.xfstage.api.device.XfsException;
-import org.xfstage.api.device.XfsFormatException;
 
 /**
  * What inodes hold: directory entries (short form, and data blocks of block, leaf and node directories), symlink

@@ -61,14 +61,9 @@ final class Headers {
     }
 
     static Struct agf(Image image, Geometry g, int agno) throws XfsException {
-        byte[] sector = image.read(g.agBlockOffset(agno, 0) + g.sectorSize, g.sectorSize);
+        Struct agf = agHeader(image, g, agno, 1, Layouts.AGF, AGF_MAGIC);
         String where = "AGF of AG " + agno;
-        Struct agf = new Struct(Layouts.AGF, sector, 0);
-        check(agf.get("magicnum") == AGF_MAGIC, where + ": bad magic");
-        check(agf.crcValid(0, g.sectorSize), where + ": checksum mismatch");
         check(agf.get("versionnum") == 1, where + ": bad version");
-        check(agf.get("seqno") == agno, where + ": seqno " + agf.get("seqno"));
-        check(sameUuid(agf, g), where + ": uuid is not this filesystem's");
         long length = agf.get("length");
         check(length > 0 && length <= g.agBlocks, where + ": bad length " + length);
         check(agf.get("freeblks") <= length && agf.get("longest") <= agf.get("freeblks"), where + ": free counters out of range");
@@ -78,27 +73,29 @@ final class Headers {
     }
 
     static Struct agi(Image image, Geometry g, int agno) throws XfsException {
-        byte[] sector = image.read(g.agBlockOffset(agno, 0) + 2L * g.sectorSize, g.sectorSize);
-        String where = "AGI of AG " + agno;
-        Struct agi = new Struct(Layouts.AGI, sector, 0);
-        check(agi.get("magicnum") == AGI_MAGIC, where + ": bad magic");
-        check(agi.crcValid(0, g.sectorSize), where + ": checksum mismatch");
-        check(agi.get("versionnum") == 1, where + ": bad version");
-        check(agi.get("seqno") == agno, where + ": seqno " + agi.get("seqno"));
-        check(sameUuid(agi, g), where + ": uuid is not this filesystem's");
-        check(agi.get("freecount") <= agi.get("count"), where + ": more free inodes than inodes");
+        Struct agi = agHeader(image, g, agno, 2, Layouts.AGI, AGI_MAGIC);
+        check(agi.get("versionnum") == 1, "AGI of AG " + agno + ": bad version");
+        check(agi.get("freecount") <= agi.get("count"), "AGI of AG " + agno + ": more free inodes than inodes");
         return agi;
     }
 
     static Struct agfl(Image image, Geometry g, int agno) throws XfsException {
-        byte[] sector = image.read(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, g.sectorSize);
-        String where = "AGFL of AG " + agno;
-        Struct agfl = new Struct(Layouts.AGFL, sector, 0);
-        check(agfl.get("magicnum") == AGFL_MAGIC, where + ": bad magic");
-        check(agfl.crcValid(0, g.sectorSize), where + ": checksum mismatch");
-        check(agfl.get("seqno") == agno, where + ": seqno " + agfl.get("seqno"));
-        check(sameUuid(agfl, g), where + ": uuid is not this filesystem's");
-        return agfl;
+        return agHeader(image, g, agno, 3, Layouts.AGFL, AGFL_MAGIC);
+    }
+
+    /**
+     * Reads sector {@code sector} of an AG (1 AGF, 2 AGI, 3 AGFL) and checks what every AG header has: magic, CRC
+     * over the sector, seqno and uuid.
+     */
+    private static Struct agHeader(Image image, Geometry g, int agno, int sector, Layout layout, long magic) throws XfsException {
+        byte[] bytes = image.read(g.agBlockOffset(agno, 0) + (long) sector * g.sectorSize, g.sectorSize);
+        String where = layout.name + " of AG " + agno;
+        Struct h = new Struct(layout, bytes, 0);
+        check(h.get("magicnum") == magic, where + ": bad magic");
+        check(h.crcValid(0, g.sectorSize), where + ": checksum mismatch");
+        check(h.get("seqno") == agno, where + ": seqno " + h.get("seqno"));
+        check(sameUuid(h, g), where + ": uuid is not this filesystem's");
+        return h;
     }
 
     /** Slots in an AGFL: (sector size - header) / 4. */
