@@ -81,6 +81,28 @@ public interface XfsDevice extends AutoCloseable {
     /** Blocks an inode chunk of 64 inodes occupies, and inodes per block (for the space of inode chunks). */
     int inodesPerBlock();
 
+    /**
+     * A header with some counters set to new values, encoded as the device writes it (CRC set). Field names are the
+     * C names without prefix (agf_freeblks is "freeblks"); only the counters listed in {@link HeaderKind} are
+     * accepted.
+     *
+     * @param agno the AG (0 for the superblock)
+     */
+    BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<String, Long> counters) throws XfsException;
+
+    /** Decodes and verifies a block image as the structure it claims to be; throws if it would not read back. */
+    void verify(BlockImage block) throws XfsException;
+
+    /**
+     * Writes blocks, journaled: first an undo journal at {@code journal} with the old contents of every block (and a
+     * digest of the new ones), forced to disk with its directory; then the blocks, forced to disk. Needs a device
+     * opened for writing.
+     *
+     * @throws XfsException when the device is read-only, the journal cannot be made durable, or a write fails (the
+     *                      journal then restores the image with {@link XfsDeviceService#undo})
+     */
+    void commit(java.util.List<BlockImage> blocks, java.nio.file.Path journal) throws XfsException;
+
     /** Releases the image and its lock. */
     @Override
     void close();

@@ -17,6 +17,16 @@ public interface RepairEngine {
      */
     ScrubReport scrub(Path image, ScrubOptions options, Progress progress) throws RepairException;
 
+    /**
+     * Scrubs, plans a repair for every structure with findings, verifies the plans and, with
+     * {@link RepairOptions#apply()}, writes them through an undo journal that is durable first. When any finding has
+     * no strategy that repairs it, nothing is written.
+     */
+    RepairReport repair(Path image, RepairOptions options, Progress progress) throws RepairException;
+
+    /** Restores an image from an undo journal, bit for bit; returns the number of blocks restored. */
+    int undo(Path journal, Path image) throws RepairException;
+
     /** The strategies known now: structure, provider bundle, ranking, and whether it is the one in use. */
     List<StrategyInfo> strategies();
 

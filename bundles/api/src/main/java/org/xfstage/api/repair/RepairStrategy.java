@@ -25,4 +25,22 @@ public interface RepairStrategy {
      * @throws Exception when it cannot check (the engine reports the strategy by name and stops the run)
      */
     void check(ScrubContext context, Consumer<Finding> findings) throws Exception;
+
+    /**
+     * Plans the repair of this structure from the observations, given what {@link #check} found. The plan holds
+     * block images made by the device's encoders; the engine verifies them and writes them (or not).
+     *
+     * @return the plan, or null when this strategy cannot repair what it found
+     */
+    default Plan plan(ScrubContext context, java.util.List<Finding> findings) throws Exception {
+        return null;
+    }
+
+    /**
+     * The structures that must be repaired before this one (its plan reads them): the engine orders plans by these,
+     * and never by strategy class.
+     */
+    default Set<String> after() {
+        return Set.of();
+    }
 }

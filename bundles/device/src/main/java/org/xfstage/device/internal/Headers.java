@@ -88,7 +88,11 @@ final class Headers {
      * over the sector, seqno and uuid.
      */
     private static Struct agHeader(Image image, Geometry g, int agno, int sector, Layout layout, long magic) throws XfsException {
-        byte[] bytes = image.read(g.agBlockOffset(agno, 0) + (long) sector * g.sectorSize, g.sectorSize);
+        return agHeader(image.read(g.agBlockOffset(agno, 0) + (long) sector * g.sectorSize, g.sectorSize), g, agno, layout, magic);
+    }
+
+    /** Verifies the bytes of an AG header sector (as read, or as a repair would write them). */
+    static Struct agHeader(byte[] bytes, Geometry g, int agno, Layout layout, long magic) throws XfsException {
         String where = layout.name + " of AG " + agno;
         Struct h = new Struct(layout, bytes, 0);
         check(h.get("magicnum") == magic, where + ": bad magic");

@@ -16,12 +16,17 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Arrays;
+import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
@@ -38,6 +43,7 @@ final class XfsImage implements XfsDevice {
     private static final int MAX_DEPTH = 4096;
 
     private final String source;
+    private final boolean writable;
     private final FileChannel channel;
     private final FileLock lock;
     final Image image;
@@ -45,8 +51,9 @@ final class XfsImage implements XfsDevice {
     final Geometry geometry;
     final Contents contents;
 
-    private XfsImage(String source, FileChannel channel, FileLock lock, Image image, Struct sb) {
+    private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, Struct sb) {
         this.source = source;
+        this.writable = writable;
         this.channel = channel;
         this.lock = lock;
         this.image = image;
@@ -106,7 +113,7 @@ final class XfsImage implements XfsDevice {
             if (size < needed) {
                 throw new XfsException(name + ": image is truncated: the superblock says " + needed + " bytes, the file has " + size);
             }
-            XfsImage fs = new XfsImage(name, channel, lock, image, sb);
+            XfsImage fs = new XfsImage(name, options.writable(), channel, lock, image, sb);
             if ((fs.geometry.incompat & Geometry.FEAT_INCOMPAT_NEEDSREPAIR) != 0 && !options.allowDirtyLog()) {
                 throw new XfsException(name + ": the filesystem is marked as needing repair (an earlier repair did not finish)");
             }
@@ -258,6 +265,128 @@ final class XfsImage implements XfsDevice {
     @Override
     public int inodesPerBlock() {
         return geometry.blockSize / geometry.inodeSize;
+    }
+
+    @Override
+    public BlockImage updateHeader(HeaderKind kind, int agno, Map<String, Long> counters) throws XfsException {
+        Geometry g = geometry;
+        Headers.check(agno >= 0 && agno < g.agCount, "AG " + agno + " does not exist");
+        Layout layout;
+        Set<String> allowed;
+        long offset;
+        String what;
+        switch (kind) {
+            case SUPERBLOCK -> {
+                layout = Layouts.SB;
+                allowed = Set.of("icount", "ifree", "fdblocks");
+                offset = 0;
+                what = "primary superblock";
+            }
+            case AGF -> {
+                layout = Layouts.AGF;
+                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount");
+                offset = g.agBlockOffset(agno, 0) + g.sectorSize;
+                what = "AGF of AG " + agno;
+            }
+            case AGI -> {
+                layout = Layouts.AGI;
+                allowed = Set.of("count", "freecount");
+                offset = g.agBlockOffset(agno, 0) + 2L * g.sectorSize;
+                what = "AGI of AG " + agno;
+            }
+            default -> throw new IllegalArgumentException(kind.toString());
+        }
+        for (String f : counters.keySet()) {
+            if (!allowed.contains(f)) {
+                throw new IllegalArgumentException(kind + " counter '" + f + "' cannot be set; only " + allowed);
+            }
+        }
+        // read as it is (its counters may be what is wrong), but only if it is the structure it claims to be
+        Struct s = new Struct(layout, image.read(offset, g.sectorSize), 0);
+        Headers.check(s.get("magicnum") == (kind == HeaderKind.SUPERBLOCK ? Headers.SB_MAGIC
+                : kind == HeaderKind.AGF ? Headers.AGF_MAGIC : Headers.AGI_MAGIC), what + ": bad magic; it cannot be updated, only rebuilt");
+        counters.forEach(s::set);
+        return new BlockImage(offset, s.encode(0, g.sectorSize), what);
+    }
+
+    @Override
+    public void verify(BlockImage block) throws XfsException {
+        Geometry g = geometry;
+        long agBytes = g.agBlocks * g.blockSize;
+        int agno = (int) (block.offset() / agBytes);
+        long within = block.offset() % agBytes;
+        Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 2L * g.sectorSize,
+                block.what() + ": only superblocks, AGFs and AGIs can be written yet");
+        if (within == 0) {
+            Headers.superblock(block.bytes(), block.what());
+        } else if (within == g.sectorSize) {
+            Headers.agHeader(block.bytes(), g, agno, Layouts.AGF, Headers.AGF_MAGIC);
+        } else {
+            Headers.agHeader(block.bytes(), g, agno, Layouts.AGI, Headers.AGI_MAGIC);
+        }
+    }
+
+    @Override
+    public void commit(List<BlockImage> blocks, Path journal) throws XfsException {
+        if (!writable) {
+            throw new XfsException(source + ": opened read-only; a repair needs it opened for writing");
+        }
+        for (BlockImage b : blocks) {
+            verify(b);
+        }
+        Journal.of(image, superblock.get("uuid0"), superblock.get("uuid1"), blocks).writeDurably(journal);
+        int written = 0;
+        try {
+            for (BlockImage b : blocks) {
+                crashHook(written);
+                ByteBuffer buf = ByteBuffer.wrap(b.bytes());
+                while (buf.hasRemaining()) {
+                    channel.write(buf, b.offset() + buf.position());
+                }
+                written++;
+            }
+            channel.force(true);
+        } catch (IOException e) {
+            throw new XfsException(source + ": write failed after " + written + " of " + blocks.size() + " blocks (" + e.getMessage()
+                    + "); restore it with xfs:undo " + journal + " " + source, e);
+        }
+    }
+
+    /** Tests of crash safety set xfstage.test.haltAfterBlocks=k: the JVM stops dead before writing block k. */
+    private static void crashHook(int written) {
+        String k = System.getProperty("xfstage.test.haltAfterBlocks");
+        if (k != null && Integer.parseInt(k) == written) {
+            Runtime.getRuntime().halt(77);
+        }
+    }
+
+    /** Restores the blocks of a journal; the image must be opened writable and be the one the journal was made for. */
+    int undo(Journal j) throws XfsException {
+        if (!writable) {
+            throw new XfsException(source + ": opened read-only; undo needs it opened for writing");
+        }
+        if (j.imageSize != image.size() || j.uuid0 != superblock.get("uuid0") || j.uuid1 != superblock.get("uuid1")) {
+            throw new XfsException("the journal was made for another image (size or filesystem uuid differ from " + source + ")");
+        }
+        for (Journal.Entry e : j.entries) {
+            byte[] now = image.read(e.offset(), e.old().length);
+            if (!Arrays.equals(now, e.old()) && !Arrays.equals(Journal.sha256(now), e.newDigest())) {
+                throw new XfsException(source + ": the block at offset " + e.offset()
+                        + " holds neither its journaled old nor new contents: the image changed since the repair; not undoing");
+            }
+        }
+        try {
+            for (Journal.Entry e : j.entries) {
+                ByteBuffer buf = ByteBuffer.wrap(e.old());
+                while (buf.hasRemaining()) {
+                    channel.write(buf, e.offset() + buf.position());
+                }
+            }
+            channel.force(true);
+        } catch (IOException e) {
+            throw new XfsException(source + ": undo write failed (" + e.getMessage() + "); run xfs:undo again", e);
+        }
+        return j.entries.size();
     }
 
     @Override

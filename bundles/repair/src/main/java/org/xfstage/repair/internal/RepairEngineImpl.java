@@ -32,6 +32,9 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.RepairOptions;
+import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.repair.RepairEngine;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.RepairStrategy;
@@ -148,6 +151,109 @@ public class RepairEngineImpl implements RepairEngine {
 
     @Override
     public ScrubReport scrub(Path image, ScrubOptions options, Progress progress) throws RepairException {
+        return run(image, options, progress, null);
+    }
+
+    /** What a repair run does with the checked structures while the scrub's observations are still staged. */
+    private interface Planner {
+        void plan(Map<String, Registered> chosen, ScrubContext ctx, List<Finding> findings) throws Exception;
+    }
+
+    @Override
+    public RepairReport repair(Path image, RepairOptions options, Progress progress) throws RepairException {
+        if (options.apply() && options.journal() == null) {
+            throw new RepairException("--apply needs an undo journal path");
+        }
+        List<Plan> plans = new ArrayList<>();
+        List<String> unrepaired = new ArrayList<>();
+        ScrubReport before = run(image, ScrubOptions.all(), progress, (chosen, ctx, findings) -> {
+            Map<String, List<Finding>> byStructure = new LinkedHashMap<>();
+            for (Finding f : findings) {
+                byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
+            }
+            for (String structure : order(chosen, byStructure.keySet())) {
+                Registered r = chosen.get(structure);
+                Plan p = r == null ? null : r.strategy().plan(ctx, byStructure.get(structure));
+                if (p == null) {
+                    unrepaired.add(structure);
+                    continue;
+                }
+                for (org.xfstage.api.device.BlockImage b : p.blocks()) {
+                    try {
+                        ctx.device().verify(b);
+                    } catch (XfsException e) {
+                        throw new RepairException("the plan of strategy '" + structure + "' from " + r.bundle()
+                                + " does not verify: " + e.getMessage() + "; nothing was written");
+                    }
+                }
+                plans.add(p);
+            }
+        });
+        if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
+            return new RepairReport(before, plans, unrepaired, false, null, null);
+        }
+        List<org.xfstage.api.device.BlockImage> blocks = new ArrayList<>();
+        plans.forEach(p -> blocks.addAll(p.blocks()));
+        XfsDeviceService devs = devices;
+        if (devs == null) {
+            throw new RepairException("the XFS device service went away; nothing was written");
+        }
+        try (XfsDevice dev = devs.open(image, OpenOptions.forWriting())) {
+            dev.commit(blocks, options.journal());
+        } catch (XfsException e) {
+            throw new RepairException(e.getMessage(), e);
+        }
+        LOG.info("repair of {}: {} blocks written, undo journal {}", image, blocks.size(), options.journal());
+        ScrubReport after = scrub(image, ScrubOptions.all(), progress);
+        return new RepairReport(before, plans, unrepaired, true, options.journal().toString(), after);
+    }
+
+    /** Structures in an order where each comes after those its strategy names in after(). */
+    private static List<String> order(Map<String, Registered> chosen, java.util.Collection<String> structures) throws RepairException {
+        List<String> out = new ArrayList<>();
+        java.util.Set<String> visiting = new java.util.HashSet<>();
+        for (String s : new java.util.TreeSet<>(structures)) {
+            visit(s, chosen, new java.util.HashSet<>(structures), visiting, out);
+        }
+        return out;
+    }
+
+    private static void visit(String s, Map<String, Registered> chosen, java.util.Set<String> wanted, java.util.Set<String> visiting,
+            List<String> out) throws RepairException {
+        if (out.contains(s)) {
+            return;
+        }
+        if (!visiting.add(s)) {
+            throw new RepairException("repair strategies depend on each other in a cycle through '" + s + "'");
+        }
+        Registered r = chosen.get(s);
+        if (r != null) {
+            for (String before : new java.util.TreeSet<>(r.strategy().after())) {
+                if (wanted.contains(before)) {
+                    visit(before, chosen, wanted, visiting, out);
+                }
+            }
+        }
+        visiting.remove(s);
+        out.add(s);
+    }
+
+    @Override
+    public int undo(Path journal, Path image) throws RepairException {
+        XfsDeviceService devs = devices;
+        if (devs == null) {
+            throw new RepairException("the XFS device service is not available (is bundle xfstage-device started?)");
+        }
+        try {
+            int n = devs.undo(journal, image, OpenOptions.forWriting());
+            LOG.info("undo of {} from {}: {} blocks restored", image, journal, n);
+            return n;
+        } catch (XfsException e) {
+            throw new RepairException(e.getMessage(), e);
+        }
+    }
+
+    private ScrubReport run(Path image, ScrubOptions options, Progress progress, Planner planner) throws RepairException {
         Progress p = progress == null ? Progress.NONE : progress;
         String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, Registered> chosen = active(); // the snapshot this run uses
@@ -225,6 +331,15 @@ public class RepairEngineImpl implements RepairEngine {
                         findings.add(new Finding(r.structure(), -1, "while checking", e.getMessage(), null));
                     } catch (Exception e) {
                         throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " failed: " + e, e);
+                    }
+                }
+                if (planner != null && !findings.isEmpty()) {
+                    try {
+                        planner.plan(chosen, ctx, findings);
+                    } catch (RepairException | CancelledException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new RepairException("planning the repair failed: " + e, e);
                     }
                 }
             } finally {

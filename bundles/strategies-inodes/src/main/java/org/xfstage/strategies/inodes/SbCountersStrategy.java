@@ -1,13 +1,17 @@
 package org.xfstage.strategies.inodes;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 
@@ -27,6 +31,37 @@ public class SbCountersStrategy implements RepairStrategy {
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         FsInfo info = ctx.info();
+        long[] want = counted(ctx);
+        if (info.icount() != want[0]) {
+            findings.accept(new Finding("sb-counters", -1, "sb_icount", "says " + info.icount(), String.valueOf(want[0])));
+        }
+        if (info.ifree() != want[1]) {
+            findings.accept(new Finding("sb-counters", -1, "sb_ifree", "says " + info.ifree(), String.valueOf(want[1])));
+        }
+        if (info.fdblocks() != want[2]) {
+            findings.accept(new Finding("sb-counters", -1, "sb_fdblocks", "says " + info.fdblocks(), String.valueOf(want[2])));
+        }
+    }
+
+    /** The AGFL counts it sums come from the AGFs, so AGF repairs go first. */
+    @Override
+    public Set<String> after() {
+        return Set.of("agf", "agi");
+    }
+
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        long[] want = counted(ctx);
+        FsInfo info = ctx.info();
+        return new Plan("sb-counters", List.of(ctx.device().updateHeader(HeaderKind.SUPERBLOCK, 0,
+                Map.of("icount", want[0], "ifree", want[1], "fdblocks", want[2]))),
+                List.of("sb_icount: " + info.icount() + " -> " + want[0] + ", sb_ifree: " + info.ifree() + " -> " + want[1]
+                        + ", sb_fdblocks: " + info.fdblocks() + " -> " + want[2]));
+    }
+
+    /** icount, ifree and fdblocks as the btrees say. */
+    private static long[] counted(ScrubContext ctx) throws Exception {
+        FsInfo info = ctx.info();
         boolean rmap = info.features().contains("rmapbt");
         long icount = 0;
         long ifree = 0;
@@ -45,14 +80,6 @@ public class SbCountersStrategy implements RepairStrategy {
             long rmapBlocks = rmap ? ctx.device().walkBtree(ag.agno(), BtreeType.RMAP, r -> { }) - 1 : 0;
             fdblocks += free[0] + ag.flCount() + (bnoBlocks - 1) + (cntBlocks - 1) + rmapBlocks;
         }
-        if (info.icount() != icount) {
-            findings.accept(new Finding("sb-counters", -1, "sb_icount", "says " + info.icount(), String.valueOf(icount)));
-        }
-        if (info.ifree() != ifree) {
-            findings.accept(new Finding("sb-counters", -1, "sb_ifree", "says " + info.ifree(), String.valueOf(ifree)));
-        }
-        if (info.fdblocks() != fdblocks) {
-            findings.accept(new Finding("sb-counters", -1, "sb_fdblocks", "says " + info.fdblocks(), String.valueOf(fdblocks)));
-        }
+        return new long[] {icount, ifree, fdblocks};
     }
 }

@@ -1,19 +1,30 @@
 package org.xfstage.strategies.space;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
 
-/** agf: the AGF counters (free blocks, longest free extent, btree blocks) against the free-space btrees. */
+/**
+ * agf: the AGF counters (free blocks, longest free extent, btree blocks) against the free-space btrees; the repair
+ * sets them to what the btrees hold.
+ */
 @Component(property = RepairStrategy.STRUCTURE + "=agf")
 public class AgfStrategy implements RepairStrategy {
 
@@ -22,36 +33,66 @@ public class AgfStrategy implements RepairStrategy {
         return Set.of();
     }
 
-    @Override
-    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+    /** What the AGF counters of an AG should be, from its btrees (C names without the agf_ prefix). */
+    static Map<String, Long> expected(ScrubContext ctx, int agno) throws Exception {
         ByteBuffer r = ByteBuffer.allocate(8);
-        boolean rmap = ctx.info().features().contains("rmapbt");
-        for (FsInfo.AgInfo ag : ctx.info().ags()) {
-            int agno = ag.agno();
-            long[] bnoBlocks = new long[1];
-            long[] cntBlocks = new long[1];
-            long free = 0;
-            long longest = 0;
-            try (XfArray bno = Extents.stage(ctx, agno, BtreeType.BNO, bnoBlocks)) {
-                for (long i = bno.loadNext(0, r); i >= 0; i = bno.loadNext(i + 1, r)) {
-                    free += Extents.length(r);
-                    longest = Math.max(longest, Extents.length(r));
-                }
-            }
-            try (XfArray cnt = Extents.stage(ctx, agno, BtreeType.CNT, cntBlocks)) {
-                // only its block count matters here; its records are the cntbt strategy's business
-            }
-            long rmapBlocks = rmap ? ctx.device().walkBtree(agno, BtreeType.RMAP, x -> { }) : 0;
-            long btreeBlocks = bnoBlocks[0] - 1 + cntBlocks[0] - 1 + (rmap ? rmapBlocks - 1 : 0);
-            if (ag.freeBlocks() != free) {
-                findings.accept(new Finding("agf", agno, "agf_freeblks", "says " + ag.freeBlocks() + " free blocks", String.valueOf(free)));
-            }
-            if (ag.longest() != longest) {
-                findings.accept(new Finding("agf", agno, "agf_longest", "says " + ag.longest(), String.valueOf(longest)));
-            }
-            if (ag.btreeBlocks() != btreeBlocks) {
-                findings.accept(new Finding("agf", agno, "agf_btreeblks", "says " + ag.btreeBlocks(), String.valueOf(btreeBlocks)));
+        long[] bnoBlocks = new long[1];
+        long free = 0;
+        long longest = 0;
+        try (XfArray bno = Extents.stage(ctx, agno, BtreeType.BNO, bnoBlocks)) {
+            for (long i = bno.loadNext(0, r); i >= 0; i = bno.loadNext(i + 1, r)) {
+                free += Extents.length(r);
+                longest = Math.max(longest, Extents.length(r));
             }
         }
+        long cntBlocks = ctx.device().walkBtree(agno, BtreeType.CNT, x -> { });
+        boolean rmap = ctx.info().features().contains("rmapbt");
+        long rmapBlocks = rmap ? ctx.device().walkBtree(agno, BtreeType.RMAP, x -> { }) : 0;
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("freeblks", free);
+        m.put("longest", longest);
+        m.put("btreeblks", bnoBlocks[0] - 1 + cntBlocks - 1 + (rmap ? rmapBlocks - 1 : 0)); // roots are not counted
+        return m;
+    }
+
+    private static Map<String, Long> actual(FsInfo.AgInfo ag) {
+        return Map.of("freeblks", ag.freeBlocks(), "longest", ag.longest(), "btreeblks", ag.btreeBlocks());
+    }
+
+    @Override
+    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        for (FsInfo.AgInfo ag : ctx.info().ags()) {
+            Map<String, Long> have = actual(ag);
+            for (Map.Entry<String, Long> want : expected(ctx, ag.agno()).entrySet()) {
+                long h = have.get(want.getKey());
+                if (h != want.getValue()) {
+                    findings.accept(new Finding("agf", ag.agno(), "agf_" + want.getKey(), "says " + h, String.valueOf(want.getValue())));
+                }
+            }
+        }
+    }
+
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null; // an AGF that could not be read at all needs rebuilding, not new counters
+            }
+            ags.add(f.agno());
+        }
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        for (int agno : ags) {
+            Map<String, Long> want = expected(ctx, agno);
+            Map<String, Long> have = actual(ctx.info().ags().get(agno));
+            want.forEach((k, v) -> {
+                if (!have.get(k).equals(v)) {
+                    changes.add("AG " + agno + " agf_" + k + ": " + have.get(k) + " -> " + v);
+                }
+            });
+            blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, want));
+        }
+        return new Plan("agf", blocks, changes);
     }
 }

@@ -1,0 +1,11 @@
+package org.xfstage.api.device;
+
+/** The header structures whose counters {@link XfsDevice#updateHeader} can set. */
+public enum HeaderKind {
+    /** The primary superblock: icount, ifree, fdblocks. */
+    SUPERBLOCK,
+    /** An AGF: freeblks, longest, btreeblks, flcount. */
+    AGF,
+    /** An AGI: count, freecount. */
+    AGI
+}

@@ -1,0 +1,210 @@
+package org.xfstage.repair.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.RepairOptions;
+import org.xfstage.api.repair.RepairReport;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.device.internal.CorpusImages;
+import org.xfstage.device.internal.XfsDeviceServiceImpl;
+import org.xfstage.strategies.inodes.AgiStrategy;
+import org.xfstage.strategies.inodes.FinobtStrategy;
+import org.xfstage.strategies.inodes.InobtStrategy;
+import org.xfstage.strategies.inodes.NlinkStrategy;
+import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.space.AgfStrategy;
+import org.xfstage.strategies.space.AgflStrategy;
+import org.xfstage.strategies.space.BnobtStrategy;
+import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.strategies.space.RmapbtStrategy;
+import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+/**
+ * The repair oracle: for each recipe in the strategies' scope, repair --apply leaves an image that xfs_repair -n
+ * calls clean with every file unchanged, and undo gives back the damaged image bit for bit; out of scope, nothing
+ * is written; a run killed while writing is undone exactly.
+ */
+class RepairOracleTest {
+    static XFileFactoryImpl xfiles;
+    static XfArrayFactoryImpl arrays;
+    static RepairEngineImpl engine;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void start() {
+        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
+        arrays = new XfArrayFactoryImpl(xfiles);
+        engine = engineWithBuiltIns(arrays);
+    }
+
+    static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
+        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
+        Map<String, RepairStrategy> builtIn = Map.of("bnobt", new BnobtStrategy(), "cntbt", new CntbtStrategy(), "agf",
+                new AgfStrategy(), "agfl", new AgflStrategy(), "rmapbt", new RmapbtStrategy(), "inobt", new InobtStrategy(),
+                "finobt", new FinobtStrategy(), "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks",
+                new NlinkStrategy());
+        builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        return e;
+    }
+
+    @AfterAll
+    static void stop() {
+        arrays.deactivate();
+        xfiles.deactivate();
+    }
+
+    static Stream<Arguments> inScope() {
+        return Stream.of(
+                Arguments.of("agf-longest", List.of("agf 1", "write -d longest 7")),
+                Arguments.of("agf-btreeblks", List.of("agf 2", "write -d btreeblks 5")),
+                Arguments.of("agi-count", List.of("agi 0", "write -d count 1024")),
+                Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3")),
+                Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")),
+                Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")),
+                Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")),
+                Arguments.of("agf-and-sb", List.of("agf 3", "write -d longest 9", "sb 0", "write -d fdblocks 77")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inScope")
+    void repairLeavesItCleanWithEveryFileIntactAndUndoRestoresTheDamage(String recipe, List<String> commands) throws Exception {
+        Path img = damagedCopy(recipe, commands);
+        List<String> manifestBefore = manifest(CorpusImages.image("default"));
+        String damaged = sha256(img);
+
+        RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);
+        assertFalse(dry.before().clean(), recipe + " is damage");
+        assertTrue(dry.unrepaired().isEmpty(), recipe + ": every finding has a plan: " + dry);
+        assertFalse(dry.applied());
+        assertEquals(damaged, sha256(img), "a dry run writes nothing");
+
+        Path journal = dir.resolve(recipe + ".undo");
+        RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
+        assertEquals(manifestBefore, manifest(img), recipe + ": no file lost or changed");
+        System.out.printf("REPAIR %-16s repaired: %s%n", recipe, done.plans().stream().flatMap(p -> p.changes().stream()).toList());
+
+        assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
+        assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
+    }
+
+    @Test
+    void damageNoStrategyRepairsIsReportedAndNothingIsWritten() throws Exception {
+        Path img = damagedCopy("bnobt", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"));
+        String damaged = sha256(img);
+        RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve("bnobt.undo")), Progress.NONE);
+        assertTrue(r.unrepaired().contains("bnobt"), "no strategy repairs the bnobt yet: " + r.unrepaired());
+        assertFalse(r.applied());
+        assertEquals(damaged, sha256(img));
+        assertFalse(Files.exists(dir.resolve("bnobt.undo")), "no journal when nothing is written");
+    }
+
+    @Test
+    void journalOfAnotherImageIsRefused() throws Exception {
+        Path a = damagedCopy("a", List.of("agf 1", "write -d longest 7"));
+        Path journal = dir.resolve("a.undo");
+        engine.repair(a, new RepairOptions(true, journal), Progress.NONE);
+        Path other = dir.resolve("other.img");
+        Files.copy(CorpusImages.image("b1024"), other, StandardCopyOption.REPLACE_EXISTING);
+        String before = sha256(other);
+        RepairException e = org.junit.jupiter.api.Assertions.assertThrows(RepairException.class, () -> engine.undo(journal, other));
+        assertTrue(e.getMessage().contains("made for another image"), e.getMessage());
+        assertEquals(before, sha256(other));
+    }
+
+    /** Runs the repair in another JVM that halts before writing block k; the journal must undo it exactly. */
+    @ParameterizedTest(name = "killed after {0} block(s)")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1})
+    void aRunKilledWhileWritingIsUndoneExactly(int k) throws Exception {
+        Path img = damagedCopy("crash" + k, List.of("agf 3", "write -d longest 9", "sb 0", "write -d fdblocks 77"));
+        String damaged = sha256(img);
+        Path journal = dir.resolve("crash" + k + ".undo");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-Dxfstage.test.haltAfterBlocks=" + k, "-cp", System.getProperty("java.class.path"),
+                CrashingRepair.class.getName(), img.toString(), journal.toString()).inheritIO().start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(77, p.exitValue(), "the repair was halted while writing");
+        assertTrue(Files.exists(journal), "the journal was durable before the first write");
+        if (k > 0) {
+            assertNotEquals(damaged, sha256(img), "a block was written before the halt");
+        }
+        engine.undo(journal, img);
+        assertEquals(damaged, sha256(img), "undo after a crash restores the damaged image bit for bit");
+        RepairReport again = engine.repair(img, new RepairOptions(true, dir.resolve("again" + k + ".undo")), Progress.NONE);
+        assertTrue(again.applied() && again.after().clean(), "a second repair completes");
+    }
+
+    /** The repair run of {@link #aRunKilledWhileWritingIsUndoneExactly}, in its own JVM. */
+    public static final class CrashingRepair {
+        public static void main(String[] args) throws Exception {
+            XFileFactoryImpl xf = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
+            RepairEngineImpl e = engineWithBuiltIns(new XfArrayFactoryImpl(xf));
+            e.repair(Path.of(args[0]), new RepairOptions(true, Path.of(args[1])), Progress.NONE);
+            System.exit(0); // not reached when the hook halts the JVM
+        }
+    }
+
+    private Path damagedCopy(String name, List<String> commands) throws Exception {
+        Path img = dir.resolve(name + ".img");
+        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(img.toString());
+        CorpusImages.run(cmd);
+        return img;
+    }
+
+    private static List<String> manifest(Path img) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly())) {
+            d.manifest(true, Progress.NONE, e -> out.add(e.path() + " " + e.type() + " " + e.mode() + " " + e.size() + " "
+                    + e.linkTarget() + " " + e.sha256()));
+        }
+        return out;
+    }
+
+    static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}
