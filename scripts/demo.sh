@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job, as far as it exists today: make the sample XFS image, start the xfstage Karaf
-# distribution built by `./mvnw install`, run xfs: commands on the image through bin/client, stop.
+# The main job: make a sample XFS image and a damaged copy, start the xfstage Karaf distribution built by
+# `./mvnw install`, and through bin/client: scrub (damage found), repair --apply, scrub again (clean).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 home=features/distribution/target/assembly
@@ -13,11 +13,12 @@ if [ -z "${JAVA_HOME:-}" ] && [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ]
 fi
 
 image=$(scripts/make-sample.sh)
-# a damaged copy: AG 1's AGF claims a longest free extent of 7 blocks (xfs_db -x, as an operator's bad day would)
+# a damaged copy: AG 1's AGF claims a longest free extent of 7 blocks and the superblock a wrong free-block count
+# (xfs_db -x, as an operator's bad day would)
 damaged="${image%.img}-damaged.img"
 cp --sparse=always "$image" "$damaged"
 xfs_db=$(command -v xfs_db || echo /usr/sbin/xfs_db)
-"$xfs_db" -x -c "agf 1" -c "write -d longest 7" "$damaged" >/dev/null
+"$xfs_db" -x -c "agf 1" -c "write -d longest 7" -c "sb 0" -c "write -d fdblocks 1000" "$damaged" >/dev/null
 
 stop_karaf() {
   "$home/bin/stop" >/dev/null 2>&1 || true
@@ -39,6 +40,10 @@ xfs "feature:list -i | grep xfstage"
 xfs "xfs:info $image"
 xfs "xfs:manifest $image | head -n 8"
 xfs "xfs:scrub $image"
+xfs "xfs:scrub $damaged"
+xfs "xfs:repair $damaged"
+rm -f "$damaged.undo"
+xfs "xfs:repair --apply --undo-file $damaged.undo $damaged"
 xfs "xfs:scrub $damaged"
 xfs "xfs:strategies"
 xfs "xfs:staging"

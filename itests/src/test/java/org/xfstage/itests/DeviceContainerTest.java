@@ -86,6 +86,17 @@ public class DeviceContainerTest extends ContainerSupport {
         assertTrue(db.waitFor(60, TimeUnit.SECONDS) && db.exitValue() == 0);
         String damaged = failure("xfs:scrub " + img);
         assertTrue(damaged, damaged.endsWith("damage found (1 finding(s))"));
+        String dry = run("xfs:repair " + img);
+        assertTrue(dry, dry.contains("AG 1 agf_longest: 7 -> ") && dry.contains("dry run: nothing was written"));
+        Path journal = dir.resolve("fs.undo");
+        String applied = run("xfs:repair --apply --undo-file " + journal + " " + img);
+        assertTrue(applied, applied.contains("written; undo journal " + journal) && applied.endsWith(img + ": clean\n"));
+        assertTrue(run("xfs:scrub " + img).contains(": clean ("));
+        String undone = run("xfs:undo " + journal + " " + img);
+        assertTrue(undone, undone.contains("1 block(s) restored"));
+        assertTrue(failure("xfs:scrub " + img).endsWith("damage found (1 finding(s))"));
+        String wrongJournal = failure("xfs:undo " + dir.resolve("proto") + " " + img);
+        assertTrue(wrongJournal, wrongJournal.contains("is not an xfstage undo journal"));
         String json = run("xfs:scrub --json --structure agi " + img);
         assertTrue(json, json.contains("\"clean\":true") && json.contains("\"strategies\":{\"agi\""));
 

@@ -1,0 +1,88 @@
+package org.xfstage.shell.internal;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+
+import org.apache.karaf.shell.api.action.Action;
+import org.apache.karaf.shell.api.action.Argument;
+import org.apache.karaf.shell.api.action.Command;
+import org.apache.karaf.shell.api.action.Completion;
+import org.apache.karaf.shell.api.action.Option;
+import org.apache.karaf.shell.api.action.lifecycle.Reference;
+import org.apache.karaf.shell.api.action.lifecycle.Service;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.support.completers.FileCompleter;
+import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.RepairEngine;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.RepairOptions;
+import org.xfstage.api.repair.RepairReport;
+
+/**
+ * {@code xfs:repair IMAGE}: a dry run that prints the plan, unless {@code --apply}, which writes it through an undo
+ * journal that is durable first, then scrubs again.
+ */
+@Service
+@Command(scope = "xfs", name = "repair", description = "Repairs an XFS image: prints the plan (dry run), or writes it with --apply through an undo journal")
+public class RepairCommand implements Action {
+
+    @Reference(optional = true)
+    RepairEngine engine;
+
+    @Reference(optional = true)
+    Session session;
+
+    @Argument(index = 0, name = "image", description = "XFS image file or unmounted block device", required = true)
+    @Completion(FileCompleter.class)
+    String image;
+
+    @Option(name = "--apply", description = "Write the plan (default: dry run, nothing is written)")
+    boolean apply;
+
+    @Option(name = "--undo-file", description = "Where the undo journal goes (default: IMAGE.xfstage-undo-<time>)")
+    @Completion(FileCompleter.class)
+    String undoFile;
+
+    @Override
+    public Object execute() throws Exception {
+        if (engine == null) {
+            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
+        }
+        PrintStream out = System.out;
+        Path journal = undoFile != null ? Path.of(undoFile)
+                : Path.of(image + ".xfstage-undo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        TerminalProgress progress = new TerminalProgress(session, System.err);
+        RepairReport r;
+        try {
+            r = engine.repair(Path.of(image), new RepairOptions(apply, apply ? journal : null), progress);
+        } catch (RepairException e) {
+            throw new CommandFailure("could not repair: " + e.getMessage());
+        } finally {
+            progress.finish();
+        }
+        if (r.before().clean()) {
+            out.println(image + ": clean, nothing to repair");
+            return null;
+        }
+        for (Plan p : r.plans()) {
+            out.printf("%s: %d block(s)%n", p.structure(), p.blocks().size());
+            p.changes().forEach(c -> out.println("  " + c));
+        }
+        if (!r.unrepaired().isEmpty()) {
+            throw new CommandFailure(image + ": no strategy repairs " + String.join(", ", r.unrepaired()) + "; nothing was written");
+        }
+        if (!r.applied()) {
+            out.println("dry run: nothing was written; run with --apply to write these " + r.plans().stream().mapToInt(p -> p.blocks().size()).sum()
+                    + " block(s)");
+            return null;
+        }
+        out.printf("written; undo journal %s (xfs:undo %s %s)%n", r.journal(), r.journal(), image);
+        if (!r.after().clean()) {
+            throw new CommandFailure(image + ": still damaged after the repair (" + r.after().findings().size() + " finding(s)); undo with xfs:undo " + r.journal() + " " + image);
+        }
+        out.println(image + ": clean");
+        return null;
+    }
+}
