@@ -31,6 +31,9 @@ public class BnobtStrategy implements RepairStrategy {
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
+        // with reflink, file blocks may be shared by several inodes: whether that sharing is right is the refcount
+        // btree's business (not checked yet), so two inode owners on one block are not reported here
+        boolean reflink = ctx.info().features().contains("reflink");
         ByteBuffer used = ByteBuffer.allocate(24);
         ByteBuffer free = ByteBuffer.allocate(8);
         long cursor = space.loadNext(0, used);
@@ -53,7 +56,8 @@ public class BnobtStrategy implements RepairStrategy {
                     long len = more ? used.getInt(8) & 0xffffffffL : 0;
                     long owner = more ? used.getLong(16) : 0;
                     if (start < next) {
-                        if (owner != XfsDevice.OWNER_AGFL && lastOwner != XfsDevice.OWNER_AGFL) {
+                        boolean shared = reflink && owner >= 0 && lastOwner >= 0;
+                        if (!shared && owner != XfsDevice.OWNER_AGFL && lastOwner != XfsDevice.OWNER_AGFL) {
                             limited.accept(new Finding("bnobt", agno, Extents.range(start, Math.min(len, next - start)),
                                     "used twice: by " + owner(lastOwner) + " and by " + owner(owner), "one owner"));
                         }
