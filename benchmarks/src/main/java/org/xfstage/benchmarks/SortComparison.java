@@ -28,18 +28,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * </pre>
  */
 public final class SortComparison {
-    static final RecordComparator BY_KEY_PREFIX = new RecordComparator() {
-        @Override
-        public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
-            int c = Long.compareUnsigned(a.getLong(ao), b.getLong(bo));
-            return c != 0 ? c : Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
-        }
-
-        @Override
-        public KeyPrefix keyPrefix() {
-            return new KeyPrefix(0, 8);
-        }
-    };
+    /** 8-byte big-endian key + 8-byte payload, the key declared as a radix prefix. */
+    static final RecordComparator BY_KEY_PREFIX = RecordComparator.unsignedLongs(2);
 
     static final RecordComparator BY_COMPARATOR = (a, ao, b, bo) -> {
         int c = Long.compareUnsigned(a.getLong(ao), b.getLong(bo));

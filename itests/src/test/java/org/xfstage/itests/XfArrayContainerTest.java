@@ -31,18 +31,7 @@ public class XfArrayContainerTest extends ContainerSupport {
     XfArrayFactory injected;
 
     /** 16-byte records ordered by their first 8 bytes, big-endian unsigned (announced as a radix key). */
-    private static final RecordComparator BY_KEY = new RecordComparator() {
-        @Override
-        public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
-            int c = Long.compareUnsigned(a.getLong(ao), b.getLong(bo));
-            return c != 0 ? c : Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
-        }
-
-        @Override
-        public KeyPrefix keyPrefix() {
-            return new KeyPrefix(0, 8);
-        }
-    };
+    private static final RecordComparator BY_KEY = RecordComparator.unsignedLongs(2);
 
     @Test
     public void sortsThroughTheServiceAndClosesArraysWhenTheXFileBundleStops() throws Exception {

@@ -26,6 +26,33 @@ public interface RecordComparator {
     }
 
     /**
+     * The order of records whose first {@code longs} big-endian longs, read unsigned, are their sort key (the most
+     * common shape of staged records: block numbers, inode numbers); the first 8 bytes are declared as the radix key.
+     */
+    static RecordComparator unsignedLongs(int longs) {
+        if (longs < 1) {
+            throw new IllegalArgumentException("at least one long, not " + longs);
+        }
+        return new RecordComparator() {
+            @Override
+            public int compare(ByteBuffer a, int aOffset, ByteBuffer b, int bOffset) {
+                for (int i = 0; i < longs; i++) {
+                    int c = Long.compareUnsigned(a.getLong(aOffset + 8 * i), b.getLong(bOffset + 8 * i));
+                    if (c != 0) {
+                        return c;
+                    }
+                }
+                return 0;
+            }
+
+            @Override
+            public KeyPrefix keyPrefix() {
+                return new KeyPrefix(0, 8);
+            }
+        };
+    }
+
+    /**
      * A key prefix: {@code length} bytes at {@code offset} within the record.
      *
      * @param offset byte offset within the record

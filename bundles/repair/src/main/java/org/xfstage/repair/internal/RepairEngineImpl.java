@@ -1,6 +1,5 @@
 package org.xfstage.repair.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -58,19 +57,8 @@ import org.xfstage.api.staging.XfArrayFactory;
 @Component(service = RepairEngine.class)
 public class RepairEngineImpl implements RepairEngine {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class);
-    /** Sorts both observations by their first 8 bytes: (agno, agbno) of the space map, ino of the inode map. */
-    private static final RecordComparator BY_FIRST_LONG = new RecordComparator() {
-        @Override
-        public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
-            int c = Long.compareUnsigned(a.getLong(ao), b.getLong(bo));
-            return c != 0 ? c : Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
-        }
-
-        @Override
-        public KeyPrefix keyPrefix() {
-            return new KeyPrefix(0, 8);
-        }
-    };
+    /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
+    private static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
 
     /** One registered strategy and what was registered with it. */
     record Registered(RepairStrategy strategy, String structure, int ranking, long serviceId, String bundle) {

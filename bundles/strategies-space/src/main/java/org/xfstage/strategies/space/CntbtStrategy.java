@@ -19,17 +19,8 @@ import org.xfstage.api.staging.XfArray;
 /** cntbt: the free-space btree by size must hold exactly the extents of the bnobt. */
 @Component(property = RepairStrategy.STRUCTURE + "=cntbt")
 public class CntbtStrategy implements RepairStrategy {
-    private static final RecordComparator BY_START = new RecordComparator() {
-        @Override
-        public int compare(ByteBuffer a, int ao, ByteBuffer b, int bo) {
-            return Long.compareUnsigned(a.getLong(ao), b.getLong(bo));
-        }
-
-        @Override
-        public KeyPrefix keyPrefix() {
-            return new KeyPrefix(0, 8);
-        }
-    };
+    /** The staged (start u32, length u32) records as one unsigned long: by start, then length. */
+    private static final RecordComparator BY_START = RecordComparator.unsignedLongs(1);
 
     @Override
     public Set<Observation> needs() {
