@@ -4,7 +4,7 @@ package org.xfstage.api.device;
 public enum HeaderKind {
     /** The primary superblock: icount, ifree, fdblocks. */
     SUPERBLOCK,
-    /** An AGF: freeblks, longest, btreeblks, flcount. */
+    /** An AGF: freeblks, longest, btreeblks, flcount, and the roots and levels of the free-space btrees. */
     AGF,
     /** An AGI: count, freecount. */
     AGI

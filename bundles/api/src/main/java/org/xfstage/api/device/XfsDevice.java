@@ -90,6 +90,33 @@ public interface XfsDevice extends AutoCloseable {
      */
     BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<String, Long> counters) throws XfsException;
 
+    /**
+     * Blocks a per-AG btree of {@code records} leaf records needs when bulk loaded with full blocks (at least one:
+     * an empty tree is one empty leaf).
+     */
+    int btreeBlocksNeeded(BtreeType type, long records);
+
+    /**
+     * Bulk-loads a per-AG btree: leaves filled in order with the records, then the node levels above them with the
+     * first key of each child, sibling links, headers and CRCs set; blocks are used in the order given (leaves
+     * first, the root last).
+     *
+     * @param records the records in tree order, as {@link BtreeType} lists their fields
+     * @param blocks  the AG block numbers to build into, exactly {@link #btreeBlocksNeeded} of them
+     * @return the block images, the root being the last one's block; {@link BulkLoad#levels()} the height
+     */
+    BulkLoad bulkLoad(int agno, BtreeType type, java.util.List<long[]> records, long[] blocks) throws XfsException;
+
+    /**
+     * A bulk-loaded btree.
+     *
+     * @param blocks its block images
+     * @param root   the AG block number of its root
+     * @param levels its height
+     */
+    record BulkLoad(java.util.List<BlockImage> blocks, long root, int levels) {
+    }
+
     /** Decodes and verifies a block image as the structure it claims to be; throws if it would not read back. */
     void verify(BlockImage block) throws XfsException;
 

@@ -284,7 +284,7 @@ final class XfsImage implements XfsDevice {
             }
             case AGF -> {
                 layout = Layouts.AGF;
-                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount");
+                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "bno_root", "cnt_root", "bno_level", "cnt_level");
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }
@@ -310,11 +310,25 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public int btreeBlocksNeeded(BtreeType type, long records) {
+        return BulkLoader.blocksNeeded(geometry, type, records);
+    }
+
+    @Override
+    public BulkLoad bulkLoad(int agno, BtreeType type, List<long[]> records, long[] blocks) throws XfsException {
+        return new BulkLoader(geometry).load(agno, type, records, blocks);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;
         int agno = (int) (block.offset() / agBytes);
         long within = block.offset() % agBytes;
+        if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
+            new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());
+            return;
+        }
         Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 2L * g.sectorSize,
                 block.what() + ": only superblocks, AGFs and AGIs can be written yet");
         if (within == 0) {

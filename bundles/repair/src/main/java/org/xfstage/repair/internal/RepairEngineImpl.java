@@ -159,9 +159,25 @@ public class RepairEngineImpl implements RepairEngine {
             for (Finding f : findings) {
                 byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
             }
+            java.util.Set<String> covered = new java.util.HashSet<>();
             for (String structure : order(chosen, byStructure.keySet())) {
+                List<Finding> open = new ArrayList<>();
+                for (Finding f : byStructure.get(structure)) {
+                    if (!covered.contains(f.structure() + "@" + f.agno())) {
+                        open.add(f);
+                    }
+                }
+                if (open.isEmpty()) {
+                    continue; // an earlier plan puts these right (a rebuilt bnobt rewrites the cntbt and the AGF)
+                }
                 Registered r = chosen.get(structure);
-                Plan p = r == null ? null : r.strategy().plan(ctx, byStructure.get(structure));
+                Plan p;
+                try {
+                    p = r == null ? null : r.strategy().plan(ctx, open);
+                } catch (XfsFormatException e) {
+                    p = null; // what the plan must read is itself damaged: this strategy cannot repair it
+                    LOG.info("strategy '{}' cannot plan: {}", structure, e.getMessage());
+                }
                 if (p == null) {
                     unrepaired.add(structure);
                     continue;
@@ -175,13 +191,24 @@ public class RepairEngineImpl implements RepairEngine {
                     }
                 }
                 plans.add(p);
+                covered.addAll(p.covers());
             }
         });
         if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
             return new RepairReport(before, plans, unrepaired, false, null, null);
         }
         List<org.xfstage.api.device.BlockImage> blocks = new ArrayList<>();
-        plans.forEach(p -> blocks.addAll(p.blocks()));
+        Map<Long, String> writers = new java.util.HashMap<>();
+        for (Plan p : plans) {
+            for (org.xfstage.api.device.BlockImage b : p.blocks()) {
+                String other = writers.putIfAbsent(b.offset(), p.structure());
+                if (other != null) {
+                    throw new RepairException("the plans of '" + other + "' and '" + p.structure() + "' both write " + b.what()
+                            + "; nothing was written");
+                }
+                blocks.add(b);
+            }
+        }
         XfsDeviceService devs = devices;
         if (devs == null) {
             throw new RepairException("the XFS device service went away; nothing was written");

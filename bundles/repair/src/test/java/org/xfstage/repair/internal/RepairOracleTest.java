@@ -91,7 +91,14 @@ class RepairOracleTest {
                 Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")),
                 Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")),
                 Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")),
-                Arguments.of("agf-and-sb", List.of("agf 3", "write -d longest 9", "sb 0", "write -d fdblocks 77")));
+                Arguments.of("agf-and-sb", List.of("agf 3", "write -d longest 9", "sb 0", "write -d fdblocks 77")),
+                Arguments.of("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3")),
+                Arguments.of("bnobt-startblock", List.of("agf 1", "addr bnoroot", "write -d recs[1].startblock 99")),
+                Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3")),
+                Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")),
+                Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")),
+                Arguments.of("bnobt-and-agi", List.of("agf 3", "addr bnoroot", "write -d recs[1].blockcount 1", "agi 2",
+                        "write -d freecount 1")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -121,13 +128,13 @@ class RepairOracleTest {
 
     @Test
     void damageNoStrategyRepairsIsReportedAndNothingIsWritten() throws Exception {
-        Path img = damagedCopy("bnobt", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"));
+        Path img = damagedCopy("nlink", List.of("path /size-1", "write -d core.nlinkv2 5"));
         String damaged = sha256(img);
-        RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve("bnobt.undo")), Progress.NONE);
-        assertTrue(r.unrepaired().contains("bnobt"), "no strategy repairs the bnobt yet: " + r.unrepaired());
+        RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve("nlink.undo")), Progress.NONE);
+        assertTrue(r.unrepaired().contains("nlinks"), "no strategy repairs link counts yet: " + r.unrepaired());
         assertFalse(r.applied());
         assertEquals(damaged, sha256(img));
-        assertFalse(Files.exists(dir.resolve("bnobt.undo")), "no journal when nothing is written");
+        assertFalse(Files.exists(dir.resolve("nlink.undo")), "no journal when nothing is written");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.xfstage.strategies.inodes;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -9,23 +10,25 @@ import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.XfArray;
 
 /**
- * sb-counters: the superblock's inode and free-block counters against what the btrees hold. Free blocks count as
- * the kernel does when it sums the AGs (xfs_initialize_perag_data): free extents, AGFL blocks and the blocks of the
- * free-space and rmap btrees past their roots.
+ * sb-counters: the superblock's inode and free-block counters against what the filesystem holds. Free blocks count
+ * as the kernel does when it sums the AGs (xfs_initialize_perag_data): free extents, AGFL blocks and the blocks of
+ * the free-space and rmap btrees past their roots.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=sb-counters")
 public class SbCountersStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of();
+        return Set.of(Observation.SPACE_MAP);
     }
 
     @Override
@@ -59,13 +62,16 @@ public class SbCountersStrategy implements RepairStrategy {
                         + ", sb_fdblocks: " + info.fdblocks() + " -> " + want[2]));
     }
 
-    /** icount, ifree and fdblocks as the btrees say. */
+    /**
+     * icount and ifree as the inobt says; fdblocks from the space map, so that a damaged free-space btree does not
+     * skew it: per AG, every block not used by something other than the free-space and rmap btrees and the AGFL,
+     * less those trees' roots (the kernel counts their other blocks, and the AGFL, as free).
+     */
     private static long[] counted(ScrubContext ctx) throws Exception {
         FsInfo info = ctx.info();
         boolean rmap = info.features().contains("rmapbt");
         long icount = 0;
         long ifree = 0;
-        long fdblocks = 0;
         for (FsInfo.AgInfo ag : info.ags()) {
             long[] ino = new long[2];
             ctx.device().walkBtree(ag.agno(), BtreeType.INO, r -> {
@@ -74,11 +80,31 @@ public class SbCountersStrategy implements RepairStrategy {
             });
             icount += ino[0];
             ifree += ino[1];
-            long[] free = new long[1];
-            long bnoBlocks = ctx.device().walkBtree(ag.agno(), BtreeType.BNO, r -> free[0] += r[1]);
-            long cntBlocks = ctx.device().walkBtree(ag.agno(), BtreeType.CNT, r -> { });
-            long rmapBlocks = rmap ? ctx.device().walkBtree(ag.agno(), BtreeType.RMAP, r -> { }) - 1 : 0;
-            fdblocks += free[0] + ag.flCount() + (bnoBlocks - 1) + (cntBlocks - 1) + rmapBlocks;
+        }
+        long[] usedOther = new long[info.agCount()];
+        long[] lastEnd = new long[info.agCount()];
+        XfArray space = ctx.observation(Observation.SPACE_MAP);
+        ByteBuffer r = ByteBuffer.allocate(24);
+        for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
+            long owner = r.getLong(16);
+            boolean freeSide = owner == XfsDevice.OWNER_AGFL || owner == ScrubContext.OWNER_BTREE_BASE - BtreeType.BNO.ordinal()
+                    || owner == ScrubContext.OWNER_BTREE_BASE - BtreeType.CNT.ordinal()
+                    || owner == ScrubContext.OWNER_BTREE_BASE - BtreeType.RMAP.ordinal();
+            if (freeSide) {
+                continue;
+            }
+            int agno = r.getInt(0);
+            long start = r.getInt(4) & 0xffffffffL;
+            long end = start + (r.getInt(8) & 0xffffffffL);
+            long from = Math.max(start, lastEnd[agno]); // blocks used twice are counted once
+            if (end > from) {
+                usedOther[agno] += end - from;
+                lastEnd[agno] = end;
+            }
+        }
+        long fdblocks = 0;
+        for (FsInfo.AgInfo ag : info.ags()) {
+            fdblocks += ag.length() - usedOther[ag.agno()] - (rmap ? 3 : 2);
         }
         return new long[] {icount, ifree, fdblocks};
     }

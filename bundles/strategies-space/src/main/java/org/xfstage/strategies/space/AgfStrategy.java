@@ -95,4 +95,10 @@ public class AgfStrategy implements RepairStrategy {
         }
         return new Plan("agf", blocks, changes);
     }
+
+    /** A rebuilt free-space btree rewrites the AGF too; its counters are planned after it. */
+    @Override
+    public Set<String> after() {
+        return Set.of("bnobt", "cntbt");
+    }
 }

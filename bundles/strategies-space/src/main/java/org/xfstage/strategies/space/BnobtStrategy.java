@@ -119,4 +119,9 @@ public class BnobtStrategy implements RepairStrategy {
         }
         return owner == ScrubContext.OWNER_INODES ? "inode chunks" : "owner " + owner;
     }
+
+    @Override
+    public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
+        return FreeSpaceRebuild.plan(ctx, findings, "bnobt");
+    }
 }

@@ -60,4 +60,14 @@ public class CntbtStrategy implements RepairStrategy {
             }
         }
     }
+
+    @Override
+    public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
+        return FreeSpaceRebuild.plan(ctx, findings, "cntbt");
+    }
+
+    @Override
+    public Set<String> after() {
+        return Set.of("bnobt");
+    }
 }

@@ -1,0 +1,156 @@
+package org.xfstage.strategies.space;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * Rebuilds the free-space btrees of an AG from the space map, as the kernel's online repair does: the free extents
+ * are the complement of every block in use (the old bnobt and cntbt blocks count as free: they are given back), the
+ * new trees take their blocks from the front of that free space, the bnobt records are the rest in block order, the
+ * cntbt records the same sorted by (length, start), both bulk loaded by the device, and the AGF gets the new roots,
+ * levels and counters. Not on filesystems with an rmapbt (its OWN_AG records would have to change too).
+ */
+final class FreeSpaceRebuild {
+    private FreeSpaceRebuild() {
+    }
+
+    static Plan plan(ScrubContext ctx, List<Finding> findings, String structure) throws Exception {
+        FsInfo info = ctx.info();
+        if (info.features().contains("rmapbt")) {
+            return null;
+        }
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                for (FsInfo.AgInfo ag : info.ags()) {
+                    ags.add(ag.agno());
+                }
+            } else {
+                ags.add(f.agno());
+            }
+        }
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        Set<String> covers = new HashSet<>();
+        for (String s : List.of("bnobt", "cntbt", "agf")) {
+            covers.add(s + "@-1");
+        }
+        XfsDevice dev = ctx.device();
+        for (int agno : ags) {
+            FsInfo.AgInfo ag = info.ags().get(agno);
+            List<long[]> free = freeExtents(ctx, agno, ag.length());
+            // take the new trees' blocks from the front of the free space until the record count settles
+            long[] taken = new long[0];
+            List<long[]> rest = free;
+            for (int round = 0; round < 8; round++) {
+                int need = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()) + dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
+                if (taken.length == need) {
+                    break;
+                }
+                taken = new long[need];
+                rest = take(free, taken);
+            }
+            int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
+            long[] bnoBlocks = java.util.Arrays.copyOfRange(taken, 0, nb);
+            long[] cntBlocks = java.util.Arrays.copyOfRange(taken, nb, taken.length);
+            List<long[]> byStart = rest;
+            List<long[]> bySize = new ArrayList<>(rest);
+            bySize.sort((a, b) -> a[1] != b[1] ? Long.compare(a[1], b[1]) : Long.compare(a[0], b[0]));
+            XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, byStart, bnoBlocks);
+            XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, cntBlocks);
+            long freeBlocks = 0;
+            long longest = 0;
+            for (long[] r : rest) {
+                freeBlocks += r[1];
+                longest = Math.max(longest, r[1]);
+            }
+            Map<String, Long> agf = new LinkedHashMap<>();
+            agf.put("bno_root", bno.root());
+            agf.put("bno_level", (long) bno.levels());
+            agf.put("cnt_root", cnt.root());
+            agf.put("cnt_level", (long) cnt.levels());
+            agf.put("freeblks", freeBlocks);
+            agf.put("longest", longest);
+            agf.put("btreeblks", (long) (bnoBlocks.length - 1 + cntBlocks.length - 1));
+            blocks.addAll(bno.blocks());
+            blocks.addAll(cnt.blocks());
+            blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
+            changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
+                    + freeBlocks + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks");
+            for (String s : List.of("bnobt", "cntbt", "agf")) {
+                covers.add(s + "@" + agno);
+            }
+        }
+        return new Plan(structure, blocks, changes, covers);
+    }
+
+    /** The complement of the space map in [0, length), the old free-space btree blocks counted as free. */
+    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length) throws Exception {
+        XfArray space = ctx.observation(Observation.SPACE_MAP);
+        ByteBuffer r = ByteBuffer.allocate(24);
+        long oldBno = ScrubContext.OWNER_BTREE_BASE - BtreeType.BNO.ordinal();
+        long oldCnt = ScrubContext.OWNER_BTREE_BASE - BtreeType.CNT.ordinal();
+        List<long[]> free = new ArrayList<>();
+        long next = 0;
+        for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
+            if (r.getInt(0) != agno) {
+                if (r.getInt(0) > agno) {
+                    break;
+                }
+                continue;
+            }
+            long owner = r.getLong(16);
+            if (owner == oldBno || owner == oldCnt) {
+                continue;
+            }
+            long start = r.getInt(4) & 0xffffffffL;
+            long end = start + (r.getInt(8) & 0xffffffffL);
+            if (start > next) {
+                free.add(new long[] {next, start - next});
+            }
+            next = Math.max(next, end);
+        }
+        if (length > next) {
+            free.add(new long[] {next, length - next});
+        }
+        return free;
+    }
+
+    /** Fills {@code taken} with blocks from the front of {@code free}; returns what is left free. */
+    private static List<long[]> take(List<long[]> free, long[] taken) {
+        List<long[]> rest = new ArrayList<>();
+        int t = 0;
+        for (long[] e : free) {
+            long start = e[0];
+            long len = e[1];
+            while (t < taken.length && len > 0) {
+                taken[t++] = start++;
+                len--;
+            }
+            if (len > 0) {
+                rest.add(new long[] {start, len});
+            }
+        }
+        if (t < taken.length) {
+            throw new IllegalStateException("not enough free space in the AG for the new free-space btrees");
+        }
+        return rest;
+    }
+}
