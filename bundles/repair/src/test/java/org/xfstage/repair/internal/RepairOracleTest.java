@@ -126,6 +126,44 @@ class RepairOracleTest {
         assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
     }
 
+    /** Five representative recipes on every geometry: the repair matrix (free-space rebuilds are out of scope on rmapbt). */
+    static Stream<Arguments> matrix() {
+        List<Arguments> out = new ArrayList<>();
+        Map<String, List<String>> recipes = new java.util.LinkedHashMap<>();
+        recipes.put("agf-longest", List.of("agf 1", "write -d longest 7"));
+        recipes.put("agi-freecount", List.of("agi 1", "write -d freecount 3"));
+        recipes.put("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000"));
+        recipes.put("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"));
+        recipes.put("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77"));
+        for (String g : CorpusImages.geometries()) {
+            recipes.forEach((name, commands) -> out.add(Arguments.of(g, name, commands)));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("matrix")
+    void repairMatrixOverEveryGeometry(String geometry, String recipe, List<String> commands) throws Exception {
+        Path img = damagedCopy(geometry + "-" + recipe, commands, geometry);
+        String damaged = sha256(img);
+        Path journal = dir.resolve(geometry + "-" + recipe + ".undo");
+        RepairReport r = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        boolean outOfScope = geometry.equals("rmapbt") && (recipe.startsWith("bnobt") || recipe.startsWith("cntbt"));
+        if (outOfScope) {
+            assertFalse(r.applied(), "out of scope: " + r.unrepaired());
+            assertEquals(damaged, sha256(img), "out of scope: nothing written");
+            System.out.printf("MATRIX %-20s %-18s out of scope (%s)%n", geometry, recipe, r.unrepaired());
+            return;
+        }
+        assertTrue(r.applied() && r.after().clean(), geometry + " " + recipe + ": " + r.unrepaired() + " "
+                + (r.after() == null ? "" : r.after().findings()));
+        var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, check.getKey(), geometry + " " + recipe + ":\n" + check.getValue());
+        engine.undo(journal, img);
+        assertEquals(damaged, sha256(img));
+        System.out.printf("MATRIX %-20s %-18s repaired%n", geometry, recipe);
+    }
+
     @Test
     void damageNoStrategyRepairsIsReportedAndNothingIsWritten() throws Exception {
         Path img = damagedCopy("nlink", List.of("path /size-1", "write -d core.nlinkv2 5"));
@@ -183,8 +221,12 @@ class RepairOracleTest {
     }
 
     private Path damagedCopy(String name, List<String> commands) throws Exception {
+        return damagedCopy(name, commands, "default");
+    }
+
+    private Path damagedCopy(String name, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(name + ".img");
-        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(CorpusImages.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
         for (String c : commands) {
             cmd.add("-c");
