@@ -2,14 +2,18 @@ package org.xfstage.repair.internal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -23,6 +27,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
@@ -159,7 +164,7 @@ public class RepairEngineImpl implements RepairEngine {
             for (Finding f : findings) {
                 byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
             }
-            java.util.Set<String> covered = new java.util.HashSet<>();
+            Set<String> covered = new HashSet<>();
             for (String structure : order(chosen, byStructure.keySet())) {
                 List<Finding> open = new ArrayList<>();
                 for (Finding f : byStructure.get(structure)) {
@@ -182,7 +187,7 @@ public class RepairEngineImpl implements RepairEngine {
                     unrepaired.add(structure);
                     continue;
                 }
-                for (org.xfstage.api.device.BlockImage b : p.blocks()) {
+                for (BlockImage b : p.blocks()) {
                     try {
                         ctx.device().verify(b);
                     } catch (XfsException e) {
@@ -197,10 +202,10 @@ public class RepairEngineImpl implements RepairEngine {
         if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
             return new RepairReport(before, plans, unrepaired, false, null, null);
         }
-        List<org.xfstage.api.device.BlockImage> blocks = new ArrayList<>();
-        Map<Long, String> writers = new java.util.HashMap<>();
+        List<BlockImage> blocks = new ArrayList<>();
+        Map<Long, String> writers = new HashMap<>();
         for (Plan p : plans) {
-            for (org.xfstage.api.device.BlockImage b : p.blocks()) {
+            for (BlockImage b : p.blocks()) {
                 String other = writers.putIfAbsent(b.offset(), p.structure());
                 if (other != null) {
                     throw new RepairException("the plans of '" + other + "' and '" + p.structure() + "' both write " + b.what()
@@ -224,16 +229,16 @@ public class RepairEngineImpl implements RepairEngine {
     }
 
     /** Structures in an order where each comes after those its strategy names in after(). */
-    private static List<String> order(Map<String, Registered> chosen, java.util.Collection<String> structures) throws RepairException {
+    private static List<String> order(Map<String, Registered> chosen, Collection<String> structures) throws RepairException {
         List<String> out = new ArrayList<>();
-        java.util.Set<String> visiting = new java.util.HashSet<>();
-        for (String s : new java.util.TreeSet<>(structures)) {
-            visit(s, chosen, new java.util.HashSet<>(structures), visiting, out);
+        Set<String> visiting = new HashSet<>();
+        for (String s : new TreeSet<>(structures)) {
+            visit(s, chosen, new HashSet<>(structures), visiting, out);
         }
         return out;
     }
 
-    private static void visit(String s, Map<String, Registered> chosen, java.util.Set<String> wanted, java.util.Set<String> visiting,
+    private static void visit(String s, Map<String, Registered> chosen, Set<String> wanted, Set<String> visiting,
             List<String> out) throws RepairException {
         if (out.contains(s)) {
             return;
@@ -243,7 +248,7 @@ public class RepairEngineImpl implements RepairEngine {
         }
         Registered r = chosen.get(s);
         if (r != null) {
-            for (String before : new java.util.TreeSet<>(r.strategy().after())) {
+            for (String before : new TreeSet<>(r.strategy().after())) {
                 if (wanted.contains(before)) {
                     visit(before, chosen, wanted, visiting, out);
                 }
