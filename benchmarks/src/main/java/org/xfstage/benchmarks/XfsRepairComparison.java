@@ -26,6 +26,7 @@ import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
+import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -50,10 +51,7 @@ public final class XfsRepairComparison {
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
         RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
-        Map<String, RepairStrategy> builtIn = Map.of("bnobt", new BnobtStrategy(), "cntbt", new CntbtStrategy(), "agf",
-                new AgfStrategy(), "agfl", new AgflStrategy(), "inobt", new InobtStrategy(), "finobt", new FinobtStrategy(),
-                "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks", new NlinkStrategy(),
-                "rmapbt", new RmapbtStrategy());
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()));
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         if (mode.equals("repair")) {
             repair(engine, image, repeats);

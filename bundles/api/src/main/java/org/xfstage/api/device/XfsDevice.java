@@ -117,6 +117,15 @@ public interface XfsDevice extends AutoCloseable {
     record BulkLoad(java.util.List<BlockImage> blocks, long root, int levels) {
     }
 
+    /**
+     * The fields of the superblock copy in AG {@code agno} that every copy must share with the primary (geometry,
+     * identity, features, label: everything but the counters, which only the primary keeps), by C name without prefix.
+     */
+    java.util.Map<String, Long> superblockIdentity(int agno) throws XfsException;
+
+    /** The superblock copy of AG {@code agno} rewritten with the primary's identity fields (its own counters kept). */
+    BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException;
+
     /** Decodes and verifies a block image as the structure it claims to be; throws if it would not read back. */
     void verify(BlockImage block) throws XfsException;
 

@@ -309,6 +309,45 @@ final class XfsImage implements XfsDevice {
         return new BlockImage(offset, s.encode(0, g.sectorSize), what);
     }
 
+    /**
+     * Superblock fields every copy must share with the primary. Excluded: the counters, CRC and LSN (only the primary
+     * keeps them), and the root, realtime and quota inode numbers, which mkfs leaves as NULLFSINO in some copies.
+     */
+    private static final List<String> SB_IDENTITY = List.of("blocksize", "dblocks", "rblocks", "rextents", "uuid0", "uuid1",
+            "logstart", "rextsize", "agblocks", "agcount", "rbmblocks", "logblocks",
+            "versionnum", "sectsize", "inodesize", "inopblock", "fname0", "fname1", "blocklog", "sectlog", "inodelog",
+            "inopblog", "agblklog", "rextslog", "imax_pct", "inoalignmt", "unit", "width", "dirblklog", "logsectlog",
+            "logsectsize", "logsunit", "features2", "features_compat", "features_ro_compat", "features_incompat",
+            "spino_align", "meta_uuid0", "meta_uuid1");
+
+    private Struct superblockCopy(int agno) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, "AG " + agno + " does not exist");
+        byte[] sector = image.read(geometry.agBlockOffset(agno, 0), geometry.sectorSize);
+        Struct sb = new Struct(Layouts.SB, sector, 0);
+        Headers.check(sb.get("magicnum") == Headers.SB_MAGIC, "superblock of AG " + agno + ": bad magic");
+        return sb;
+    }
+
+    @Override
+    public Map<String, Long> superblockIdentity(int agno) throws XfsException {
+        Struct sb = superblockCopy(agno);
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (String f : SB_IDENTITY) {
+            out.put(f, sb.get(f));
+        }
+        return out;
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException {
+        Headers.check(agno > 0, "AG 0 holds the primary superblock, not a copy");
+        Struct copy = superblockCopy(agno);
+        for (String f : SB_IDENTITY) {
+            copy.set(f, superblock.get(f));
+        }
+        return new BlockImage(geometry.agBlockOffset(agno, 0), copy.encode(0, geometry.sectorSize), "superblock copy of AG " + agno);
+    }
+
     @Override
     public int btreeBlocksNeeded(BtreeType type, long records) {
         return BulkLoader.blocksNeeded(geometry, type, records);

@@ -43,6 +43,7 @@ import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
+import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -68,10 +69,7 @@ class RepairOracleTest {
 
     static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        Map<String, RepairStrategy> builtIn = Map.of("bnobt", new BnobtStrategy(), "cntbt", new CntbtStrategy(), "agf",
-                new AgfStrategy(), "agfl", new AgflStrategy(), "rmapbt", new RmapbtStrategy(), "inobt", new InobtStrategy(),
-                "finobt", new FinobtStrategy(), "agi", new AgiStrategy(), "sb-counters", new SbCountersStrategy(), "nlinks",
-                new NlinkStrategy());
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()));
         builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
@@ -97,6 +95,7 @@ class RepairOracleTest {
                 Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3")),
                 Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")),
                 Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")),
+                Arguments.of("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\"")),
                 Arguments.of("bnobt-and-agi", List.of("agf 3", "addr bnoroot", "write -d recs[1].blockcount 1", "agi 2",
                         "write -d freecount 1")));
     }
