@@ -93,13 +93,7 @@ class ScrubOracleTest {
     /** A superblock copy whose label differs from the primary's: xfs_repair -n passes it, we report it. */
     @org.junit.jupiter.api.Test
     void secondarySuperblockThatDisagreesWithThePrimaryIsFound() throws Exception {
-        Path img = dir.resolve("sb-secondary.img");
-        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
-        applyRecipe(img, List.of("sb 2", "write -d fname \"xfstage\""));
-        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
-        ScrubReport ours = engine.scrub(img, ScrubOptions.all(), Progress.NONE);
-        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", "sb-secondary-label", repair.getKey() != 0 ? "damaged" : "clean",
-                ours.clean() ? "clean" : "damaged", ours.findings().isEmpty() ? "" : ours.findings().get(0));
+        ScrubReport ours = verdicts("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\""), "default").ours();
         assertEquals(1, ours.findings().size(), ours.findings().toString());
         assertEquals("sb-secondary", ours.findings().get(0).structure());
     }
@@ -167,13 +161,7 @@ class ScrubOracleTest {
      */
     @org.junit.jupiter.api.Test
     void nodeKeyThatDisagreesWithItsChildIsFound() throws Exception {
-        Path img = dir.resolve("rmap-node-key.img");
-        Files.copy(CorpusImages.image("rmapbt"), img, StandardCopyOption.REPLACE_EXISTING);
-        applyRecipe(img, List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock 7"));
-        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
-        ScrubReport ours = engine.scrub(img, ScrubOptions.all(), Progress.NONE);
-        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", "rmapbt-node-key", repair.getKey() != 0 ? "damaged" : "clean",
-                ours.clean() ? "clean" : "damaged", ours.findings().isEmpty() ? "" : ours.findings().get(0));
+        ScrubReport ours = verdicts("rmapbt-node-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock 7"), "rmapbt").ours();
         assertTrue(!ours.clean() && ours.findings().get(0).problem().contains("does not match its key in the parent"),
                 "the node key damage is found: " + ours.findings());
     }
@@ -191,11 +179,25 @@ class ScrubOracleTest {
     }
 
     private void verdictAgreesWithXfsRepair(String recipe, List<String> commands, String geometry) throws Exception {
+        Verdicts v = verdicts(recipe, commands, geometry);
+        assertEquals(v.theyFindDamage(), !v.ours().clean(), recipe + ": xfs_repair -n exit " + v.xfsRepairExit()
+                + ", our findings " + v.ours().findings() + "\n" + v.xfsRepairOutput());
+        assertTrue(arrays.liveArrays().isEmpty());
+    }
+
+    /** Both verdicts on one damaged copy of a corpus image. */
+    private record Verdicts(int xfsRepairExit, String xfsRepairOutput, ScrubReport ours) {
+        boolean theyFindDamage() {
+            return xfsRepairExit != 0;
+        }
+    }
+
+    /** Damages a copy of the geometry's image with the recipe, asks xfs_repair -n and the scrub, prints the row. */
+    private Verdicts verdicts(String recipe, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(recipe + ".img");
         Files.copy(CorpusImages.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
         applyRecipe(img, commands);
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
-        boolean theyFindDamage = repair.getKey() != 0;
         ScrubReport ours;
         try {
             ours = engine.scrub(img, ScrubOptions.all(), Progress.NONE);
@@ -203,10 +205,8 @@ class ScrubOracleTest {
             throw new AssertionError(recipe + ": scrub could not run (" + e.getMessage() + "); xfs_repair -n exit "
                     + repair.getKey(), e);
         }
-        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", recipe, theyFindDamage ? "damaged" : "clean",
+        System.out.printf("ORACLE %-28s xfs_repair -n: %-7s xfstage: %-7s %s%n", recipe, repair.getKey() != 0 ? "damaged" : "clean",
                 ours.clean() ? "clean" : "damaged", ours.findings().isEmpty() ? "" : ours.findings().get(0));
-        assertEquals(theyFindDamage, !ours.clean(), recipe + ": xfs_repair -n exit " + repair.getKey() + ", our findings "
-                + ours.findings() + "\n" + repair.getValue());
-        assertTrue(arrays.liveArrays().isEmpty());
+        return new Verdicts(repair.getKey(), repair.getValue(), ours);
     }
 }

@@ -47,9 +47,7 @@ public class RepairCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        if (engine == null) {
-            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
-        }
+        RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = System.out;
         Path journal = undoFile != null ? Path.of(undoFile)
                 : Path.of(image + ".xfstage-undo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));

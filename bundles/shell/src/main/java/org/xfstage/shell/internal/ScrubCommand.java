@@ -50,9 +50,7 @@ public class ScrubCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        if (engine == null) {
-            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
-        }
+        RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = System.out;
         TerminalProgress progress = new TerminalProgress(session, System.err);
         ScrubReport report;

@@ -26,9 +26,7 @@ public class StrategiesCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        if (engine == null) {
-            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
-        }
+        RepairEngine engine = Commands.engine(this.engine);
         List<RepairEngine.StrategyInfo> list = engine.strategies();
         if (json) {
             List<Object> out = new ArrayList<>();

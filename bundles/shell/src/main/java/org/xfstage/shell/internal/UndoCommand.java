@@ -30,9 +30,7 @@ public class UndoCommand implements Action {
 
     @Override
     public Object execute() throws Exception {
-        if (engine == null) {
-            throw new CommandFailure("the repair engine is not available (is bundle xfstage-repair started?)");
-        }
+        RepairEngine engine = Commands.engine(this.engine);
         try {
             int n = engine.undo(Path.of(journal), Path.of(image));
             System.out.printf("%s: %d block(s) restored from %s%n", image, n, journal);
