@@ -32,9 +32,13 @@ stop_karaf() {
 trap stop_karaf EXIT
 
 "$home/bin/start"
+# each command's exit status as bin/client returns it: 0 clean/done, 1 damage found, 2 could not run
 xfs() {
   echo "karaf@xfstage> $*"
-  echo "$*" | "$home/bin/client" -r 60 -d 1 -b 2>&1 | grep -v '^retrying\|JAVA_HOME not set' || true
+  local status=0
+  echo "$*" | "$home/bin/client" -r 60 -d 1 -b >"$home/data/demo.out" 2>&1 || status=$?
+  grep -v '^retrying\|JAVA_HOME not set' "$home/data/demo.out" || true
+  echo "(exit status $status)"
 }
 xfs "feature:list -i | grep xfstage"
 xfs "xfs:info $image"

@@ -3,6 +3,7 @@ package org.xfstage.itests;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 import javax.inject.Inject;
 
@@ -28,27 +29,46 @@ public abstract class ContainerSupport {
         return KarafOptions.withXfstage();
     }
 
-    /** Runs a shell command and returns what it printed; a failed command throws with its one-line message. */
-    protected String run(String command) throws Exception {
+    /** What a shell command printed and the exit status it returned (bin/client exits with it). */
+    protected record Result(int status, String out) {
+    }
+
+    /** Runs a shell command as bin/client does (a headless session) and returns its status and output. */
+    protected Result exec(String command) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Session session = sessionFactory.create(System.in, out, out);
+        Object status;
         try {
-            session.execute(command);
+            status = session.execute(command);
         } finally {
             out.flush();
             session.close();
         }
-        return bytes.toString(StandardCharsets.UTF_8);
+        return new Result(status instanceof Integer i ? i : 0, bytes.toString(StandardCharsets.UTF_8));
     }
 
-    /** The message a command fails with (or a line saying it did not fail). */
-    protected String failure(String command) {
-        try {
-            return "no failure: " + run(command);
-        } catch (Exception e) {
-            return e.getMessage();
+    /** Runs a shell command that must succeed (status 0) and returns what it printed. */
+    protected String run(String command) throws Exception {
+        Result r = exec(command);
+        if (r.status() != 0) {
+            throw new AssertionError(command + ": status " + r.status() + ", " + r.out());
         }
+        return r.out();
+    }
+
+    /**
+     * Runs a shell command that must end with the given non-zero status, its reason in the last line and no stack
+     * trace, and returns that line.
+     */
+    protected String failure(String command, int status) throws Exception {
+        Result r = exec(command);
+        List<String> lines = r.out().strip().lines().toList();
+        if (r.status() != status || lines.isEmpty() || r.out().contains("\tat ")) {
+            throw new AssertionError(command + ": expected status " + status + " and a reason, got status " + r.status()
+                    + " [" + r.out() + "]");
+        }
+        return lines.get(lines.size() - 1);
     }
 
     protected Bundle bundle(String symbolicName) {

@@ -2,19 +2,15 @@ package org.xfstage.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import javax.inject.Inject;
 
-import org.junit.Assume;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.junit.PaxExam;
@@ -30,39 +26,15 @@ public class DeviceContainerTest extends ContainerSupport {
     @Inject
     XfsDeviceService devices;
 
-    private static String mkfs() {
-        for (String dir : List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin")) {
-            if (Files.isExecutable(Path.of(dir, "mkfs.xfs"))) {
-                return dir + "/mkfs.xfs";
-            }
-        }
-        String msg = "mkfs.xfs not found: install xfsprogs";
-        if ("true".equals(System.getenv("CI"))) {
-            fail(msg + " (CI=true: a failure, not a skip)");
-        }
-        System.err.println("SKIPPED: " + msg);
-        Assume.assumeTrue(msg, false);
-        return null;
-    }
-
     @Test
     public void infoAndManifestReadARealImage() throws Exception {
-        String mkfs = mkfs();
+        Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-itest");
         byte[] content = "hello from an XFS image\n".repeat(500).getBytes(StandardCharsets.UTF_8);
         Path data = dir.resolve("data");
         Files.write(data, content);
-        Files.writeString(dir.resolve("proto"), "/dev/null\n0 0\nd--755 0 0\n hello ---644 0 0 " + data
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n hello ---644 0 0 " + data
                 + "\n sub d--750 0 0\n  link l--777 0 0 ../hello\n $\n$\n");
-        Path img = dir.resolve("fs.img");
-        try (var f = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            f.position((512L << 20) - 1).write(java.nio.ByteBuffer.wrap(new byte[1]));
-        }
-        Process p = new ProcessBuilder(mkfs, "-q", "-f", "-p", dir.resolve("proto").toString(), img.toString())
-                .redirectErrorStream(true).start();
-        String mkfsOut = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(mkfsOut, p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0);
 
         String info = run("xfs:info " + img);
         assertTrue(info, info.contains("agcount=4") && info.contains("bsize=4096") && info.contains("Free inodes"));
@@ -80,13 +52,12 @@ public class DeviceContainerTest extends ContainerSupport {
         assertTrue(clean, clean.contains(": clean (11 strategies"));
         String strategies = run("xfs:strategies");
         assertTrue(strategies, strategies.contains("bnobt") && strategies.contains("xfstage-strategies-inodes") && strategies.contains("active"));
-        Process db = new ProcessBuilder(mkfs.replace("mkfs.xfs", "xfs_db"), "-x", "-c", "agf 1", "-c", "write -d longest 7", img.toString())
-                .redirectErrorStream(true).start();
-        db.getInputStream().readAllBytes();
-        assertTrue(db.waitFor(60, TimeUnit.SECONDS) && db.exitValue() == 0);
-        String damaged = failure("xfs:scrub " + img);
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        String damaged = failure("xfs:scrub " + img, 1);
         assertTrue(damaged, damaged.endsWith("damage found (1 finding(s))"));
-        String dry = run("xfs:repair " + img);
+        Result dryRun = exec("xfs:repair " + img);
+        assertEquals("a dry run leaves the damage: status 1", 1, dryRun.status());
+        String dry = dryRun.out();
         assertTrue(dry, dry.contains("AG 1 agf_longest: 7 -> ") && dry.contains("dry run: nothing was written"));
         Path journal = dir.resolve("fs.undo");
         String applied = run("xfs:repair --apply --undo-file " + journal + " " + img);
@@ -94,17 +65,17 @@ public class DeviceContainerTest extends ContainerSupport {
         assertTrue(run("xfs:scrub " + img).contains(": clean ("));
         String undone = run("xfs:undo " + journal + " " + img);
         assertTrue(undone, undone.contains("1 block(s) restored"));
-        assertTrue(failure("xfs:scrub " + img).endsWith("damage found (1 finding(s))"));
-        String wrongJournal = failure("xfs:undo " + dir.resolve("proto") + " " + img);
+        assertTrue(failure("xfs:scrub " + img, 1).endsWith("damage found (1 finding(s))"));
+        String wrongJournal = failure("xfs:undo " + dir.resolve("proto") + " " + img, 2);
         assertTrue(wrongJournal, wrongJournal.contains("is not an xfstage undo journal"));
         String json = run("xfs:scrub --json --structure agi " + img);
         assertTrue(json, json.contains("\"clean\":true") && json.contains("\"strategies\":{\"agi\""));
 
-        String missing = failure("xfs:info " + dir.resolve("nope.img"));
+        String missing = failure("xfs:info " + dir.resolve("nope.img"), 2);
         assertTrue(missing, missing.endsWith("nope.img: no such file or device"));
         Path junk = dir.resolve("junk.img");
         Files.write(junk, new byte[1 << 16]);
-        String notXfs = failure("xfs:manifest " + junk);
+        String notXfs = failure("xfs:manifest " + junk, 2);
         assertTrue(notXfs, notXfs.contains("not an XFS filesystem"));
         assertTrue(notXfs, !notXfs.contains("\tat "));
     }

@@ -59,7 +59,7 @@ public class StagingContainerTest extends ContainerSupport {
         } catch (StagingClosedException expected) {
             assertTrue(expected.getMessage(), expected.getMessage().contains("live across stop"));
         }
-        String missing = failure("xfs:staging");
+        String missing = failure("xfs:staging", 2);
         assertTrue(missing, missing.contains("xfile staging service is not available"));
 
         bundle.start();

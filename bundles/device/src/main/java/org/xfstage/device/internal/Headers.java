@@ -66,7 +66,8 @@ final class Headers {
         check(agf.get("versionnum") == 1, where + ": bad version");
         long length = agf.get("length");
         check(length > 0 && length <= g.agBlocks, where + ": bad length " + length);
-        check(agf.get("freeblks") <= length && agf.get("longest") <= agf.get("freeblks"), where + ": free counters out of range");
+        // freeblks, longest, count and freecount are counters: the agf and agi strategies compare them with the
+        // btrees and repair them, so they are not reasons to refuse the header
         check(agf.get("flcount") <= agflSize(g) && agf.get("flfirst") < agflSize(g) && agf.get("fllast") < agflSize(g),
                 where + ": AGFL indexes out of range");
         return agf;
@@ -75,7 +76,6 @@ final class Headers {
     static Struct agi(Image image, Geometry g, int agno) throws XfsException {
         Struct agi = agHeader(image, g, agno, 2, Layouts.AGI, AGI_MAGIC);
         check(agi.get("versionnum") == 1, "AGI of AG " + agno + ": bad version");
-        check(agi.get("freecount") <= agi.get("count"), "AGI of AG " + agno + ": more free inodes than inodes");
         return agi;
     }
 

@@ -199,6 +199,13 @@ public class RepairEngineImpl implements RepairEngine {
                 covered.addAll(p.covers());
             }
         });
+        for (Finding f : before.findings()) {
+            // findings no plan was asked about (a header that stopped the scrub before planning) are unrepaired too
+            if (plans.stream().noneMatch(p -> p.structure().equals(f.structure()) || p.covers().contains(f.structure() + "@" + f.agno()))
+                    && !unrepaired.contains(f.structure())) {
+                unrepaired.add(f.structure());
+            }
+        }
         if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
             return new RepairReport(before, plans, unrepaired, false, null, null);
         }

@@ -86,6 +86,8 @@ class RepairOracleTest {
                 Arguments.of("agf-btreeblks", List.of("agf 2", "write -d btreeblks 5")),
                 Arguments.of("agi-count", List.of("agi 0", "write -d count 1024")),
                 Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3")),
+                Arguments.of("agi-freecount-over-count", List.of("agi 2", "write -d freecount 99999")),
+                Arguments.of("agf-longest-over-freeblks", List.of("agf 1", "write -d longest 999999")),
                 Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")),
                 Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")),
                 Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")),
@@ -163,15 +165,22 @@ class RepairOracleTest {
         System.out.printf("MATRIX %-20s %-18s repaired%n", geometry, recipe);
     }
 
-    @Test
-    void damageNoStrategyRepairsIsReportedAndNothingIsWritten() throws Exception {
-        Path img = damagedCopy("nlink", List.of("path /size-1", "write -d core.nlinkv2 5"));
+    /** Damage outside every strategy's scope: link counts, and an AGI header too broken to decode (the scrub stops there). */
+    static Stream<Arguments> outOfScope() {
+        return Stream.of(Arguments.of("nlinks", List.of("path /size-1", "write -d core.nlinkv2 5")),
+                Arguments.of("agi", List.of("agi 1", "write -d magicnum 0x12345678")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("outOfScope")
+    void damageNoStrategyRepairsIsReportedAndNothingIsWritten(String structure, List<String> commands) throws Exception {
+        Path img = damagedCopy(structure, commands);
         String damaged = sha256(img);
-        RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve("nlink.undo")), Progress.NONE);
-        assertTrue(r.unrepaired().contains("nlinks"), "no strategy repairs link counts yet: " + r.unrepaired());
+        RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve(structure + ".undo")), Progress.NONE);
+        assertTrue(r.unrepaired().contains(structure), "no strategy repairs " + structure + ": " + r.unrepaired());
         assertFalse(r.applied());
         assertEquals(damaged, sha256(img));
-        assertFalse(Files.exists(dir.resolve("nlink.undo")), "no journal when nothing is written");
+        assertFalse(Files.exists(dir.resolve(structure + ".undo")), "no journal when nothing is written");
     }
 
     @Test

@@ -121,6 +121,8 @@ class ScrubOracleTest {
         r.add(Arguments.of("agf-freeblks-plus-one", List.of("agf 3", "print freeblks", "write -d freeblks 12")));
         r.add(Arguments.of("agi-count", List.of("agi 0", "write -d count 1024")));
         r.add(Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3")));
+        r.add(Arguments.of("agi-freecount-over-count", List.of("agi 2", "write -d freecount 99999")));
+        r.add(Arguments.of("agf-longest-over-freeblks", List.of("agf 1", "write -d longest 999999")));
         r.add(Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")));
         r.add(Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")));
         r.add(Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")));

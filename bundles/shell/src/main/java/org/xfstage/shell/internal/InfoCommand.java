@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -25,7 +24,7 @@ import org.xfstage.api.device.XfsException;
 /** {@code xfs:info IMAGE}: geometry as xfs_info shows it, and per-AG free blocks and inodes. */
 @Service
 @Command(scope = "xfs", name = "info", description = "Shows the geometry of an XFS image or device (as xfs_info) and per-AG free space and inodes")
-public class InfoCommand implements Action {
+public class InfoCommand extends XfsAction {
 
     @Reference(optional = true)
     XfsDeviceService devices;
@@ -38,7 +37,7 @@ public class InfoCommand implements Action {
     boolean json;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         FsInfo info;
         try (XfsDevice dev = Commands.device(devices).open(Path.of(image), OpenOptions.readOnly())) {
             info = dev.info();
@@ -48,7 +47,7 @@ public class InfoCommand implements Action {
         PrintStream out = System.out;
         if (json) {
             out.println(Json.write(toJson(info)));
-            return null;
+            return OK;
         }
         List<String> f = info.features();
         out.printf("meta-data=%-22s isize=%-6d agcount=%d, agsize=%d blks%n", image, info.inodeSize(), info.agCount(), info.agBlocks());
@@ -71,7 +70,7 @@ public class InfoCommand implements Action {
             table.addRow().addContent(ag.agno(), ag.length(), ag.freeBlocks(), ag.longest(), ag.inodes(), ag.freeInodes());
         }
         table.print(out);
-        return null;
+        return OK;
     }
 
     private static int on(List<String> features, String name) {

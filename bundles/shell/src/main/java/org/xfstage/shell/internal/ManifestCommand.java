@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -27,7 +26,7 @@ import org.xfstage.api.staging.CancelledException;
  */
 @Service
 @Command(scope = "xfs", name = "manifest", description = "Lists every path of an XFS image with type, mode, size, link target and SHA-256 of its content")
-public class ManifestCommand implements Action {
+public class ManifestCommand extends XfsAction {
 
     @Reference(optional = true)
     XfsDeviceService devices;
@@ -46,7 +45,7 @@ public class ManifestCommand implements Action {
     boolean noChecksums;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         PrintStream out = System.out;
         TerminalProgress progress = new TerminalProgress(session, System.err);
         try (XfsDevice dev = Commands.device(devices).open(Path.of(image), OpenOptions.readOnly())) {
@@ -56,7 +55,7 @@ public class ManifestCommand implements Action {
         } finally {
             progress.finish();
         }
-        return null;
+        return OK;
     }
 
     static String format(ManifestEntry e) {

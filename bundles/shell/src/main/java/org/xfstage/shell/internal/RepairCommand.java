@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -22,11 +21,13 @@ import org.xfstage.api.repair.RepairReport;
 
 /**
  * {@code xfs:repair IMAGE}: a dry run that prints the plan, unless {@code --apply}, which writes it through an undo
- * journal that is durable first, then scrubs again.
+ * journal that is durable first, then scrubs again. Exit status 0 when the image is clean at the end (nothing to do,
+ * or written and clean), 1 when damage remains (a dry run, damage no strategy repairs, or still damaged after
+ * writing), 2 when it could not run.
  */
 @Service
 @Command(scope = "xfs", name = "repair", description = "Repairs an XFS image: prints the plan (dry run), or writes it with --apply through an undo journal")
-public class RepairCommand implements Action {
+public class RepairCommand extends XfsAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -46,7 +47,7 @@ public class RepairCommand implements Action {
     String undoFile;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = System.out;
         Path journal = undoFile != null ? Path.of(undoFile)
@@ -62,25 +63,25 @@ public class RepairCommand implements Action {
         }
         if (r.before().clean()) {
             out.println(image + ": clean, nothing to repair");
-            return null;
+            return OK;
         }
         for (Plan p : r.plans()) {
             out.printf("%s: %d block(s)%n", p.structure(), p.blocks().size());
             p.changes().forEach(c -> out.println("  " + c));
         }
         if (!r.unrepaired().isEmpty()) {
-            throw new CommandFailure(image + ": no strategy repairs " + String.join(", ", r.unrepaired()) + "; nothing was written");
+            throw CommandFailure.damage(image + ": no strategy repairs " + String.join(", ", r.unrepaired()) + "; nothing was written");
         }
         if (!r.applied()) {
             out.println("dry run: nothing was written; run with --apply to write these " + r.plans().stream().mapToInt(p -> p.blocks().size()).sum()
                     + " block(s)");
-            return null;
+            return DAMAGE;
         }
         out.printf("written; undo journal %s (xfs:undo %s %s)%n", r.journal(), r.journal(), image);
         if (!r.after().clean()) {
-            throw new CommandFailure(image + ": still damaged after the repair (" + r.after().findings().size() + " finding(s)); undo with xfs:undo " + r.journal() + " " + image);
+            throw CommandFailure.damage(image + ": still damaged after the repair (" + r.after().findings().size() + " finding(s)); undo with xfs:undo " + r.journal() + " " + image);
         }
         out.println(image + ": clean");
-        return null;
+        return OK;
     }
 }

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -25,12 +24,12 @@ import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 
 /**
- * {@code xfs:scrub IMAGE}: checks an image and lists what is wrong. Clean: the verdict line and success. Damage
- * found, or the scrub could not run: one line, and the command fails (so bin/client exits non-zero).
+ * {@code xfs:scrub IMAGE}: checks an image and lists what is wrong. Exit status 0 clean, 1 damage found (the
+ * findings, then one line), 2 could not run (one line).
  */
 @Service
 @Command(scope = "xfs", name = "scrub", description = "Checks an XFS image or unmounted device and lists the damage found (nothing is written)")
-public class ScrubCommand implements Action {
+public class ScrubCommand extends XfsAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -49,7 +48,7 @@ public class ScrubCommand implements Action {
     boolean json;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = System.out;
         TerminalProgress progress = new TerminalProgress(session, System.err);
@@ -78,10 +77,10 @@ public class ScrubCommand implements Action {
         }
         if (report.clean()) {
             out.printf("%s: clean (%d strategies, %d ms)%n", image, report.strategies().size(), report.figures().getOrDefault("millis", 0L));
-            return null;
+            return OK;
         }
         out.flush();
-        throw new CommandFailure(image + ": damage found (" + report.findings().size() + " finding(s))");
+        throw CommandFailure.damage(image + ": damage found (" + report.findings().size() + " finding(s))");
     }
 
     static Map<String, Object> toJson(ScrubReport r) {

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -20,7 +19,7 @@ import org.xfstage.api.staging.XfArrayInfo;
 /** {@code xfs:staging}: the live staging files and record arrays, and what they use. */
 @Service
 @Command(scope = "xfs", name = "staging", description = "Lists live staging files (xfiles) and record arrays (xfarrays) with sizes, bytes used, and totals")
-public class StagingCommand implements Action {
+public class StagingCommand extends XfsAction {
 
     @Reference(optional = true)
     XFileFactory xfiles;
@@ -32,7 +31,7 @@ public class StagingCommand implements Action {
     boolean json;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         PrintStream out = System.out;
         if (xfiles == null) {
             throw new CommandFailure("the xfile staging service is not available (is bundle xfstage-xfile started?)");
@@ -47,7 +46,7 @@ public class StagingCommand implements Action {
         List<XfArrayInfo> arrays = xfarrays == null ? List.of() : xfarrays.liveArrays();
         if (json) {
             out.println(Json.write(toJson(files, arrays, size, used, xfiles.totalLimit())));
-            return null;
+            return OK;
         }
         ShellTable table = new ShellTable();
         table.column("Name");
@@ -62,7 +61,7 @@ public class StagingCommand implements Action {
                 xfiles.totalLimit());
         if (xfarrays == null) {
             out.println("xfarray service not available");
-            return null;
+            return OK;
         }
         out.println();
         ShellTable arrayTable = new ShellTable();
@@ -75,7 +74,7 @@ public class StagingCommand implements Action {
         }
         arrayTable.print(out);
         out.printf("%d xfarray(s)%n", arrays.size());
-        return null;
+        return OK;
     }
 
     static Map<String, Object> toJson(List<XFileInfo> files, List<XfArrayInfo> arrays, long size, long used, long limit) {

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Reference;
@@ -16,7 +15,7 @@ import org.xfstage.api.repair.RepairEngine;
 /** {@code xfs:strategies}: the registered repair strategies, and which one is in use per structure. */
 @Service
 @Command(scope = "xfs", name = "strategies", description = "Lists repair strategies: structure, bundle, ranking, active or shadowed")
-public class StrategiesCommand implements Action {
+public class StrategiesCommand extends XfsAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -25,7 +24,7 @@ public class StrategiesCommand implements Action {
     boolean json;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
         List<RepairEngine.StrategyInfo> list = engine.strategies();
         if (json) {
@@ -39,7 +38,7 @@ public class StrategiesCommand implements Action {
                 out.add(m);
             }
             System.out.println(Json.write(Map.of("strategies", out)));
-            return null;
+            return OK;
         }
         ShellTable table = new ShellTable();
         table.column("Structure");
@@ -50,6 +49,6 @@ public class StrategiesCommand implements Action {
             table.addRow().addContent(s.structure(), s.bundle(), s.ranking(), s.active() ? "active" : "shadowed");
         }
         table.print(System.out);
-        return null;
+        return OK;
     }
 }

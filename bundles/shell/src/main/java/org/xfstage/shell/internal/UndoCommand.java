@@ -2,7 +2,6 @@ package org.xfstage.shell.internal;
 
 import java.nio.file.Path;
 
-import org.apache.karaf.shell.api.action.Action;
 import org.apache.karaf.shell.api.action.Argument;
 import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Completion;
@@ -15,7 +14,7 @@ import org.xfstage.api.repair.RepairException;
 /** {@code xfs:undo JOURNAL IMAGE}: restores an image from the undo journal of a repair, bit for bit. */
 @Service
 @Command(scope = "xfs", name = "undo", description = "Restores an image from a repair's undo journal, bit for bit")
-public class UndoCommand implements Action {
+public class UndoCommand extends XfsAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -29,7 +28,7 @@ public class UndoCommand implements Action {
     String image;
 
     @Override
-    public Object execute() throws Exception {
+    int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
         try {
             int n = engine.undo(Path.of(journal), Path.of(image));
@@ -37,6 +36,6 @@ public class UndoCommand implements Action {
         } catch (RepairException e) {
             throw new CommandFailure("could not undo: " + e.getMessage());
         }
-        return null;
+        return OK;
     }
 }
