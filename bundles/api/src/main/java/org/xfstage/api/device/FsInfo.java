@@ -40,8 +40,10 @@ public record FsInfo(String uuid, String label, int blockSize, int sectorSize, i
      * @param freeInodes free inodes (AGI)
      * @param flCount    blocks on the AGFL (AGF)
      * @param btreeBlocks blocks of the free-space and rmap btrees past their roots (AGF agf_btreeblks)
+     * @param rmapBlocks  blocks of the rmapbt, root included (AGF agf_rmap_blocks; 0 without rmapbt)
+     * @param refcountBlocks blocks of the refcountbt, root included (AGF agf_refcount_blocks; 0 without reflink)
      */
     public record AgInfo(int agno, long length, long freeBlocks, long longest, long inodes, long freeInodes, long flCount,
-            long btreeBlocks) {
+            long btreeBlocks, long rmapBlocks, long refcountBlocks) {
     }
 }

@@ -14,6 +14,8 @@ public interface ScrubContext {
     long OWNER_BTREE_BASE = -100;
     /** Space map owner for inode chunks. */
     long OWNER_INODES = -7;
+    /** Space map owner for CoW staging extents (refcountbt records with the CoW flag). */
+    long OWNER_COW = -9;
 
     /** The filesystem, opened read-only; strategies never write to it. */
     XfsDevice device();

@@ -163,7 +163,7 @@ final class XfsImage implements XfsDevice {
             Struct agf = Headers.agf(image, g, agno);
             Struct agi = Headers.agi(image, g, agno);
             ags.add(new FsInfo.AgInfo(agno, agf.get("length"), agf.get("freeblks"), agf.get("longest"), agi.get("count"),
-                    agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks")));
+                    agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks"), agf.get("rmap_blocks"), agf.get("refcount_blocks")));
         }
         Struct sb = superblock;
         String label = new String(java.util.Arrays.copyOfRange(sb.raw(), 108, 120), StandardCharsets.UTF_8).replace("\0", "");
@@ -284,7 +284,8 @@ final class XfsImage implements XfsDevice {
             }
             case AGF -> {
                 layout = Layouts.AGF;
-                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "bno_root", "cnt_root", "bno_level", "cnt_level");
+                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "bno_root", "cnt_root", "bno_level", "cnt_level",
+                        "rmap_blocks", "refcount_blocks");
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }

@@ -50,6 +50,12 @@ final class Corpus {
         static final String FRAGMENTED = "/fragmented";
         /** More extents than any corpus inode holds inline (53 for 1 KiB inodes), fewer than a 1 KiB bmbt leaf (59). */
         static final int FRAGMENTS = 56;
+        /**
+         * On reflink geometries {@code /shared-b} and {@code /shared-c} are made to share the blocks of
+         * {@code /shared-a} (all of them, and the first half), so refcounts 3 and 2 meet in one extent: real sharing,
+         * made consistent (refcountbt, reflink flags) by xfs_repair.
+         */
+        static final String SHARED = "/shared-";
     }
 
     private Corpus() {
@@ -114,6 +120,15 @@ final class Corpus {
         t.add(dir("/deep/a", 0755));
         t.add(dir("/deep/a/b", 0700));
         t.add(file("/deep/a/b/leaf-file", 0640, bytes(rnd, 12_345)));
+        // 1 KiB pattern repeated: any block-aligned prefix of /shared-a is the same bytes whatever the block size
+        byte[] unit = bytes(rnd, 1024);
+        byte[] shared = new byte[32 << 10];
+        for (int i = 0; i < shared.length; i += unit.length) {
+            System.arraycopy(unit, 0, shared, i, unit.length);
+        }
+        t.add(file(Node.SHARED + "a", 0644, shared));
+        t.add(file(Node.SHARED + "b", 0644, shared.clone()));
+        t.add(file(Node.SHARED + "c", 0644, java.util.Arrays.copyOf(shared, 16 << 10)));
         return t;
     }
 
@@ -266,7 +281,7 @@ final class Corpus {
             g = fs.geometry;
             for (Node n : tree) { // by directory lookups: a manifest would stop at the headerless remote symlink
                 if (n.path().equals(Node.HOLEY) || n.path().equals(Node.SPARSE) || n.path().equals(Node.REMOTE_LINK)
-                        || n.path().equals(Node.FRAGMENTED)) {
+                        || n.path().equals(Node.FRAGMENTED) || (n.path().startsWith(Node.SHARED) && g.featureNames().contains("reflink"))) {
                     inodes.put(n.path(), lookup(fs, n.path()));
                 }
             }
@@ -290,6 +305,14 @@ final class Corpus {
                         } else {
                             Layouts.DINODE.get("size").put(raw, 0, Node.SPARSE_SIZE);
                         }
+                        Checksums.update(raw, 0, g.inodeSize, Layouts.DINODE.crcOffset);
+                        ch.write(java.nio.ByteBuffer.wrap(raw), g.inodeOffset(ino));
+                        any = true;
+                    } else if (n.path().startsWith(Node.SHARED) && !n.path().equals(Node.SHARED + "a")) {
+                        long shareFrom = Inode.read(fs.image, g, inodes.get(Node.SHARED + "a")).extents(fs.image, g).get(0).startBlock();
+                        Inode inode = Inode.read(fs.image, g, ino);
+                        byte[] raw = inode.core.raw().clone();
+                        putExtent(raw, 0, 0, shareFrom, inode.extents(fs.image, g).get(0).count());
                         Checksums.update(raw, 0, g.inodeSize, Layouts.DINODE.crcOffset);
                         ch.write(java.nio.ByteBuffer.wrap(raw), g.inodeOffset(ino));
                         any = true;

@@ -63,8 +63,7 @@ final class Observer {
                 }
                 try {
                     long owner = ScrubContext.OWNER_BTREE_BASE - t.ordinal();
-                    device.walkBtree(agno, t, t == BtreeType.INO ? rec -> chunk(agno, rec) : rec -> { },
-                            agbno -> add(agno, agbno, 1, owner));
+                    device.walkBtree(agno, t, records(agno, t), agbno -> add(agno, agbno, 1, owner));
                 } catch (XfsException e) {
                     findings.accept(new Finding(t.name().toLowerCase() + "bt", agno, "btree walk", e.getMessage(), null));
                 }
@@ -73,6 +72,19 @@ final class Observer {
             progress.increment(1);
         }
         failIfStagingFailed();
+    }
+
+    /** What the walk takes from a tree's records: inode chunks from the inobt, CoW staging extents from the refcountbt. */
+    private java.util.function.Consumer<long[]> records(int agno, BtreeType t) {
+        return switch (t) {
+            case INO -> rec -> chunk(agno, rec);
+            case REFCOUNT -> rec -> {
+                if (rec[3] != 0) {
+                    add(agno, rec[0], rec[1], ScrubContext.OWNER_COW);
+                }
+            };
+            default -> rec -> { };
+        };
     }
 
     private boolean present(BtreeType t) {

@@ -42,6 +42,7 @@ import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
+import org.xfstage.strategies.space.RefcountbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
@@ -69,7 +70,7 @@ class RepairOracleTest {
 
     static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()));
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
         builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
@@ -98,6 +99,7 @@ class RepairOracleTest {
                 Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")),
                 Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")),
                 Arguments.of("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\"")),
+                Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")),
                 Arguments.of("bnobt-and-agi", List.of("agf 3", "addr bnoroot", "write -d recs[1].blockcount 1", "agi 2",
                         "write -d freecount 1")));
     }

@@ -17,23 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
-import org.xfstage.device.internal.XfsDeviceServiceImpl;
-import org.xfstage.strategies.inodes.AgiStrategy;
-import org.xfstage.strategies.inodes.FinobtStrategy;
-import org.xfstage.strategies.inodes.InobtStrategy;
-import org.xfstage.strategies.inodes.NlinkStrategy;
-import org.xfstage.strategies.inodes.SbCountersStrategy;
-import org.xfstage.strategies.space.AgfStrategy;
-import org.xfstage.strategies.space.AgflStrategy;
-import org.xfstage.strategies.space.BnobtStrategy;
-import org.xfstage.strategies.space.CntbtStrategy;
-import org.xfstage.strategies.space.RmapbtStrategy;
-import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -53,22 +40,7 @@ class ScrubOracleTest {
     static void start() {
         xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
         arrays = new XfArrayFactoryImpl(xfiles);
-        engine = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        register(new BnobtStrategy(), "bnobt");
-        register(new CntbtStrategy(), "cntbt");
-        register(new AgfStrategy(), "agf");
-        register(new AgflStrategy(), "agfl");
-        register(new RmapbtStrategy(), "rmapbt");
-        register(new SbSecondaryStrategy(), "sb-secondary");
-        register(new InobtStrategy(), "inobt");
-        register(new FinobtStrategy(), "finobt");
-        register(new AgiStrategy(), "agi");
-        register(new SbCountersStrategy(), "sb-counters");
-        register(new NlinkStrategy(), "nlinks");
-    }
-
-    private static void register(RepairStrategy s, String structure) {
-        engine.addStrategy(s, Map.of(RepairStrategy.STRUCTURE, structure));
+        engine = RepairOracleTest.engineWithBuiltIns(arrays);
     }
 
     @AfterAll
@@ -86,7 +58,7 @@ class ScrubOracleTest {
     void cleanImagesHaveNoFindings(String geometry) throws Exception {
         ScrubReport r = engine.scrub(CorpusImages.image(geometry), ScrubOptions.all(), Progress.NONE);
         assertEquals(List.of(), r.findings(), "no false positives on a clean " + geometry + " image");
-        assertEquals(11, r.strategies().size());
+        assertEquals(12, r.strategies().size());
         assertEquals(0, arrays.liveArrays().size(), "staging is freed after the run");
     }
 
@@ -146,6 +118,15 @@ class ScrubOracleTest {
         r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")));
         r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644")));
         r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2")));
+        // the corpus's real sharing (AG 0, 4 KiB blocks): [1752,4] mapped 3 times, [1756,4] twice
+        r.add(Arguments.of("refcount-count", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2")));
+        r.add(Arguments.of("refcount-missing", List.of("agf 0", "addr refcntroot", "write -d numrecs 1")));
+        r.add(Arguments.of("refcount-unshared", List.of("agf 0", "addr refcntroot", "write -d recs[2].startblock 1800")));
+        r.add(Arguments.of("refcount-blockcount", List.of("agf 0", "addr refcntroot", "write -d recs[2].blockcount 6")));
+        r.add(Arguments.of("refcount-crc", List.of("agf 0", "addr refcntroot", "write -c recs[1].refcount 9")));
+        r.add(Arguments.of("refcount-cowflag", List.of("agf 0", "addr refcntroot", "write -d recs[2].cowflag 1")));
+        r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")));
+        r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752")));
         return r.stream();
     }
 
@@ -154,7 +135,9 @@ class ScrubOracleTest {
         return Stream.of(
                 Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345")),
                 Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100")),
-                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")));
+                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")),
+                Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5")),
+                Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3")));
     }
 
     /**

@@ -41,7 +41,8 @@ public class ScrubCommand extends XfsAction {
     @Completion(FileCompleter.class)
     String image;
 
-    @Option(name = "--structure", description = "Check only this structure (repeatable): bnobt, cntbt, agf, agfl, rmapbt, inobt, finobt, agi, sb-counters, nlinks", multiValued = true)
+    @Option(name = "--structure", description = "Check only this structure (repeatable; xfs:strategies lists them, tab completes them)", multiValued = true)
+    @Completion(StructureCompleter.class)
     List<String> structures;
 
     @Option(name = "--json", description = "Print one JSON object instead of a table")

@@ -22,8 +22,8 @@ import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
 
 /**
- * agf: the AGF counters (free blocks, longest free extent, btree blocks) against the free-space btrees; the repair
- * sets them to what the btrees hold.
+ * agf: the AGF counters (free blocks, longest free extent, btree blocks; rmapbt and refcountbt blocks where those
+ * exist) against the btrees; the repair sets them to what the btrees hold.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=agf")
 public class AgfStrategy implements RepairStrategy {
@@ -52,11 +52,18 @@ public class AgfStrategy implements RepairStrategy {
         m.put("freeblks", free);
         m.put("longest", longest);
         m.put("btreeblks", bnoBlocks[0] - 1 + cntBlocks - 1 + (rmap ? rmapBlocks - 1 : 0)); // roots are not counted
+        if (rmap) {
+            m.put("rmap_blocks", rmapBlocks);
+        }
+        if (ctx.info().features().contains("reflink")) {
+            m.put("refcount_blocks", ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> { }));
+        }
         return m;
     }
 
     private static Map<String, Long> actual(FsInfo.AgInfo ag) {
-        return Map.of("freeblks", ag.freeBlocks(), "longest", ag.longest(), "btreeblks", ag.btreeBlocks());
+        return Map.of("freeblks", ag.freeBlocks(), "longest", ag.longest(), "btreeblks", ag.btreeBlocks(),
+                "rmap_blocks", ag.rmapBlocks(), "refcount_blocks", ag.refcountBlocks());
     }
 
     @Override

@@ -31,8 +31,8 @@ public class BnobtStrategy implements RepairStrategy {
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
-        // with reflink, file blocks may be shared by several inodes: whether that sharing is right is the refcount
-        // btree's business (not checked yet), so two inode owners on one block are not reported here
+        // with reflink, file blocks may be shared by several inodes: whether that sharing is right is the refcountbt
+        // strategy's business, so two inode owners on one block are not reported here
         boolean reflink = ctx.info().features().contains("reflink");
         ByteBuffer used = ByteBuffer.allocate(24);
         ByteBuffer free = ByteBuffer.allocate(8);
@@ -116,6 +116,9 @@ public class BnobtStrategy implements RepairStrategy {
         }
         if (owner == XfsDevice.OWNER_LOG) {
             return "the log";
+        }
+        if (owner == ScrubContext.OWNER_COW) {
+            return "CoW staging";
         }
         return owner == ScrubContext.OWNER_INODES ? "inode chunks" : "owner " + owner;
     }

@@ -1,0 +1,171 @@
+package org.xfstage.strategies.space;
+
+import java.nio.ByteBuffer;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * refcountbt (reflink filesystems): every block that several inodes map must have a record saying how many, and no
+ * other block may have one. The expected records come from one sweep over the space map of an AG (sorted by block):
+ * the number of file extents covering each block, kept for the blocks covered twice or more, adjacent blocks with
+ * the same count merged. The refcountbt's shared-extent records (not its CoW staging records, which are space of
+ * their own in the space map) are merged the same way (a record is at most 2^21 - 1 blocks long, so the kernel may
+ * split a run), and the two sequences must be equal.
+ */
+@Component(property = RepairStrategy.STRUCTURE + "=refcountbt")
+public class RefcountbtStrategy implements RepairStrategy {
+
+    @Override
+    public Set<Observation> needs() {
+        return Set.of(Observation.SPACE_MAP);
+    }
+
+    /** Runs of blocks with one reference count, merged as they come (in block order). */
+    private static final class Runs {
+        private final XfArray out;
+        private final ByteBuffer rec = ByteBuffer.allocate(16);
+        private long start = -1;
+        private long end;
+        private long count;
+
+        Runs(XfArray out) {
+            this.out = out;
+        }
+
+        void add(long s, long e, long c) throws Exception {
+            if (e <= s) {
+                return;
+            }
+            if (start >= 0 && s == end && c == count) {
+                end = e;
+                return;
+            }
+            flush();
+            start = s;
+            end = e;
+            count = c;
+        }
+
+        void flush() throws Exception {
+            if (start >= 0) {
+                rec.clear();
+                rec.putLong(start << 32 | (end - start)).putLong(count).flip();
+                out.append(rec);
+                start = -1;
+            }
+        }
+    }
+
+    @Override
+    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        if (!ctx.info().features().contains("reflink")) {
+            return;
+        }
+        XfArray space = ctx.observation(Observation.SPACE_MAP);
+        ByteBuffer used = ByteBuffer.allocate(24);
+        long cursor = space.loadNext(0, used);
+        for (FsInfo.AgInfo ag : ctx.info().ags()) {
+            int agno = ag.agno();
+            try (XfArray expected = ctx.arrays().create("scrub expected refcounts of AG " + agno, 16);
+                    XfArray recorded = ctx.arrays().create("scrub refcountbt of AG " + agno, 16)) {
+                Runs want = new Runs(expected);
+                // the sweep: ends of the file extents covering the current block; its size is the reference count
+                PriorityQueue<Long> ends = new PriorityQueue<>();
+                long pos = 0;
+                for (; cursor >= 0 && used.getInt(0) == agno; cursor = space.loadNext(cursor + 1, used)) {
+                    long owner = used.getLong(16);
+                    if (owner < 0) {
+                        continue; // metadata is never shared
+                    }
+                    long start = used.getInt(4) & 0xffffffffL;
+                    pos = advance(ends, pos, start, want);
+                    ends.add(start + (used.getInt(8) & 0xffffffffL));
+                }
+                advance(ends, pos, Long.MAX_VALUE, want);
+                want.flush();
+
+                Runs have = new Runs(recorded);
+                Exception[] failure = {null};
+                ctx.device().walkBtree(agno, BtreeType.REFCOUNT, r -> {
+                    if (r[3] != 0 || failure[0] != null) {
+                        return; // CoW staging: in the space map as blocks of their own
+                    }
+                    try {
+                        have.add(r[0], r[0] + r[1], r[2]);
+                    } catch (Exception e) {
+                        failure[0] = e;
+                    }
+                });
+                if (failure[0] != null) {
+                    throw failure[0];
+                }
+                have.flush();
+                compare(agno, expected, recorded, findings);
+            }
+        }
+    }
+
+    /** Emits the runs between {@code pos} and {@code to} as extents end, and returns the new position. */
+    private static long advance(PriorityQueue<Long> ends, long pos, long to, Runs want) throws Exception {
+        while (!ends.isEmpty() && ends.peek() <= to) {
+            long end = ends.peek();
+            if (ends.size() >= 2) {
+                want.add(pos, end, ends.size());
+            }
+            pos = Math.max(pos, end);
+            while (!ends.isEmpty() && ends.peek() == end) {
+                ends.poll();
+            }
+        }
+        if (to != Long.MAX_VALUE) {
+            if (ends.size() >= 2) {
+                want.add(pos, to, ends.size());
+            }
+            pos = Math.max(pos, to);
+        }
+        return pos;
+    }
+
+    private static void compare(int agno, XfArray expected, XfArray recorded, Consumer<Finding> findings) throws Exception {
+        ByteBuffer e = ByteBuffer.allocate(16);
+        ByteBuffer r = ByteBuffer.allocate(16);
+        long i = expected.loadNext(0, e);
+        long j = recorded.loadNext(0, r);
+        int reported = 0;
+        while ((i >= 0 || j >= 0) && reported < BnobtStrategy.MAX_PER_AG) {
+            if (i >= 0 && j >= 0 && e.getLong(0) == r.getLong(0) && e.getLong(8) == r.getLong(8)) {
+                i = expected.loadNext(i + 1, e);
+                j = recorded.loadNext(j + 1, r);
+                continue;
+            }
+            reported++;
+            long es = i >= 0 ? e.getLong(0) >>> 32 : Long.MAX_VALUE;
+            long rs = j >= 0 ? r.getLong(0) >>> 32 : Long.MAX_VALUE;
+            if (es < rs || (es == rs && i >= 0 && j >= 0)) {
+                String where = Extents.range(es, e.getLong(0) & 0xffffffffL);
+                String problem = es == rs
+                        ? "refcountbt says " + Extents.range(rs, r.getLong(0) & 0xffffffffL) + " are mapped " + r.getLong(8) + " times"
+                        : "shared " + e.getLong(8) + " times but not in the refcountbt";
+                findings.accept(new Finding("refcountbt", agno, where, problem, e.getLong(8) + " references"));
+                i = expected.loadNext(i + 1, e);
+                if (es == rs) {
+                    j = recorded.loadNext(j + 1, r);
+                }
+            } else {
+                findings.accept(new Finding("refcountbt", agno, Extents.range(rs, r.getLong(0) & 0xffffffffL),
+                        "refcountbt says they are mapped " + r.getLong(8) + " times; they are not shared like that", null));
+                j = recorded.loadNext(j + 1, r);
+            }
+        }
+    }
+}
