@@ -28,7 +28,7 @@ big=$(benchmarks/make-big-image.sh target/big 200000)
 $java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$big" 3
 $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$big" 3
 $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison repair "$big" 3
-corpus=bundles/device/target/corpus/agcount16-v3.img
+corpus=bundles/device/target/corpus/agcount16-v4.img
 if [ -f "$corpus" ]; then
   $java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$corpus" 5
   $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$corpus" 5

@@ -78,7 +78,7 @@ final class Btrees {
             default -> throw new IllegalArgumentException(type.toString());
         }
         String tree = type.name().toLowerCase() + "bt of AG " + agno;
-        Headers.check(levels >= 1 && levels <= MAX_LEVELS, tree + ": impossible height " + levels);
+        Headers.check(levels >= 1 && levels <= MAX_LEVELS, () -> tree + ": impossible height " + levels);
         Walk w = new Walk(agno, type, tree, (int) levels, sink, blocks);
         w.visit(root, (int) levels - 1, null);
         for (int level = 0; level < levels; level++) {
@@ -115,41 +115,41 @@ final class Btrees {
         /** Visits block agbno expected at {@code level}; {@code parentKey} is the key its parent holds for it. */
         void visit(long agbno, int level, long[] parentKey) throws XfsException {
             String where = tree + " block " + agbno;
-            Headers.check(seen.add(agbno), where + ": reached twice (a cycle or a shared block)");
+            Headers.check(seen.add(agbno), () -> where + ": reached twice (a cycle or a shared block)");
             long offset = g.agBlockOffset(agno, agbno);
             byte[] b = image.read(offset, g.blockSize);
             Struct h = new Struct(Layouts.SBLOCK, b, 0);
-            Headers.check(h.get("magic") == shape.magic(), where + ": bad magic 0x" + Long.toHexString(h.get("magic")));
-            Headers.check(h.crcValid(0, g.blockSize), where + ": checksum mismatch");
-            Headers.check(h.get("blkno") == offset >> 9, where + ": records itself at daddr " + h.get("blkno"));
-            Headers.check(h.get("owner") == agno, where + ": owned by AG " + h.get("owner"));
-            Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
-            Headers.check(h.get("level") == level, where + ": level " + h.get("level") + ", expected " + level);
-            Headers.check(h.get("leftsib") == lastBlock[level], where + ": left sibling " + h.get("leftsib")
+            Headers.check(h.get("magic") == shape.magic(), () -> where + ": bad magic 0x" + Long.toHexString(h.get("magic")));
+            Headers.check(h.crcValid(0, g.blockSize), () -> where + ": checksum mismatch");
+            Headers.check(h.get("blkno") == offset >> 9, () -> where + ": records itself at daddr " + h.get("blkno"));
+            Headers.check(h.get("owner") == agno, () -> where + ": owned by AG " + h.get("owner"));
+            Headers.check(Headers.sameUuid(h, g), () -> where + ": uuid is not this filesystem's");
+            Headers.check(h.get("level") == level, () -> where + ": level " + h.get("level") + ", expected " + level);
+            Headers.check(h.get("leftsib") == lastBlock[level], () -> where + ": left sibling " + h.get("leftsib")
                     + ", expected " + lastBlock[level]);
             Headers.check(lastRight[level] == NULL_AGBLOCK ? lastBlock[level] == NULL_AGBLOCK : lastRight[level] == agbno,
-                    where + ": the block before it at level " + level + " points right to " + lastRight[level]);
+                    () -> where + ": the block before it at level " + level + " points right to " + lastRight[level]);
             lastBlock[level] = agbno;
             lastRight[level] = h.get("rightsib");
             blocks.accept(h);
             int numrecs = (int) h.get("numrecs");
             if (level == 0) {
-                Headers.check(numrecs <= (g.blockSize - SBLOCK_HDR) / shape.recLen(), where + ": " + numrecs + " records do not fit");
+                Headers.check(numrecs <= (g.blockSize - SBLOCK_HDR) / shape.recLen(), () -> where + ": " + numrecs + " records do not fit");
                 for (int i = 0; i < numrecs; i++) {
                     long[] rec = record(b, SBLOCK_HDR + i * shape.recLen());
                     if (i == 0 && parentKey != null) {
-                        Headers.check(sameKey(keyOf(rec), parentKey), where + ": first record does not match its key in the parent");
+                        Headers.check(sameKey(keyOf(rec), parentKey), () -> where + ": first record does not match its key in the parent");
                     }
                     check(rec, where, i);
                     sink.accept(rec);
                 }
             } else {
                 int maxrecs = (g.blockSize - SBLOCK_HDR) / (shape.keyLen() + 4);
-                Headers.check(numrecs >= 1 && numrecs <= maxrecs, where + ": bad key count " + numrecs);
+                Headers.check(numrecs >= 1 && numrecs <= maxrecs, () -> where + ": bad key count " + numrecs);
                 for (int i = 0; i < numrecs; i++) {
                     long[] key = key(b, SBLOCK_HDR + i * shape.keyLen());
                     if (i == 0 && parentKey != null) {
-                        Headers.check(sameKey(key, parentKey), where + ": first key does not match its key in the parent");
+                        Headers.check(sameKey(key, parentKey), () -> where + ": first key does not match its key in the parent");
                     }
                     long child = Inode.u32(b, SBLOCK_HDR + maxrecs * shape.keyLen() + i * 4);
                     visit(child, level - 1, key);
@@ -159,9 +159,9 @@ final class Btrees {
 
         /** Records must come in the tree's order, strictly (rmap: by start, owner, offset; cnt: by length, start). */
         private void check(long[] rec, String where, int i) throws XfsException {
-            Headers.check(rec[1] > 0 || type == BtreeType.INO || type == BtreeType.FINO, where + ": record " + i + " has length 0");
+            Headers.check(rec[1] > 0 || type == BtreeType.INO || type == BtreeType.FINO, () -> where + ": record " + i + " has length 0");
             if (previous != null) {
-                Headers.check(compare(keyOf(previous), keyOf(rec)) < 0, where + ": record " + i + " is out of order");
+                Headers.check(compare(keyOf(previous), keyOf(rec)) < 0, () -> where + ": record " + i + " is out of order");
             }
             previous = rec;
         }

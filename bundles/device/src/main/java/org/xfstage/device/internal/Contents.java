@@ -46,7 +46,7 @@ final class Contents {
     private List<DirEntry> shortForm(Inode dir) throws XfsException {
         byte[] d = dir.localData();
         String where = "directory inode " + dir.ino + " (short form)";
-        Headers.check(d.length >= 6, where + ": header truncated");
+        Headers.check(d.length >= 6, () -> where + ": header truncated");
         int count = d[0] & 0xff;
         boolean i8 = (d[1] & 0xff) != 0;
         int inoSize = i8 ? 8 : 4;
@@ -87,7 +87,7 @@ final class Contents {
         byte[] out = new byte[g.dirBlockSize];
         for (int i = 0; i < fsbPerDirBlock; i++) {
             long fsb = map(map, first + i);
-            Headers.check(fsb >= 0, "directory inode " + ino + ": directory block at file block " + first + " is not fully mapped");
+            Headers.check(fsb >= 0, () -> "directory inode " + ino + ": directory block at file block " + first + " is not fully mapped");
             System.arraycopy(image.read(g.fsbOffset(fsb), g.blockSize), 0, out, i * g.blockSize, g.blockSize);
         }
         return out;
@@ -106,14 +106,14 @@ final class Contents {
         String where = "directory inode " + ino + " block " + fileBlock; // one per directory block, not per entry
         Struct h = new Struct(Layouts.DIR3_DATA, block, 0);
         long magic = h.get("magic");
-        Headers.check(magic == DIR3_BLOCK_MAGIC || magic == DIR3_DATA_MAGIC, where + ": bad magic");
-        Headers.check(h.crcValid(0, block.length), where + ": checksum mismatch");
-        Headers.check(h.get("owner") == ino, where + ": owned by inode " + h.get("owner"));
-        Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
+        Headers.check(magic == DIR3_BLOCK_MAGIC || magic == DIR3_DATA_MAGIC, () -> where + ": bad magic");
+        Headers.check(h.crcValid(0, block.length), () -> where + ": checksum mismatch");
+        Headers.check(h.get("owner") == ino, () -> where + ": owned by inode " + h.get("owner"));
+        Headers.check(Headers.sameUuid(h, g), () -> where + ": uuid is not this filesystem's");
         int end = block.length;
         if (magic == DIR3_BLOCK_MAGIC) {
             long count = Inode.u32(block, block.length - 8);
-            Headers.check(count <= (block.length - DIR3_DATA_HDR - 8) / 8, where + ": bad leaf count " + count);
+            Headers.check(count <= (block.length - DIR3_DATA_HDR - 8) / 8, () -> where + ": bad leaf count " + count);
             end = block.length - 8 - (int) count * 8;
         }
         int pos = DIR3_DATA_HDR;
@@ -141,25 +141,25 @@ final class Contents {
     /** The target of a symlink. */
     String symlink(Inode link) throws XfsException {
         String where = "symlink inode " + link.ino;
-        Headers.check(link.size > 0 && link.size <= SYMLINK_MAXLEN, where + ": bad target length " + link.size);
+        Headers.check(link.size > 0 && link.size <= SYMLINK_MAXLEN, () -> where + ": bad target length " + link.size);
         if (link.format == Inode.FMT_LOCAL) {
             return new String(link.localData(), StandardCharsets.UTF_8);
         }
         ByteArrayOutputStream target = new ByteArrayOutputStream();
         for (Inode.Extent e : link.extents(image, g)) {
-            Headers.check(e.count() <= 3, where + ": remote mapping too long");
+            Headers.check(e.count() <= 3, () -> where + ": remote mapping too long");
             long offset = g.fsbOffset(e.startBlock());
             byte[] buf = image.read(offset, (int) e.count() * g.blockSize);
             Struct h = new Struct(Layouts.SYMLINK, buf, 0);
-            Headers.check(h.get("magic") == SYMLINK_MAGIC, where + ": remote block has no XSLM header");
-            Headers.check(h.crcValid(0, buf.length), where + ": remote block checksum mismatch");
-            Headers.check(h.get("owner") == link.ino, where + ": remote block owned by inode " + h.get("owner"));
-            Headers.check(h.get("offset") == target.size(), where + ": remote block offset " + h.get("offset"));
+            Headers.check(h.get("magic") == SYMLINK_MAGIC, () -> where + ": remote block has no XSLM header");
+            Headers.check(h.crcValid(0, buf.length), () -> where + ": remote block checksum mismatch");
+            Headers.check(h.get("owner") == link.ino, () -> where + ": remote block owned by inode " + h.get("owner"));
+            Headers.check(h.get("offset") == target.size(), () -> where + ": remote block offset " + h.get("offset"));
             long bytes = h.get("bytes");
-            Headers.check(bytes <= buf.length - SYMLINK_HDR, where + ": remote block claims " + bytes + " bytes");
+            Headers.check(bytes <= buf.length - SYMLINK_HDR, () -> where + ": remote block claims " + bytes + " bytes");
             target.write(buf, SYMLINK_HDR, (int) bytes);
         }
-        Headers.check(target.size() == link.size, where + ": target has " + target.size() + " bytes, inode says " + link.size);
+        Headers.check(target.size() == link.size, () -> where + ": target has " + target.size() + " bytes, inode says " + link.size);
         return target.toString(StandardCharsets.UTF_8);
     }
 

@@ -24,58 +24,65 @@ final class Headers {
         }
     }
 
+    /** As {@link #check(boolean, String)}, building the message only when the check fails (hot paths: per inode, per record). */
+    static void check(boolean ok, java.util.function.Supplier<String> what) throws XfsFormatException {
+        if (!ok) {
+            throw new XfsFormatException(what.get());
+        }
+    }
+
     private static boolean powerOfTwo(long v, long min, long max) {
         return v >= min && v <= max && Long.bitCount(v) == 1;
     }
 
     /** Decodes and verifies the superblock of AG {@code agno} from its sector. */
     static Struct superblock(byte[] sector, String where) throws XfsFormatException {
-        check(sector.length >= Layouts.SB.size, where + ": too short for a superblock");
+        check(sector.length >= Layouts.SB.size, () -> where + ": too short for a superblock");
         Struct sb = new Struct(Layouts.SB, sector, 0);
-        check(sb.get("magicnum") == SB_MAGIC, where + ": no XFS superblock magic (XFSB): not an XFS filesystem");
+        check(sb.get("magicnum") == SB_MAGIC, () -> where + ": no XFS superblock magic (XFSB): not an XFS filesystem");
         int version = (int) (sb.get("versionnum") & 0xf);
-        check(version != 4, where + ": XFS v4 (without metadata checksums) is not supported; xfstage reads v5 filesystems");
-        check(version == 5, where + ": unknown superblock version " + version);
+        check(version != 4, () -> where + ": XFS v4 (without metadata checksums) is not supported; xfstage reads v5 filesystems");
+        check(version == 5, () -> where + ": unknown superblock version " + version);
         long bs = sb.get("blocksize");
-        check(powerOfTwo(bs, 512, 65536) && (1L << sb.get("blocklog")) == bs, where + ": bad block size " + bs);
+        check(powerOfTwo(bs, 512, 65536) && (1L << sb.get("blocklog")) == bs, () -> where + ": bad block size " + bs);
         long ss = sb.get("sectsize");
-        check(powerOfTwo(ss, 512, 32768) && (1L << sb.get("sectlog")) == ss && ss <= bs, where + ": bad sector size " + ss);
-        check(sector.length >= ss, where + ": sector shorter than the sector size");
+        check(powerOfTwo(ss, 512, 32768) && (1L << sb.get("sectlog")) == ss && ss <= bs, () -> where + ": bad sector size " + ss);
+        check(sector.length >= ss, () -> where + ": sector shorter than the sector size");
         long is = sb.get("inodesize");
-        check(powerOfTwo(is, 256, 2048) && (1L << sb.get("inodelog")) == is && is <= bs, where + ": bad inode size " + is);
-        check(sb.get("inopblock") == bs / is && (1L << sb.get("inopblog")) == bs / is, where + ": bad inodes per block");
+        check(powerOfTwo(is, 256, 2048) && (1L << sb.get("inodelog")) == is && is <= bs, () -> where + ": bad inode size " + is);
+        check(sb.get("inopblock") == bs / is && (1L << sb.get("inopblog")) == bs / is, () -> where + ": bad inodes per block");
         long agblocks = sb.get("agblocks");
         long agcount = sb.get("agcount");
         long dblocks = sb.get("dblocks");
         // AGs are at least 16 MiB (XFS_AG_MIN_BYTES): this also caps how many AGs a lying superblock can make us visit
-        check(agblocks * bs >= (16L << 20) && agcount >= 1 && agcount <= (1L << 31), where + ": bad AG geometry " + agcount + " x " + agblocks);
-        check(sb.get("agblklog") == 64 - Long.numberOfLeadingZeros(agblocks - 1), where + ": agblklog does not match agblocks");
+        check(agblocks * bs >= (16L << 20) && agcount >= 1 && agcount <= (1L << 31), () -> where + ": bad AG geometry " + agcount + " x " + agblocks);
+        check(sb.get("agblklog") == 64 - Long.numberOfLeadingZeros(agblocks - 1), () -> where + ": agblklog does not match agblocks");
         check(dblocks > (agcount - 1) * agblocks && dblocks <= agcount * agblocks,
-                where + ": " + agcount + " AGs of " + agblocks + " blocks do not add up to " + dblocks + " blocks");
-        check(sb.get("blocklog") + sb.get("dirblklog") <= 16, where + ": directory blocks over 64 KiB");
-        check(sb.get("logblocks") < dblocks, where + ": log larger than the filesystem");
-        check(Checksums.valid(sector, 0, (int) ss, Layouts.SB.crcOffset), where + ": superblock checksum mismatch");
+                () -> where + ": " + agcount + " AGs of " + agblocks + " blocks do not add up to " + dblocks + " blocks");
+        check(sb.get("blocklog") + sb.get("dirblklog") <= 16, () -> where + ": directory blocks over 64 KiB");
+        check(sb.get("logblocks") < dblocks, () -> where + ": log larger than the filesystem");
+        check(Checksums.valid(sector, 0, (int) ss, Layouts.SB.crcOffset), () -> where + ": superblock checksum mismatch");
         long unknown = sb.get("features_incompat") & ~Geometry.FEAT_INCOMPAT_KNOWN;
-        check(unknown == 0, where + ": unsupported incompatible features 0x" + Long.toHexString(unknown));
+        check(unknown == 0, () -> where + ": unsupported incompatible features 0x" + Long.toHexString(unknown));
         return sb;
     }
 
     static Struct agf(Image image, Geometry g, int agno) throws XfsException {
         Struct agf = agHeader(image, g, agno, 1, Layouts.AGF, AGF_MAGIC);
         String where = "AGF of AG " + agno;
-        check(agf.get("versionnum") == 1, where + ": bad version");
+        check(agf.get("versionnum") == 1, () -> where + ": bad version");
         long length = agf.get("length");
-        check(length > 0 && length <= g.agBlocks, where + ": bad length " + length);
+        check(length > 0 && length <= g.agBlocks, () -> where + ": bad length " + length);
         // freeblks, longest, count and freecount are counters: the agf and agi strategies compare them with the
         // btrees and repair them, so they are not reasons to refuse the header
         check(agf.get("flcount") <= agflSize(g) && agf.get("flfirst") < agflSize(g) && agf.get("fllast") < agflSize(g),
-                where + ": AGFL indexes out of range");
+                () -> where + ": AGFL indexes out of range");
         return agf;
     }
 
     static Struct agi(Image image, Geometry g, int agno) throws XfsException {
         Struct agi = agHeader(image, g, agno, 2, Layouts.AGI, AGI_MAGIC);
-        check(agi.get("versionnum") == 1, "AGI of AG " + agno + ": bad version");
+        check(agi.get("versionnum") == 1, () -> "AGI of AG " + agno + ": bad version");
         return agi;
     }
 
@@ -95,10 +102,10 @@ final class Headers {
     static Struct agHeader(byte[] bytes, Geometry g, int agno, Layout layout, long magic) throws XfsException {
         String where = layout.name + " of AG " + agno;
         Struct h = new Struct(layout, bytes, 0);
-        check(h.get("magicnum") == magic, where + ": bad magic");
-        check(h.crcValid(0, g.sectorSize), where + ": checksum mismatch");
-        check(h.get("seqno") == agno, where + ": seqno " + h.get("seqno"));
-        check(sameUuid(h, g), where + ": uuid is not this filesystem's");
+        check(h.get("magicnum") == magic, () -> where + ": bad magic");
+        check(h.crcValid(0, g.sectorSize), () -> where + ": checksum mismatch");
+        check(h.get("seqno") == agno, () -> where + ": seqno " + h.get("seqno"));
+        check(sameUuid(h, g), () -> where + ": uuid is not this filesystem's");
         return h;
     }
 

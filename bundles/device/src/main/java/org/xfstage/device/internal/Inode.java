@@ -119,14 +119,14 @@ final class Inode {
             case SYMLINK -> format == FMT_LOCAL || format == FMT_EXTENTS;
             default -> format == FMT_DEV;
         };
-        Headers.check(ok, "inode " + ino + ": a " + t.name().toLowerCase().replace('_', ' ') + " cannot have data fork format " + format);
+        Headers.check(ok, () -> "inode " + ino + ": a " + t.name().toLowerCase().replace('_', ' ') + " cannot have data fork format " + format);
         return t;
     }
 
     /** The inline bytes of a LOCAL data fork (up to the fork size). */
     byte[] localData() throws XfsFormatException {
-        Headers.check(format == FMT_LOCAL, "inode " + ino + ": data fork is not local");
-        Headers.check(size <= forkSize, "inode " + ino + ": local data of " + size + " bytes does not fit the fork of " + forkSize);
+        Headers.check(format == FMT_LOCAL, () -> "inode " + ino + ": data fork is not local");
+        Headers.check(size <= forkSize, () -> "inode " + ino + ": local data of " + size + " bytes does not fit the fork of " + forkSize);
         return Arrays.copyOfRange(raw, CORE_SIZE, CORE_SIZE + (int) size);
     }
 
@@ -151,29 +151,29 @@ final class Inode {
         long count = attr ? ((core.get("flags2") & NREXT64_FLAG) != 0 ? core.get("nextents") : core.get("anextents")) : nextents;
         String fork = attr ? "attribute fork" : "data fork";
         if (fmt == FMT_EXTENTS) {
-            Headers.check(count >= 0 && count * BMBT_REC <= size, "inode " + ino + ": " + count + " extents do not fit the " + fork);
+            Headers.check(count >= 0 && count * BMBT_REC <= size, () -> "inode " + ino + ": " + count + " extents do not fit the " + fork);
             for (int i = 0; i < count; i++) {
                 out.add(record(raw, start + i * BMBT_REC));
             }
         } else if (fmt == FMT_BTREE) {
-            Headers.check(size >= 4, "inode " + ino + ": " + fork + " too small for a bmbt root");
+            Headers.check(size >= 4, () -> "inode " + ino + ": " + fork + " too small for a bmbt root");
             int level = u16(raw, start);
             int numrecs = u16(raw, start + 2);
             int maxrecs = (size - 4) / 16;
             Headers.check(level >= 1 && level < MAX_BMBT_LEVELS && numrecs >= 1 && numrecs <= maxrecs,
-                    "inode " + ino + ": bad bmbt root in the " + fork + " (level " + level + ", " + numrecs + " records)");
+                    () -> "inode " + ino + ": bad bmbt root in the " + fork + " (level " + level + ", " + numrecs + " records)");
             Set<Long> seen = new HashSet<>();
             for (int i = 0; i < numrecs; i++) {
                 long ptr = u64(raw, start + 4 + maxrecs * 8 + i * 8);
                 walkBmbt(image, g, ptr, level - 1, seen, out, bmbtBlocks);
             }
         } else {
-            Headers.check(fmt == FMT_DEV || fmt == FMT_LOCAL, "inode " + ino + ": unknown " + fork + " format " + fmt);
+            Headers.check(fmt == FMT_DEV || fmt == FMT_LOCAL, () -> "inode " + ino + ": unknown " + fork + " format " + fmt);
             return out;
         }
         long prevEnd = 0;
         for (Extent e : out) {
-            Headers.check(e.count > 0 && e.startOff >= prevEnd, "inode " + ino + ": extents overlap or are out of order at file block " + e.startOff);
+            Headers.check(e.count > 0 && e.startOff >= prevEnd, () -> "inode " + ino + ": extents overlap or are out of order at file block " + e.startOff);
             prevEnd = e.startOff + e.count;
         }
         return out;
@@ -182,27 +182,27 @@ final class Inode {
     private void walkBmbt(Image image, Geometry g, long fsb, int level, Set<Long> seen, List<Extent> out,
             java.util.function.LongConsumer bmbtBlocks) throws XfsException {
         String where = "inode " + ino + " bmbt block " + fsb;
-        Headers.check(seen.add(fsb), where + ": reached twice (cycle)");
-        Headers.check(seen.size() <= g.dataBlocks, where + ": more bmbt blocks than the filesystem has");
+        Headers.check(seen.add(fsb), () -> where + ": reached twice (cycle)");
+        Headers.check(seen.size() <= g.dataBlocks, () -> where + ": more bmbt blocks than the filesystem has");
         long offset = g.fsbOffset(fsb);
         byte[] block = image.read(offset, g.blockSize);
         Struct h = new Struct(Layouts.LBLOCK, block, 0);
-        Headers.check(h.get("magic") == BMBT_MAGIC, where + ": bad magic");
-        Headers.check(h.crcValid(0, g.blockSize), where + ": checksum mismatch");
-        Headers.check(h.get("level") == level, where + ": level " + h.get("level") + ", expected " + level);
-        Headers.check(h.get("owner") == ino, where + ": owned by inode " + h.get("owner"));
-        Headers.check(h.get("blkno") == offset >> 9, where + ": records itself at daddr " + h.get("blkno"));
-        Headers.check(Headers.sameUuid(h, g), where + ": uuid is not this filesystem's");
+        Headers.check(h.get("magic") == BMBT_MAGIC, () -> where + ": bad magic");
+        Headers.check(h.crcValid(0, g.blockSize), () -> where + ": checksum mismatch");
+        Headers.check(h.get("level") == level, () -> where + ": level " + h.get("level") + ", expected " + level);
+        Headers.check(h.get("owner") == ino, () -> where + ": owned by inode " + h.get("owner"));
+        Headers.check(h.get("blkno") == offset >> 9, () -> where + ": records itself at daddr " + h.get("blkno"));
+        Headers.check(Headers.sameUuid(h, g), () -> where + ": uuid is not this filesystem's");
         bmbtBlocks.accept(fsb);
         int numrecs = (int) h.get("numrecs");
         if (level == 0) {
-            Headers.check(numrecs <= (g.blockSize - LBLOCK_HDR) / BMBT_REC, where + ": too many records");
+            Headers.check(numrecs <= (g.blockSize - LBLOCK_HDR) / BMBT_REC, () -> where + ": too many records");
             for (int i = 0; i < numrecs; i++) {
                 out.add(record(block, LBLOCK_HDR + i * BMBT_REC));
             }
         } else {
             int maxrecs = (g.blockSize - LBLOCK_HDR) / 16;
-            Headers.check(numrecs >= 1 && numrecs <= maxrecs, where + ": bad record count " + numrecs);
+            Headers.check(numrecs >= 1 && numrecs <= maxrecs, () -> where + ": bad record count " + numrecs);
             for (int i = 0; i < numrecs; i++) {
                 walkBmbt(image, g, u64(block, LBLOCK_HDR + maxrecs * 8 + i * 8), level - 1, seen, out, bmbtBlocks);
             }

@@ -1,5 +1,8 @@
 package org.xfstage.device.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,18 +16,28 @@ import java.util.List;
 final class Layout {
     /** One field: its position in the layout, offset and size in bytes. */
     record Field(String name, int index, int offset, int size) {
+        private static final VarHandle BE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+        private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+        private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+        /** The field's unsigned value (8-byte fields as the raw 64 bits). */
         long get(byte[] b, int base) {
-            long v = 0;
-            for (int i = 0; i < size; i++) {
-                v = (v << 8) | (b[base + offset + i] & 0xff);
-            }
-            return v;
+            int at = base + offset;
+            return switch (size) {
+                case 1 -> b[at] & 0xffL;
+                case 2 -> (short) BE16.get(b, at) & 0xffffL;
+                case 4 -> (int) BE32.get(b, at) & 0xffffffffL;
+                default -> (long) BE64.get(b, at);
+            };
         }
 
         void put(byte[] b, int base, long v) {
-            for (int i = size - 1; i >= 0; i--) {
-                b[base + offset + i] = (byte) v;
-                v >>>= 8;
+            int at = base + offset;
+            switch (size) {
+                case 1 -> b[at] = (byte) v;
+                case 2 -> BE16.set(b, at, (short) v);
+                case 4 -> BE32.set(b, at, (int) v);
+                default -> BE64.set(b, at, v);
             }
         }
     }
@@ -56,6 +69,9 @@ final class Layout {
 
     /** Adds the next field right after the previous one. */
     Layout field(String fieldName, int bytes) {
+        if (bytes != 1 && bytes != 2 && bytes != 4 && bytes != 8) {
+            throw new IllegalArgumentException(name + "." + fieldName + ": fields are 1, 2, 4 or 8 bytes, not " + bytes);
+        }
         fields.add(new Field(fieldName, fields.size(), end, bytes));
         end += bytes;
         return this;

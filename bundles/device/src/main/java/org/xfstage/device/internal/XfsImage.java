@@ -194,8 +194,8 @@ final class XfsImage implements XfsDevice {
             sink.accept(new ManifestEntry(at.path(), type, inode.mode & 07777, inode.size, target, sha, inode.ino, inode.nlink));
             p.increment(1);
             if (type == FileType.DIRECTORY) {
-                Headers.check(dirsSeen.add(inode.ino), "directory inode " + inode.ino + " is reached twice (a directory cycle) at " + at.path());
-                Headers.check(at.depth() < MAX_DEPTH, "directory tree deeper than " + MAX_DEPTH + " at " + at.path());
+                Headers.check(dirsSeen.add(inode.ino), () -> "directory inode " + inode.ino + " is reached twice (a directory cycle) at " + at.path());
+                Headers.check(at.depth() < MAX_DEPTH, () -> "directory tree deeper than " + MAX_DEPTH + " at " + at.path());
                 List<Contents.DirEntry> entries = contents.directory(inode);
                 entries.sort(Comparator.comparing(Contents.DirEntry::name).reversed()); // pushed in reverse: popped in name order
                 String prefix = at.path().equals("/") ? "/" : at.path() + "/";
@@ -213,7 +213,7 @@ final class XfsImage implements XfsDevice {
 
     @Override
     public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink, LongConsumer blocks) throws XfsException {
-        Headers.check(agno >= 0 && agno < geometry.agCount, "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
         long agStart = (long) agno * geometry.agBlocks;
         return new Btrees(image, geometry).walk(agno, type, sink,
                 h -> blocks.accept((h.get("blkno") << 9) / geometry.blockSize - agStart));
@@ -222,7 +222,7 @@ final class XfsImage implements XfsDevice {
     @Override
     public void staticSpace(int agno, SpaceSink sink) throws XfsException {
         Geometry g = geometry;
-        Headers.check(agno >= 0 && agno < g.agCount, "AG " + agno + " does not exist (" + g.agCount + " AGs)");
+        Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist (" + g.agCount + " AGs)");
         sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, OWNER_HEADERS); // superblock, AGF, AGI, AGFL
         Struct agf = Headers.agf(image, g, agno);
         Struct agfl = Headers.agfl(image, g, agno);
@@ -270,7 +270,7 @@ final class XfsImage implements XfsDevice {
     @Override
     public BlockImage updateHeader(HeaderKind kind, int agno, Map<String, Long> counters) throws XfsException {
         Geometry g = geometry;
-        Headers.check(agno >= 0 && agno < g.agCount, "AG " + agno + " does not exist");
+        Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
         Layout layout;
         Set<String> allowed;
         long offset;
@@ -305,7 +305,7 @@ final class XfsImage implements XfsDevice {
         // read as it is (its counters may be what is wrong), but only if it is the structure it claims to be
         Struct s = new Struct(layout, image.read(offset, g.sectorSize), 0);
         Headers.check(s.get("magicnum") == (kind == HeaderKind.SUPERBLOCK ? Headers.SB_MAGIC
-                : kind == HeaderKind.AGF ? Headers.AGF_MAGIC : Headers.AGI_MAGIC), what + ": bad magic; it cannot be updated, only rebuilt");
+                : kind == HeaderKind.AGF ? Headers.AGF_MAGIC : Headers.AGI_MAGIC), () -> what + ": bad magic; it cannot be updated, only rebuilt");
         counters.forEach(s::set);
         return new BlockImage(offset, s.encode(0, g.sectorSize), what);
     }
@@ -322,10 +322,10 @@ final class XfsImage implements XfsDevice {
             "spino_align", "meta_uuid0", "meta_uuid1");
 
     private Struct superblockCopy(int agno) throws XfsException {
-        Headers.check(agno >= 0 && agno < geometry.agCount, "AG " + agno + " does not exist");
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist");
         byte[] sector = image.read(geometry.agBlockOffset(agno, 0), geometry.sectorSize);
         Struct sb = new Struct(Layouts.SB, sector, 0);
-        Headers.check(sb.get("magicnum") == Headers.SB_MAGIC, "superblock of AG " + agno + ": bad magic");
+        Headers.check(sb.get("magicnum") == Headers.SB_MAGIC, () -> "superblock of AG " + agno + ": bad magic");
         return sb;
     }
 
@@ -370,7 +370,7 @@ final class XfsImage implements XfsDevice {
             return;
         }
         Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 2L * g.sectorSize,
-                block.what() + ": only superblocks, AGFs and AGIs can be written yet");
+                () -> block.what() + ": only superblocks, AGFs and AGIs can be written yet");
         if (within == 0) {
             Headers.superblock(block.bytes(), block.what());
         } else if (within == g.sectorSize) {

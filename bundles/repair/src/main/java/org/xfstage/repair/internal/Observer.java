@@ -35,6 +35,9 @@ final class Observer {
     private StagingException stagingFailure;
     long extents;
     long inodesSeen;
+    /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
+    boolean inodesInOrder = true;
+    private long lastIno = -1;
 
     Observer(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
         this.device = device;
@@ -128,6 +131,8 @@ final class Observer {
             }
             inodeRec.clear();
             inodeRec.putLong(ino + 1).putLong(state).flip(); // ino + 1: inode 0 would make an all-zero (null) record
+            inodesInOrder &= ino > lastIno;
+            lastIno = ino;
             try {
                 inodes.append(inodeRec);
             } catch (StagingException e) {

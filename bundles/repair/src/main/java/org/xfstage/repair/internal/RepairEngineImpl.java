@@ -340,7 +340,9 @@ public class RepairEngineImpl implements RepairEngine {
                 counter.finish();
                 links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
                 space.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
-                inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
+                    inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                }
                 figures.put("extents", walk.extents);
                 figures.put("inodes", walk.inodesSeen);
                 LOG.info("[scrub {}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());

@@ -313,6 +313,10 @@ final class MappedXFile implements XFile {
     public long seekData(long pos) throws StagingException {
         checkRange(pos, 0);
         long first = pos >>> windowShift;
+        Window here = lookup(first);
+        if (here != null && here.has((int) ((pos - (first << windowShift)) >>> PAGE_SHIFT))) {
+            return pos; // the common case (a scan through stored records): no search
+        }
         for (Map.Entry<Long, Window> e : windows.tailMap(first, true).entrySet()) {
             long base = e.getKey() << windowShift;
             int startPage = e.getKey() == first ? (int) ((pos - base) >>> PAGE_SHIFT) : 0;
@@ -420,7 +424,11 @@ final class MappedXFile implements XFile {
 
     private Window lookup(long index) {
         Window[] d = dense;
-        return index < d.length ? d[(int) index] : windows.get(index);
+        if (index < d.length) {
+            return d[(int) index];
+        }
+        // every window below MAX_DENSE is in the dense array, so one past its end does not exist
+        return index < MAX_DENSE ? null : windows.get(index);
     }
 
     /** The window with this index, mapped on first use. */
