@@ -91,6 +91,12 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<String, Long> counters) throws XfsException;
 
     /**
+     * An inode with some core fields set to new values, encoded as the device writes it (CRC set); the inode must
+     * decode as a v3 inode of this filesystem. Only {@code nlink} is accepted.
+     */
+    BlockImage updateInode(long ino, java.util.Map<String, Long> fields) throws XfsException;
+
+    /**
      * Blocks a per-AG btree of {@code records} leaf records needs when bulk loaded with full blocks (at least one:
      * an empty tree is one empty leaf).
      */

@@ -55,7 +55,11 @@ final class Inode {
     }
 
     static Inode read(Image image, Geometry g, long ino) throws XfsException {
-        byte[] raw = image.read(g.inodeOffset(ino), g.inodeSize);
+        return decode(image.read(g.inodeOffset(ino), g.inodeSize), g, ino);
+    }
+
+    /** Decodes and checks the bytes of inode {@code ino} (as read, or as a repair would write them). */
+    static Inode decode(byte[] raw, Geometry g, long ino) throws XfsFormatException {
         Struct core = new Struct(Layouts.DINODE, raw, 0);
         // messages are built only on failure: a walk reads every inode, and most are fine
         if (core.get(MAGIC) != 0x494E) {
@@ -121,6 +125,13 @@ final class Inode {
         };
         Headers.check(ok, () -> "inode " + ino + ": a " + t.name().toLowerCase().replace('_', ' ') + " cannot have data fork format " + format);
         return t;
+    }
+
+    /** The inode's bytes with core fields set (CRC set). */
+    byte[] with(java.util.Map<String, Long> fields) {
+        Struct s = new Struct(Layouts.DINODE, raw.clone(), 0);
+        fields.forEach(s::set);
+        return s.encode(0, raw.length);
     }
 
     /** The inline bytes of a LOCAL data fork (up to the fork size). */

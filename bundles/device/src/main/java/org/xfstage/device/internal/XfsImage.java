@@ -360,17 +360,34 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage updateInode(long ino, Map<String, Long> fields) throws XfsException {
+        for (String f : fields.keySet()) {
+            if (!f.equals("nlink")) {
+                throw new IllegalArgumentException("inode field '" + f + "' cannot be set; only nlink");
+            }
+        }
+        Inode inode = Inode.read(image, geometry, ino);
+        return new BlockImage(geometry.inodeOffset(ino), inode.with(fields), "inode " + ino);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;
         int agno = (int) (block.offset() / agBytes);
         long within = block.offset() % agBytes;
+        byte[] b = block.bytes();
+        if (within >= g.blockSize && b.length == g.inodeSize && within % g.inodeSize == 0 && b[0] == 'I' && b[1] == 'N') {
+            long agino = ((within / g.blockSize) << g.inopbLog) + (within % g.blockSize) / g.inodeSize;
+            Inode.decode(b, g, inodeNumber(agno, agino)).checkedType();
+            return;
+        }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());
             return;
         }
         Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 2L * g.sectorSize,
-                () -> block.what() + ": only superblocks, AGFs and AGIs can be written yet");
+                () -> block.what() + ": only superblocks, AGFs, AGIs, btree blocks and inodes can be written yet");
         if (within == 0) {
             Headers.superblock(block.bytes(), block.what());
         } else if (within == g.sectorSize) {

@@ -310,4 +310,22 @@ class DeviceCorpusTest {
         }
         return out;
     }
+
+    /** An inode with a new link count verifies; the same bytes with one byte changed (CRC no longer matching) do not. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void updatedInodesVerifyAndDamagedOnesDoNot(String geometry) throws Exception {
+        try (XfsImage fs = XfsImage.open(image(geometry), OpenOptions.readOnly())) {
+            long ino = Corpus.lookup(fs, "/deep/a/b/leaf-file");
+            org.xfstage.api.device.BlockImage b = fs.updateInode(ino, Map.of("nlink", 7L));
+            assertEquals(fs.geometry.inodeOffset(ino), b.offset());
+            fs.verify(b);
+            assertEquals(7, Inode.decode(b.bytes(), fs.geometry, ino).nlink);
+            byte[] bad = b.bytes().clone();
+            bad[200] ^= 1;
+            var e = org.junit.jupiter.api.Assertions.assertThrows(org.xfstage.api.device.XfsException.class,
+                    () -> fs.verify(new org.xfstage.api.device.BlockImage(b.offset(), bad, b.what())));
+            assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
+        }
+    }
 }

@@ -100,6 +100,8 @@ class RepairOracleTest {
                 Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")),
                 Arguments.of("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\"")),
                 Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")),
+                Arguments.of("file-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")),
+                Arguments.of("dir-nlink", List.of("path /deep/a", "write -d core.nlinkv2 9")),
                 Arguments.of("bnobt-and-agi", List.of("agf 3", "addr bnoroot", "write -d recs[1].blockcount 1", "agi 2",
                         "write -d freecount 1")));
     }
@@ -129,7 +131,7 @@ class RepairOracleTest {
         assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
     }
 
-    /** Five representative recipes on every geometry: the repair matrix (free-space rebuilds are out of scope on rmapbt). */
+    /** Six representative recipes on every geometry: the repair matrix (free-space rebuilds are out of scope on rmapbt). */
     static Stream<Arguments> matrix() {
         List<Arguments> out = new ArrayList<>();
         Map<String, List<String>> recipes = new java.util.LinkedHashMap<>();
@@ -138,6 +140,7 @@ class RepairOracleTest {
         recipes.put("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000"));
         recipes.put("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"));
         recipes.put("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77"));
+        recipes.put("file-nlink", List.of("path /size-1", "write -d core.nlinkv2 5"));
         for (String g : CorpusImages.geometries()) {
             recipes.forEach((name, commands) -> out.add(Arguments.of(g, name, commands)));
         }
@@ -167,9 +170,9 @@ class RepairOracleTest {
         System.out.printf("MATRIX %-20s %-18s repaired%n", geometry, recipe);
     }
 
-    /** Damage outside every strategy's scope: link counts, and an AGI header too broken to decode (the scrub stops there). */
+    /** Damage outside every strategy's scope: a directory block, and an AGI header too broken to decode (the scrub stops there). */
     static Stream<Arguments> outOfScope() {
-        return Stream.of(Arguments.of("nlinks", List.of("path /size-1", "write -d core.nlinkv2 5")),
+        return Stream.of(Arguments.of("directory", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
                 Arguments.of("agi", List.of("agi 1", "write -d magicnum 0x12345678")));
     }
 

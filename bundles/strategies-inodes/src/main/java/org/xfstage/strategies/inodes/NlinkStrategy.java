@@ -1,11 +1,16 @@
 package org.xfstage.strategies.inodes;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
@@ -24,8 +29,51 @@ public class NlinkStrategy implements RepairStrategy {
         return Set.of(Observation.LINK_COUNTS);
     }
 
+    /** One inode whose link count differs from the tree. */
+    private interface Mismatch {
+        void accept(long ino, long onDisk, long expected) throws Exception;
+    }
+
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        int[] reported = {0};
+        mismatches(ctx, (ino, onDisk, expected) -> {
+            if (reported[0]++ < MAX_FINDINGS) {
+                findings.accept(new Finding("nlinks", -1, "inode " + ino, "link count " + onDisk, String.valueOf(expected)));
+            }
+        });
+    }
+
+    /**
+     * Sets every differing link count to what the tree shows (all of them, not only the reported ones). An inode in
+     * use that no directory names is disconnected: it needs a lost+found, which this strategy does not make.
+     */
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        boolean[] disconnected = {false};
+        mismatches(ctx, (ino, onDisk, expected) -> {
+            if (expected == 0) {
+                disconnected[0] = true;
+                return;
+            }
+            blocks.add(ctx.device().updateInode(ino, Map.of("nlink", expected)));
+            if (changes.size() < MAX_FINDINGS) {
+                changes.add("inode " + ino + " nlink: " + onDisk + " -> " + expected);
+            }
+        });
+        if (disconnected[0]) {
+            return null;
+        }
+        if (blocks.size() > changes.size()) {
+            changes.add((blocks.size() - changes.size()) + " more inodes");
+        }
+        return new Plan("nlinks", blocks, changes);
+    }
+
+    /** Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. */
+    private static void mismatches(ScrubContext ctx, Mismatch out) throws Exception {
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
         ByteBuffer r = ByteBuffer.allocate(24);
         long current = -1;
@@ -33,15 +81,13 @@ public class NlinkStrategy implements RepairStrategy {
         boolean dir = false;
         long entries = 0;
         long dotdots = 0;
-        int reported = 0;
         for (long i = links.loadNext(0, r); ; i = links.loadNext(i + 1, r)) {
             long ino = i < 0 ? -1 : r.getLong(0) - 1;
             if (ino != current) {
                 if (current >= 0 && onDisk >= 0) {
                     long expected = dir ? 2 + dotdots : entries;
-                    if (expected != onDisk && reported++ < MAX_FINDINGS) {
-                        findings.accept(new Finding("nlinks", -1, "inode " + current, "link count " + onDisk,
-                                String.valueOf(expected)));
+                    if (expected != onDisk) {
+                        out.accept(current, onDisk, expected);
                     }
                 }
                 if (i < 0) {
