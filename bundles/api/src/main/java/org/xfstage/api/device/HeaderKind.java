@@ -6,6 +6,6 @@ public enum HeaderKind {
     SUPERBLOCK,
     /** An AGF: freeblks, longest, btreeblks, flcount, and the roots and levels of the free-space btrees. */
     AGF,
-    /** An AGI: count, freecount. */
+    /** An AGI: count, freecount; root, level, free_root, free_level, iblocks, fblocks (inode btree roots and sizes). */
     AGI
 }

@@ -11,7 +11,8 @@ import org.xfstage.api.device.XfsException;
 /**
  * Builds per-AG btrees bottom-up from sorted records (the bulk load of the kernel's online repair): full leaves in
  * record order, then node levels whose keys are the first key of each child, sibling links per level, headers and
- * CRCs. Today the free-space trees (bnobt, cntbt), whose keys are their records.
+ * CRCs. The free-space trees (bnobt, cntbt), whose keys are their records, and the inode trees (inobt, finobt),
+ * whose keys are the chunks' first inode numbers.
  */
 final class BulkLoader {
     private final Geometry g;
@@ -40,8 +41,8 @@ final class BulkLoader {
     }
 
     private static void supported(BtreeType type) {
-        if (type != BtreeType.BNO && type != BtreeType.CNT) {
-            throw new IllegalArgumentException("bulk loading of " + type + " is not built yet (bnobt and cntbt are)");
+        if (type == BtreeType.RMAP || type == BtreeType.REFCOUNT) {
+            throw new IllegalArgumentException("bulk loading of " + type + " is not built yet (bnobt, cntbt, inobt and finobt are)");
         }
     }
 
@@ -64,7 +65,7 @@ final class BulkLoader {
             byte[] b = header(shape.magic(), 0, to - from, l == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
                     l == leaves - 1 ? Btrees.NULL_AGBLOCK : blocks[next + 1], agno, blocks[next]);
             for (int i = from; i < to; i++) {
-                putFreeRecord(b, Btrees.SBLOCK_HDR + (i - from) * shape.recLen(), records.get(i));
+                putRecord(type, b, Btrees.SBLOCK_HDR + (i - from) * shape.recLen(), records.get(i));
             }
             out.add(seal(b, agno, blocks[next], type));
             if (from < to) {
@@ -84,7 +85,7 @@ final class BulkLoader {
                 byte[] b = header(shape.magic(), level, to - from, n == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
                         n == nodes - 1 ? Btrees.NULL_AGBLOCK : blocks[next + 1], agno, blocks[next]);
                 for (int i = from; i < to; i++) {
-                    putFreeRecord(b, Btrees.SBLOCK_HDR + (i - from) * shape.keyLen(), keys.get(i)); // free-space keys are records
+                    putKey(type, b, Btrees.SBLOCK_HDR + (i - from) * shape.keyLen(), keys.get(i));
                     putU32(b, Btrees.SBLOCK_HDR + perNode * shape.keyLen() + (i - from) * 4, children.get(i));
                 }
                 out.add(seal(b, agno, blocks[next], type));
@@ -119,10 +120,36 @@ final class BulkLoader {
         return new BlockImage(g.agBlockOffset(agno, agbno), b, type.name().toLowerCase() + "bt block " + agbno + " of AG " + agno);
     }
 
-    /** A free-space record or key: startblock u32, blockcount u32 (the cntbt keeps this field order too). */
-    private static void putFreeRecord(byte[] b, int at, long[] rec) {
+    /**
+     * A record as {@link BtreeType} lists its fields. Free space: startblock u32, blockcount u32 (the cntbt keeps this
+     * field order too). Inode chunks: startino u32, then holemask u16, count u8, freecount u8 with sparse inodes, or
+     * freecount u32 without; then the free mask u64.
+     */
+    private void putRecord(BtreeType type, byte[] b, int at, long[] rec) {
         putU32(b, at, rec[0]);
-        putU32(b, at + 4, rec[1]);
+        if (type == BtreeType.BNO || type == BtreeType.CNT) {
+            putU32(b, at + 4, rec[1]);
+            return;
+        }
+        if (g.hasSparseInodes()) {
+            b[at + 4] = (byte) (rec[1] >>> 8);
+            b[at + 5] = (byte) rec[1];
+            b[at + 6] = (byte) rec[2];
+            b[at + 7] = (byte) rec[3];
+        } else {
+            putU32(b, at + 4, rec[3]);
+        }
+        putU32(b, at + 8, rec[4] >>> 32);
+        putU32(b, at + 12, rec[4]);
+    }
+
+    /** A node key: free-space keys are whole records, inode keys the first inode number. */
+    private void putKey(BtreeType type, byte[] b, int at, long[] rec) {
+        if (type == BtreeType.BNO || type == BtreeType.CNT) {
+            putRecord(type, b, at, rec);
+        } else {
+            putU32(b, at, rec[0]);
+        }
     }
 
     private static void putU32(byte[] b, int at, long v) {

@@ -291,7 +291,7 @@ final class XfsImage implements XfsDevice {
             }
             case AGI -> {
                 layout = Layouts.AGI;
-                allowed = Set.of("count", "freecount");
+                allowed = Set.of("count", "freecount", "root", "level", "free_root", "free_level", "iblocks", "fblocks");
                 offset = g.agBlockOffset(agno, 0) + 2L * g.sectorSize;
                 what = "AGI of AG " + agno;
             }

@@ -69,4 +69,10 @@ public class AgiStrategy implements RepairStrategy {
         }
         return new Plan("agi", blocks, changes);
     }
+
+    /** A rebuilt inode btree rewrites the AGI too; its counters are planned after it. */
+    @Override
+    public Set<String> after() {
+        return Set.of("inobt", "finobt");
+    }
 }

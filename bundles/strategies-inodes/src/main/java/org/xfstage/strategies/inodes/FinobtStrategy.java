@@ -1,19 +1,34 @@
 package org.xfstage.strategies.inodes;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
 
-/** finobt: exactly the inobt records that have free inodes, with the same contents. */
+/**
+ * finobt: exactly the inobt records that have free inodes, with the same contents. The repair bulk-loads a new
+ * finobt from the inobt into the old finobt's blocks (when it needs as many: a tree of another size would change
+ * free space, which this strategy does not plan yet), and rewrites the AGI's finobt root and level with its
+ * counters from the inobt.
+ */
 @Component(property = RepairStrategy.STRUCTURE + "=finobt")
 public class FinobtStrategy implements RepairStrategy {
 
@@ -56,5 +71,51 @@ public class FinobtStrategy implements RepairStrategy {
                 }
             }
         }
+    }
+
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        Set<String> covers = new HashSet<>();
+        for (int agno : ags) {
+            List<long[]> records = new ArrayList<>();
+            ctx.device().walkBtree(agno, BtreeType.INO, r -> {
+                if (r[3] > 0) {
+                    records.add(r.clone());
+                }
+            });
+            List<Long> old = new ArrayList<>();
+            ctx.device().walkBtree(agno, BtreeType.FINO, r -> { }, old::add); // unreadable: the engine counts it unplannable
+            int need = ctx.device().btreeBlocksNeeded(BtreeType.FINO, records.size());
+            if (need != old.size()) {
+                return null;
+            }
+            long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
+            XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.FINO, records, where);
+            long[] counted = AgiStrategy.counted(ctx, agno);
+            Map<String, Long> agi = new LinkedHashMap<>();
+            agi.put("count", counted[0]);
+            agi.put("freecount", counted[1]);
+            agi.put("free_root", tree.root());
+            agi.put("free_level", (long) tree.levels());
+            if (ctx.info().features().contains("inobtcount")) {
+                agi.put("fblocks", (long) tree.blocks().size());
+            }
+            blocks.addAll(tree.blocks());
+            blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
+            changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.size() + " records in " + need
+                    + " block(s) (its own), root " + tree.root() + ", AGI counters from the inobt");
+            covers.add("finobt@" + agno);
+            covers.add("agi@" + agno);
+        }
+        return new Plan("finobt", blocks, changes, covers);
     }
 }
