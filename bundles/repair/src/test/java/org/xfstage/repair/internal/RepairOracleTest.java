@@ -100,6 +100,10 @@ class RepairOracleTest {
                 Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")),
                 Arguments.of("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\"")),
                 Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")),
+                Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")),
+                Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1")),
+                Arguments.of("inobt-mask-and-finobt", List.of("agi 1", "addr root", "write -d recs[1].free 0", "agi 1",
+                        "addr free_root", "write -d recs[1].freecount 7")),
                 Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9")),
                 Arguments.of("finobt-free-mask", List.of("agi 1", "addr free_root", "write -d recs[1].free 3")),
                 Arguments.of("finobt-and-agi", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9", "agi 0",
@@ -135,7 +139,7 @@ class RepairOracleTest {
         assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
     }
 
-    /** Six representative recipes on every geometry: the repair matrix (free-space rebuilds are out of scope on rmapbt). */
+    /** Seven representative recipes on every geometry: the repair matrix (free-space rebuilds are out of scope on rmapbt). */
     static Stream<Arguments> matrix() {
         List<Arguments> out = new ArrayList<>();
         Map<String, List<String>> recipes = new java.util.LinkedHashMap<>();
@@ -145,6 +149,7 @@ class RepairOracleTest {
         recipes.put("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"));
         recipes.put("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77"));
         recipes.put("file-nlink", List.of("path /size-1", "write -d core.nlinkv2 5"));
+        recipes.put("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1"));
         for (String g : CorpusImages.geometries()) {
             recipes.forEach((name, commands) -> out.add(Arguments.of(g, name, commands)));
         }

@@ -14,7 +14,6 @@ import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.HeaderKind;
-import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Plan;
@@ -86,36 +85,28 @@ public class FinobtStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         Set<String> covers = new HashSet<>();
         for (int agno : ags) {
-            List<long[]> records = new ArrayList<>();
-            ctx.device().walkBtree(agno, BtreeType.INO, r -> {
-                if (r[3] > 0) {
-                    records.add(r.clone());
-                }
-            });
-            List<Long> old = new ArrayList<>();
-            ctx.device().walkBtree(agno, BtreeType.FINO, r -> { }, old::add); // unreadable: the engine counts it unplannable
-            int need = ctx.device().btreeBlocksNeeded(BtreeType.FINO, records.size());
-            if (need != old.size()) {
+            List<long[]> inobt = new ArrayList<>();
+            ctx.device().walkBtree(agno, BtreeType.INO, r -> inobt.add(r.clone()));
+            List<long[]> records = InodeTreeRebuild.withFreeInodes(inobt);
+            Map<String, Long> agi = new LinkedHashMap<>();
+            InodeTreeRebuild.counters(inobt, agi);
+            List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, records, agi);
+            if (tree == null) {
                 return null;
             }
-            long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
-            XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.FINO, records, where);
-            long[] counted = AgiStrategy.counted(ctx, agno);
-            Map<String, Long> agi = new LinkedHashMap<>();
-            agi.put("count", counted[0]);
-            agi.put("freecount", counted[1]);
-            agi.put("free_root", tree.root());
-            agi.put("free_level", (long) tree.levels());
-            if (ctx.info().features().contains("inobtcount")) {
-                agi.put("fblocks", (long) tree.blocks().size());
-            }
-            blocks.addAll(tree.blocks());
+            blocks.addAll(tree);
             blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
-            changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.size() + " records in " + need
-                    + " block(s) (its own), root " + tree.root() + ", AGI counters from the inobt");
+            changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.size() + " records in " + tree.size()
+                    + " block(s) (its own), AGI " + agi);
             covers.add("finobt@" + agno);
             covers.add("agi@" + agno);
         }
         return new Plan("finobt", blocks, changes, covers);
+    }
+
+    /** A rebuilt inobt rebuilds the finobt with it. */
+    @Override
+    public Set<String> after() {
+        return Set.of("inobt");
     }
 }

@@ -1,13 +1,22 @@
 package org.xfstage.strategies.inodes;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
@@ -15,7 +24,9 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * inobt: each chunk record's free mask must match the inodes themselves (an inode is free exactly when its mode is
- * zero), its freecount the free mask, and its count the holemask.
+ * zero), its freecount the free mask, and its count the holemask. The repair keeps the chunks the inobt lists
+ * (where they are and their holes), recomputes free mask, freecount and count from the inodes, bulk-loads the inobt
+ * and the finobt into their own blocks and rewrites the AGI (roots, levels, counters).
  */
 @Component(property = RepairStrategy.STRUCTURE + "=inobt")
 public class InobtStrategy implements RepairStrategy {
@@ -71,5 +82,68 @@ public class InobtStrategy implements RepairStrategy {
                 }
             }
         }
+    }
+
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        XfArray map = ctx.observation(Observation.INODE_MAP);
+        ByteBuffer ino = ByteBuffer.allocate(16);
+        long m = map.loadNext(0, ino);
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        Set<String> covers = new HashSet<>();
+        for (int agno : ags) {
+            List<long[]> records = new ArrayList<>();
+            ctx.device().walkBtree(agno, BtreeType.INO, r -> records.add(r.clone()));
+            int fixed = 0;
+            for (long[] r : records) {
+                long holes = InodeChunks.holes(r[1]);
+                long free = holes; // holes are marked free, and not counted
+                long first = ctx.device().inodeNumber(agno, r[0]);
+                for (int i = 0; i < 64; i++) {
+                    if ((holes & (1L << i)) != 0) {
+                        continue;
+                    }
+                    while (m >= 0 && ino.getLong(0) - 1 < first + i) {
+                        m = map.loadNext(m + 1, ino);
+                    }
+                    if (m < 0 || ino.getLong(0) - 1 != first + i || ino.getLong(8) == 2) {
+                        return null; // an inode that could not be read: free or not is unknown
+                    }
+                    if (ino.getLong(8) == 0) {
+                        free |= 1L << i;
+                    }
+                }
+                long[] want = {r[0], r[1], 64 - Long.bitCount(holes), Long.bitCount(free & ~holes), free};
+                if (!java.util.Arrays.equals(r, want)) {
+                    fixed++;
+                    System.arraycopy(want, 0, r, 0, want.length);
+                }
+            }
+            Map<String, Long> agi = new LinkedHashMap<>();
+            InodeTreeRebuild.counters(records, agi);
+            List<BlockImage> inobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.INO, records, agi);
+            List<BlockImage> finobt = !ctx.info().features().contains("finobt") ? List.of()
+                    : InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, InodeTreeRebuild.withFreeInodes(records), agi);
+            if (inobt == null || finobt == null) {
+                return null;
+            }
+            blocks.addAll(inobt);
+            blocks.addAll(finobt);
+            blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
+            changes.add("AG " + agno + " inobt rebuilt: " + fixed + " of " + records.size() + " chunk records corrected from the inodes"
+                    + (finobt.isEmpty() ? "" : ", finobt rebuilt from it") + ", AGI " + agi);
+            covers.add("inobt@" + agno);
+            covers.add("finobt@" + agno);
+            covers.add("agi@" + agno);
+        }
+        return new Plan("inobt", blocks, changes, covers);
     }
 }

@@ -28,7 +28,7 @@ public class SbCountersStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.SPACE_MAP);
+        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP);
     }
 
     @Override
@@ -63,8 +63,8 @@ public class SbCountersStrategy implements RepairStrategy {
     }
 
     /**
-     * icount and ifree as the inobt says; fdblocks from the space map, so that a damaged free-space btree does not
-     * skew it: per AG, every block not used by something other than the free-space and rmap btrees and the AGFL,
+     * icount and ifree from the inode map (the inodes of every chunk, free when their mode is zero), so that a damaged
+     * inobt or AGI does not skew them; fdblocks from the space map, so that a damaged free-space btree does not skew it: per AG, every block not used by something other than the free-space and rmap btrees and the AGFL,
      * less those trees' roots (the kernel counts their other blocks, and the AGFL, as free).
      */
     private static long[] counted(ScrubContext ctx) throws Exception {
@@ -72,14 +72,11 @@ public class SbCountersStrategy implements RepairStrategy {
         boolean rmap = info.features().contains("rmapbt");
         long icount = 0;
         long ifree = 0;
-        for (FsInfo.AgInfo ag : info.ags()) {
-            long[] ino = new long[2];
-            ctx.device().walkBtree(ag.agno(), BtreeType.INO, r -> {
-                ino[0] += r[2];
-                ino[1] += r[3];
-            });
-            icount += ino[0];
-            ifree += ino[1];
+        XfArray inodes = ctx.observation(Observation.INODE_MAP);
+        ByteBuffer state = ByteBuffer.allocate(16);
+        for (long i = inodes.loadNext(0, state); i >= 0; i = inodes.loadNext(i + 1, state)) {
+            icount++;
+            ifree += state.getLong(8) == 0 ? 1 : 0; // 1 in use, 2 unreadable (a finding of its own)
         }
         long[] usedOther = new long[info.agCount()];
         long[] lastEnd = new long[info.agCount()];
