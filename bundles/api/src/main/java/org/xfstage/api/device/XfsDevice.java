@@ -91,6 +91,12 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<String, Long> counters) throws XfsException;
 
     /**
+     * A new AGFL for the AG holding exactly {@code blocks} (slots 0..n-1): the AGF must then be updated with flfirst 0,
+     * fllast n-1 and flcount n.
+     */
+    BlockImage rebuildAgfl(int agno, long[] blocks) throws XfsException;
+
+    /**
      * An inode with some core fields set to new values, encoded as the device writes it (CRC set); the inode must
      * decode as a v3 inode of this filesystem. Only {@code nlink} is accepted.
      */

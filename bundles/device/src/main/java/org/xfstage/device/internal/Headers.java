@@ -121,6 +121,26 @@ final class Headers {
         return ((b[at] & 0xffL) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
     }
 
+    /**
+     * A new AGFL sector holding {@code blocks} in slots 0..n-1 and NULLAGBLOCK in the rest (the AGF then says flfirst
+     * 0, fllast n-1, flcount n).
+     */
+    static byte[] agflWith(Struct old, Geometry g, long[] blocks) throws XfsFormatException {
+        check(blocks.length <= agflSize(g), () -> "AGFL: " + blocks.length + " blocks do not fit " + agflSize(g) + " slots");
+        byte[] b = old.encode(0, g.sectorSize); // header fields as they are
+        java.util.Arrays.fill(b, AGFL_BNO_OFFSET, g.sectorSize, (byte) 0xff);
+        for (int i = 0; i < blocks.length; i++) {
+            int at = AGFL_BNO_OFFSET + 4 * i;
+            b[at] = (byte) (blocks[i] >>> 24);
+            b[at + 1] = (byte) (blocks[i] >>> 16);
+            b[at + 2] = (byte) (blocks[i] >>> 8);
+            b[at + 3] = (byte) blocks[i];
+        }
+        Struct s = new Struct(Layouts.AGFL, b, 0);
+        s.set("lsn", 0);
+        return s.encode(0, g.sectorSize);
+    }
+
     static boolean sameUuid(Struct s, Geometry g) {
         Layout l = s.layout;
         return s.get(l.get("uuid0")) == g.metaUuid0 && s.get(l.get("uuid1")) == g.metaUuid1;

@@ -284,8 +284,8 @@ final class XfsImage implements XfsDevice {
             }
             case AGF -> {
                 layout = Layouts.AGF;
-                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "bno_root", "cnt_root", "bno_level", "cnt_level",
-                        "rmap_blocks", "refcount_blocks");
+                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "flfirst", "fllast", "bno_root", "cnt_root",
+                        "bno_level", "cnt_level", "rmap_blocks", "refcount_blocks");
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }
@@ -360,6 +360,19 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage rebuildAgfl(int agno, long[] blocks) throws XfsException {
+        Geometry g = geometry;
+        Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
+        long length = Headers.agf(image, g, agno).get("length");
+        for (long b : blocks) {
+            Headers.check(b > 3L * g.sectorSize / g.blockSize && b < length, () -> "AGFL of AG " + agno + ": block " + b + " is not in the AG");
+        }
+        Struct old = new Struct(Layouts.AGFL, image.read(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, g.sectorSize), 0);
+        Headers.check(old.get("magicnum") == Headers.AGFL_MAGIC, () -> "AGFL of AG " + agno + ": bad magic; it cannot be updated");
+        return new BlockImage(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, Headers.agflWith(old, g, blocks), "AGFL of AG " + agno);
+    }
+
+    @Override
     public BlockImage updateInode(long ino, Map<String, Long> fields) throws XfsException {
         for (String f : fields.keySet()) {
             if (!f.equals("nlink")) {
@@ -386,9 +399,16 @@ final class XfsImage implements XfsDevice {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());
             return;
         }
-        Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 2L * g.sectorSize,
-                () -> block.what() + ": only superblocks, AGFs, AGIs, btree blocks and inodes can be written yet");
-        if (within == 0) {
+        Headers.check(block.bytes().length == g.sectorSize && within % g.sectorSize == 0 && within <= 3L * g.sectorSize,
+                () -> block.what() + ": only superblocks, AG headers, btree blocks and inodes can be written yet");
+        if (within == 3L * g.sectorSize) {
+            Struct agfl = Headers.agHeader(block.bytes(), g, agno, Layouts.AGFL, Headers.AGFL_MAGIC);
+            for (int i = 0; i < Headers.agflSize(g); i++) {
+                long entry = Headers.agflEntry(agfl, i);
+                int slot = i;
+                Headers.check(entry == Btrees.NULL_AGBLOCK || entry < g.agBlocks, () -> block.what() + ": slot " + slot + " is past the AG");
+            }
+        } else if (within == 0) {
             Headers.superblock(block.bytes(), block.what());
         } else if (within == g.sectorSize) {
             Headers.agHeader(block.bytes(), g, agno, Layouts.AGF, Headers.AGF_MAGIC);

@@ -70,6 +70,19 @@ class ScrubOracleTest {
         assertEquals("sb-secondary", ours.findings().get(0).structure());
     }
 
+    /**
+     * An AGFL entry that names a block the inobt's root uses (and so leaks the block it replaced): xfs_repair -n calls
+     * it clean (it rebuilds the AGFL in phase 5 without checking it), but the next btree split would take the inobt's
+     * root as a new block. We report both sides, and repair rebuilds the AGFL and free space (RepairOracleTest).
+     */
+    @org.junit.jupiter.api.Test
+    void agflEntryThatIsInUseIsFound() throws Exception {
+        Verdicts v = verdicts("agfl-entry-in-use", List.of("agfl 0", "write -d bno[0] 562"), "default");
+        assertTrue(!v.theyFindDamage(), "xfs_repair -n misses it (if this fails, it learnt to see it: move the recipe to recipes())");
+        assertTrue(v.ours().findings().stream().anyMatch(f -> f.structure().equals("agfl") && f.problem().contains("also used by inobt")),
+                v.ours().findings().toString());
+    }
+
     /** Runs xfs_db -x with the recipe's commands; a command xfs_db could not carry out fails the test. */
     private static void applyRecipe(Path img, List<String> commands) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));

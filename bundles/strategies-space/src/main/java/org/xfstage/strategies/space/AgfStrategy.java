@@ -106,6 +106,6 @@ public class AgfStrategy implements RepairStrategy {
     /** A rebuilt free-space btree rewrites the AGF too; its counters are planned after it. */
     @Override
     public Set<String> after() {
-        return Set.of("bnobt", "cntbt");
+        return Set.of("bnobt", "cntbt", "agfl");
     }
 }

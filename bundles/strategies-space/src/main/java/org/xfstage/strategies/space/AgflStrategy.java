@@ -12,7 +12,7 @@ import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
 
-/** agfl: every block on the AGFL is listed once and used by nothing else. */
+/** agfl: every block on the AGFL is listed once and used by nothing else; repaired with a free-space rebuild. */
 @Component(property = RepairStrategy.STRUCTURE + "=agfl")
 public class AgflStrategy implements RepairStrategy {
 
@@ -47,5 +47,11 @@ public class AgflStrategy implements RepairStrategy {
             cur = t;
             havePrev = true;
         }
+    }
+
+    /** The AGFL is rebuilt with the free-space btrees (kept where valid, refilled from free space). */
+    @Override
+    public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
+        return FreeSpaceRebuild.plan(ctx, findings, "agfl");
     }
 }

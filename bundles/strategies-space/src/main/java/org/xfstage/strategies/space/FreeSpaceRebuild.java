@@ -25,7 +25,9 @@ import org.xfstage.api.staging.XfArray;
  * are the complement of every block in use (the old bnobt and cntbt blocks count as free: they are given back), the
  * new trees take their blocks from the front of that free space, the bnobt records are the rest in block order, the
  * cntbt records the same sorted by (length, start), both bulk loaded by the device, and the AGF gets the new roots,
- * levels and counters. Not on filesystems with an rmapbt (its OWN_AG records would have to change too).
+ * levels and counters. The AGFL is rebuilt with them: its entries that no other structure uses are kept, others
+ * dropped, and it is refilled from the front of free space up to what the new trees need
+ * (xfs_alloc_min_freelist). Not on filesystems with an rmapbt (its OWN_AG records would have to change too).
  */
 final class FreeSpaceRebuild {
     private FreeSpaceRebuild() {
@@ -49,32 +51,53 @@ final class FreeSpaceRebuild {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         Set<String> covers = new HashSet<>();
-        for (String s : List.of("bnobt", "cntbt", "agf")) {
+        for (String s : COVERS) {
             covers.add(s + "@-1");
         }
         XfsDevice dev = ctx.device();
         for (int agno : ags) {
             FsInfo.AgInfo ag = info.ags().get(agno);
-            List<long[]> free = freeExtents(ctx, agno, ag.length());
-            // take the new trees' blocks from the front of the free space until the record count settles
-            long[] taken = new long[0];
-            List<long[]> rest = free;
-            for (int round = 0; round < 8; round++) {
-                int need = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()) + dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
-                if (taken.length == need) {
+            List<Long> listed = new ArrayList<>();
+            List<long[]> free = freeExtents(ctx, agno, ag.length(), listed);
+            long[] keep = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
+            List<long[]> unlisted = without(free, keep);
+            int want = Math.max(keep.length, minFreelist(1, 1));
+            long[] taken;
+            long[] agfl;
+            List<long[]> rest;
+            XfsDevice.BulkLoad bno;
+            XfsDevice.BulkLoad cnt;
+            long[] bnoBlocks;
+            long[] cntBlocks;
+            while (true) {
+                // the AGFL's refill first, then the new trees' blocks from the front of the free space until the
+                // record count settles
+                long[] refill = new long[want - keep.length];
+                List<long[]> afterRefill = take(unlisted, refill);
+                agfl = java.util.stream.LongStream.concat(java.util.Arrays.stream(keep), java.util.Arrays.stream(refill)).toArray();
+                taken = new long[0];
+                rest = afterRefill;
+                for (int round = 0; round < 8; round++) {
+                    int need = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()) + dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
+                    if (taken.length == need) {
+                        break;
+                    }
+                    taken = new long[need];
+                    rest = take(afterRefill, taken);
+                }
+                int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
+                bnoBlocks = java.util.Arrays.copyOfRange(taken, 0, nb);
+                cntBlocks = java.util.Arrays.copyOfRange(taken, nb, taken.length);
+                List<long[]> bySize = new ArrayList<>(rest);
+                bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
+                bno = dev.bulkLoad(agno, BtreeType.BNO, rest, bnoBlocks);
+                cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, cntBlocks);
+                int needed = minFreelist(bno.levels(), cnt.levels());
+                if (agfl.length >= needed) {
                     break;
                 }
-                taken = new long[need];
-                rest = take(free, taken);
+                want = needed;
             }
-            int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
-            long[] bnoBlocks = java.util.Arrays.copyOfRange(taken, 0, nb);
-            long[] cntBlocks = java.util.Arrays.copyOfRange(taken, nb, taken.length);
-            List<long[]> byStart = rest;
-            List<long[]> bySize = new ArrayList<>(rest);
-            bySize.sort((a, b) -> a[1] != b[1] ? Long.compare(a[1], b[1]) : Long.compare(a[0], b[0]));
-            XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, byStart, bnoBlocks);
-            XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, cntBlocks);
             long freeBlocks = 0;
             long longest = 0;
             for (long[] r : rest) {
@@ -89,20 +112,79 @@ final class FreeSpaceRebuild {
             agf.put("freeblks", freeBlocks);
             agf.put("longest", longest);
             agf.put("btreeblks", (long) (bnoBlocks.length - 1 + cntBlocks.length - 1));
+            agf.put("flfirst", 0L);
+            agf.put("fllast", (long) agfl.length - 1);
+            agf.put("flcount", (long) agfl.length);
             blocks.addAll(bno.blocks());
             blocks.addAll(cnt.blocks());
+            blocks.add(dev.rebuildAgfl(agno, agfl));
             blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
             changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
-                    + freeBlocks + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks");
-            for (String s : List.of("bnobt", "cntbt", "agf")) {
+                    + freeBlocks + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
+                    + keep.length + " of " + listed.size() + " blocks kept, " + (agfl.length - keep.length) + " added");
+            for (String s : COVERS) {
                 covers.add(s + "@" + agno);
             }
         }
         return new Plan(structure, blocks, changes, covers);
     }
 
-    /** The complement of the space map in [0, length), the old free-space btree blocks counted as free. */
-    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length) throws Exception {
+    /** What a free-space rebuild puts right in its AGs. */
+    private static final List<String> COVERS = List.of("bnobt", "cntbt", "agf", "agfl");
+
+    /**
+     * Blocks the AGFL must hold for the free-space btrees to grow by a split at every level
+     * (xfs_alloc_min_freelist without an rmapbt): per tree, two per level above its current height, less two.
+     */
+    static int minFreelist(int bnoLevels, int cntLevels) {
+        return (bnoLevels + 1) * 2 - 2 + (cntLevels + 1) * 2 - 2;
+    }
+
+    /** Whether the block is in one of the free extents (sorted by start, disjoint). */
+    private static boolean isFree(List<long[]> free, long block) {
+        int lo = 0;
+        int hi = free.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            long[] e = free.get(mid);
+            if (block < e[0]) {
+                hi = mid - 1;
+            } else if (block >= e[0] + e[1]) {
+                lo = mid + 1;
+            } else {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The free extents less the given blocks (both sorted). */
+    private static List<long[]> without(List<long[]> free, long[] blocks) {
+        List<long[]> out = new ArrayList<>();
+        int k = 0;
+        for (long[] e : free) {
+            long start = e[0];
+            long end = e[0] + e[1];
+            for (; k < blocks.length && blocks[k] < end; k++) {
+                if (blocks[k] >= start) {
+                    if (blocks[k] > start) {
+                        out.add(new long[] {start, blocks[k] - start});
+                    }
+                    start = blocks[k] + 1;
+                }
+            }
+            if (end > start) {
+                out.add(new long[] {start, end - start});
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The complement of the space map in [0, length), the old free-space btree blocks and the AGFL's blocks counted
+     * as free; the AGFL's blocks go to {@code agfl}.
+     */
+    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length, List<Long> agfl) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         ByteBuffer r = ByteBuffer.allocate(24);
         long oldBno = ScrubContext.OWNER_BTREE_BASE - BtreeType.BNO.ordinal();
@@ -117,6 +199,10 @@ final class FreeSpaceRebuild {
                 continue;
             }
             long owner = r.getLong(16);
+            if (owner == XfsDevice.OWNER_AGFL) {
+                agfl.add((long) r.getInt(4) & 0xffffffffL);
+                continue;
+            }
             if (owner == oldBno || owner == oldCnt) {
                 continue;
             }
