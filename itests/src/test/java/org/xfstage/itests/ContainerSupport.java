@@ -3,10 +3,15 @@ package org.xfstage.itests;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.security.PrivilegedActionException;
+import java.security.PrivilegedExceptionAction;
 import java.util.List;
 
 import javax.inject.Inject;
+import javax.security.auth.Subject;
 
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.ops4j.pax.exam.Configuration;
@@ -33,14 +38,30 @@ public abstract class ContainerSupport {
     protected record Result(int status, String out) {
     }
 
-    /** Runs a shell command as bin/client does (a headless session) and returns its status and output. */
+    /** Roles of Karaf's admingroup: what the karaf user of the distribution has. */
+    protected static final String[] ADMIN = {"admin", "manager", "viewer", "systembundles", "ssh"};
+
+    /** Runs a shell command as an admin would after logging in over ssh (a headless session under a JAAS subject). */
     protected Result exec(String command) throws Exception {
+        return execAs(command, ADMIN);
+    }
+
+    /** Runs a shell command under a subject with these roles (command ACLs apply) and returns its status and output. */
+    @SuppressWarnings("removal")
+    protected Result execAs(String command, String... roles) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Session session = sessionFactory.create(System.in, out, out);
+        Subject subject = new Subject();
+        subject.getPrincipals().add(new UserPrincipal("itest-" + String.join("-", roles)));
+        for (String role : roles) {
+            subject.getPrincipals().add(new RolePrincipal(role));
+        }
         Object status;
         try {
-            status = session.execute(command);
+            status = Subject.doAs(subject, (PrivilegedExceptionAction<Object>) () -> session.execute(command));
+        } catch (PrivilegedActionException e) {
+            throw e.getException();
         } finally {
             out.flush();
             session.close();

@@ -141,4 +141,35 @@ class BadInputTest {
             assertEquals(4, fs.info().agCount(), "allowDirtyLog opens it for reading");
         }
     }
+
+    /** With allowedPaths set, only images under them open; a symlink from inside to outside is resolved and refused. */
+    @Test
+    void pathsOutsideTheAllowListAreRefusedBeforeTheyAreOpened() throws Exception {
+        Path inside = Files.createDirectories(dir.resolve("allowed"));
+        Path outside = Files.createDirectories(dir.resolve("elsewhere"));
+        Path good = Files.copy(DeviceCorpusTest.image("default"), inside.resolve("ok.img"));
+        Path bad = Files.copy(DeviceCorpusTest.image("default"), outside.resolve("no.img"));
+        Path sneaky = Files.createSymbolicLink(inside.resolve("link.img"), bad);
+        XfsDeviceServiceImpl service = new XfsDeviceServiceImpl();
+        service.configure(new XfsDeviceServiceImpl.Config() {
+            @Override
+            public Class<? extends java.lang.annotation.Annotation> annotationType() {
+                return XfsDeviceServiceImpl.Config.class;
+            }
+
+            @Override
+            public String[] allowedPaths() {
+                return new String[] {inside.toString(), ""};
+            }
+        });
+        try (var d = service.open(good, OpenOptions.readOnly())) {
+            assertEquals(4, d.info().agCount());
+        }
+        for (Path p : List.of(bad, sneaky)) {
+            XfsException e = assertThrows(XfsException.class, () -> service.open(p, OpenOptions.readOnly()).close());
+            assertTrue(e.getMessage().contains("not under an allowed path"), e.getMessage());
+        }
+        XfsException missing = assertThrows(XfsException.class, () -> service.open(inside.resolve("none.img"), OpenOptions.readOnly()));
+        assertTrue(missing.getMessage().endsWith("no such file or device"), missing.getMessage());
+    }
 }

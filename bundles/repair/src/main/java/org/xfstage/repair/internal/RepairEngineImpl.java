@@ -144,7 +144,7 @@ public class RepairEngineImpl implements RepairEngine {
 
     @Override
     public ScrubReport scrub(Path image, ScrubOptions options, Progress progress) throws RepairException {
-        return run(image, options, progress, null);
+        return run("scrub " + newRunId(), image, options, progress, null);
     }
 
     /** What a repair run does with the checked structures while the scrub's observations are still staged. */
@@ -159,7 +159,8 @@ public class RepairEngineImpl implements RepairEngine {
         }
         List<Plan> plans = new ArrayList<>();
         List<String> unrepaired = new ArrayList<>();
-        ScrubReport before = run(image, ScrubOptions.all(), progress, (chosen, ctx, findings) -> {
+        String run = "repair " + newRunId();
+        ScrubReport before = run(run, image, ScrubOptions.all(), progress, (chosen, ctx, findings) -> {
             Map<String, List<Finding>> byStructure = new LinkedHashMap<>();
             for (Finding f : findings) {
                 byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
@@ -181,7 +182,7 @@ public class RepairEngineImpl implements RepairEngine {
                     p = r == null ? null : r.strategy().plan(ctx, open);
                 } catch (XfsFormatException e) {
                     p = null; // what the plan must read is itself damaged: this strategy cannot repair it
-                    LOG.info("strategy '{}' cannot plan: {}", structure, e.getMessage());
+                    LOG.info("[{}] strategy '{}' cannot plan: {}", run, structure, e.getMessage());
                 }
                 if (p == null) {
                     unrepaired.add(structure);
@@ -196,6 +197,7 @@ public class RepairEngineImpl implements RepairEngine {
                     }
                 }
                 plans.add(p);
+                LOG.info("[{}] plan: {} writes {} block(s): {}", run, structure, p.blocks().size(), p.changes());
                 covered.addAll(p.covers());
             }
         });
@@ -230,8 +232,9 @@ public class RepairEngineImpl implements RepairEngine {
         } catch (XfsException e) {
             throw new RepairException(e.getMessage(), e);
         }
-        LOG.info("repair of {}: {} blocks written, undo journal {}", image, blocks.size(), options.journal());
-        ScrubReport after = scrub(image, ScrubOptions.all(), progress);
+        LOG.info("[{}] write: {} blocks of {} plans written to {}, undo journal {}", run, blocks.size(), plans.size(), image,
+                options.journal());
+        ScrubReport after = run(run, image, ScrubOptions.all(), progress, null);
         return new RepairReport(before, plans, unrepaired, true, options.journal().toString(), after);
     }
 
@@ -280,9 +283,13 @@ public class RepairEngineImpl implements RepairEngine {
         }
     }
 
-    private ScrubReport run(Path image, ScrubOptions options, Progress progress, Planner planner) throws RepairException {
+    private static String newRunId() {
+        return UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** One scrub (and, for a repair, its planning) as run {@code run}: every log line of it carries that id. */
+    private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, Planner planner) throws RepairException {
         Progress p = progress == null ? Progress.NONE : progress;
-        String run = UUID.randomUUID().toString().substring(0, 8);
         Map<String, Registered> chosen = active(); // the snapshot this run uses
         Set<String> wanted = options == null ? Set.of() : options.structures();
         if (!wanted.isEmpty()) {
@@ -306,7 +313,7 @@ public class RepairEngineImpl implements RepairEngine {
         Map<String, Long> figures = new LinkedHashMap<>();
         Map<String, String> used = new LinkedHashMap<>();
         chosen.forEach((k, v) -> used.put(k, v.bundle()));
-        LOG.info("[scrub {}] start {} with {} strategies", run, image, chosen.size());
+        LOG.info("[{}] start {} with {} strategies", run, image, chosen.size());
         try (XfsDevice dev = devs.open(image, OpenOptions.readOnly())) {
             FsInfo info;
             try {
@@ -345,7 +352,7 @@ public class RepairEngineImpl implements RepairEngine {
                 }
                 figures.put("extents", walk.extents);
                 figures.put("inodes", walk.inodesSeen);
-                LOG.info("[scrub {}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
+                LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
                 ScrubContext ctx = new Context(dev, info, staged, arr, p);
                 for (Registered r : chosen.values()) {
                     if (p.isCancelled()) {
@@ -382,7 +389,7 @@ public class RepairEngineImpl implements RepairEngine {
             throw new RepairException("staging failed: " + e.getMessage(), e);
         }
         figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
-        LOG.info("[scrub {}] end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
+        LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
         return new ScrubReport(image.toString(), findings, used, figures);
     }
 

@@ -1,0 +1,94 @@
+package org.xfstage.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/**
+ * The command ACL the xfstage feature installs (config/org.apache.karaf.command.acl.xfs.cfg): a viewer reads (info,
+ * manifest, scrub, strategies, staging, a repair's dry run); only an admin writes (repair --apply, undo).
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class SecurityContainerTest extends ContainerSupport {
+
+    @Test
+    public void viewersReadAndOnlyAdminsWrite() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-acl");
+        Files.writeString(dir.resolve("data"), "acl\n".repeat(1000));
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        byte[] damaged = Files.readAllBytes(img);
+
+        assertEquals(0, execAs("xfs:info " + img, "viewer").status());
+        assertEquals(0, execAs("xfs:manifest " + img, "viewer").status());
+        assertEquals(0, execAs("xfs:strategies", "viewer").status());
+        assertEquals(0, execAs("xfs:staging", "viewer").status());
+        assertEquals("a viewer scrubs: damage found", 1, execAs("xfs:scrub " + img, "viewer").status());
+        assertEquals("a viewer may see the plan", 1, execAs("xfs:repair " + img, "viewer").status());
+
+        Path journal = dir.resolve("undo");
+        denied("xfs:repair --apply --undo-file " + journal + " " + img, "viewer");
+        denied("xfs:undo " + journal + " " + img, "viewer");
+        assertTrue("nothing written for a viewer", java.util.Arrays.equals(damaged, Files.readAllBytes(img)));
+        assertTrue(!Files.exists(journal));
+
+        Result applied = execAs("xfs:repair --apply --undo-file " + journal + " " + img, ADMIN);
+        assertEquals(applied.out(), 0, applied.status());
+        Result undone = execAs("xfs:undo " + journal + " " + img, ADMIN);
+        assertEquals(undone.out(), 0, undone.status());
+        assertTrue("undo restores the damaged image", java.util.Arrays.equals(damaged, Files.readAllBytes(img)));
+    }
+
+    /** allowedPaths (config/org.xfstage.device.cfg) changed at runtime: outside paths and symlinks out are refused. */
+    @Test
+    public void onlyAllowedPathsAreOpened() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-allow");
+        Files.writeString(dir.resolve("data"), "allowed\n");
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path allowed = Files.createDirectories(dir.resolve("allowed"));
+        Path inside = Files.copy(img, allowed.resolve("inside.img"));
+        Path link = Files.createSymbolicLink(allowed.resolve("link.img"), img);
+        try {
+            run("config:edit org.xfstage.device\nconfig:property-set allowedPaths " + allowed + "\nconfig:update");
+            String refused = null;
+            for (int i = 0; i < 50 && refused == null; i++) { // the component is modified asynchronously
+                Result r = exec("xfs:info " + img);
+                if (r.status() == 2) {
+                    refused = r.out().strip();
+                } else {
+                    Thread.sleep(100);
+                }
+            }
+            assertTrue("an image outside the allowed paths is refused: " + refused, refused != null && refused.contains("not under an allowed path"));
+            assertEquals(2, exec("xfs:scrub " + link).status());
+            assertTrue(failure("xfs:manifest " + link, 2).contains("not under an allowed path"));
+            assertEquals(0, exec("xfs:scrub " + inside).status());
+        } finally {
+            run("config:edit org.xfstage.device\nconfig:property-set allowedPaths \"\"\nconfig:update");
+        }
+    }
+
+    private void denied(String command, String... roles) throws Exception {
+        try {
+            Result r = execAs(command, roles);
+            fail(command + " ran for " + String.join(",", roles) + ": status " + r.status() + " " + r.out());
+        } catch (Exception expected) {
+            // Karaf hides a command a role may never run ("Command not found") and refuses one it may run with
+            // other arguments ("Insufficient credentials.")
+            assertTrue(expected.toString(), expected.getMessage().contains("Insufficient credentials")
+                    || expected.getMessage().contains("Command not found: " + command.split(" ")[0]));
+        }
+    }
+}
