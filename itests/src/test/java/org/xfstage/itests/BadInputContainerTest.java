@@ -1,0 +1,102 @@
+package org.xfstage.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/**
+ * The bad-input matrix through the shell: every input below, given to xfs:scrub and to xfs:repair --apply, ends
+ * with exit status 2, one clear last line, no stack trace, and the file unchanged (no journal either).
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class BadInputContainerTest extends ContainerSupport {
+
+    @Test
+    public void badInputsGetOneLineAndStatusTwoAndAreLeftAlone() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-bad");
+        Files.writeString(dir.resolve("data"), "bad input\n");
+        Path good = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        byte[] head = new byte[1 << 20];
+        try (var in = Files.newInputStream(good)) {
+            in.readNBytes(head, 0, head.length);
+        }
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("missing path", dir.resolve("missing.img"));
+        inputs.put("a directory", Files.createDirectories(dir.resolve("a-directory")));
+        inputs.put("an empty file", Files.createFile(dir.resolve("empty.img")));
+        byte[] noise = new byte[1 << 20];
+        new Random(42).nextBytes(noise);
+        inputs.put("random bytes", Files.write(dir.resolve("random.img"), noise));
+        inputs.put("a truncated image", Files.write(dir.resolve("truncated.img"), head));
+        Path bomb = dir.resolve("bomb.img");
+        Files.copy(good, bomb);
+        xfsprogs.db(bomb, "sb 0", "write -d agcount 2000000000");
+        inputs.put("a superblock claiming 2e9 AGs", bomb);
+
+        StringBuilder matrix = new StringBuilder();
+        for (Map.Entry<String, Path> in : inputs.entrySet()) {
+            Path p = in.getValue();
+            String before = digest(p);
+            for (String command : List.of("xfs:scrub ", "xfs:repair --apply --undo-file " + dir.resolve("j") + " ", "xfs:info ")) {
+                Result r = exec(command + p);
+                String last = r.out().strip().lines().reduce("", (a, b) -> b);
+                matrix.append(String.format("BADINPUT %-30s %-12s exit %d: %s%n", in.getKey(), command.split(" ")[0], r.status(), last));
+                assertEquals(in.getKey() + " " + command + ": " + r.out(), 2, r.status());
+                assertEquals(in.getKey() + " " + command + ": one line, got " + r.out(), 1, r.out().strip().lines().count());
+                assertTrue(r.out(), !r.out().contains("Exception") && !r.out().contains("\tat "));
+                assertEquals(in.getKey() + ": unchanged", before, digest(p));
+                assertTrue("no journal for " + in.getKey(), !Files.exists(dir.resolve("j")));
+            }
+        }
+        System.out.print(matrix);
+    }
+
+    /** A full staging area (maxTotalBytes made tiny at runtime): the scrub cannot stage, says so, writes nothing. */
+    @Test
+    public void fullStagingIsOneLineAndStatusTwo() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-full");
+        Files.writeString(dir.resolve("data"), "full\n");
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        byte[] damaged = Files.readAllBytes(img);
+        try {
+            run("config:edit org.xfstage.xfile\nconfig:property-set maxTotalBytes 4096\nconfig:update");
+            for (int i = 0; i < 50 && exec("xfs:scrub " + img).status() != 2; i++) {
+                Thread.sleep(100); // the component is modified asynchronously; a scrub writes nothing meanwhile
+            }
+            Result r = exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img);
+            assertEquals(r.out(), 2, r.status());
+            assertTrue(r.out(), r.out().contains("staging is full") && r.out().strip().lines().count() == 1);
+            assertArrayEquals(damaged, Files.readAllBytes(img));
+            assertTrue(!Files.exists(dir.resolve("j")));
+        } finally {
+            run("config:edit org.xfstage.xfile\nconfig:property-set maxTotalBytes 17179869184\nconfig:update");
+        }
+        Thread.sleep(500);
+        assertEquals("staging back: the repair runs", 0, exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img).status());
+    }
+
+    private static String digest(Path p) throws Exception {
+        if (!Files.isRegularFile(p)) {
+            return Files.exists(p) ? "directory" : "missing";
+        }
+        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
+    }
+}
