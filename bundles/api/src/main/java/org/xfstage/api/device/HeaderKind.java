@@ -6,6 +6,6 @@ public enum HeaderKind {
     SUPERBLOCK,
     /** An AGF: freeblks, longest, btreeblks, flcount, flfirst, fllast, rmap_blocks, refcount_blocks, and the roots and levels of the free-space btrees. */
     AGF,
-    /** An AGI: count, freecount; root, level, free_root, free_level, iblocks, fblocks (inode btree roots and sizes). */
+    /** An AGI: count, freecount; unlinked0..unlinked63 (the unlinked buckets); root, level, free_root, free_level, iblocks, fblocks (inode btree roots and sizes). */
     AGI
 }

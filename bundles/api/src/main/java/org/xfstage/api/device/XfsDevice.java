@@ -82,6 +82,14 @@ public interface XfsDevice extends AutoCloseable {
     int inodesPerBlock();
 
     /**
+     * The fields of a header as they are on disk, by C name without prefix ({@code agi_unlinked[3]} is
+     * {@code unlinked3}); the header must be the structure it claims to be (magic).
+     *
+     * @param agno the AG (0 for the primary superblock)
+     */
+    java.util.Map<String, Long> header(HeaderKind kind, int agno) throws XfsException;
+
+    /**
      * A header with some counters set to new values, encoded as the device writes it (CRC set). Field names are the
      * C names without prefix (agf_freeblks is "freeblks"); only the counters listed in {@link HeaderKind} are
      * accepted.

@@ -291,7 +291,7 @@ final class XfsImage implements XfsDevice {
             }
             case AGI -> {
                 layout = Layouts.AGI;
-                allowed = Set.of("count", "freecount", "root", "level", "free_root", "free_level", "iblocks", "fblocks");
+                allowed = AGI_UPDATABLE;
                 offset = g.agBlockOffset(agno, 0) + 2L * g.sectorSize;
                 what = "AGI of AG " + agno;
             }
@@ -357,6 +357,32 @@ final class XfsImage implements XfsDevice {
     @Override
     public BulkLoad bulkLoad(int agno, BtreeType type, List<long[]> records, long[] blocks) throws XfsException {
         return new BulkLoader(geometry).load(agno, type, records, blocks);
+    }
+
+    private static final Set<String> AGI_UPDATABLE;
+
+    static {
+        Set<String> agi = new java.util.HashSet<>(Set.of("count", "freecount", "root", "level", "free_root", "free_level", "iblocks", "fblocks"));
+        for (int i = 0; i < 64; i++) {
+            agi.add("unlinked" + i);
+        }
+        AGI_UPDATABLE = Set.copyOf(agi);
+    }
+
+    @Override
+    public Map<String, Long> header(HeaderKind kind, int agno) throws XfsException {
+        Geometry g = geometry;
+        Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
+        Struct s = switch (kind) {
+            case SUPERBLOCK -> superblock;
+            case AGF -> Headers.agf(image, g, agno);
+            case AGI -> Headers.agi(image, g, agno);
+        };
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        for (Layout.Field f : s.layout.fields()) {
+            out.put(f.name(), s.get(f));
+        }
+        return out;
     }
 
     @Override

@@ -101,6 +101,7 @@ class RepairOracleTest {
                 Arguments.of("sb-secondary-label", List.of("sb 2", "write -d fname \"xfstage\"")),
                 Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")),
                 Arguments.of("agfl-entry", List.of("agfl 0", "write -d bno[1] 3")),
+                Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200")),
                 Arguments.of("agfl-entry-in-use", List.of("agfl 0", "write -d bno[0] 562")),
                 Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2")),
                 Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")),
@@ -182,10 +183,14 @@ class RepairOracleTest {
         System.out.printf("MATRIX %-20s %-18s repaired%n", geometry, recipe);
     }
 
-    /** Damage outside every strategy's scope: a directory block, and an AGI header too broken to decode (the scrub stops there). */
+    /**
+     * Damage outside every strategy's scope: a directory block, an AGI header too broken to decode (the scrub stops
+     * there), an unlinked bucket naming an inode in use (it would have to be freed).
+     */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
-                Arguments.of("agi", List.of("agi 1", "write -d magicnum 0x12345678")));
+                Arguments.of("agi", List.of("agi 1", "write -d magicnum 0x12345678")),
+                Arguments.of("agi", List.of("agi 0", "write -d unlinked[4] 132")));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -138,6 +138,8 @@ class ScrubOracleTest {
         r.add(Arguments.of("refcount-blockcount", List.of("agf 0", "addr refcntroot", "write -d recs[2].blockcount 6")));
         r.add(Arguments.of("refcount-crc", List.of("agf 0", "addr refcntroot", "write -c recs[1].refcount 9")));
         r.add(Arguments.of("refcount-cowflag", List.of("agf 0", "addr refcntroot", "write -d recs[2].cowflag 1")));
+        r.add(Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200")));
+        r.add(Arguments.of("agi-unlinked-in-use", List.of("agi 0", "write -d unlinked[4] 132")));
         r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")));
         r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752")));
         return r.stream();
