@@ -20,11 +20,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkUtil;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BlockImage;
@@ -59,9 +64,20 @@ import org.xfstage.api.staging.XfArrayFactory;
  * when a run starts. A run opens the device read-only, walks it once staging the observations the chosen strategies
  * need, sorts them, and lets each strategy check.
  */
-@Component(service = RepairEngine.class)
+@Component(service = RepairEngine.class, configurationPid = RepairEngineImpl.PID)
+@Designate(ocd = RepairEngineImpl.Config.class)
 public class RepairEngineImpl implements RepairEngine {
+    static final String PID = "org.xfstage.repair";
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class);
+
+    @ObjectClassDefinition(name = "xfstage repair engine", description = "How long a repair strategy may take.")
+    public @interface Config {
+        @AttributeDefinition(description = "Seconds a strategy's check or plan may run before the run is stopped with "
+                + "its name (nothing is written)")
+        long strategyTimeoutSeconds() default 600;
+    }
+
+    private volatile long strategyTimeoutSeconds = 600;
     /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
     private static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
 
@@ -74,6 +90,53 @@ public class RepairEngineImpl implements RepairEngine {
     private volatile XfArrayFactory arrays;
 
     public RepairEngineImpl() {
+    }
+
+    @Activate
+    @Modified
+    void configure(Config config) {
+        strategyTimeoutSeconds = Math.max(1, config.strategyTimeoutSeconds());
+    }
+
+    /** A strategy's code that may throw anything, as a Callable may. */
+    private interface StrategyCall<T> {
+        T call() throws Exception;
+    }
+
+    /**
+     * Runs a strategy's check or plan on a thread of its own, for at most strategyTimeoutSeconds: a strategy that
+     * hangs stops the run with its name, and is interrupted (which its Progress reports as cancelled). Interrupting
+     * the caller (Ctrl-C) interrupts the strategy too.
+     */
+    private <T> T bounded(Registered r, String what, StrategyCall<T> call) throws Exception {
+        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
+            Thread t = new Thread(task, "xfstage strategy " + r.structure());
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.Future<T> f = one.submit(call::call);
+        long limit = strategyTimeoutSeconds;
+        try {
+            return f.get(limit, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " did not " + what + " within "
+                    + limit + " s (strategyTimeoutSeconds of " + PID + "); nothing was written");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof Exception x) {
+                throw x;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancelledException("cancelled while strategy '" + r.structure() + "' ran");
+        } finally {
+            one.shutdownNow();
+        }
     }
 
     /** An engine wired by hand, for use without a framework (tests, benchmarks). */
@@ -179,7 +242,7 @@ public class RepairEngineImpl implements RepairEngine {
                 Registered r = chosen.get(structure);
                 Plan p;
                 try {
-                    p = r == null ? null : r.strategy().plan(ctx, open);
+                    p = r == null ? null : bounded(r, "plan", () -> r.strategy().plan(ctx, open));
                 } catch (XfsFormatException e) {
                     p = null; // what the plan must read is itself damaged: this strategy cannot repair it
                     LOG.info("[{}] strategy '{}' cannot plan: {}", run, structure, e.getMessage());
@@ -359,7 +422,12 @@ public class RepairEngineImpl implements RepairEngine {
                         throw new CancelledException("scrub cancelled before " + r.structure());
                     }
                     try {
-                        r.strategy().check(ctx, findings::add);
+                        List<Finding> found = bounded(r, "finish its check", () -> {
+                            List<Finding> out = new ArrayList<>();
+                            r.strategy().check(ctx, out::add);
+                            return out;
+                        });
+                        findings.addAll(found);
                     } catch (CancelledException e) {
                         throw e;
                     } catch (XfsFormatException e) {

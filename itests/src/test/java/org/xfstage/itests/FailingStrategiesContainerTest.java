@@ -1,0 +1,112 @@
+package org.xfstage.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+
+/**
+ * Strategies that misbehave, registered at runtime by this test's bundle with a high ranking: one that throws, one
+ * that hangs past the configured time, one whose plan does not verify. Each run ends with status 2 and a line
+ * naming the strategy and its bundle, and the image is unchanged.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class FailingStrategiesContainerTest extends ContainerSupport {
+
+    /** A strategy built from lambdas: what its check and plan do. */
+    private record Misbehaving(Check check, Planner planner) implements RepairStrategy {
+        interface Check {
+            void run(ScrubContext ctx, Consumer<Finding> findings) throws Exception;
+        }
+
+        interface Planner {
+            Plan run(ScrubContext ctx) throws Exception;
+        }
+
+        @Override
+        public Set<Observation> needs() {
+            return Set.of();
+        }
+
+        @Override
+        public void check(ScrubContext context, Consumer<Finding> findings) throws Exception {
+            check.run(context, findings);
+        }
+
+        @Override
+        public Plan plan(ScrubContext context, List<Finding> findings) throws Exception {
+            return planner.run(context);
+        }
+    }
+
+    @Test
+    public void aStrategyThatThrowsHangsOrPlansGarbageIsNamedAndNothingIsWritten() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-failing");
+        Files.writeString(dir.resolve("data"), "failing\n");
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        byte[] before = Files.readAllBytes(img);
+        String repair = "xfs:repair --apply --undo-file " + dir.resolve("undo") + " " + img;
+
+        String thrown = misbehave("agf", new Misbehaving((ctx, f) -> {
+            throw new IllegalStateException("boom");
+        }, ctx -> null), "xfs:scrub " + img);
+        assertTrue(thrown, thrown.contains("strategy 'agf' from PAXEXAM-PROBE") && thrown.contains("IllegalStateException: boom"));
+
+        CountDownLatch never = new CountDownLatch(1);
+        run("config:edit org.xfstage.repair\nconfig:property-set strategyTimeoutSeconds 2\nconfig:update");
+        Thread.sleep(500); // the engine is modified asynchronously
+        try {
+            String hung = misbehave("agi", new Misbehaving((ctx, f) -> never.await(), ctx -> null), repair);
+            assertTrue(hung, hung.contains("strategy 'agi' from PAXEXAM-PROBE") && hung.contains("did not finish its check within 2 s"));
+        } finally {
+            run("config:edit org.xfstage.repair\nconfig:property-set strategyTimeoutSeconds 600\nconfig:update");
+        }
+
+        String garbage = misbehave("bnobt", new Misbehaving((ctx, f) -> f.accept(new Finding("bnobt", 1, "test", "made up", null)),
+                ctx -> {
+                    long agf1 = (long) ctx.info().agBlocks() * ctx.info().blockSize() + ctx.info().sectorSize();
+                    return new Plan("bnobt", List.of(new BlockImage(agf1, new byte[ctx.info().sectorSize()], "AGF of AG 1")), List.of("zeros"));
+                }), repair);
+        assertTrue(garbage, garbage.contains("the plan of strategy 'bnobt' from PAXEXAM-PROBE") && garbage.contains("does not verify"));
+
+        assertArrayEquals("nothing was written by any of them", before, Files.readAllBytes(img));
+        assertTrue(!Files.exists(dir.resolve("undo")));
+        assertEquals("with the built-ins back, the image scrubs clean", 0, exec("xfs:scrub " + img).status());
+    }
+
+    /** Registers the strategy above the built-in for the structure, runs the command, unregisters; returns its last line. */
+    private String misbehave(String structure, RepairStrategy strategy, String command) throws Exception {
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(RepairStrategy.STRUCTURE, structure);
+        props.put(Constants.SERVICE_RANKING, 1000);
+        ServiceRegistration<RepairStrategy> reg = context.registerService(RepairStrategy.class, strategy, props);
+        try {
+            return failure(command, 2);
+        } finally {
+            reg.unregister();
+        }
+    }
+}
