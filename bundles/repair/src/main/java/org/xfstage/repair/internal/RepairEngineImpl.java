@@ -428,8 +428,8 @@ public class RepairEngineImpl implements RepairEngine {
                             return out;
                         });
                         findings.addAll(found);
-                    } catch (CancelledException e) {
-                        throw e;
+                    } catch (StagingException e) { // CancelledException included
+                        throw e; // the run's own trouble (cancelled, staging gone or full), not the strategy's
                     } catch (XfsFormatException e) {
                         // the structure the strategy reads is itself unreadable: that is damage found
                         findings.add(new Finding(r.structure(), -1, "while checking", e.getMessage(), null));
@@ -454,6 +454,10 @@ public class RepairEngineImpl implements RepairEngine {
         } catch (CancelledException e) {
             throw new RepairException("scrub cancelled; nothing was written", e);
         } catch (StagingException e) {
+            if (arrays != arr) {
+                throw new RepairException("the xfarray staging service went away during the run (is bundle xfstage-xfarray "
+                        + "started?); nothing was written", e);
+            }
             throw new RepairException("staging failed: " + e.getMessage(), e);
         }
         figures.put("millis", (System.nanoTime() - t0) / 1_000_000);

@@ -44,8 +44,11 @@ public class StagingCommand extends XfsAction {
             used += f.bytesUsed();
         }
         List<XfArrayInfo> arrays = xfarrays == null ? List.of() : xfarrays.liveArrays();
+        String provider = provider(xfiles);
         if (json) {
-            out.println(Json.write(toJson(files, arrays, size, used, xfiles.totalLimit())));
+            Map<String, Object> m = toJson(files, arrays, size, used, xfiles.totalLimit());
+            m.put("provider", provider);
+            out.println(Json.write(m));
             return OK;
         }
         ShellTable table = new ShellTable();
@@ -59,6 +62,7 @@ public class StagingCommand extends XfsAction {
         table.print(out);
         out.printf("%d xfile(s), %d bytes logical, %d bytes used of a %d-byte limit%n", files.size(), size, used,
                 xfiles.totalLimit());
+        out.println("provider: " + provider);
         if (xfarrays == null) {
             out.println("xfarray service not available");
             return OK;
@@ -75,6 +79,13 @@ public class StagingCommand extends XfsAction {
         arrayTable.print(out);
         out.printf("%d xfarray(s)%n", arrays.size());
         return OK;
+    }
+
+    /** Which bundle provides the service: name, version, id and when it was installed or last updated. */
+    static String provider(Object service) {
+        org.osgi.framework.Bundle b = org.osgi.framework.FrameworkUtil.getBundle(service.getClass());
+        return b == null ? "outside OSGi" : b.getSymbolicName() + " " + b.getVersion() + " (bundle " + b.getBundleId()
+                + ", updated " + java.time.Instant.ofEpochMilli(b.getLastModified()) + ")";
     }
 
     static Map<String, Object> toJson(List<XFileInfo> files, List<XfArrayInfo> arrays, long size, long used, long limit) {
