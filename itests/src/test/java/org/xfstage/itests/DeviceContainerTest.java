@@ -59,6 +59,10 @@ public class DeviceContainerTest extends ContainerSupport {
         assertEquals("a dry run leaves the damage: status 1", 1, dryRun.status());
         String dry = dryRun.out();
         assertTrue(dry, dry.contains("AG 1 agf_longest: 7 -> ") && dry.contains("dry run: nothing was written"));
+        Result dryJson = exec("xfs:repair --json " + img);
+        assertEquals(1, dryJson.status());
+        assertTrue(dryJson.out(), dryJson.out().startsWith("{\"image\":") && dryJson.out().contains("\"plans\":[{\"structure\":\"agf\",\"blocks\":1")
+                && dryJson.out().contains("\"applied\":false") && dryJson.out().lines().count() == 1);
         Path journal = dir.resolve("fs.undo");
         String applied = run("xfs:repair --apply --undo-file " + journal + " " + img);
         assertTrue(applied, applied.contains("written; undo journal " + journal) && applied.endsWith(img + ": clean\n"));

@@ -42,6 +42,9 @@ public class RepairCommand extends XfsAction {
     @Option(name = "--apply", description = "Write the plan (default: dry run, nothing is written)")
     boolean apply;
 
+    @Option(name = "--json", description = "Print one JSON object instead of text (same exit status)")
+    boolean json;
+
     @Option(name = "--undo-file", description = "Where the undo journal goes (default: IMAGE.xfstage-undo-<time>)")
     @Completion(FileCompleter.class)
     String undoFile;
@@ -60,6 +63,11 @@ public class RepairCommand extends XfsAction {
             throw new CommandFailure("could not repair: " + e.getMessage());
         } finally {
             progress.finish();
+        }
+        int status = !r.before().clean() && (!r.applied() || !r.after().clean()) ? DAMAGE : OK;
+        if (json) {
+            out.println(Json.write(toJson(r)));
+            return status;
         }
         if (r.before().clean()) {
             out.println(image + ": clean, nothing to repair");
@@ -83,5 +91,25 @@ public class RepairCommand extends XfsAction {
         }
         out.println(image + ": clean");
         return OK;
+    }
+
+    static java.util.Map<String, Object> toJson(RepairReport r) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("image", r.before().image());
+        m.put("before", ScrubCommand.toJson(r.before()));
+        java.util.List<Object> plans = new java.util.ArrayList<>();
+        for (Plan p : r.plans()) {
+            java.util.Map<String, Object> x = new java.util.LinkedHashMap<>();
+            x.put("structure", p.structure());
+            x.put("blocks", p.blocks().size());
+            x.put("changes", p.changes());
+            plans.add(x);
+        }
+        m.put("plans", plans);
+        m.put("unrepaired", r.unrepaired());
+        m.put("applied", r.applied());
+        m.put("journal", r.journal());
+        m.put("after", r.after() == null ? null : ScrubCommand.toJson(r.after()));
+        return m;
     }
 }
