@@ -143,6 +143,6 @@ final class Headers {
 
     static boolean sameUuid(Struct s, Geometry g) {
         Layout l = s.layout;
-        return s.get(l.get("uuid0")) == g.metaUuid0 && s.get(l.get("uuid1")) == g.metaUuid1;
+        return s.get(l.uuid0) == g.metaUuid0 && s.get(l.uuid1) == g.metaUuid1;
     }
 }

@@ -46,12 +46,12 @@ final class Inode {
         this.core = core;
         this.raw = raw;
         this.forkSize = forkSize;
-        this.mode = (int) core.get("mode");
-        this.format = (int) core.get("format");
-        this.size = core.get("size");
-        this.nlink = (int) core.get("nlink");
-        boolean big = (core.get("flags2") & NREXT64_FLAG) != 0;
-        this.nextents = big ? core.get("big_nextents") : core.get("nextents");
+        this.mode = (int) core.get(F_MODE);
+        this.format = (int) core.get(F_FORMAT);
+        this.size = core.get(F_SIZE);
+        this.nlink = (int) core.get(F_NLINK);
+        boolean big = (core.get(F_FLAGS2) & NREXT64_FLAG) != 0;
+        this.nextents = big ? core.get(F_BIG_NEXTENTS) : core.get(F_NEXTENTS);
     }
 
     static Inode read(Image image, Geometry g, long ino) throws XfsException {
@@ -78,7 +78,7 @@ final class Inode {
             throw bad(ino, "uuid is not this filesystem's");
         }
         int literal = g.inodeSize - CORE_SIZE;
-        int forkoff = (int) core.get("forkoff") * 8;
+        int forkoff = (int) core.get(F_FORKOFF) * 8;
         if (forkoff > literal) {
             throw bad(ino, "attribute fork offset past the inode");
         }
@@ -91,6 +91,17 @@ final class Inode {
     }
 
     private static final Layout.Field MAGIC = Layouts.DINODE.get("magic");
+    // fields read for every inode, looked up once
+    private static final Layout.Field F_MODE = Layouts.DINODE.get("mode");
+    private static final Layout.Field F_FORMAT = Layouts.DINODE.get("format");
+    private static final Layout.Field F_SIZE = Layouts.DINODE.get("size");
+    private static final Layout.Field F_NLINK = Layouts.DINODE.get("nlink");
+    private static final Layout.Field F_FLAGS2 = Layouts.DINODE.get("flags2");
+    private static final Layout.Field F_BIG_NEXTENTS = Layouts.DINODE.get("big_nextents");
+    private static final Layout.Field F_NEXTENTS = Layouts.DINODE.get("nextents");
+    private static final Layout.Field F_FORKOFF = Layouts.DINODE.get("forkoff");
+    private static final Layout.Field F_AFORMAT = Layouts.DINODE.get("aformat");
+    private static final Layout.Field F_ANEXTENTS = Layouts.DINODE.get("anextents");
     private static final Layout.Field VERSION = Layouts.DINODE.get("version");
     private static final Layout.Field INO = Layouts.DINODE.get("ino");
 
@@ -152,14 +163,14 @@ final class Inode {
      */
     List<Extent> forkExtents(Image image, Geometry g, boolean attr, java.util.function.LongConsumer bmbtBlocks) throws XfsException {
         List<Extent> out = new ArrayList<>();
-        int fmt = attr ? (int) core.get("aformat") : format;
-        int forkoff = (int) core.get("forkoff") * 8;
+        int fmt = attr ? (int) core.get(F_AFORMAT) : format;
+        int forkoff = (int) core.get(F_FORKOFF) * 8;
         if (attr && forkoff == 0) {
             return out;
         }
         int start = attr ? CORE_SIZE + forkoff : CORE_SIZE;
         int size = attr ? g.inodeSize - CORE_SIZE - forkoff : forkSize;
-        long count = attr ? ((core.get("flags2") & NREXT64_FLAG) != 0 ? core.get("nextents") : core.get("anextents")) : nextents;
+        long count = attr ? ((core.get(F_FLAGS2) & NREXT64_FLAG) != 0 ? core.get(F_NEXTENTS) : core.get(F_ANEXTENTS)) : nextents;
         String fork = attr ? "attribute fork" : "data fork";
         if (fmt == FMT_EXTENTS) {
             Headers.check(count >= 0 && count * BMBT_REC <= size, () -> "inode " + ino + ": " + count + " extents do not fit the " + fork);

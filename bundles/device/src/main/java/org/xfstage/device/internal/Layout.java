@@ -50,11 +50,16 @@ final class Layout {
     private final java.util.Map<String, Field> byName = new java.util.HashMap<>();
     private final List<Field> view = Collections.unmodifiableList(fields);
     private int end;
+    /** The uuid fields every v5 structure carries (null in a layout without them), for the per-block check. */
+    final Field uuid0;
+    final Field uuid1;
 
     Layout(String name, int crcOffset) {
         this.name = name;
         this.crcOffset = crcOffset;
         this.size = -1;
+        this.uuid0 = null;
+        this.uuid1 = null;
     }
 
     private Layout(String name, int crcOffset, List<Field> fields, int size) {
@@ -65,6 +70,8 @@ final class Layout {
             byName.put(f.name(), f);
         }
         this.size = size;
+        this.uuid0 = byName.get("uuid0");
+        this.uuid1 = byName.get("uuid1");
     }
 
     /** Adds the next field right after the previous one. */
