@@ -52,20 +52,29 @@ final class Xfsprogs {
         return img;
     }
 
-    /** Applies xfs_db -x commands to an image (damage recipes). */
-    void db(Path img, String... commands) throws Exception {
+    /** Applies xfs_db -x commands to an image (damage recipes); returns what xfs_db printed. */
+    String db(Path img, String... commands) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(sbin + "/xfs_db", "-x"));
         for (String c : commands) {
             cmd.add("-c");
             cmd.add(c);
         }
         cmd.add(img.toString());
-        run(cmd.toArray(String[]::new));
+        return run(cmd.toArray(String[]::new));
     }
 
-    private static void run(String... command) throws IOException, InterruptedException {
+    /** The exit status of xfs_repair -n on the image: 0 when it finds it consistent. */
+    int repairCheck(Path img) throws Exception {
+        Process p = new ProcessBuilder(sbin + "/xfs_repair", "-n", img.toString()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        return p.exitValue();
+    }
+
+    private static String run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(String.join(" ", command) + ": " + out, p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0);
+        return out;
     }
 }
