@@ -97,6 +97,61 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
         assertEquals("with the built-ins back, the image scrubs clean", 0, exec("xfs:scrub " + img).status());
     }
 
+    /**
+     * Ctrl-C: Karaf interrupts the command's thread. The run stops (the strategy in progress is interrupted too),
+     * ends with status 2, writes nothing and frees its staging.
+     */
+    @Test
+    public void anInterruptedRepairStopsCleanly() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-cancel");
+        Files.writeString(dir.resolve("data"), "cancel\n");
+        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        byte[] damaged = Files.readAllBytes(img);
+        CountDownLatch running = new CountDownLatch(1);
+        Hashtable<String, Object> props = new Hashtable<>();
+        props.put(RepairStrategy.STRUCTURE, "inobt");
+        props.put(Constants.SERVICE_RANKING, 1000);
+        ServiceRegistration<RepairStrategy> reg = context.registerService(RepairStrategy.class, new Misbehaving((ctx, f) -> {
+            running.countDown();
+            while (!ctx.progress().isCancelled()) { // a long check that watches for cancellation, as strategies should
+                Thread.onSpinWait();
+            }
+            throw new org.xfstage.api.staging.CancelledException("check of inobt cancelled");
+        }, ctx -> null), props);
+        Result[] result = {null};
+        Thread command = new Thread(() -> {
+            try {
+                result[0] = exec("xfs:repair --apply --undo-file " + dir.resolve("undo") + " " + img);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "xfs:repair");
+        try {
+            command.start();
+            assertTrue(running.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            // Ctrl-C: Karaf interrupts the thread its shell runs the command on (a gogo pipe thread)
+            Thread commandThread = Thread.getAllStackTraces().entrySet().stream()
+                    .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().endsWith("RepairCommand")))
+                    .map(java.util.Map.Entry::getKey).findFirst().orElseThrow();
+            commandThread.interrupt();
+            command.join(30_000);
+        } finally {
+            reg.unregister();
+        }
+        assertTrue("the command ended", !command.isAlive() && result[0] != null);
+        assertEquals(result[0].out(), 2, result[0].status());
+        assertTrue(result[0].out(), result[0].out().contains("cancelled") && result[0].out().strip().lines().count() == 1);
+        assertArrayEquals("nothing written", damaged, Files.readAllBytes(img));
+        assertTrue(!Files.exists(dir.resolve("undo")));
+        String staging = "";
+        for (int i = 0; i < 50 && !(staging = run("xfs:staging")).contains("0 xfile(s)"); i++) {
+            Thread.sleep(100);
+        }
+        assertTrue("staging freed: " + staging, staging.contains("0 xfile(s)") && staging.contains("0 xfarray(s)"));
+    }
+
     /** Registers the strategy above the built-in for the structure, runs the command, unregisters; returns its last line. */
     private String misbehave(String structure, RepairStrategy strategy, String command) throws Exception {
         Hashtable<String, Object> props = new Hashtable<>();

@@ -28,7 +28,6 @@ abstract class XfsAction implements Action {
         } catch (CommandFailure f) {
             return fail(f.status, f.getMessage());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return fail(FAILED, name + ": cancelled");
         } catch (Exception | LinkageError e) {
             LOG.error("{} failed", name, e);
@@ -41,6 +40,9 @@ abstract class XfsAction implements Action {
      * stream does not reach bin/client), flushed before the status is returned.
      */
     private static int fail(int status, String line) {
+        // Ctrl-C interrupts the command's thread: the run has stopped, so the interrupt is handled here; left set,
+        // it would make the shell's pipe drop this line and add an error of its own
+        Thread.interrupted();
         System.out.println(line);
         System.out.flush();
         return status;
