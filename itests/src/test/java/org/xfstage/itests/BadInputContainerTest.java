@@ -30,8 +30,7 @@ public class BadInputContainerTest extends ContainerSupport {
     public void badInputsGetOneLineAndStatusTwoAndAreLeftAlone() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-bad");
-        Files.writeString(dir.resolve("data"), "bad input\n");
-        Path good = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path good = xfsprogs.oneFileImage(dir, "bad input\n");
         byte[] head = new byte[1 << 20];
         try (var in = Files.newInputStream(good)) {
             in.readNBytes(head, 0, head.length);
@@ -72,12 +71,11 @@ public class BadInputContainerTest extends ContainerSupport {
     public void fullStagingIsOneLineAndStatusTwo() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-full");
-        Files.writeString(dir.resolve("data"), "full\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "full\n");
         xfsprogs.db(img, "agf 1", "write -d longest 7");
         byte[] damaged = Files.readAllBytes(img);
         try {
-            run("config:edit org.xfstage.xfile\nconfig:property-set maxTotalBytes 4096\nconfig:update");
+            setConfig("org.xfstage.xfile", "maxTotalBytes", "4096");
             for (int i = 0; i < 50 && exec("xfs:scrub " + img).status() != 2; i++) {
                 Thread.sleep(100); // the component is modified asynchronously; a scrub writes nothing meanwhile
             }
@@ -87,7 +85,7 @@ public class BadInputContainerTest extends ContainerSupport {
             assertArrayEquals(damaged, Files.readAllBytes(img));
             assertTrue(!Files.exists(dir.resolve("j")));
         } finally {
-            run("config:edit org.xfstage.xfile\nconfig:property-set maxTotalBytes 17179869184\nconfig:update");
+            setConfig("org.xfstage.xfile", "maxTotalBytes", "17179869184");
         }
         Thread.sleep(500);
         assertEquals("staging back: the repair runs", 0, exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img).status());

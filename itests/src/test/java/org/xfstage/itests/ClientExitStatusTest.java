@@ -72,8 +72,7 @@ public class ClientExitStatusTest {
     @Test
     public void exitStatusesThroughBinClient() throws Exception {
         Path dir = Files.createTempDirectory(work, "img");
-        Files.writeString(dir.resolve("data"), "some content\n".repeat(100));
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "some content\n".repeat(100));
 
         Outcome clean = client("xfs:scrub " + img);
         assertEquals(clean.output(), 0, clean.status());

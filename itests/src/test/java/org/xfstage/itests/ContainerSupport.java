@@ -92,6 +92,11 @@ public abstract class ContainerSupport {
         return lines.get(lines.size() - 1);
     }
 
+    /** Sets one property of a configuration at runtime, as an operator would with config:property-set. */
+    protected void setConfig(String pid, String key, String value) throws Exception {
+        run("config:edit " + pid + "\nconfig:property-set " + key + " " + value + "\nconfig:update");
+    }
+
     protected Bundle bundle(String symbolicName) {
         for (Bundle b : context.getBundles()) {
             if (symbolicName.equals(b.getSymbolicName())) {

@@ -32,8 +32,7 @@ public class ExtensionContainerTest extends ContainerSupport {
     public void exampleBundleInstallsShadowsAndUninstallsAtRuntime() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-ext");
-        Files.writeString(dir.resolve("data"), "extension\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "extension\n");
         wrapAgfl(xfsprogs, img, 1);
         assertEquals("a wrapped AGFL is legal XFS", 0, xfsprogs.repairCheck(img));
         assertEquals("the built-ins agree", 0, exec("xfs:scrub " + img).status());

@@ -65,8 +65,7 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
     public void aStrategyThatThrowsHangsOrPlansGarbageIsNamedAndNothingIsWritten() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-failing");
-        Files.writeString(dir.resolve("data"), "failing\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "failing\n");
         byte[] before = Files.readAllBytes(img);
         String repair = "xfs:repair --apply --undo-file " + dir.resolve("undo") + " " + img;
 
@@ -76,13 +75,13 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
         assertTrue(thrown, thrown.contains("strategy 'agf' from PAXEXAM-PROBE") && thrown.contains("IllegalStateException: boom"));
 
         CountDownLatch never = new CountDownLatch(1);
-        run("config:edit org.xfstage.repair\nconfig:property-set strategyTimeoutSeconds 2\nconfig:update");
+        setConfig("org.xfstage.repair", "strategyTimeoutSeconds", "2");
         Thread.sleep(500); // the engine is modified asynchronously
         try {
             String hung = misbehave("agi", new Misbehaving((ctx, f) -> never.await(), ctx -> null), repair);
             assertTrue(hung, hung.contains("strategy 'agi' from PAXEXAM-PROBE") && hung.contains("did not finish its check within 2 s"));
         } finally {
-            run("config:edit org.xfstage.repair\nconfig:property-set strategyTimeoutSeconds 600\nconfig:update");
+            setConfig("org.xfstage.repair", "strategyTimeoutSeconds", "600");
         }
 
         String garbage = misbehave("bnobt", new Misbehaving((ctx, f) -> f.accept(new Finding("bnobt", 1, "test", "made up", null)),
@@ -105,8 +104,7 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
     public void anInterruptedRepairStopsCleanly() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-cancel");
-        Files.writeString(dir.resolve("data"), "cancel\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "cancel\n");
         xfsprogs.db(img, "agf 1", "write -d longest 7");
         byte[] damaged = Files.readAllBytes(img);
         CountDownLatch running = new CountDownLatch(1);

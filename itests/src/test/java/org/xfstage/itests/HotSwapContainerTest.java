@@ -39,8 +39,7 @@ public class HotSwapContainerTest extends ContainerSupport {
     private Path image(String name) throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-" + name);
-        Files.writeString(dir.resolve("data"), name + "\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, name + "\n");
         xfsprogs.db(img, "agf 1", "write -d longest 7");
         return img;
     }

@@ -25,8 +25,7 @@ public class SecurityContainerTest extends ContainerSupport {
     public void viewersReadAndOnlyAdminsWrite() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-acl");
-        Files.writeString(dir.resolve("data"), "acl\n".repeat(1000));
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "acl\n".repeat(1000));
         xfsprogs.db(img, "agf 1", "write -d longest 7");
         byte[] damaged = Files.readAllBytes(img);
 
@@ -55,13 +54,12 @@ public class SecurityContainerTest extends ContainerSupport {
     public void onlyAllowedPathsAreOpened() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
         Path dir = Files.createTempDirectory("xfstage-allow");
-        Files.writeString(dir.resolve("data"), "allowed\n");
-        Path img = xfsprogs.mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+        Path img = xfsprogs.oneFileImage(dir, "allowed\n");
         Path allowed = Files.createDirectories(dir.resolve("allowed"));
         Path inside = Files.copy(img, allowed.resolve("inside.img"));
         Path link = Files.createSymbolicLink(allowed.resolve("link.img"), img);
         try {
-            run("config:edit org.xfstage.device\nconfig:property-set allowedPaths " + allowed + "\nconfig:update");
+            setConfig("org.xfstage.device", "allowedPaths", allowed.toString());
             String refused = null;
             for (int i = 0; i < 50 && refused == null; i++) { // the component is modified asynchronously
                 Result r = exec("xfs:info " + img);
@@ -76,7 +74,7 @@ public class SecurityContainerTest extends ContainerSupport {
             assertTrue(failure("xfs:manifest " + link, 2).contains("not under an allowed path"));
             assertEquals(0, exec("xfs:scrub " + inside).status());
         } finally {
-            run("config:edit org.xfstage.device\nconfig:property-set allowedPaths \"\"\nconfig:update");
+            setConfig("org.xfstage.device", "allowedPaths", "\"\"");
         }
     }
 

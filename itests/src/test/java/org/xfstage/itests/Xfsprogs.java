@@ -52,6 +52,12 @@ final class Xfsprogs {
         return img;
     }
 
+    /** An image whose root holds one file, /data, with this content. */
+    Path oneFileImage(Path dir, String content) throws Exception {
+        Files.writeString(dir.resolve("data"), content);
+        return mkfs(dir, "/dev/null\n0 0\nd--755 0 0\n data ---644 0 0 " + dir.resolve("data") + "\n$\n");
+    }
+
     /** Applies xfs_db -x commands to an image (damage recipes); returns what xfs_db printed. */
     String db(Path img, String... commands) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(sbin + "/xfs_db", "-x"));

@@ -6,7 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
@@ -104,12 +103,9 @@ public class AgiStrategy implements RepairStrategy {
 
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
-        Set<Integer> ags = new TreeSet<>();
-        for (Finding f : findings) {
-            if (f.agno() < 0) {
-                return null;
-            }
-            ags.add(f.agno());
+        Set<Integer> ags = InodeTreeRebuild.agsOf(findings);
+        if (ags == null) {
+            return null;
         }
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();

@@ -6,7 +6,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -86,12 +85,9 @@ public class InobtStrategy implements RepairStrategy {
 
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
-        Set<Integer> ags = new TreeSet<>();
-        for (Finding f : findings) {
-            if (f.agno() < 0) {
-                return null;
-            }
-            ags.add(f.agno());
+        Set<Integer> ags = InodeTreeRebuild.agsOf(findings);
+        if (ags == null) {
+            return null;
         }
         XfArray map = ctx.observation(Observation.INODE_MAP);
         ByteBuffer ino = ByteBuffer.allocate(16);

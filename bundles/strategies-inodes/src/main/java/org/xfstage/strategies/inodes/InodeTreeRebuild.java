@@ -42,6 +42,21 @@ final class InodeTreeRebuild {
         return tree.blocks();
     }
 
+    /**
+     * The AGs the findings are in, in order; null when one is not in an AG (a header that could not be read at all
+     * needs rebuilding, which these strategies do not do).
+     */
+    static java.util.Set<Integer> agsOf(List<org.xfstage.api.repair.Finding> findings) {
+        java.util.Set<Integer> ags = new java.util.TreeSet<>();
+        for (org.xfstage.api.repair.Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        return ags;
+    }
+
     /** The finobt's records: the inobt records with free inodes. */
     static List<long[]> withFreeInodes(List<long[]> inobt) {
         List<long[]> out = new ArrayList<>();
