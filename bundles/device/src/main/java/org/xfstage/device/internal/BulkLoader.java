@@ -11,8 +11,9 @@ import org.xfstage.api.device.XfsException;
 /**
  * Builds per-AG btrees bottom-up from sorted records (the bulk load of the kernel's online repair): full leaves in
  * record order, then node levels whose keys are the first key of each child, sibling links per level, headers and
- * CRCs. The free-space trees (bnobt, cntbt), whose keys are their records, and the inode trees (inobt, finobt),
- * whose keys are the chunks' first inode numbers.
+ * CRCs. The free-space trees (bnobt, cntbt), whose keys are their records, the inode trees (inobt, finobt),
+ * whose keys are the chunks' first inode numbers, and the refcountbt, whose keys are the records' start blocks
+ * (with the CoW flag in the top bit, so CoW staging records sort after the shared ones).
  */
 final class BulkLoader {
     private final Geometry g;
@@ -41,8 +42,8 @@ final class BulkLoader {
     }
 
     private static void supported(BtreeType type) {
-        if (type == BtreeType.RMAP || type == BtreeType.REFCOUNT) {
-            throw new IllegalArgumentException("bulk loading of " + type + " is not built yet (bnobt, cntbt, inobt and finobt are)");
+        if (type == BtreeType.RMAP) {
+            throw new IllegalArgumentException("bulk loading of " + type + " is not built yet (bnobt, cntbt, inobt, finobt and refcountbt are)");
         }
     }
 
@@ -126,6 +127,12 @@ final class BulkLoader {
      * freecount u32 without; then the free mask u64.
      */
     private void putRecord(BtreeType type, byte[] b, int at, long[] rec) {
+        if (type == BtreeType.REFCOUNT) { // startblock with the CoW flag in bit 31, blockcount, refcount
+            putU32(b, at, rec[0] | (rec[3] << 31));
+            putU32(b, at + 4, rec[1]);
+            putU32(b, at + 8, rec[2]);
+            return;
+        }
         putU32(b, at, rec[0]);
         if (type == BtreeType.BNO || type == BtreeType.CNT) {
             putU32(b, at + 4, rec[1]);
@@ -143,10 +150,12 @@ final class BulkLoader {
         putU32(b, at + 12, rec[4]);
     }
 
-    /** A node key: free-space keys are whole records, inode keys the first inode number. */
+    /** A node key: free-space keys are whole records, inode keys the first inode number, refcount keys the start. */
     private void putKey(BtreeType type, byte[] b, int at, long[] rec) {
         if (type == BtreeType.BNO || type == BtreeType.CNT) {
             putRecord(type, b, at, rec);
+        } else if (type == BtreeType.REFCOUNT) {
+            putU32(b, at, rec[0] | (rec[3] << 31));
         } else {
             putU32(b, at, rec[0]);
         }

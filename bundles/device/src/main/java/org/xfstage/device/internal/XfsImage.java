@@ -285,7 +285,7 @@ final class XfsImage implements XfsDevice {
             case AGF -> {
                 layout = Layouts.AGF;
                 allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "flfirst", "fllast", "bno_root", "cnt_root",
-                        "bno_level", "cnt_level", "rmap_blocks", "refcount_blocks");
+                        "bno_level", "cnt_level", "rmap_blocks", "refcount_blocks", "refcount_root", "refcount_level");
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }

@@ -21,15 +21,15 @@ import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
 
 /**
- * The bulk loader makes trees our own verified walk reads back, including node levels: 3000 records of a bnobt or an
- * inobt (two-level trees on 4 KiB blocks) written into the free space of a throwaway copy and walked.
+ * The bulk loader makes trees our own verified walk reads back, including node levels: 3000 records of a bnobt, an
+ * inobt or a refcountbt (two-level trees on 4 KiB blocks) written into the free space of a throwaway copy and walked.
  */
 class BulkLoadTest {
     @TempDir
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = BtreeType.class, names = {"BNO", "INO"})
+    @EnumSource(value = BtreeType.class, names = {"BNO", "INO", "REFCOUNT"})
     void multiLevelTreeReadsBackRecordForRecord(BtreeType type) throws Exception {
         Path img = dir.resolve("bulk.img");
         Files.copy(DeviceCorpusTest.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
@@ -37,8 +37,11 @@ class BulkLoadTest {
         List<long[]> records = new ArrayList<>();
         for (int i = 0; i < 3000; i++) {
             int free = i % 64; // inode chunks: sparse-inode record fields, free inodes at the bottom of the mask
-            records.add(type == BtreeType.BNO ? new long[] {20_000 + 2L * i, 1}
-                    : new long[] {64L * (i + 1), 0, 64, free, (1L << free) - 1});
+            records.add(switch (type) {
+                case BNO -> new long[] {20_000 + 2L * i, 1};
+                case REFCOUNT -> new long[] {20_000 + 4L * i, 2, 2 + i % 3, 0};
+                default -> new long[] {64L * (i + 1), 0, 64, free, (1L << free) - 1};
+            });
         }
         try (XfsImage fs = XfsImage.open(img, OpenOptions.forWriting())) {
             int need = fs.btreeBlocksNeeded(type, records.size());
@@ -53,9 +56,12 @@ class BulkLoadTest {
                 fs.verify(b);
             }
             List<BlockImage> all = new ArrayList<>(tree.blocks());
-            all.add(type == BtreeType.BNO
-                    ? fs.updateHeader(HeaderKind.AGF, agno, Map.of("bno_root", tree.root(), "bno_level", (long) tree.levels()))
-                    : fs.updateHeader(HeaderKind.AGI, agno, Map.of("root", tree.root(), "level", (long) tree.levels())));
+            all.add(switch (type) {
+                case BNO -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("bno_root", tree.root(), "bno_level", (long) tree.levels()));
+                case REFCOUNT -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(), "refcount_level",
+                        (long) tree.levels(), "refcount_blocks", (long) tree.blocks().size()));
+                default -> fs.updateHeader(HeaderKind.AGI, agno, Map.of("root", tree.root(), "level", (long) tree.levels()));
+            });
             fs.commit(all, dir.resolve("bulk.undo"));
         }
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {

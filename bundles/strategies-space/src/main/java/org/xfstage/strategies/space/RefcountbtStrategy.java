@@ -1,15 +1,23 @@
 package org.xfstage.strategies.space;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
@@ -22,8 +30,9 @@ import org.xfstage.api.staging.XfArray;
  * their own in the space map) are merged the same way (a record is at most 2^21 - 1 blocks long, so the kernel may
  * split a run), and the two sequences must be equal.
  */
-@Component(property = RepairStrategy.STRUCTURE + "=refcountbt")
+@Component(property = RepairStrategy.STRUCTURE + "=" + RefcountbtStrategy.STRUCTURE)
 public class RefcountbtStrategy implements RepairStrategy {
+    static final String STRUCTURE = "refcountbt";
 
     @Override
     public Set<Observation> needs() {
@@ -78,22 +87,7 @@ public class RefcountbtStrategy implements RepairStrategy {
             int agno = ag.agno();
             try (XfArray expected = ctx.arrays().create("scrub expected refcounts of AG " + agno, 16);
                     XfArray recorded = ctx.arrays().create("scrub refcountbt of AG " + agno, 16)) {
-                Runs want = new Runs(expected);
-                // the sweep: ends of the file extents covering the current block; its size is the reference count
-                PriorityQueue<Long> ends = new PriorityQueue<>();
-                long pos = 0;
-                for (; cursor >= 0 && used.getInt(0) == agno; cursor = space.loadNext(cursor + 1, used)) {
-                    long owner = used.getLong(16);
-                    if (owner < 0) {
-                        continue; // metadata is never shared
-                    }
-                    long start = used.getInt(4) & 0xffffffffL;
-                    pos = advance(ends, pos, start, want);
-                    ends.add(start + (used.getInt(8) & 0xffffffffL));
-                }
-                advance(ends, pos, Long.MAX_VALUE, want);
-                want.flush();
-
+                cursor = sweep(space, cursor, used, agno, new Runs(expected));
                 Runs have = new Runs(recorded);
                 Exception[] failure = {null};
                 ctx.device().walkBtree(agno, BtreeType.REFCOUNT, r -> {
@@ -113,6 +107,86 @@ public class RefcountbtStrategy implements RepairStrategy {
                 compare(agno, expected, recorded, findings);
             }
         }
+    }
+
+    /**
+     * The expected records of one AG into {@code want}: one sweep over its space map records (from {@code cursor},
+     * loaded in {@code used}), keeping the ends of the file extents covering the current block; their number is the
+     * reference count. Returns the cursor at the next AG's first record.
+     */
+    private static long sweep(XfArray space, long cursor, ByteBuffer used, int agno, Runs want) throws Exception {
+        PriorityQueue<Long> ends = new PriorityQueue<>();
+        long pos = 0;
+        for (; cursor >= 0 && used.getInt(0) == agno; cursor = space.loadNext(cursor + 1, used)) {
+            long owner = used.getLong(16);
+            if (owner < 0) {
+                continue; // metadata is never shared
+            }
+            long start = used.getInt(4) & 0xffffffffL;
+            pos = advance(ends, pos, start, want);
+            ends.add(start + (used.getInt(8) & 0xffffffffL));
+        }
+        advance(ends, pos, Long.MAX_VALUE, want);
+        want.flush();
+        return cursor;
+    }
+
+    /** Longest extent one refcountbt record may describe (XFS_REFC_LEN_MAX). */
+    private static final long MAX_RECORD_BLOCKS = (1L << 21) - 1;
+
+    /**
+     * Rebuilds the refcountbt of each AG with findings: the expected shared-extent records (split at the longest a
+     * record may be) and the tree's own CoW staging records, bulk-loaded into the tree's own blocks (when it needs as
+     * many; otherwise nothing is planned), with the AGF's refcount root and level.
+     */
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        XfArray space = ctx.observation(Observation.SPACE_MAP);
+        ByteBuffer used = ByteBuffer.allocate(24);
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        for (int agno : ags) {
+            List<long[]> records = new ArrayList<>();
+            try (XfArray expected = ctx.arrays().create("repair refcounts of AG " + agno, 16)) {
+                long cursor = space.loadNext(0, used);
+                while (cursor >= 0 && used.getInt(0) < agno) {
+                    cursor = space.loadNext(cursor + 1, used);
+                }
+                sweep(space, cursor, used, agno, new Runs(expected));
+                ByteBuffer r = ByteBuffer.allocate(16);
+                for (long i = expected.loadNext(0, r); i >= 0; i = expected.loadNext(i + 1, r)) {
+                    long start = r.getLong(0) >>> 32;
+                    long end = start + (r.getLong(0) & 0xffffffffL);
+                    for (long s = start; s < end; s += MAX_RECORD_BLOCKS) {
+                        records.add(new long[] {s, Math.min(MAX_RECORD_BLOCKS, end - s), r.getLong(8), 0});
+                    }
+                }
+            }
+            List<Long> old = new ArrayList<>();
+            ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> {
+                if (x[3] != 0) {
+                    records.add(x.clone()); // CoW staging records are kept; they sort after the shared ones
+                }
+            }, old::add);
+            if (ctx.device().btreeBlocksNeeded(BtreeType.REFCOUNT, records.size()) != old.size()) {
+                return null;
+            }
+            long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
+            XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.REFCOUNT, records, where);
+            blocks.addAll(tree.blocks());
+            blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(),
+                    "refcount_level", (long) tree.levels(), "refcount_blocks", (long) tree.blocks().size())));
+            changes.add("AG " + agno + ": refcountbt rebuilt from the space map: " + records.size() + " records in "
+                    + tree.blocks().size() + " block(s) (its own)");
+        }
+        return new Plan(STRUCTURE, blocks, changes);
     }
 
     /** Emits the runs between {@code pos} and {@code to} as extents end, and returns the new position. */
