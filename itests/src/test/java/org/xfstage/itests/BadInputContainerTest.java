@@ -91,6 +91,45 @@ public class BadInputContainerTest extends ContainerSupport {
         assertEquals("staging back: the repair runs", 0, exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img).status());
     }
 
+    /**
+     * A read-only image given to repair --apply: refused with one line when it opens the image for writing, after
+     * the scrub found the damage; nothing written, no journal. Permission bits do not stop root, so as root the file
+     * is made immutable (chattr +i); where that is not possible the case is skipped, loudly.
+     */
+    @Test
+    public void aReadOnlyImageIsNotWritten() throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path dir = Files.createTempDirectory("xfstage-ro");
+        Path img = xfsprogs.oneFileImage(dir, "read-only\n");
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        byte[] damaged = Files.readAllBytes(img);
+        Files.setPosixFilePermissions(img, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        boolean immutable = false;
+        try {
+            if ("root".equals(System.getProperty("user.name"))) {
+                Process chattr = new ProcessBuilder("chattr", "+i", img.toString()).redirectErrorStream(true).start();
+                String out = new String(chattr.getInputStream().readAllBytes());
+                immutable = chattr.waitFor() == 0;
+                if (!immutable) {
+                    System.err.println("SKIPPED: running as root and chattr +i is not possible here (" + out.strip()
+                            + "): a read-only image cannot be made");
+                    return;
+                }
+            }
+            Result r = exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img);
+            System.out.printf("BADINPUT %-30s %-12s exit %d: %s%n", "a read-only image", "xfs:repair", r.status(), r.out().strip());
+            assertEquals(r.out(), 2, r.status());
+            assertEquals(r.out(), 1, r.out().strip().lines().count());
+            assertTrue(r.out(), !r.out().contains("\tat "));
+            assertArrayEquals(damaged, Files.readAllBytes(img));
+            assertTrue("no journal", !Files.exists(dir.resolve("j")));
+        } finally {
+            if (immutable) {
+                new ProcessBuilder("chattr", "-i", img.toString()).start().waitFor();
+            }
+        }
+    }
+
     private static String digest(Path p) throws Exception {
         if (!Files.isRegularFile(p)) {
             return Files.exists(p) ? "directory" : "missing";
