@@ -27,7 +27,9 @@ import org.xfstage.api.staging.XfArray;
  * cntbt records the same sorted by (length, start), both bulk loaded by the device, and the AGF gets the new roots,
  * levels and counters. The AGFL is rebuilt with them: its entries that no other structure uses are kept, others
  * dropped, and it is refilled from the front of free space up to what the new trees need
- * (xfs_alloc_min_freelist). Not on filesystems with an rmapbt (its OWN_AG records would have to change too).
+ * (xfs_alloc_min_freelist). On filesystems with an rmapbt the new trees go into the old trees' own blocks and the
+ * AGFL stays as it is, so that the rmapbt's OWN_AG records stay true; when the new trees need another number of
+ * blocks, or the AGFL itself is wrong, nothing is planned there (the rmapbt would have to change too).
  */
 final class FreeSpaceRebuild {
     private FreeSpaceRebuild() {
@@ -35,9 +37,7 @@ final class FreeSpaceRebuild {
 
     static Plan plan(ScrubContext ctx, List<Finding> findings, String structure) throws Exception {
         FsInfo info = ctx.info();
-        if (info.features().contains("rmapbt")) {
-            return null;
-        }
+        boolean rmap = info.features().contains("rmapbt");
         Set<Integer> ags = new TreeSet<>();
         for (Finding f : findings) {
             if (f.agno() < 0) {
@@ -57,8 +57,17 @@ final class FreeSpaceRebuild {
         XfsDevice dev = ctx.device();
         for (int agno : ags) {
             FsInfo.AgInfo ag = info.ags().get(agno);
+            if (rmap) {
+                if (!inOwnBlocks(ctx, ag, blocks, changes)) {
+                    return null;
+                }
+                for (String s : List.of("bnobt", "cntbt", "agf")) {
+                    covers.add(s + "@" + agno);
+                }
+                continue;
+            }
             List<Long> listed = new ArrayList<>();
-            List<long[]> free = freeExtents(ctx, agno, ag.length(), listed);
+            List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, true);
             long[] keep = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
             List<long[]> unlisted = without(free, keep);
             int want = Math.max(keep.length, minFreelist(1, 1));
@@ -129,6 +138,55 @@ final class FreeSpaceRebuild {
         return new Plan(structure, blocks, changes, covers);
     }
 
+    /**
+     * The rebuild of one AG on an rmapbt filesystem: the new trees in the old trees' blocks (any of them to either
+     * tree: the rmapbt owns them all as OWN_AG), the AGFL unchanged. False when that is not possible.
+     */
+    private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, List<BlockImage> blocks, List<String> changes) throws Exception {
+        XfsDevice dev = ctx.device();
+        int agno = ag.agno();
+        List<Long> old = new ArrayList<>();
+        dev.walkBtree(agno, BtreeType.BNO, r -> { }, old::add); // unreadable: the engine counts the strategy unable to plan
+        dev.walkBtree(agno, BtreeType.CNT, r -> { }, old::add);
+        List<Long> listed = new ArrayList<>();
+        List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, false);
+        long[] agfl = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
+        if (agfl.length != listed.size()) {
+            return false; // an AGFL entry used by something else or listed twice: the AGFL must change, and the rmapbt with it
+        }
+        List<long[]> rest = without(free, agfl);
+        int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
+        int nc = dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
+        if (nb + nc != old.size()) {
+            return false;
+        }
+        long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
+        List<long[]> bySize = new ArrayList<>(rest);
+        bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
+        XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, rest, java.util.Arrays.copyOfRange(where, 0, nb));
+        XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, java.util.Arrays.copyOfRange(where, nb, where.length));
+        long freeBlocks = 0;
+        long longest = 0;
+        for (long[] r : rest) {
+            freeBlocks += r[1];
+            longest = Math.max(longest, r[1]);
+        }
+        Map<String, Long> agf = new LinkedHashMap<>();
+        agf.put("bno_root", bno.root());
+        agf.put("bno_level", (long) bno.levels());
+        agf.put("cnt_root", cnt.root());
+        agf.put("cnt_level", (long) cnt.levels());
+        agf.put("freeblks", freeBlocks);
+        agf.put("longest", longest);
+        agf.put("btreeblks", (long) (nb - 1 + nc - 1) + ag.rmapBlocks() - 1); // the rmapbt's blocks past its root count too
+        blocks.addAll(bno.blocks());
+        blocks.addAll(cnt.blocks());
+        blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
+        changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.size() + " blocks: "
+                + rest.size() + " free extents, " + freeBlocks + " free blocks (was " + ag.freeBlocks() + "); AGFL and rmapbt unchanged");
+        return true;
+    }
+
     /** What a free-space rebuild puts right in its AGs. */
     private static final List<String> COVERS = List.of("bnobt", "cntbt", "agf", "agfl");
 
@@ -181,10 +239,11 @@ final class FreeSpaceRebuild {
     }
 
     /**
-     * The complement of the space map in [0, length), the old free-space btree blocks and the AGFL's blocks counted
-     * as free; the AGFL's blocks go to {@code agfl}.
+     * The complement of the space map in [0, length), the AGFL's blocks counted as free (they go to {@code agfl}),
+     * and the old free-space btree blocks too when {@code giveBackOldTrees}.
      */
-    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length, List<Long> agfl) throws Exception {
+    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length, List<Long> agfl, boolean giveBackOldTrees)
+            throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         ByteBuffer r = ByteBuffer.allocate(24);
         long oldBno = ScrubContext.OWNER_BTREE_BASE - BtreeType.BNO.ordinal();
@@ -203,7 +262,7 @@ final class FreeSpaceRebuild {
                 agfl.add((long) r.getInt(4) & 0xffffffffL);
                 continue;
             }
-            if (owner == oldBno || owner == oldCnt) {
+            if (giveBackOldTrees && (owner == oldBno || owner == oldCnt)) {
                 continue;
             }
             long start = r.getInt(4) & 0xffffffffL;
