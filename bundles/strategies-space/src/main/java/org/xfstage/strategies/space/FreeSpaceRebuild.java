@@ -74,10 +74,7 @@ final class FreeSpaceRebuild {
             long[] taken;
             long[] agfl;
             List<long[]> rest;
-            XfsDevice.BulkLoad bno;
-            XfsDevice.BulkLoad cnt;
-            long[] bnoBlocks;
-            long[] cntBlocks;
+            Trees trees;
             while (true) {
                 // the AGFL's refill first, then the new trees' blocks from the front of the free space until the
                 // record count settles
@@ -94,42 +91,23 @@ final class FreeSpaceRebuild {
                     taken = new long[need];
                     rest = take(afterRefill, taken);
                 }
-                int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
-                bnoBlocks = java.util.Arrays.copyOfRange(taken, 0, nb);
-                cntBlocks = java.util.Arrays.copyOfRange(taken, nb, taken.length);
-                List<long[]> bySize = new ArrayList<>(rest);
-                bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
-                bno = dev.bulkLoad(agno, BtreeType.BNO, rest, bnoBlocks);
-                cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, cntBlocks);
-                int needed = minFreelist(bno.levels(), cnt.levels());
+                trees = Trees.load(dev, agno, rest, taken);
+                int needed = minFreelist(trees.bno().levels(), trees.cnt().levels());
                 if (agfl.length >= needed) {
                     break;
                 }
                 want = needed;
             }
-            long freeBlocks = 0;
-            long longest = 0;
-            for (long[] r : rest) {
-                freeBlocks += r[1];
-                longest = Math.max(longest, r[1]);
-            }
-            Map<String, Long> agf = new LinkedHashMap<>();
-            agf.put("bno_root", bno.root());
-            agf.put("bno_level", (long) bno.levels());
-            agf.put("cnt_root", cnt.root());
-            agf.put("cnt_level", (long) cnt.levels());
-            agf.put("freeblks", freeBlocks);
-            agf.put("longest", longest);
-            agf.put("btreeblks", (long) (bnoBlocks.length - 1 + cntBlocks.length - 1));
+            Map<String, Long> agf = trees.agf();
             agf.put("flfirst", 0L);
             agf.put("fllast", (long) agfl.length - 1);
             agf.put("flcount", (long) agfl.length);
-            blocks.addAll(bno.blocks());
-            blocks.addAll(cnt.blocks());
+            blocks.addAll(trees.bno().blocks());
+            blocks.addAll(trees.cnt().blocks());
             blocks.add(dev.rebuildAgfl(agno, agfl));
             blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
             changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
-                    + freeBlocks + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
+                    + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
                     + keep.length + " of " + listed.size() + " blocks kept, " + (agfl.length - keep.length) + " added");
             for (String s : COVERS) {
                 covers.add(s + "@" + agno);
@@ -160,31 +138,42 @@ final class FreeSpaceRebuild {
         if (nb + nc != old.size()) {
             return false;
         }
-        long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
-        List<long[]> bySize = new ArrayList<>(rest);
-        bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
-        XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, rest, java.util.Arrays.copyOfRange(where, 0, nb));
-        XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, java.util.Arrays.copyOfRange(where, nb, where.length));
-        long freeBlocks = 0;
-        long longest = 0;
-        for (long[] r : rest) {
-            freeBlocks += r[1];
-            longest = Math.max(longest, r[1]);
-        }
-        Map<String, Long> agf = new LinkedHashMap<>();
-        agf.put("bno_root", bno.root());
-        agf.put("bno_level", (long) bno.levels());
-        agf.put("cnt_root", cnt.root());
-        agf.put("cnt_level", (long) cnt.levels());
-        agf.put("freeblks", freeBlocks);
-        agf.put("longest", longest);
-        agf.put("btreeblks", (long) (nb - 1 + nc - 1) + ag.rmapBlocks() - 1); // the rmapbt's blocks past its root count too
-        blocks.addAll(bno.blocks());
-        blocks.addAll(cnt.blocks());
+        Trees trees = Trees.load(dev, agno, rest, old.stream().mapToLong(Long::longValue).sorted().toArray());
+        Map<String, Long> agf = trees.agf();
+        agf.put("btreeblks", agf.get("btreeblks") + ag.rmapBlocks() - 1); // the rmapbt's blocks past its root count too
+        blocks.addAll(trees.bno().blocks());
+        blocks.addAll(trees.cnt().blocks());
         blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
         changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.size() + " blocks: "
-                + rest.size() + " free extents, " + freeBlocks + " free blocks (was " + ag.freeBlocks() + "); AGFL and rmapbt unchanged");
+                + rest.size() + " free extents, " + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "); AGFL and rmapbt unchanged");
         return true;
+    }
+
+    /** Both new free-space trees of an AG and the AGF fields they make (roots, levels, free counters, btreeblks). */
+    private record Trees(XfsDevice.BulkLoad bno, XfsDevice.BulkLoad cnt, Map<String, Long> agf) {
+        /** Bulk-loads the free extents (in block order) into {@code where}: the bnobt's blocks first, then the cntbt's. */
+        static Trees load(XfsDevice dev, int agno, List<long[]> free, long[] where) throws Exception {
+            int nb = dev.btreeBlocksNeeded(BtreeType.BNO, free.size());
+            List<long[]> bySize = new ArrayList<>(free);
+            bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
+            XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, free, java.util.Arrays.copyOfRange(where, 0, nb));
+            XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, java.util.Arrays.copyOfRange(where, nb, where.length));
+            long freeBlocks = 0;
+            long longest = 0;
+            for (long[] r : free) {
+                freeBlocks += r[1];
+                longest = Math.max(longest, r[1]);
+            }
+            Map<String, Long> agf = new LinkedHashMap<>();
+            agf.put("bno_root", bno.root());
+            agf.put("bno_level", (long) bno.levels());
+            agf.put("cnt_root", cnt.root());
+            agf.put("cnt_level", (long) cnt.levels());
+            agf.put("freeblks", freeBlocks);
+            agf.put("longest", longest);
+            agf.put("btreeblks", (long) (bno.blocks().size() - 1 + cnt.blocks().size() - 1)); // roots are not counted
+            return new Trees(bno, cnt, agf);
+        }
     }
 
     /** What a free-space rebuild puts right in its AGs. */
