@@ -56,6 +56,37 @@ public interface XfsDevice extends AutoCloseable {
      */
     boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException;
 
+    /**
+     * The reverse mappings of inode {@code ino}: every extent of its data and attribute forks with its file offset,
+     * and every block of their bmbts, as (agno, agbno, length, offset, flags) with the flags of
+     * {@link BtreeType#RMAP} records (bit 2 attribute fork, bit 1 bmbt block, bit 0 unwritten; bmbt blocks have
+     * offset 0). Extents come in offset order per fork, each as the inode maps it (adjacent ones are not merged).
+     *
+     * @return true when the inode is in use (nothing is reported otherwise)
+     */
+    boolean inodeMappings(long ino, MappingSink sink) throws XfsException;
+
+    /** Receives the reverse mappings of an inode. */
+    @FunctionalInterface
+    interface MappingSink {
+        void mapping(int agno, long agbno, long length, long offset, int flags);
+    }
+
+    /** rmap owner (XFS_RMAP_OWN_FS) of the AG headers. */
+    long RMAP_OWN_FS = -3;
+    /** rmap owner of the internal log. */
+    long RMAP_OWN_LOG = -4;
+    /** rmap owner of the free-space and reverse-mapping btrees and the AGFL's blocks. */
+    long RMAP_OWN_AG = -5;
+    /** rmap owner of the inode btrees. */
+    long RMAP_OWN_INOBT = -6;
+    /** rmap owner of inode chunks. */
+    long RMAP_OWN_INODES = -7;
+    /** rmap owner of the refcount btree. */
+    long RMAP_OWN_REFC = -8;
+    /** rmap owner of copy-on-write staging extents. */
+    long RMAP_OWN_COW = -9;
+
     /** Owner of AG header blocks in {@link #staticSpace}. */
     long OWNER_HEADERS = -5;
     /** Owner of AGFL blocks in {@link #staticSpace}. */
@@ -111,18 +142,26 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage updateInode(long ino, java.util.Map<String, Long> fields) throws XfsException;
 
     /**
-     * Blocks a per-AG btree of {@code records} leaf records needs when bulk loaded with full blocks (at least one:
+     * Fewest blocks a per-AG btree of {@code records} leaf records needs when bulk loaded with full blocks (at least one:
      * an empty tree is one empty leaf).
      */
     int btreeBlocksNeeded(BtreeType type, long records);
 
     /**
-     * Bulk-loads a per-AG btree: leaves filled in order with the records, then the node levels above them with the
-     * first key of each child, sibling links, headers and CRCs set; blocks are used in the order given (leaves
-     * first, the root last).
+     * Whether a bulk-loaded btree of {@code records} records can take exactly {@code blocks} blocks: from
+     * {@link #btreeBlocksNeeded} up to as many as keep every block but the root at least half full (as xfs_repair
+     * requires). A rebuild that fits the old tree's block count can reuse its blocks and leave free space alone.
+     */
+    boolean btreeFits(BtreeType type, long records, int blocks);
+
+    /**
+     * Bulk-loads a per-AG btree: leaves filled in order with the records, spread evenly over as many leaves as
+     * {@code blocks} allows, then the node levels above them with the keys of each child (the rmapbt's nodes hold a
+     * low and a high key), sibling links, headers and CRCs set; blocks are used in the order given (leaves first,
+     * the root last).
      *
      * @param records the records in tree order, as {@link BtreeType} lists their fields
-     * @param blocks  the AG block numbers to build into, exactly {@link #btreeBlocksNeeded} of them
+     * @param blocks  the AG block numbers to build into: a count for which {@link #btreeFits} holds
      * @return the block images, the root being the last one's block; {@link BulkLoad#levels()} the height
      */
     BulkLoad bulkLoad(int agno, BtreeType type, java.util.List<long[]> records, long[] blocks) throws XfsException;

@@ -112,8 +112,12 @@ final class Btrees {
             java.util.Arrays.fill(lastRight, NULL_AGBLOCK);
         }
 
-        /** Visits block agbno expected at {@code level}; {@code parentKey} is the key its parent holds for it. */
-        void visit(long agbno, int level, long[] parentKey) throws XfsException {
+        /**
+         * Visits block agbno expected at {@code level}; {@code parentKey} is the key its parent holds for it. Returns
+         * the rmapbt's high key of the block (the largest last block, owner and offset any record under it reaches),
+         * which its parent must hold; null for other trees.
+         */
+        long[] visit(long agbno, int level, long[] parentKey) throws XfsException {
             String where = tree + " block " + agbno;
             Headers.check(seen.add(agbno), () -> where + ": reached twice (a cycle or a shared block)");
             long offset = g.agBlockOffset(agno, agbno);
@@ -133,6 +137,7 @@ final class Btrees {
             lastRight[level] = h.get("rightsib");
             blocks.accept(h);
             int numrecs = (int) h.get("numrecs");
+            long[] high = null;
             if (level == 0) {
                 Headers.check(numrecs <= (g.blockSize - SBLOCK_HDR) / shape.recLen(), () -> where + ": " + numrecs + " records do not fit");
                 for (int i = 0; i < numrecs; i++) {
@@ -141,6 +146,7 @@ final class Btrees {
                         Headers.check(sameKey(keyOf(rec), parentKey), () -> where + ": first record does not match its key in the parent");
                     }
                     check(rec, where, i);
+                    high = higher(high, highKey(rec));
                     sink.accept(rec);
                 }
             } else {
@@ -152,9 +158,37 @@ final class Btrees {
                         Headers.check(sameKey(key, parentKey), () -> where + ": first key does not match its key in the parent");
                     }
                     long child = Inode.u32(b, SBLOCK_HDR + maxrecs * shape.keyLen() + i * 4);
-                    visit(child, level - 1, key);
+                    long[] childHigh = visit(child, level - 1, key);
+                    if (shape.overlapping()) {
+                        long[] held = highKey(b, SBLOCK_HDR + i * shape.keyLen() + shape.keyLen() / 2);
+                        int entry = i + 1;
+                        Headers.check(childHigh == null || sameKey(held, childHigh),
+                                () -> where + ": high key " + entry + " does not match the records of child " + child);
+                        high = higher(high, held);
+                    }
                 }
             }
+            return high;
+        }
+
+        /** The rmapbt high key of a record: its last block, and for file data its last offset; null for other trees. */
+        private long[] highKey(long[] rec) {
+            if (!shape.overlapping()) {
+                return null;
+            }
+            long[] low = keyOf(rec);
+            long adj = rec[1] - 1;
+            boolean fileData = rec[2] >= 0 && (rec[4] & 2) == 0;
+            return new long[] {low[0] + adj, low[1], fileData ? low[2] + adj : low[2]};
+        }
+
+        /** A high key stored in a node (the second half of an rmapbt key). */
+        private long[] highKey(byte[] b, int at) {
+            return new long[] {Inode.u32(b, at), Inode.u64(b, at + 4), Inode.u64(b, at + 12) & ~(1L << 61)};
+        }
+
+        private static long[] higher(long[] a, long[] b) {
+            return a == null || (b != null && compare(b, a) > 0) ? b : a;
         }
 
         /** Records must come in the tree's order, strictly (rmap: by start, owner, offset; cnt: by length, start). */

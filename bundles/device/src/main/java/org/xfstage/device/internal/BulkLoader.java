@@ -9,11 +9,14 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 
 /**
- * Builds per-AG btrees bottom-up from sorted records (the bulk load of the kernel's online repair): full leaves in
- * record order, then node levels whose keys are the first key of each child, sibling links per level, headers and
- * CRCs. The free-space trees (bnobt, cntbt), whose keys are their records, the inode trees (inobt, finobt),
- * whose keys are the chunks' first inode numbers, and the refcountbt, whose keys are the records' start blocks
- * (with the CoW flag in the top bit, so CoW staging records sort after the shared ones).
+ * Builds per-AG btrees bottom-up from sorted records (the bulk load of the kernel's online repair): leaves in record
+ * order, then node levels holding the keys of each child, sibling links per level, headers and CRCs. Records are
+ * spread evenly over the leaves and children over the nodes, so every block but the root is at least half full (as
+ * xfs_repair demands); a tree may be given more blocks than it needs at the least, to take exactly the blocks of
+ * the tree it replaces. Keys: the free-space trees (bnobt, cntbt) key by their records, the inode trees (inobt,
+ * finobt) by the chunks' first inode numbers, the refcountbt by start block (with the CoW flag in the top bit, so
+ * CoW staging records sort after the shared ones), and the rmapbt by a low and a high key (start, owner, offset
+ * with the fork and bmbt flags): the first record's and the largest end any record of the child reaches.
  */
 final class BulkLoader {
     private final Geometry g;
@@ -30,48 +33,64 @@ final class BulkLoader {
         return (g.blockSize - Btrees.SBLOCK_HDR) / (Btrees.shape(t).keyLen() + 4);
     }
 
-    static int blocksNeeded(Geometry g, BtreeType type, long records) {
-        supported(type);
-        long level = Math.max(1, (records + recordsPerLeaf(g, type) - 1) / recordsPerLeaf(g, type));
+    /** Blocks of a tree with {@code leaves} leaves and full nodes above them. */
+    private static long blocksOver(Geometry g, BtreeType type, long leaves) {
+        long level = leaves;
         long total = level;
         while (level > 1) {
             level = (level + keysPerNode(g, type) - 1) / keysPerNode(g, type);
             total += level;
         }
-        return (int) total;
+        return total;
     }
 
-    private static void supported(BtreeType type) {
-        if (type == BtreeType.RMAP) {
-            throw new IllegalArgumentException("bulk loading of " + type + " is not built yet (bnobt, cntbt, inobt, finobt and refcountbt are)");
+    static int blocksNeeded(Geometry g, BtreeType type, long records) {
+        return (int) blocksOver(g, type, Math.max(1, (records + recordsPerLeaf(g, type) - 1) / recordsPerLeaf(g, type)));
+    }
+
+    /**
+     * The number of leaves for {@code records} records in a tree of exactly {@code blocks} blocks, every leaf but a
+     * lone root at least half full; -1 when there is none.
+     */
+    static long leavesFor(Geometry g, BtreeType type, long records, int blocks) {
+        long max = recordsPerLeaf(g, type);
+        long fewest = Math.max(1, (records + max - 1) / max);
+        long most = Math.max(fewest, records / (max / 2));
+        for (long leaves = fewest; leaves <= most; leaves++) {
+            long total = blocksOver(g, type, leaves);
+            if (total == blocks) {
+                return leaves;
+            }
+            if (total > blocks) {
+                break;
+            }
         }
+        return -1;
     }
 
     XfsDevice.BulkLoad load(int agno, BtreeType type, List<long[]> records, long[] blocks) throws XfsException {
-        supported(type);
-        int need = blocksNeeded(g, type, records.size());
-        Headers.check(blocks.length == need, type + "bt of AG " + agno + ": " + need + " blocks needed, " + blocks.length + " given");
-        int perLeaf = recordsPerLeaf(g, type);
+        long leaves = leavesFor(g, type, records.size(), blocks.length);
+        Headers.check(leaves > 0, () -> type.name().toLowerCase() + "bt of AG " + agno + ": " + records.size()
+                + " records do not make a tree of " + blocks.length + " blocks");
         int perNode = keysPerNode(g, type);
         Btrees.Shape shape = Btrees.shape(type);
         List<BlockImage> out = new ArrayList<>();
         int next = 0;
-        // level 0: leaves, each remembering its first record as the key its parent holds
+        // level 0: leaves, each remembering the key its parent holds for it
         List<long[]> keys = new ArrayList<>();
         List<Long> children = new ArrayList<>();
-        int leaves = Math.max(1, (records.size() + perLeaf - 1) / perLeaf);
         for (int l = 0; l < leaves; l++) {
-            int from = l * perLeaf;
-            int to = Math.min(records.size(), from + perLeaf);
+            int from = (int) (l * (long) records.size() / leaves);
+            int to = (int) ((l + 1) * (long) records.size() / leaves);
             byte[] b = header(shape.magic(), 0, to - from, l == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
                     l == leaves - 1 ? Btrees.NULL_AGBLOCK : blocks[next + 1], agno, blocks[next]);
+            long[] key = null;
             for (int i = from; i < to; i++) {
                 putRecord(type, b, Btrees.SBLOCK_HDR + (i - from) * shape.recLen(), records.get(i));
+                key = i == from ? keyOf(type, records.get(i)) : widen(type, key, keyOf(type, records.get(i)));
             }
             out.add(seal(b, agno, blocks[next], type));
-            if (from < to) {
-                keys.add(records.get(from));
-            }
+            keys.add(key);
             children.add(blocks[next]);
             next++;
         }
@@ -81,16 +100,18 @@ final class BulkLoader {
             List<Long> upChildren = new ArrayList<>();
             int nodes = (children.size() + perNode - 1) / perNode;
             for (int n = 0; n < nodes; n++) {
-                int from = n * perNode;
-                int to = Math.min(children.size(), from + perNode);
+                int from = (int) (n * (long) children.size() / nodes);
+                int to = (int) ((n + 1) * (long) children.size() / nodes);
                 byte[] b = header(shape.magic(), level, to - from, n == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
                         n == nodes - 1 ? Btrees.NULL_AGBLOCK : blocks[next + 1], agno, blocks[next]);
+                long[] key = keys.get(from);
                 for (int i = from; i < to; i++) {
                     putKey(type, b, Btrees.SBLOCK_HDR + (i - from) * shape.keyLen(), keys.get(i));
                     putU32(b, Btrees.SBLOCK_HDR + perNode * shape.keyLen() + (i - from) * 4, children.get(i));
+                    key = widen(type, key, keys.get(i));
                 }
                 out.add(seal(b, agno, blocks[next], type));
-                upKeys.add(keys.get(from));
+                upKeys.add(key);
                 upChildren.add(blocks[next]);
                 next++;
             }
@@ -99,6 +120,40 @@ final class BulkLoader {
             level++;
         }
         return new XfsDevice.BulkLoad(out, children.get(0), level);
+    }
+
+    /**
+     * The key a parent holds for one record: the record itself, except for the rmapbt: its low key (start, owner,
+     * offset with the attribute-fork and bmbt flags, not the unwritten flag) followed by its high key, the last block
+     * it maps (and, for file data, the last file offset).
+     */
+    private static long[] keyOf(BtreeType type, long[] rec) {
+        if (type != BtreeType.RMAP) {
+            return rec;
+        }
+        long offset = rec[3] | (rec[4] & 6) << 61;
+        long adj = rec[1] - 1;
+        boolean fileData = rec[2] >= 0 && (rec[4] & 2) == 0;
+        return new long[] {rec[0], rec[2], offset, rec[0] + adj, rec[2], fileData ? offset + adj : offset};
+    }
+
+    /** The key of a child holding {@code key} and then {@code more}: the first key, and for the rmapbt the larger high key. */
+    private static long[] widen(BtreeType type, long[] key, long[] more) {
+        if (type != BtreeType.RMAP || compareHigh(more, key) <= 0) {
+            return key;
+        }
+        return new long[] {key[0], key[1], key[2], more[3], more[4], more[5]};
+    }
+
+    /** Orders rmap high keys as the kernel does: start block, then owner and offset unsigned. */
+    private static int compareHigh(long[] a, long[] b) {
+        for (int i = 3; i < 6; i++) {
+            int c = Long.compareUnsigned(a[i], b[i]);
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
     }
 
     private byte[] header(long magic, int level, int numrecs, long left, long right, int agno, long agbno) throws XfsException {
@@ -133,6 +188,13 @@ final class BulkLoader {
             putU32(b, at + 8, rec[2]);
             return;
         }
+        if (type == BtreeType.RMAP) { // startblock, blockcount, owner, offset with the three flags on top
+            putU32(b, at, rec[0]);
+            putU32(b, at + 4, rec[1]);
+            putU64(b, at + 8, rec[2]);
+            putU64(b, at + 16, rec[3] | rec[4] << 61);
+            return;
+        }
         putU32(b, at, rec[0]);
         if (type == BtreeType.BNO || type == BtreeType.CNT) {
             putU32(b, at + 4, rec[1]);
@@ -150,15 +212,29 @@ final class BulkLoader {
         putU32(b, at + 12, rec[4]);
     }
 
-    /** A node key: free-space keys are whole records, inode keys the first inode number, refcount keys the start. */
+    /**
+     * A node key: free-space keys are whole records, inode keys the first inode number, refcount keys the start,
+     * rmap keys a low and a high (start u32, owner u64, offset u64) as {@link #keyOf} makes them.
+     */
     private void putKey(BtreeType type, byte[] b, int at, long[] rec) {
-        if (type == BtreeType.BNO || type == BtreeType.CNT) {
+        if (type == BtreeType.RMAP) {
+            for (int half = 0; half < 2; half++) {
+                putU32(b, at + 20 * half, rec[3 * half]);
+                putU64(b, at + 20 * half + 4, rec[3 * half + 1]);
+                putU64(b, at + 20 * half + 12, rec[3 * half + 2]);
+            }
+        } else if (type == BtreeType.BNO || type == BtreeType.CNT) {
             putRecord(type, b, at, rec);
         } else if (type == BtreeType.REFCOUNT) {
             putU32(b, at, rec[0] | (rec[3] << 31));
         } else {
             putU32(b, at, rec[0]);
         }
+    }
+
+    private static void putU64(byte[] b, int at, long v) {
+        putU32(b, at, v >>> 32);
+        putU32(b, at + 4, v);
     }
 
     private static void putU32(byte[] b, int at, long v) {

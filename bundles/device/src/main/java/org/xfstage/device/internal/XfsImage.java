@@ -240,6 +240,15 @@ final class XfsImage implements XfsDevice {
 
     @Override
     public boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException {
+        return inodeMappings(ino, (agno, agbno, length, offset, flags) -> sink.extent(agno, agbno, length, (flags & RMAP_BMBT) != 0));
+    }
+
+    private static final int RMAP_ATTR_FORK = 4;
+    private static final int RMAP_BMBT = 2;
+    private static final int RMAP_UNWRITTEN = 1;
+
+    @Override
+    public boolean inodeMappings(long ino, MappingSink sink) throws XfsException {
         Inode inode = Inode.read(image, geometry, ino);
         if (inode.mode == 0) {
             return false;
@@ -248,10 +257,12 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         long mask = (1L << g.agBlkLog) - 1;
         for (boolean attr : new boolean[] {false, true}) {
+            int fork = attr ? RMAP_ATTR_FORK : 0;
             for (Inode.Extent e : inode.forkExtents(image, g, attr,
-                    fsb -> sink.extent((int) g.agOf(fsb), fsb & mask, 1, true))) {
+                    fsb -> sink.mapping((int) g.agOf(fsb), fsb & mask, 1, 0, fork | RMAP_BMBT))) {
                 g.fsbOffset(e.startBlock() + e.count() - 1);
-                sink.extent((int) g.agOf(e.startBlock()), e.startBlock() & mask, e.count(), false);
+                sink.mapping((int) g.agOf(e.startBlock()), e.startBlock() & mask, e.count(), e.startOff(),
+                        fork | (e.unwritten() ? RMAP_UNWRITTEN : 0));
             }
         }
         return true;
@@ -285,7 +296,7 @@ final class XfsImage implements XfsDevice {
             case AGF -> {
                 layout = Layouts.AGF;
                 allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "flfirst", "fllast", "bno_root", "cnt_root",
-                        "bno_level", "cnt_level", "rmap_blocks", "refcount_blocks", "refcount_root", "refcount_level");
+                        "bno_level", "cnt_level", "rmap_blocks", "rmap_root", "rmap_level", "refcount_blocks", "refcount_root", "refcount_level");
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }
@@ -352,6 +363,11 @@ final class XfsImage implements XfsDevice {
     @Override
     public int btreeBlocksNeeded(BtreeType type, long records) {
         return BulkLoader.blocksNeeded(geometry, type, records);
+    }
+
+    @Override
+    public boolean btreeFits(BtreeType type, long records, int blocks) {
+        return BulkLoader.leavesFor(geometry, type, records, blocks) > 0;
     }
 
     @Override

@@ -22,17 +22,29 @@ import org.xfstage.api.device.XfsDevice;
 
 /**
  * The bulk loader makes trees our own verified walk reads back, including node levels: 3000 records of a bnobt, an
- * inobt or a refcountbt (two-level trees on 4 KiB blocks) written into the free space of a throwaway copy and walked.
+ * inobt, a refcountbt or an rmapbt (two-level trees on 4 KiB blocks; the rmapbt's high keys checked by the walk)
+ * written into the free space of a throwaway copy and walked; given more blocks than it needs at the least, it
+ * spreads the records and keeps every block but the root at least half full.
  */
 class BulkLoadTest {
     @TempDir
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = BtreeType.class, names = {"BNO", "INO", "REFCOUNT"})
+    @EnumSource(value = BtreeType.class, names = {"BNO", "INO", "REFCOUNT", "RMAP"})
     void multiLevelTreeReadsBackRecordForRecord(BtreeType type) throws Exception {
+        loadAndReadBack(type, 0);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = BtreeType.class, names = {"BNO", "RMAP"})
+    void aTreeGivenMoreBlocksSpreadsItsRecordsAndStaysHalfFull(BtreeType type) throws Exception {
+        loadAndReadBack(type, 3);
+    }
+
+    private void loadAndReadBack(BtreeType type, int extraBlocks) throws Exception {
         Path img = dir.resolve("bulk.img");
-        Files.copy(DeviceCorpusTest.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(DeviceCorpusTest.image(type == BtreeType.RMAP ? "rmapbt" : "default"), img, StandardCopyOption.REPLACE_EXISTING);
         int agno = 3; // nearly empty: one long free extent
         List<long[]> records = new ArrayList<>();
         for (int i = 0; i < 3000; i++) {
@@ -40,12 +52,16 @@ class BulkLoadTest {
             records.add(switch (type) {
                 case BNO -> new long[] {20_000 + 2L * i, 1};
                 case REFCOUNT -> new long[] {20_000 + 4L * i, 2, 2 + i % 3, 0};
+                // the first record reaches furthest: every high key on its path is its end, not the last record's
+                case RMAP -> new long[] {20_000 + 2L * i, i == 0 ? 9_000 : 2, 500 + i % 5, 8L * i, i % 3 == 0 ? 1 : i % 3 == 1 ? 2 : 4};
                 default -> new long[] {64L * (i + 1), 0, 64, free, (1L << free) - 1};
             });
         }
         try (XfsImage fs = XfsImage.open(img, OpenOptions.forWriting())) {
-            int need = fs.btreeBlocksNeeded(type, records.size());
+            int need = fs.btreeBlocksNeeded(type, records.size()) + extraBlocks;
             assertTrue(need > 2, "more than one leaf and a root: " + need);
+            assertTrue(fs.btreeFits(type, records.size(), need));
+            assertTrue(!fs.btreeFits(type, records.size(), 2 * records.size()), "not with blocks less than half full");
             long[] blocks = new long[need];
             for (int i = 0; i < need; i++) {
                 blocks[i] = 10_000 + i; // free blocks of AG 3, away from the records
@@ -60,18 +76,35 @@ class BulkLoadTest {
                 case BNO -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("bno_root", tree.root(), "bno_level", (long) tree.levels()));
                 case REFCOUNT -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(), "refcount_level",
                         (long) tree.levels(), "refcount_blocks", (long) tree.blocks().size()));
+                case RMAP -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("rmap_root", tree.root(), "rmap_level",
+                        (long) tree.levels(), "rmap_blocks", (long) tree.blocks().size()));
                 default -> fs.updateHeader(HeaderKind.AGI, agno, Map.of("root", tree.root(), "level", (long) tree.levels()));
             });
             fs.commit(all, dir.resolve("bulk.undo"));
         }
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             List<long[]> back = new ArrayList<>();
+            int perLeaf = (fs.geometry.blockSize - Btrees.SBLOCK_HDR) / Btrees.shape(type).recLen();
             long blocks = fs.walkBtree(agno, type, back::add);
             assertEquals(records.size(), back.size());
             for (int i = 0; i < records.size(); i++) {
                 assertArrayEquals(records.get(i), back.get(i), "record " + i);
             }
-            assertEquals(fs.btreeBlocksNeeded(type, records.size()), blocks);
+            assertEquals(fs.btreeBlocksNeeded(type, records.size()) + extraBlocks, blocks);
+            List<Integer> counts = leafCounts(fs, agno, type);
+            assertTrue(counts.stream().allMatch(n -> n >= perLeaf / 2 && n <= perLeaf), "leaves at least half full: " + counts);
+            assertEquals(records.size(), counts.stream().mapToInt(Integer::intValue).sum());
         }
+    }
+
+    /** Records in each leaf of a tree, as our walk finds them. */
+    private static List<Integer> leafCounts(XfsImage fs, int agno, BtreeType type) throws Exception {
+        List<Integer> counts = new ArrayList<>();
+        new Btrees(fs.image, fs.geometry).walk(agno, type, r -> { }, h -> {
+            if (h.get("level") == 0) {
+                counts.add((int) h.get("numrecs"));
+            }
+        });
+        return counts;
     }
 }
