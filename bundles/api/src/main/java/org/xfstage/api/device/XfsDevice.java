@@ -42,6 +42,16 @@ public interface XfsDevice extends AutoCloseable {
             throws XfsException;
 
     /**
+     * The blocks of a per-AG btree, found by following its pointers from the root without reading its records or
+     * keys and without checking CRCs: each block must only be a block of this tree (magic, self-described place and
+     * owner, level) met once. For a rebuild into the old tree's own blocks when its records are what is damaged.
+     *
+     * @return the AG block numbers, sorted
+     * @throws XfsFormatException when the pointers do not lead to such blocks
+     */
+    long[] btreeBlocks(int agno, BtreeType type) throws XfsException;
+
+    /**
      * Every block of AG {@code agno} that belongs to the filesystem's own structures rather than to a btree or a
      * file: the AG headers, the blocks on the AGFL, and the part of the internal log in this AG. Reported as
      * (agbno, length, owner) with owner one of {@link #OWNER_HEADERS}, {@link #OWNER_AGFL}, {@link #OWNER_LOG}.

@@ -45,8 +45,38 @@ final class Btrees {
         return walk(agno, type, sink, block -> { });
     }
 
-    /** As {@link #walk(int, BtreeType, Consumer)}, also handing every verified block to {@code blocks}. */
-    long walk(int agno, BtreeType type, Consumer<long[]> sink, Consumer<Struct> blocks) throws XfsException {
+    /** See {@link org.xfstage.api.device.XfsDevice#btreeBlocks}. */
+    long[] blocks(int agno, BtreeType type) throws XfsException {
+        long[] top = root(agno, type);
+        String tree = type.name().toLowerCase() + "bt of AG " + agno;
+        Set<Long> seen = new java.util.TreeSet<>();
+        java.util.ArrayDeque<long[]> todo = new java.util.ArrayDeque<>();
+        todo.push(new long[] {top[0], top[1] - 1});
+        int maxrecs = (g.blockSize - SBLOCK_HDR) / (shape(type).keyLen() + 4);
+        while (!todo.isEmpty()) {
+            long[] next = todo.pop();
+            long agbno = next[0];
+            int level = (int) next[1];
+            String where = tree + " block " + agbno;
+            Headers.check(agbno < g.agBlocks && seen.add(agbno), () -> where + ": outside the AG or reached twice");
+            long offset = g.agBlockOffset(agno, agbno);
+            byte[] b = image.read(offset, g.blockSize);
+            Struct h = new Struct(Layouts.SBLOCK, b, 0);
+            Headers.check(h.get("magic") == shape(type).magic() && h.get("blkno") == offset >> 9 && h.get("owner") == agno
+                    && h.get("level") == level, () -> where + ": not a level " + level + " block of this tree");
+            if (level > 0) {
+                long n = h.get("numrecs");
+                Headers.check(n >= 1 && n <= maxrecs, () -> where + ": bad key count " + n);
+                for (int i = 0; i < n; i++) {
+                    todo.push(new long[] {Inode.u32(b, SBLOCK_HDR + maxrecs * shape(type).keyLen() + i * 4), level - 1});
+                }
+            }
+        }
+        return seen.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** The root block and height of a tree, from its AG header. */
+    private long[] root(int agno, BtreeType type) throws XfsException {
         Struct agf = Headers.agf(image, g, agno);
         long root;
         long levels;
@@ -77,8 +107,16 @@ final class Btrees {
             }
             default -> throw new IllegalArgumentException(type.toString());
         }
+        Headers.check(levels >= 1 && levels <= MAX_LEVELS, () -> type.name().toLowerCase() + "bt of AG " + agno + ": impossible height " + levels);
+        return new long[] {root, levels};
+    }
+
+    /** As {@link #walk(int, BtreeType, Consumer)}, also handing every verified block to {@code blocks}. */
+    long walk(int agno, BtreeType type, Consumer<long[]> sink, Consumer<Struct> blocks) throws XfsException {
+        long[] top = root(agno, type);
+        long root = top[0];
+        long levels = top[1];
         String tree = type.name().toLowerCase() + "bt of AG " + agno;
-        Headers.check(levels >= 1 && levels <= MAX_LEVELS, () -> tree + ": impossible height " + levels);
         Walk w = new Walk(agno, type, tree, (int) levels, sink, blocks);
         w.visit(root, (int) levels - 1, null);
         for (int level = 0; level < levels; level++) {

@@ -212,6 +212,12 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public long[] btreeBlocks(int agno, BtreeType type) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        return new Btrees(image, geometry).blocks(agno, type);
+    }
+
+    @Override
     public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink, LongConsumer blocks) throws XfsException {
         Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
         long agStart = (long) agno * geometry.agBlocks;

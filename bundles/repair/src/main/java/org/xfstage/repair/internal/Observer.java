@@ -33,6 +33,7 @@ final class Observer {
     private final ByteBuffer spaceRec = ByteBuffer.allocate(SPACE_RECORD);
     private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
     private StagingException stagingFailure;
+    private final Longs treeBlocks = new Longs();
     long extents;
     long inodesSeen;
     /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
@@ -64,12 +65,23 @@ final class Observer {
                 if (!present(t)) {
                     continue;
                 }
+                long owner = ScrubContext.OWNER_BTREE_BASE - t.ordinal();
+                treeBlocks.clear();
                 try {
-                    long owner = ScrubContext.OWNER_BTREE_BASE - t.ordinal();
-                    device.walkBtree(agno, t, records(agno, t), agbno -> add(agno, agbno, 1, owner));
+                    device.walkBtree(agno, t, records(agno, t), treeBlocks::add);
                 } catch (XfsException e) {
                     findings.accept(new Finding(t.name().toLowerCase() + "bt", agno, "btree walk", e.getMessage(), null));
+                    try {
+                        // a tree whose records or checksums are damaged still holds its blocks: found by its pointers
+                        treeBlocks.clear();
+                        for (long agbno : device.btreeBlocks(agno, t)) {
+                            treeBlocks.add(agbno);
+                        }
+                    } catch (XfsException pointersToo) {
+                        // then only the blocks the walk reached
+                    }
                 }
+                treeBlocks.forEach(agbno -> add(agno, agbno, 1, owner));
                 failIfStagingFailed();
             }
             progress.increment(1);
@@ -163,6 +175,29 @@ final class Observer {
     private void failIfStagingFailed() throws StagingException {
         if (stagingFailure != null) {
             throw stagingFailure;
+        }
+    }
+
+    /** A growable list of longs: the blocks of one tree, staged only once the tree is known. */
+    private static final class Longs {
+        private long[] values = new long[64];
+        private int size;
+
+        void add(long v) {
+            if (size == values.length) {
+                values = java.util.Arrays.copyOf(values, size * 2);
+            }
+            values[size++] = v;
+        }
+
+        void clear() {
+            size = 0;
+        }
+
+        void forEach(java.util.function.LongConsumer c) {
+            for (int i = 0; i < size; i++) {
+                c.accept(values[i]);
+            }
         }
     }
 }

@@ -125,8 +125,35 @@ class RepairOracleTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("inScope")
     void repairLeavesItCleanWithEveryFileIntactAndUndoRestoresTheDamage(String recipe, List<String> commands) throws Exception {
-        Path img = damagedCopy(recipe, commands);
-        List<String> manifestBefore = manifest(CorpusImages.image("default"));
+        repairAndUndo("default", recipe, commands);
+    }
+
+    /**
+     * The reverse mappings themselves, rebuilt from the space map and every inode's mappings: a wrong owner, a wrong
+     * length, lost records, a checksum, a node's high key, and leaves of AG 0's two-level tree (three leaves under a
+     * root, rebuilt into the same four blocks, found by their pointers when a walk cannot read them).
+     */
+    static Stream<Arguments> inScopeOnRmapbt() {
+        return Stream.of(
+                Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345")),
+                Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100")),
+                Arguments.of("rmapbt-lost-records", List.of("agf 3", "addr rmaproot", "write -d numrecs 40")),
+                Arguments.of("rmapbt-leaf-offset", List.of("agf 0", "addr rmaproot", "addr ptrs[2]", "write -d recs[9].offset 77")),
+                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")),
+                Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300")),
+                Arguments.of("rmapbt-leaf-crc", List.of("agf 0", "addr rmaproot", "addr ptrs[3]", "write -c recs[5].owner 4")),
+                Arguments.of("rmapbt-leaf-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inScopeOnRmapbt")
+    void rmapbtRepairLeavesItCleanWithEveryFileIntact(String recipe, List<String> commands) throws Exception {
+        repairAndUndo("rmapbt", recipe, commands);
+    }
+
+    private void repairAndUndo(String geometry, String recipe, List<String> commands) throws Exception {
+        Path img = damagedCopy(recipe, commands, geometry);
+        List<String> manifestBefore = manifest(CorpusImages.image(geometry));
         String damaged = sha256(img);
 
         RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);

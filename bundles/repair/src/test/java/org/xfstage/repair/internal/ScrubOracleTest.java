@@ -151,6 +151,11 @@ class ScrubOracleTest {
                 Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345")),
                 Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100")),
                 Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")),
+                Arguments.of("rmapbt-offset", List.of("agf 0", "addr rmaproot", "addr ptrs[2]", "write -d recs[9].offset 77")),
+                Arguments.of("rmapbt-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0")),
+                Arguments.of("rmapbt-unwritten", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[13].extentflag 1")),
+                Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300")),
+                Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1")),
                 Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5")),
                 Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3")));
     }

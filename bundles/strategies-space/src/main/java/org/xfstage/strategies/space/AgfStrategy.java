@@ -45,9 +45,10 @@ public class AgfStrategy implements RepairStrategy {
                 longest = Math.max(longest, Extents.length(r));
             }
         }
-        long cntBlocks = ctx.device().walkBtree(agno, BtreeType.CNT, x -> { });
+        // block counts by the trees' pointers: a tree whose records are damaged still holds its blocks
+        long cntBlocks = ctx.device().btreeBlocks(agno, BtreeType.CNT).length;
         boolean rmap = ctx.info().features().contains("rmapbt");
-        long rmapBlocks = rmap ? ctx.device().walkBtree(agno, BtreeType.RMAP, x -> { }) : 0;
+        long rmapBlocks = rmap ? ctx.device().btreeBlocks(agno, BtreeType.RMAP).length : 0;
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("freeblks", free);
         m.put("longest", longest);
@@ -56,7 +57,7 @@ public class AgfStrategy implements RepairStrategy {
             m.put("rmap_blocks", rmapBlocks);
         }
         if (ctx.info().features().contains("reflink")) {
-            m.put("refcount_blocks", ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> { }));
+            m.put("refcount_blocks", (long) ctx.device().btreeBlocks(agno, BtreeType.REFCOUNT).length);
         }
         return m;
     }

@@ -1,15 +1,24 @@
 package org.xfstage.strategies.space;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.RecordComparator;
@@ -17,29 +26,26 @@ import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.XfArray;
 
 /**
- * rmapbt: the reverse-mapping btree must map exactly the blocks of the space map, each to its owner. Both sides are
- * staged per AG as (owner, start, length), sorted by owner then block, and compared as runs of adjacent blocks of one
- * owner (rmap splits a file's runs at offset gaps and flags bmbt blocks; the space map has neither, so runs are the
- * common ground; and by owner, blocks several inodes share are one run per inode on both sides). Owners are
- * translated to rmap's special owners: headers FS, log LOG, AGFL and free-space and rmap btrees AG, inode btrees
- * INOBT, chunks INODES, refcount btree REFC, CoW staging COW.
+ * rmapbt: the reverse-mapping btree must hold the records the kernel would keep. Expected: the space map's metadata
+ * runs under rmap's special owners (headers FS, log LOG, AGFL and free-space and rmap btrees AG, inode btrees INOBT,
+ * chunks INODES, refcount btree REFC, CoW staging COW), and every in-use inode's mappings from the device (file
+ * offsets, fork, bmbt and unwritten flags). Both sides are staged, sorted by owner and merged as the kernel merges
+ * (one owner and set of flags, adjacent blocks, and for file data adjacent offsets), so that however a record was
+ * split they compare equal; and then compared record for record: a wrong owner, length, offset or flag is found.
+ * <p>
+ * The rebuild sorts the expected records in an xfarray in tree order and bulk-loads them into the old tree's own
+ * blocks, so that free space and the AG-owned runs stay as they are.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=rmapbt")
 public class RmapbtStrategy implements RepairStrategy {
-    static final long OWN_FS = -3;
-    static final long OWN_LOG = -4;
-    static final long OWN_AG = -5;
-    static final long OWN_INOBT = -6;
-    static final long OWN_INODES = -7;
-    static final long OWN_REFC = -8;
-    static final long OWN_COW = -9;
+    private static final int BMBT = 2;
+    /** Staged reverse mapping: (agno u32, start u32), owner u64, offset with fork and bmbt flags u64, length u32, flags u32. */
+    private static final int MAPPING = 32;
 
-    /** (owner u64, start u32, length u32): owner first, then block, unsigned as rmap keys compare. */
-    private static final RecordComparator BY_OWNER = RecordComparator.unsignedLongs(2);
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.SPACE_MAP);
+        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP);
     }
 
     @Override
@@ -47,113 +53,275 @@ public class RmapbtStrategy implements RepairStrategy {
         if (!ctx.info().features().contains("rmapbt")) {
             return;
         }
-        XfArray space = ctx.observation(Observation.SPACE_MAP);
-        ByteBuffer used = ByteBuffer.allocate(24);
-        long cursor = space.loadNext(0, used);
-        for (FsInfo.AgInfo ag : ctx.info().ags()) {
-            int agno = ag.agno();
-            try (XfArray rmap = ctx.arrays().create("scrub rmapbt of AG " + agno, 16);
-                    XfArray mapped = ctx.arrays().create("scrub space map of AG " + agno + " by owner", 16)) {
-                ByteBuffer rec = ByteBuffer.allocate(16);
+        Set<Integer> ags = new TreeSet<>();
+        try (XfArray expected = ctx.arrays().create("scrub expected reverse mappings", MAPPING);
+                XfArray recorded = ctx.arrays().create("scrub rmapbt records", MAPPING);
+                XfArray want = ctx.arrays().create("scrub expected reverse mappings, merged", MAPPING);
+                XfArray have = ctx.arrays().create("scrub rmapbt records, merged", MAPPING)) {
+            ByteBuffer rec = ByteBuffer.allocate(MAPPING);
+            for (FsInfo.AgInfo ag : ctx.info().ags()) {
+                int agno = ag.agno();
                 Exception[] failure = {null};
-                ctx.device().walkBtree(agno, BtreeType.RMAP, x -> {
-                    if (failure[0] == null) {
-                        try {
-                            append(rmap, rec, x[2], x[0], x[1]);
-                        } catch (Exception e) {
-                            failure[0] = e;
+                try {
+                    ctx.device().walkBtree(agno, BtreeType.RMAP, x -> {
+                        if (failure[0] == null) {
+                            try {
+                                Mappings.put(rec, agno, x[0], x[1], x[2], x[3], (int) x[4]);
+                                recorded.append(rec);
+                            } catch (Exception e) {
+                                failure[0] = e;
+                            }
                         }
-                    }
-                });
+                    });
+                } catch (XfsFormatException e) {
+                    continue; // an unreadable tree: the walk has reported it, and its records are not compared
+                }
                 if (failure[0] != null) {
                     throw failure[0];
                 }
-                for (; cursor >= 0 && used.getInt(0) == agno; cursor = space.loadNext(cursor + 1, used)) {
-                    append(mapped, rec, rmapOwner(used.getLong(16)), used.getInt(4) & 0xffffffffL, used.getInt(8) & 0xffffffffL);
-                }
-                rmap.sort(BY_OWNER, SortOptions.DEFAULT, ctx.progress());
-                mapped.sort(BY_OWNER, SortOptions.DEFAULT, ctx.progress());
-                compare(agno, new Runs(mapped), new Runs(rmap), findings);
+                ags.add(agno);
             }
+            stage(ctx, ags, new Mappings(expected), false);
+            canonical(ctx, expected, want, ags);
+            canonical(ctx, recorded, have, ags); // without the records read before a walk failed
+            compare(want, have, findings);
         }
     }
 
-    /** The runs of one owner's adjacent blocks in an array sorted by owner and block. */
-    private static final class Runs {
-        private final XfArray records;
-        private final ByteBuffer rec = ByteBuffer.allocate(16);
-        private long index;
-        long owner;
-        long start;
-        long end;
-        boolean present;
-
-        Runs(XfArray records) throws Exception {
-            this.records = records;
-            index = records.loadNext(0, rec);
-            next();
+    /**
+     * Orders reverse mappings by AG, owner, fork and bmbt flags, then block: the mappings the kernel would merge into
+     * one record are then adjacent.
+     */
+    private static final RecordComparator BY_OWNER = (a, ao, b, bo) -> {
+        int c = Integer.compare(a.getInt(ao), b.getInt(bo));
+        if (c == 0) {
+            c = Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
         }
-
-        /** Moves to the next run. */
-        void next() throws Exception {
-            present = index >= 0;
-            if (!present) {
-                return;
-            }
-            owner = rec.getLong(0);
-            start = rec.getInt(8) & 0xffffffffL;
-            end = start + (rec.getInt(12) & 0xffffffffL);
-            for (index = records.loadNext(index + 1, rec); index >= 0; index = records.loadNext(index + 1, rec)) {
-                long s = rec.getInt(8) & 0xffffffffL;
-                if (rec.getLong(0) != owner || s > end) {
-                    break;
-                }
-                end = Math.max(end, s + (rec.getInt(12) & 0xffffffffL));
-            }
+        if (c == 0) {
+            c = Long.compareUnsigned(a.getLong(ao + 16) >>> 62, b.getLong(bo + 16) >>> 62);
         }
-
-        /** Orders runs by owner (unsigned) then start. */
-        int compareTo(Runs o) {
-            int c = Long.compareUnsigned(owner, o.owner);
-            return c != 0 ? c : Long.compare(start, o.start);
+        if (c == 0) {
+            c = Integer.compareUnsigned(a.getInt(ao + 4), b.getInt(bo + 4));
         }
-    }
+        if (c == 0) {
+            c = Long.compareUnsigned(a.getLong(ao + 16), b.getLong(bo + 16));
+        }
+        return c != 0 ? c : Long.compare(a.getLong(ao + 24), b.getLong(bo + 24));
+    };
 
-    private static void compare(int agno, Runs used, Runs rmap, Consumer<Finding> findings) throws Exception {
-        int reported = 0;
-        while ((used.present || rmap.present) && reported < BnobtStrategy.MAX_PER_AG) {
-            if (used.present && rmap.present && used.owner == rmap.owner && used.start == rmap.start && used.end == rmap.end) {
-                used.next();
-                rmap.next();
+    /**
+     * Both sides in one form, whatever way the records were split: sorted by owner and merged as the kernel merges;
+     * only the records of the AGs given.
+     */
+    private static void canonical(ScrubContext ctx, XfArray records, XfArray out, Set<Integer> ags) throws Exception {
+        records.sort(BY_OWNER, SortOptions.DEFAULT, ctx.progress());
+        Mappings merged = new Mappings(out);
+        ByteBuffer r = ByteBuffer.allocate(MAPPING);
+        for (long i = records.loadNext(0, r); i >= 0; i = records.loadNext(i + 1, r)) {
+            if (!ags.contains(r.getInt(0))) {
                 continue;
             }
-            reported++;
-            int c = !used.present ? 1 : !rmap.present ? -1 : used.compareTo(rmap);
-            if (c <= 0) {
-                String problem = c == 0 ? "rmapbt maps " + Extents.range(rmap.start, rmap.end - rmap.start) + " to owner " + owner(rmap.owner)
-                        : "not in the rmapbt";
-                findings.accept(new Finding("rmapbt", agno, Extents.range(used.start, used.end - used.start), problem,
-                        "owned by " + owner(used.owner)));
-                if (c == 0) {
-                    rmap.next();
-                }
-                used.next();
+            merged.add(r.getInt(0), r.getInt(4) & 0xffffffffL, r.getInt(24) & 0xffffffffL, r.getLong(8),
+                    r.getLong(16) & ~(7L << 61), r.getInt(28));
+        }
+        merged.flush();
+    }
+
+    private static void compare(XfArray want, XfArray have, Consumer<Finding> findings) throws Exception {
+        ByteBuffer e = ByteBuffer.allocate(MAPPING);
+        ByteBuffer r = ByteBuffer.allocate(MAPPING);
+        long i = want.loadNext(0, e);
+        long j = have.loadNext(0, r);
+        Map<Integer, Integer> reported = new java.util.HashMap<>();
+        while (i >= 0 || j >= 0) {
+            int c = i < 0 ? 1 : j < 0 ? -1 : BY_OWNER.compare(e, 0, r, 0);
+            if (c == 0) {
+                i = want.loadNext(i + 1, e);
+                j = have.loadNext(j + 1, r);
+                continue;
+            }
+            ByteBuffer side = c < 0 ? e : r;
+            int agno = side.getInt(0);
+            if (reported.merge(agno, 1, Integer::sum) <= BnobtStrategy.MAX_PER_AG) {
+                String where = Extents.range(side.getInt(4) & 0xffffffffL, side.getInt(24) & 0xffffffffL);
+                findings.accept(c < 0
+                        ? new Finding("rmapbt", agno, where, "not in the rmapbt", "owned by " + describe(e))
+                        : new Finding("rmapbt", agno, where, "mapped by the rmapbt to " + describe(r) + ", which does not map them so", null));
+            }
+            if (c < 0) {
+                i = want.loadNext(i + 1, e);
             } else {
-                findings.accept(new Finding("rmapbt", agno, Extents.range(rmap.start, rmap.end - rmap.start),
-                        "mapped by the rmapbt to owner " + owner(rmap.owner) + ", which does not use it", null));
-                rmap.next();
+                j = have.loadNext(j + 1, r);
             }
         }
     }
 
-    private static String owner(long rmapOwner) {
-        return rmapOwner >= 0 ? "inode " + rmapOwner : String.valueOf(rmapOwner);
+    /** Owner, fork, offset and flags of a staged mapping, for a finding. */
+    private static String describe(ByteBuffer m) {
+        long owner = m.getLong(8);
+        if (owner < 0) {
+            return "owner " + owner;
+        }
+        int flags = m.getInt(28);
+        return "inode " + owner + ((flags & 4) != 0 ? " (attribute fork)" : "")
+                + ((flags & BMBT) != 0 ? " as bmbt block" : " at offset " + (m.getLong(16) & ~(7L << 61)))
+                + ((flags & 1) != 0 ? ", unwritten" : "");
     }
 
-    private static void append(XfArray a, ByteBuffer rec, long owner, long start, long length) throws Exception {
-        rec.clear();
-        rec.putLong(owner).putInt((int) start).putInt((int) length).flip();
-        a.append(rec);
+    /**
+     * Rebuilds the rmapbt of each AG with findings into its own blocks (when its records fit them; otherwise nothing
+     * is planned), with the AGF's rmap root and level.
+     */
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        try (XfArray staged = ctx.arrays().create("repair rmapbt records", MAPPING);
+                XfArray merged = ctx.arrays().create("repair rmapbt records, merged", MAPPING)) {
+            long inodes = stage(ctx, ags, new Mappings(staged), true);
+            // the tree's own blocks, found even when its records or CRCs are damaged (then the walk has not staged them)
+            Map<Integer, long[]> own = new java.util.HashMap<>();
+            Mappings ag = new Mappings(staged);
+            for (int agno : ags) {
+                own.put(agno, ctx.device().btreeBlocks(agno, BtreeType.RMAP));
+                for (long b : own.get(agno)) {
+                    ag.add(agno, b, 1, XfsDevice.RMAP_OWN_AG, 0, 0);
+                }
+            }
+            ag.flush();
+            canonical(ctx, staged, merged, ags);
+            merged.sort(RecordComparator.unsignedLongs(3), SortOptions.DEFAULT, ctx.progress());
+            ByteBuffer m = ByteBuffer.allocate(MAPPING);
+            long cursor = merged.loadNext(0, m);
+            for (int agno : ags) {
+                List<long[]> records = new ArrayList<>();
+                for (; cursor >= 0 && m.getInt(0) == agno; cursor = merged.loadNext(cursor + 1, m)) {
+                    records.add(new long[] {m.getInt(4) & 0xffffffffL, m.getInt(24) & 0xffffffffL, m.getLong(8),
+                            m.getLong(16) & ~(7L << 61), m.getInt(28)});
+                }
+                long[] where = own.get(agno);
+                if (!ctx.device().btreeFits(BtreeType.RMAP, records.size(), where.length)) {
+                    return null;
+                }
+                XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.RMAP, records, where);
+                blocks.addAll(tree.blocks());
+                blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of("rmap_root", tree.root(),
+                        "rmap_level", (long) tree.levels(), "rmap_blocks", (long) tree.blocks().size())));
+                changes.add("AG " + agno + ": rmapbt rebuilt from the space map and the mappings of " + inodes + " inodes: "
+                        + records.size() + " records in " + tree.blocks().size() + " block(s) (its own)");
+            }
+        }
+        return new Plan("rmapbt", blocks, changes);
+    }
+
+    /**
+     * Stages the reverse mappings of the AGs: metadata from the space map (without the rmapbt's own blocks if asked),
+     * then every in-use inode's mappings (its
+     * bmbt blocks sorted first, so that adjacent ones merge). Returns the number of inodes read.
+     */
+    private static long stage(ScrubContext ctx, Set<Integer> ags, Mappings out, boolean withoutRmapbt) throws Exception {
+        XfArray space = ctx.observation(Observation.SPACE_MAP);
+        ByteBuffer used = ByteBuffer.allocate(24);
+        long rmapbt = ScrubContext.OWNER_BTREE_BASE - BtreeType.RMAP.ordinal();
+        for (long i = space.loadNext(0, used); i >= 0; i = space.loadNext(i + 1, used)) {
+            long owner = used.getLong(16);
+            if (owner < 0 && ags.contains(used.getInt(0)) && !(withoutRmapbt && owner == rmapbt)) {
+                out.add(used.getInt(0), used.getInt(4) & 0xffffffffL, used.getInt(8) & 0xffffffffL, rmapOwner(owner), 0, 0);
+            }
+        }
+        out.flush();
+        XfArray inodes = ctx.observation(Observation.INODE_MAP);
+        ByteBuffer state = ByteBuffer.allocate(16);
+        List<long[]> bmbt = new ArrayList<>();
+        Exception[] failure = {null};
+        long read = 0;
+        for (long i = inodes.loadNext(0, state); i >= 0; i = inodes.loadNext(i + 1, state)) {
+            if (state.getLong(8) != 1) {
+                continue; // free, or unreadable (a finding of its own)
+            }
+            long ino = state.getLong(0) - 1;
+            bmbt.clear();
+            ctx.device().inodeMappings(ino, (agno, agbno, length, offset, flags) -> {
+                if (!ags.contains(agno) || failure[0] != null) {
+                    return;
+                }
+                if ((flags & BMBT) != 0) {
+                    bmbt.add(new long[] {flags, agno, agbno, length});
+                    return;
+                }
+                try {
+                    out.add(agno, agbno, length, ino, offset, flags);
+                } catch (Exception e) {
+                    failure[0] = e;
+                }
+            });
+            if (failure[0] != null) {
+                throw failure[0];
+            }
+            bmbt.sort(Comparator.<long[]>comparingLong(x -> x[0]).thenComparingLong(x -> x[1]).thenComparingLong(x -> x[2]));
+            for (long[] b : bmbt) {
+                out.add((int) b[1], b[2], b[3], ino, 0, (int) b[0]);
+            }
+            out.flush();
+            read++;
+        }
+        return read;
+    }
+
+    /**
+     * Reverse mappings merged as the kernel merges them (one owner, one set of flags, adjacent blocks, and for file
+     * data adjacent offsets), appended as staged records.
+     */
+    private static final class Mappings {
+        private final XfArray out;
+        private final ByteBuffer rec = ByteBuffer.allocate(MAPPING);
+        private int agno = -1;
+        private long start;
+        private long length;
+        private long owner;
+        private long offset;
+        private int flags;
+
+        Mappings(XfArray out) {
+            this.out = out;
+        }
+
+        void add(int a, long s, long len, long own, long off, int fl) throws Exception {
+            if (a == agno && own == owner && fl == flags && start + length == s
+                    && (own < 0 || (fl & BMBT) != 0 || offset + length == off)) {
+                length += len;
+                return;
+            }
+            flush();
+            agno = a;
+            start = s;
+            length = len;
+            owner = own;
+            offset = off;
+            flags = fl;
+        }
+
+        void flush() throws Exception {
+            if (agno >= 0) {
+                put(rec, agno, start, length, owner, offset, flags);
+                out.append(rec);
+                agno = -1;
+            }
+        }
+
+        /** One staged mapping, in tree order of its first three longs: (AG, start), owner, offset with the key flags. */
+        static void put(ByteBuffer rec, int agno, long start, long length, long owner, long offset, int flags) {
+            rec.clear();
+            rec.putLong((long) agno << 32 | start).putLong(owner).putLong(offset | (long) (flags & 6) << 61)
+                    .putInt((int) length).putInt(flags).flip();
+        }
     }
 
     /** The rmap owner of a space map owner. */
@@ -162,25 +330,25 @@ public class RmapbtStrategy implements RepairStrategy {
             return owner;
         }
         if (owner == XfsDevice.OWNER_HEADERS) {
-            return OWN_FS;
+            return XfsDevice.RMAP_OWN_FS;
         }
         if (owner == XfsDevice.OWNER_LOG) {
-            return OWN_LOG;
+            return XfsDevice.RMAP_OWN_LOG;
         }
         if (owner == XfsDevice.OWNER_AGFL) {
-            return OWN_AG;
+            return XfsDevice.RMAP_OWN_AG;
         }
         if (owner == ScrubContext.OWNER_INODES) {
-            return OWN_INODES;
+            return XfsDevice.RMAP_OWN_INODES;
         }
         if (owner == ScrubContext.OWNER_COW) {
-            return OWN_COW;
+            return XfsDevice.RMAP_OWN_COW;
         }
         int tree = (int) (ScrubContext.OWNER_BTREE_BASE - owner);
         return switch (BtreeType.values()[tree]) {
-            case BNO, CNT, RMAP -> OWN_AG;
-            case INO, FINO -> OWN_INOBT;
-            case REFCOUNT -> OWN_REFC;
+            case BNO, CNT, RMAP -> XfsDevice.RMAP_OWN_AG;
+            case INO, FINO -> XfsDevice.RMAP_OWN_INOBT;
+            case REFCOUNT -> XfsDevice.RMAP_OWN_REFC;
         };
     }
 }
