@@ -28,8 +28,9 @@ import org.xfstage.api.staging.XfArray;
  * levels and counters. The AGFL is rebuilt with them: its entries that no other structure uses are kept, others
  * dropped, and it is refilled from the front of free space up to what the new trees need
  * (xfs_alloc_min_freelist). On filesystems with an rmapbt the new trees go into the old trees' own blocks and the
- * AGFL stays as it is, so that the rmapbt's OWN_AG records stay true; when the new trees need another number of
- * blocks, or the AGFL itself is wrong, nothing is planned there (the rmapbt would have to change too).
+ * AGFL holds what the rmapbt says it holds, so that the rmapbt's OWN_AG records stay true; when the new trees cannot
+ * take exactly the old blocks, or the rmapbt cannot say what the AGFL is, nothing is planned there (the rmapbt would
+ * have to change too).
  */
 final class FreeSpaceRebuild {
     private FreeSpaceRebuild() {
@@ -58,7 +59,7 @@ final class FreeSpaceRebuild {
         for (int agno : ags) {
             FsInfo.AgInfo ag = info.ags().get(agno);
             if (rmap) {
-                if (!inOwnBlocks(ctx, ag, blocks, changes)) {
+                if (!inOwnBlocks(ctx, ag, blocks, changes, covers)) {
                     return null;
                 }
                 for (String s : List.of("bnobt", "cntbt", "agf")) {
@@ -91,7 +92,7 @@ final class FreeSpaceRebuild {
                     taken = new long[need];
                     rest = take(afterRefill, taken);
                 }
-                trees = Trees.load(dev, agno, rest, taken);
+                trees = Trees.load(dev, agno, rest, taken, dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()));
                 int needed = minFreelist(trees.bno().levels(), trees.cnt().levels());
                 if (agfl.length >= needed) {
                     break;
@@ -118,42 +119,92 @@ final class FreeSpaceRebuild {
 
     /**
      * The rebuild of one AG on an rmapbt filesystem: the new trees in the old trees' blocks (any of them to either
-     * tree: the rmapbt owns them all as OWN_AG), the AGFL unchanged. False when that is not possible.
+     * tree: the rmapbt owns them all as OWN_AG, and the records are spread to take exactly those blocks). The AGFL is
+     * what the rmapbt says it is: its OWN_AG blocks that are not blocks of the three trees; when the AGFL lists other
+     * blocks (one in use, one listed twice, a count cut short), it is rewritten with those, which puts the rmapbt's
+     * findings in this AG right too. False when that is not possible.
      */
-    private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, List<BlockImage> blocks, List<String> changes) throws Exception {
+    private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, List<BlockImage> blocks, List<String> changes,
+            Set<String> covers) throws Exception {
         XfsDevice dev = ctx.device();
         int agno = ag.agno();
-        List<Long> old = new ArrayList<>();
-        dev.walkBtree(agno, BtreeType.BNO, r -> { }, old::add); // unreadable: the engine counts the strategy unable to plan
-        dev.walkBtree(agno, BtreeType.CNT, r -> { }, old::add);
+        long[] bno = dev.btreeBlocks(agno, BtreeType.BNO); // unreadable: the engine counts the strategy unable to plan
+        long[] cnt = dev.btreeBlocks(agno, BtreeType.CNT);
+        long[] rmap = dev.btreeBlocks(agno, BtreeType.RMAP);
+        long[] old = java.util.stream.LongStream.concat(java.util.Arrays.stream(bno), java.util.Arrays.stream(cnt)).sorted().toArray();
         List<Long> listed = new ArrayList<>();
         List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, false);
         long[] agfl = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
-        if (agfl.length != listed.size()) {
-            return false; // an AGFL entry used by something else or listed twice: the AGFL must change, and the rmapbt with it
+        long[] owned = agflOfRmapbt(dev, agno, old, rmap);
+        boolean rewrite = owned != null && java.util.Arrays.stream(owned).allMatch(x -> isFree(free, x))
+                && (agfl.length != listed.size() || !java.util.Arrays.equals(owned, agfl));
+        if (rewrite) {
+            agfl = owned;
+        } else if (agfl.length != listed.size()) {
+            return false; // an AGFL entry used by something else or listed twice, and no rmapbt to say what it was
         }
         List<long[]> rest = without(free, agfl);
-        int nb = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size());
-        int nc = dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
-        if (nb + nc != old.size()) {
-            return false;
+        int nb = -1;
+        for (int b = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()); b < old.length && nb < 0; b++) {
+            if (dev.btreeFits(BtreeType.BNO, rest.size(), b) && dev.btreeFits(BtreeType.CNT, rest.size(), old.length - b)) {
+                nb = b;
+            }
         }
-        Trees trees = Trees.load(dev, agno, rest, old.stream().mapToLong(Long::longValue).sorted().toArray());
+        if (nb < 0) {
+            return false; // the new trees need other blocks than the old ones: the rmapbt would change
+        }
+        Trees trees = Trees.load(dev, agno, rest, old, nb);
         Map<String, Long> agf = trees.agf();
-        agf.put("btreeblks", agf.get("btreeblks") + ag.rmapBlocks() - 1); // the rmapbt's blocks past its root count too
+        agf.put("btreeblks", agf.get("btreeblks") + rmap.length - 1); // the rmapbt's blocks past its root count too
         blocks.addAll(trees.bno().blocks());
         blocks.addAll(trees.cnt().blocks());
+        String agflChange = "AGFL and rmapbt unchanged";
+        if (rewrite) {
+            blocks.add(dev.rebuildAgfl(agno, agfl));
+            agf.put("flfirst", 0L);
+            agf.put("fllast", (long) agfl.length - 1);
+            agf.put("flcount", (long) agfl.length);
+            covers.add("rmapbt@" + agno);
+            agflChange = "AGFL rewritten with the " + agfl.length + " blocks the rmapbt gives it (it listed " + listed + ")";
+        }
         blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
-        changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.size() + " blocks: "
-                + rest.size() + " free extents, " + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "); AGFL and rmapbt unchanged");
+        changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.length + " blocks: "
+                + rest.size() + " free extents, " + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "); " + agflChange);
         return true;
+    }
+
+    /**
+     * The AGFL's blocks as the rmapbt knows them: its OWN_AG blocks that are none of the free-space trees' or its own
+     * ({@code trees}, sorted); null when the rmapbt cannot be read.
+     */
+    private static long[] agflOfRmapbt(XfsDevice dev, int agno, long[] trees, long[] rmap) throws Exception {
+        Set<Long> mine = new java.util.HashSet<>();
+        java.util.Arrays.stream(trees).forEach(mine::add);
+        java.util.Arrays.stream(rmap).forEach(mine::add);
+        java.util.TreeSet<Long> out = new java.util.TreeSet<>();
+        try {
+            dev.walkBtree(agno, BtreeType.RMAP, r -> {
+                if (r[2] == XfsDevice.RMAP_OWN_AG) {
+                    for (long b = r[0]; b < r[0] + r[1]; b++) {
+                        if (!mine.contains(b)) {
+                            out.add(b);
+                        }
+                    }
+                }
+            });
+        } catch (org.xfstage.api.device.XfsFormatException e) {
+            return null;
+        }
+        return out.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** Both new free-space trees of an AG and the AGF fields they make (roots, levels, free counters, btreeblks). */
     private record Trees(XfsDevice.BulkLoad bno, XfsDevice.BulkLoad cnt, Map<String, Long> agf) {
-        /** Bulk-loads the free extents (in block order) into {@code where}: the bnobt's blocks first, then the cntbt's. */
-        static Trees load(XfsDevice dev, int agno, List<long[]> free, long[] where) throws Exception {
-            int nb = dev.btreeBlocksNeeded(BtreeType.BNO, free.size());
+        /**
+         * Bulk-loads the free extents (in block order) into {@code where}: the bnobt into the first {@code nb} blocks,
+         * the cntbt into the rest.
+         */
+        static Trees load(XfsDevice dev, int agno, List<long[]> free, long[] where, int nb) throws Exception {
             List<long[]> bySize = new ArrayList<>(free);
             bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
             XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, free, java.util.Arrays.copyOfRange(where, 0, nb));

@@ -43,6 +43,12 @@ public class RmapbtStrategy implements RepairStrategy {
     private static final int MAPPING = 32;
 
 
+    /** A free-space rebuild comes first: when it puts the AGFL right, the rmapbt's findings there are right too. */
+    @Override
+    public Set<String> after() {
+        return Set.of("bnobt", "cntbt", "agfl");
+    }
+
     @Override
     public Set<Observation> needs() {
         return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP);
