@@ -22,16 +22,14 @@ final class InodeTreeRebuild {
      * Loads {@code records} (inobt record fields, in startino order) into the blocks the {@code type} tree of the AG
      * has now, and puts its new root, level and (with inobtcount) block count into {@code agi}.
      *
-     * @return the new blocks, or null when the new tree needs another number of blocks
+     * @return the new blocks, or null when the records cannot make a tree of as many blocks
      */
     static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, List<long[]> records, Map<String, Long> agi)
             throws Exception {
-        List<Long> old = new ArrayList<>();
-        ctx.device().walkBtree(agno, type, r -> { }, old::add); // unreadable: the engine counts the strategy unable to plan
-        if (ctx.device().btreeBlocksNeeded(type, records.size()) != old.size()) {
+        long[] where = ctx.device().btreeBlocks(agno, type); // unfollowable: the engine counts the strategy unable to plan
+        if (!ctx.device().btreeFits(type, records.size(), where.length)) {
             return null;
         }
-        long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
         XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, type, records, where);
         boolean inobt = type == BtreeType.INO;
         agi.put(inobt ? "root" : "free_root", tree.root());

@@ -136,8 +136,8 @@ public class RefcountbtStrategy implements RepairStrategy {
 
     /**
      * Rebuilds the refcountbt of each AG with findings: the expected shared-extent records (split at the longest a
-     * record may be) and the tree's own CoW staging records, bulk-loaded into the tree's own blocks (when it needs as
-     * many; otherwise nothing is planned), with the AGF's refcount root and level.
+     * record may be) and the tree's own CoW staging records, bulk-loaded into the tree's own blocks (when they can make a
+     * tree of as many; otherwise nothing is planned), with the AGF's refcount root and level.
      */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
@@ -169,16 +169,15 @@ public class RefcountbtStrategy implements RepairStrategy {
                     }
                 }
             }
-            List<Long> old = new ArrayList<>();
             ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> {
                 if (x[3] != 0) {
                     records.add(x.clone()); // CoW staging records are kept; they sort after the shared ones
                 }
-            }, old::add);
-            if (ctx.device().btreeBlocksNeeded(BtreeType.REFCOUNT, records.size()) != old.size()) {
+            });
+            long[] where = ctx.device().btreeBlocks(agno, BtreeType.REFCOUNT);
+            if (!ctx.device().btreeFits(BtreeType.REFCOUNT, records.size(), where.length)) {
                 return null;
             }
-            long[] where = old.stream().mapToLong(Long::longValue).sorted().toArray();
             XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.REFCOUNT, records, where);
             blocks.addAll(tree.blocks());
             blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(),
