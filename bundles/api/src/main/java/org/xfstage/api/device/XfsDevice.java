@@ -200,13 +200,20 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * Writes blocks, journaled: first an undo journal at {@code journal} with the old contents of every block (and a
-     * digest of the new ones), forced to disk with its directory; then the blocks, forced to disk. Needs a device
-     * opened for writing.
+     * digest of the new ones), forced to disk with its directory; then the blocks, forced to disk and read back
+     * (each must equal what was planned). Needs a device opened for writing.
      *
      * @throws XfsException when the device is read-only, the journal cannot be made durable, or a write fails (the
      *                      journal then restores the image with {@link XfsDeviceService#undo})
      */
     void commit(java.util.List<BlockImage> blocks, java.nio.file.Path journal) throws XfsException;
+
+    /**
+     * A read-only view of this filesystem as it would be with {@code blocks} written: every read sees their
+     * contents, nothing is written. For checking a repair before it is committed. The view uses this device's open
+     * image: close it before this device (closing it releases nothing).
+     */
+    XfsDevice withPlanned(java.util.List<BlockImage> blocks) throws XfsException;
 
     /** Releases the image and its lock. */
     @Override

@@ -21,12 +21,19 @@ final class Image {
     private final FileChannel channel;
     private final long size;
     private final MappedByteBuffer[] windows;
+    /** Planned block contents by offset that reads see instead of the device's (a view of a repair before it is written). */
+    private final java.util.NavigableMap<Long, byte[]> overlay;
 
     Image(String source, FileChannel channel, long size) {
+        this(source, channel, size, null);
+    }
+
+    Image(String source, FileChannel channel, long size, java.util.NavigableMap<Long, byte[]> overlay) {
         this.source = source;
         this.channel = channel;
         this.size = size;
         this.windows = new MappedByteBuffer[(int) ((size + WINDOW - 1) >>> WINDOW_SHIFT)];
+        this.overlay = overlay;
     }
 
     long size() {
@@ -52,6 +59,16 @@ final class Image {
         } catch (InternalError e) {
             // a fault under the mapping: the device shrank or failed underneath us
             throw new XfsException("cannot read " + source + " at offset " + (offset + done) + ": I/O error under the mapping", e);
+        }
+        if (overlay != null) {
+            Long first = overlay.floorKey(offset);
+            for (var e : overlay.subMap(first == null ? offset : first, true, offset + length, false).entrySet()) {
+                long from = Math.max(offset, e.getKey());
+                long to = Math.min(offset + length, e.getKey() + e.getValue().length);
+                if (from < to) {
+                    System.arraycopy(e.getValue(), (int) (from - e.getKey()), b, (int) (from - offset), (int) (to - from));
+                }
+            }
         }
         return b;
     }

@@ -50,6 +50,8 @@ final class XfsImage implements XfsDevice {
     final Struct superblock;
     final Geometry geometry;
     final Contents contents;
+    /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
+    private boolean view;
 
     private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, Struct sb) {
         this.source = source;
@@ -485,6 +487,15 @@ final class XfsImage implements XfsDevice {
                 written++;
             }
             channel.force(true);
+            for (BlockImage b : blocks) {
+                ByteBuffer back = ByteBuffer.allocate(b.bytes().length);
+                while (back.hasRemaining() && channel.read(back, b.offset() + back.position()) >= 0) {
+                    // read on until the block is whole
+                }
+                if (!java.util.Arrays.equals(back.array(), b.bytes())) {
+                    throw new IOException(b.what() + " reads back differently");
+                }
+            }
         } catch (IOException e) {
             throw new XfsException(source + ": write failed after " + written + " of " + blocks.size() + " blocks (" + e.getMessage()
                     + "); restore it with xfs:undo " + journal + " " + source, e);
@@ -529,7 +540,24 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public XfsDevice withPlanned(List<BlockImage> blocks) throws XfsException {
+        java.util.TreeMap<Long, byte[]> overlay = new java.util.TreeMap<>();
+        for (BlockImage b : blocks) {
+            Headers.check(b.offset() >= 0 && b.offset() + b.bytes().length <= image.size(), () -> b.what() + ": past the end of " + source);
+            overlay.put(b.offset(), b.bytes());
+        }
+        Image planned = new Image(source, channel, image.size(), overlay);
+        Struct sb = Headers.superblock(planned.read(0, geometry.sectorSize), source + " primary superblock (as planned)");
+        XfsImage view = new XfsImage(source, false, channel, null, planned, sb);
+        view.view = true;
+        return view;
+    }
+
+    @Override
     public void close() {
+        if (view) {
+            return;
+        }
         try {
             if (lock != null && lock.isValid()) {
                 lock.release();

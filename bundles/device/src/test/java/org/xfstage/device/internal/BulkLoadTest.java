@@ -80,6 +80,14 @@ class BulkLoadTest {
                         (long) tree.levels(), "rmap_blocks", (long) tree.blocks().size()));
                 default -> fs.updateHeader(HeaderKind.AGI, agno, Map.of("root", tree.root(), "level", (long) tree.levels()));
             });
+            byte[] before = Files.readAllBytes(img);
+            try (XfsDevice view = fs.withPlanned(all)) { // the planned tree is there to read before it is written
+                List<long[]> seen = new ArrayList<>();
+                view.walkBtree(agno, type, seen::add);
+                assertEquals(records.size(), seen.size());
+                assertArrayEquals(records.get(records.size() - 1), seen.get(seen.size() - 1));
+            }
+            assertArrayEquals(before, Files.readAllBytes(img), "a view writes nothing");
             fs.commit(all, dir.resolve("bulk.undo"));
         }
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {

@@ -207,7 +207,7 @@ public class RepairEngineImpl implements RepairEngine {
 
     @Override
     public ScrubReport scrub(Path image, ScrubOptions options, Progress progress) throws RepairException {
-        return run("scrub " + newRunId(), image, options, progress, null);
+        return run("scrub " + newRunId(), image, options, progress, null, null);
     }
 
     /** What a repair run does with the checked structures while the scrub's observations are still staged. */
@@ -223,7 +223,7 @@ public class RepairEngineImpl implements RepairEngine {
         List<Plan> plans = new ArrayList<>();
         List<String> unrepaired = new ArrayList<>();
         String run = "repair " + newRunId();
-        ScrubReport before = run(run, image, ScrubOptions.all(), progress, (chosen, ctx, findings) -> {
+        ScrubReport before = run(run, image, ScrubOptions.all(), progress, null, (chosen, ctx, findings) -> {
             Map<String, List<Finding>> byStructure = new LinkedHashMap<>();
             for (Finding f : findings) {
                 byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
@@ -286,6 +286,16 @@ public class RepairEngineImpl implements RepairEngine {
                 blocks.add(b);
             }
         }
+        // the re-check before anything is written: the whole scrub again, on a view of the image with the plans in it
+        ScrubReport after = run(run, image, ScrubOptions.all(), progress, blocks, null);
+        if (!after.clean()) {
+            Finding f = after.findings().get(0);
+            String by = plans.stream().filter(p -> p.structure().equals(f.structure()) || p.covers().contains(f.structure() + "@" + f.agno()))
+                    .map(p -> "the plan of strategy '" + p.structure() + "'").findFirst()
+                    .orElse("the plans of " + plans.stream().map(p -> "'" + p.structure() + "'").toList());
+            throw new RepairException(by + " would leave " + f.structure() + " damaged (" + f.location() + ": " + f.problem()
+                    + "); nothing was written");
+        }
         XfsDeviceService devs = devices;
         if (devs == null) {
             throw new RepairException("the XFS device service went away; nothing was written");
@@ -295,9 +305,8 @@ public class RepairEngineImpl implements RepairEngine {
         } catch (XfsException e) {
             throw new RepairException(e.getMessage(), e);
         }
-        LOG.info("[{}] write: {} blocks of {} plans written to {}, undo journal {}", run, blocks.size(), plans.size(), image,
-                options.journal());
-        ScrubReport after = run(run, image, ScrubOptions.all(), progress, null);
+        LOG.info("[{}] write: {} blocks of {} plans written to {} (read back equal), undo journal {}", run, blocks.size(), plans.size(),
+                image, options.journal());
         return new RepairReport(before, plans, unrepaired, true, options.journal().toString(), after);
     }
 
@@ -351,7 +360,12 @@ public class RepairEngineImpl implements RepairEngine {
     }
 
     /** One scrub (and, for a repair, its planning) as run {@code run}: every log line of it carries that id. */
-    private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, Planner planner) throws RepairException {
+    /**
+     * One scrub: the walk, the strategies' checks, and the planner while the observations are staged. With
+     * {@code planned}, on a view of the image with those blocks in it (nothing is written).
+     */
+    private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, List<BlockImage> planned,
+            Planner planner) throws RepairException {
         Progress p = progress == null ? Progress.NONE : progress;
         Map<String, Registered> chosen = active(); // the snapshot this run uses
         Set<String> wanted = options == null ? Set.of() : options.structures();
@@ -377,7 +391,9 @@ public class RepairEngineImpl implements RepairEngine {
         Map<String, String> used = new LinkedHashMap<>();
         chosen.forEach((k, v) -> used.put(k, v.bundle()));
         LOG.info("[{}] start {} with {} strategies", run, image, chosen.size());
-        try (XfsDevice dev = devs.open(image, OpenOptions.readOnly())) {
+        try (XfsDevice opened = devs.open(image, OpenOptions.readOnly());
+                XfsDevice view = planned == null ? null : opened.withPlanned(planned)) {
+            XfsDevice dev = view == null ? opened : view;
             FsInfo info;
             try {
                 info = dev.info();

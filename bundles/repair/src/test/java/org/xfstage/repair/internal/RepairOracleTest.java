@@ -235,6 +235,44 @@ class RepairOracleTest {
         assertFalse(Files.exists(dir.resolve(structure + ".undo")), "no journal when nothing is written");
     }
 
+    /**
+     * The re-check before writing: a plan whose blocks decode and verify but do not put the damage right (this agf
+     * strategy rewrites the AGF as it is) is refused, naming the strategy, and nothing is written, not even a journal.
+     */
+    @Test
+    void aPlanThatWouldNotRepairIsRefusedBeforeAnythingIsWritten() throws Exception {
+        RepairEngineImpl e = engineWithBuiltIns(arrays);
+        AgfStrategy real = new AgfStrategy();
+        e.addStrategy(new RepairStrategy() {
+            @Override
+            public java.util.Set<org.xfstage.api.repair.Observation> needs() {
+                return real.needs();
+            }
+
+            @Override
+            public void check(org.xfstage.api.repair.ScrubContext ctx, java.util.function.Consumer<org.xfstage.api.repair.Finding> f)
+                    throws Exception {
+                real.check(ctx, f);
+            }
+
+            @Override
+            public org.xfstage.api.repair.Plan plan(org.xfstage.api.repair.ScrubContext ctx, List<org.xfstage.api.repair.Finding> f)
+                    throws Exception {
+                return new org.xfstage.api.repair.Plan("agf", List.of(ctx.device().updateHeader(
+                        org.xfstage.api.device.HeaderKind.AGF, f.get(0).agno(), Map.of())), List.of("AGF rewritten as it is"));
+            }
+        }, Map.of(RepairStrategy.STRUCTURE, "agf", org.osgi.framework.Constants.SERVICE_RANKING, 10));
+        Path img = damagedCopy("idle-plan", List.of("agf 1", "write -d longest 7"));
+        String damaged = sha256(img);
+        Path journal = dir.resolve("idle-plan.undo");
+        RepairException x = org.junit.jupiter.api.Assertions.assertThrows(RepairException.class,
+                () -> e.repair(img, new RepairOptions(true, journal), Progress.NONE));
+        assertTrue(x.getMessage().contains("the plan of strategy 'agf' would leave agf damaged")
+                && x.getMessage().endsWith("nothing was written"), x.getMessage());
+        assertEquals(damaged, sha256(img));
+        assertFalse(Files.exists(journal), "no journal either");
+    }
+
     @Test
     void journalOfAnotherImageIsRefused() throws Exception {
         Path a = damagedCopy("a", List.of("agf 1", "write -d longest 7"));
