@@ -6,7 +6,6 @@ import java.util.Collection;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -222,6 +221,7 @@ public class RepairEngineImpl implements RepairEngine {
         }
         List<Plan> plans = new ArrayList<>();
         List<String> unrepaired = new ArrayList<>();
+        Map<Long, BlockImage> planned = new LinkedHashMap<>(); // every block to write, by offset, the latest plan's image
         String run = "repair " + newRunId();
         ScrubReport before = run(run, image, ScrubOptions.all(), progress, null, (chosen, ctx, findings) -> {
             Map<String, List<Finding>> byStructure = new LinkedHashMap<>();
@@ -240,9 +240,11 @@ public class RepairEngineImpl implements RepairEngine {
                     continue; // an earlier plan puts these right (a rebuilt bnobt rewrites the cntbt and the AGF)
                 }
                 Registered r = chosen.get(structure);
+                // each plan is made on a view with the earlier plans in it: a header two plans change gets both changes
+                ScrubContext planCtx = planned.isEmpty() ? ctx : ((Context) ctx).withPlanned(new ArrayList<>(planned.values()));
                 Plan p;
                 try {
-                    p = r == null ? null : bounded(r, "plan", () -> r.strategy().plan(ctx, open));
+                    p = r == null ? null : bounded(r, "plan", () -> r.strategy().plan(planCtx, open));
                 } catch (XfsFormatException e) {
                     p = null; // what the plan must read is itself damaged: this strategy cannot repair it
                     LOG.info("[{}] strategy '{}' cannot plan: {}", run, structure, e.getMessage());
@@ -253,10 +255,21 @@ public class RepairEngineImpl implements RepairEngine {
                 }
                 for (BlockImage b : p.blocks()) {
                     try {
-                        ctx.device().verify(b);
+                        planCtx.device().verify(b);
                     } catch (XfsException e) {
                         throw new RepairException("the plan of strategy '" + structure + "' from " + r.bundle()
                                 + " does not verify: " + e.getMessage() + "; nothing was written");
+                    }
+                }
+                for (BlockImage b : p.blocks()) {
+                    BlockImage earlier = planned.put(b.offset(), b);
+                    if (earlier != null) { // the later plan read it through the view: its image holds both changes
+                        LOG.info("[{}] plan: {} supersedes the earlier plan's {}", run, structure, earlier.what());
+                        for (int i = 0; i < plans.size(); i++) {
+                            Plan q = plans.get(i);
+                            List<BlockImage> kept = q.blocks().stream().filter(x -> x.offset() != b.offset()).toList();
+                            plans.set(i, new Plan(q.structure(), kept, q.changes(), q.covers()));
+                        }
                     }
                 }
                 plans.add(p);
@@ -274,18 +287,7 @@ public class RepairEngineImpl implements RepairEngine {
         if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
             return new RepairReport(before, plans, unrepaired, false, null, null);
         }
-        List<BlockImage> blocks = new ArrayList<>();
-        Map<Long, String> writers = new HashMap<>();
-        for (Plan p : plans) {
-            for (BlockImage b : p.blocks()) {
-                String other = writers.putIfAbsent(b.offset(), p.structure());
-                if (other != null) {
-                    throw new RepairException("the plans of '" + other + "' and '" + p.structure() + "' both write " + b.what()
-                            + "; nothing was written");
-                }
-                blocks.add(b);
-            }
-        }
+        List<BlockImage> blocks = new ArrayList<>(planned.values());
         // the re-check before anything is written: the whole scrub again, on a view of the image with the plans in it
         ScrubReport after = run(run, image, ScrubOptions.all(), progress, blocks, null);
         if (!after.clean()) {
@@ -486,6 +488,12 @@ public class RepairEngineImpl implements RepairEngine {
         @Override
         public XfArray observation(Observation o) {
             return staged.get(o);
+        }
+
+        /** The same observations, with the device (and its counters) as a view with {@code blocks} written. */
+        Context withPlanned(List<BlockImage> blocks) throws XfsException {
+            XfsDevice view = device.withPlanned(blocks);
+            return new Context(view, view.info(), staged, arrays, progress);
         }
     }
 }

@@ -119,7 +119,10 @@ class RepairOracleTest {
                 Arguments.of("file-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")),
                 Arguments.of("dir-nlink", List.of("path /deep/a", "write -d core.nlinkv2 9")),
                 Arguments.of("bnobt-and-agi", List.of("agf 3", "addr bnoroot", "write -d recs[1].blockcount 1", "agi 2",
-                        "write -d freecount 1")));
+                        "write -d freecount 1")),
+                // two plans change AG 0's AGF: the second is made on a view with the first in it
+                Arguments.of("refcount-and-bnobt", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2", "agf 0",
+                        "addr bnoroot", "write -d recs[1].blockcount 3")));
     }
 
     /** Every recipe on the default geometry and on the rmapbt one (where free space and the AGFL are the rmapbt's too). */
@@ -148,6 +151,8 @@ class RepairOracleTest {
                 Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")),
                 Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300")),
                 Arguments.of("rmapbt-leaf-crc", List.of("agf 0", "addr rmaproot", "addr ptrs[3]", "write -c recs[5].owner 4")),
+                Arguments.of("rmapbt-and-agf", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345", "agf 1",
+                        "write -d longest 7")),
                 Arguments.of("rmapbt-leaf-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0")));
     }
 
