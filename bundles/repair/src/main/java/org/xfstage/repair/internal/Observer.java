@@ -18,6 +18,10 @@ import org.xfstage.api.staging.XfArray;
  * The one walk of a scrub: for every AG, the static space (headers, AGFL, log), every block of every btree, every
  * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map.
  * Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
+ * <p>
+ * Without an inode map, only the metadata: the inodes are not read (a repair's re-check reuses what the first walk
+ * found in them when no plan wrote inode space); the chunks the inobt lists are summed up in {@link #chunks()} so
+ * that the re-check can tell whether they are the same.
  */
 final class Observer {
     static final int SPACE_RECORD = 24;
@@ -34,6 +38,7 @@ final class Observer {
     private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
     private StagingException stagingFailure;
     private final Longs treeBlocks = new Longs();
+    private final java.security.MessageDigest chunkDigest;
     long extents;
     long inodesSeen;
     /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
@@ -47,6 +52,11 @@ final class Observer {
         this.inodes = inodes;
         this.findings = findings;
         this.progress = progress;
+        try {
+            this.chunkDigest = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every Java platform has SHA-256
+        }
     }
 
     void walk() throws StagingException {
@@ -111,10 +121,16 @@ final class Observer {
         };
     }
 
+    /** A digest of the inode chunks the inobts list (AG, first inode, holes), in walk order. */
+    byte[] chunks() {
+        return chunkDigest.digest();
+    }
+
     /** One inobt record: the chunk's blocks, and each of its inodes with the blocks it uses. */
     private void chunk(int agno, long[] rec) {
         long startino = rec[0];
         long holemask = rec[1];
+        chunkDigest.update(java.nio.ByteBuffer.allocate(20).putInt(agno).putLong(startino).putLong(holemask).array());
         int perBlock = device.inodesPerBlock();
         int inodesPerStep = Math.max(1, Math.min(perBlock, INODES_PER_CHUNK));
         for (int first = 0; first < INODES_PER_CHUNK; first += inodesPerStep) {
@@ -128,6 +144,9 @@ final class Observer {
         }
         if (perBlock > INODES_PER_CHUNK && (startino % perBlock) == 0) {
             add(agno, startino / perBlock, 1, ScrubContext.OWNER_INODES);
+        }
+        if (inodes == null) {
+            return; // metadata only
         }
         for (int i = 0; i < INODES_PER_CHUNK; i++) {
             if (hole(holemask, i)) {

@@ -1,5 +1,6 @@
 package org.xfstage.repair.internal;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -223,6 +224,13 @@ public class RepairEngineImpl implements RepairEngine {
         List<String> unrepaired = new ArrayList<>();
         Map<Long, BlockImage> planned = new LinkedHashMap<>(); // every block to write, by offset, the latest plan's image
         String run = "repair " + newRunId();
+        try (Kept kept = new Kept()) {
+            return repair(run, image, options, progress, plans, unrepaired, planned, kept);
+        }
+    }
+
+    private RepairReport repair(String run, Path image, RepairOptions options, Progress progress, List<Plan> plans,
+            List<String> unrepaired, Map<Long, BlockImage> planned, Kept kept) throws RepairException {
         ScrubReport before = run(run, image, ScrubOptions.all(), progress, null, (chosen, ctx, findings) -> {
             Map<String, List<Finding>> byStructure = new LinkedHashMap<>();
             for (Finding f : findings) {
@@ -267,8 +275,8 @@ public class RepairEngineImpl implements RepairEngine {
                         LOG.info("[{}] plan: {} supersedes the earlier plan's {}", run, structure, earlier.what());
                         for (int i = 0; i < plans.size(); i++) {
                             Plan q = plans.get(i);
-                            List<BlockImage> kept = q.blocks().stream().filter(x -> x.offset() != b.offset()).toList();
-                            plans.set(i, new Plan(q.structure(), kept, q.changes(), q.covers()));
+                            List<BlockImage> others = q.blocks().stream().filter(x -> x.offset() != b.offset()).toList();
+                            plans.set(i, new Plan(q.structure(), others, q.changes(), q.covers()));
                         }
                     }
                 }
@@ -276,7 +284,7 @@ public class RepairEngineImpl implements RepairEngine {
                 LOG.info("[{}] plan: {} writes {} block(s): {}", run, structure, p.blocks().size(), p.changes());
                 covered.addAll(p.covers());
             }
-        });
+        }, options.apply() ? kept : null, null);
         for (Finding f : before.findings()) {
             // findings no plan was asked about (a header that stopped the scrub before planning) are unrepaired too
             if (plans.stream().noneMatch(p -> p.structure().equals(f.structure()) || p.covers().contains(f.structure() + "@" + f.agno()))
@@ -288,8 +296,12 @@ public class RepairEngineImpl implements RepairEngine {
             return new RepairReport(before, plans, unrepaired, false, null, null);
         }
         List<BlockImage> blocks = new ArrayList<>(planned.values());
-        // the re-check before anything is written: the whole scrub again, on a view of the image with the plans in it
-        ScrubReport after = run(run, image, ScrubOptions.all(), progress, blocks, null);
+        // the re-check before anything is written: the whole scrub again, on a view of the image with the plans in it;
+        // when no plan writes inode space, what the first walk read in the inodes and directories is reused
+        ScrubReport after = untouched(kept, blocks) ? run(run, image, ScrubOptions.all(), progress, blocks, null, null, kept) : null;
+        if (after == null) {
+            after = run(run, image, ScrubOptions.all(), progress, blocks, null);
+        }
         if (!after.clean()) {
             Finding f = after.findings().get(0);
             String by = plans.stream().filter(p -> p.structure().equals(f.structure()) || p.covers().contains(f.structure() + "@" + f.agno()))
@@ -368,6 +380,16 @@ public class RepairEngineImpl implements RepairEngine {
      */
     private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, List<BlockImage> planned,
             Planner planner) throws RepairException {
+        return run(run, image, options, progress, planned, planner, null, null);
+    }
+
+    /**
+     * As above; {@code keep} receives the observations of the inodes and the tree (space map, inode map, link
+     * counts, chunk digest) instead of their being closed; with {@code reuse}, those are taken from an earlier run
+     * and only the metadata is walked again; null is returned when the inobts list other chunks than then.
+     */
+    private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, List<BlockImage> planned,
+            Planner planner, Kept keep, Kept reuse) throws RepairException {
         Progress p = progress == null ? Progress.NONE : progress;
         Map<String, Registered> chosen = active(); // the snapshot this run uses
         Set<String> wanted = options == null ? Set.of() : options.structures();
@@ -413,27 +435,55 @@ public class RepairEngineImpl implements RepairEngine {
             try {
                 XfArray space = arr.create("scrub " + run + " space map", Observer.SPACE_RECORD);
                 staged.put(Observation.SPACE_MAP, space);
-                XfArray inodes = arr.create("scrub " + run + " inode map", Observer.INODE_RECORD);
-                staged.put(Observation.INODE_MAP, inodes);
-                XfArray links = arr.create("scrub " + run + " link counts", LinkCounter.RECORD);
-                staged.put(Observation.LINK_COUNTS, links);
-                Observer walk = new Observer(dev, info, space, inodes, findings::add, p);
-                walk.walk();
-                LinkCounter counter = new LinkCounter(links);
-                try {
-                    dev.manifest(false, p, counter); // every directory, symlink and extent map reachable from the root
-                } catch (XfsException e) {
-                    findings.add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
+                if (reuse == null) {
+                    XfArray inodes = arr.create("scrub " + run + " inode map", Observer.INODE_RECORD);
+                    staged.put(Observation.INODE_MAP, inodes);
+                    XfArray links = arr.create("scrub " + run + " link counts", LinkCounter.RECORD);
+                    staged.put(Observation.LINK_COUNTS, links);
+                    Observer walk = new Observer(dev, info, space, inodes, findings::add, p);
+                    walk.walk();
+                    long t1 = System.nanoTime();
+                    LinkCounter counter = new LinkCounter(links);
+                    try {
+                        dev.manifest(false, p, counter); // every directory, symlink and extent map reachable from the root
+                    } catch (XfsException e) {
+                        findings.add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
+                    }
+                    counter.finish();
+                    long t2 = System.nanoTime();
+                    links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                    space.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                    if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
+                        inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                    }
+                    long t3 = System.nanoTime();
+                    figures.put("extents", walk.extents);
+                    figures.put("inodes", walk.inodesSeen);
+                    figures.put("walk_ms", (t1 - t0) / 1_000_000);
+                    figures.put("tree_walk_ms", (t2 - t1) / 1_000_000);
+                    figures.put("sort_ms", (t3 - t2) / 1_000_000);
+                    if (keep != null) {
+                        keep.chunks = walk.chunks();
+                        keep.info = info;
+                    }
+                    LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
+                } else {
+                    try (XfArray meta = arr.create("scrub " + run + " metadata space", Observer.SPACE_RECORD)) {
+                        Observer walk = new Observer(dev, info, meta, null, findings::add, p);
+                        walk.walk();
+                        if (!java.util.Arrays.equals(walk.chunks(), reuse.chunks)) {
+                            LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", run);
+                            return null;
+                        }
+                        meta.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
+                        withInodeSpace(meta, reuse.space, space);
+                        figures.put("extents", walk.extents + space.length() - meta.length());
+                        figures.put("inodes_reused", reuse.inodes.length());
+                    }
+                    staged.put(Observation.INODE_MAP, reuse.inodes);
+                    staged.put(Observation.LINK_COUNTS, reuse.links);
+                    LOG.info("[{}] walk: metadata again, the inodes' space, inode map and link counts of the first scrub", run);
                 }
-                counter.finish();
-                links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
-                space.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
-                if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
-                    inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, p);
-                }
-                figures.put("extents", walk.extents);
-                figures.put("inodes", walk.inodesSeen);
-                LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
                 ScrubContext ctx = new Context(dev, info, staged, arr, p);
                 for (Registered r : chosen.values()) {
                     if (p.isCancelled()) {
@@ -464,7 +514,16 @@ public class RepairEngineImpl implements RepairEngine {
                         throw new RepairException("planning the repair failed: " + e, e);
                     }
                 }
+                if (keep != null) {
+                    keep.space = staged.remove(Observation.SPACE_MAP);
+                    keep.inodes = staged.remove(Observation.INODE_MAP);
+                    keep.links = staged.remove(Observation.LINK_COUNTS);
+                }
             } finally {
+                if (reuse != null) { // the earlier run's: its holder closes them
+                    staged.remove(Observation.INODE_MAP);
+                    staged.remove(Observation.LINK_COUNTS);
+                }
                 staged.values().forEach(XfArray::close);
             }
         } catch (XfsException e) {
@@ -481,6 +540,104 @@ public class RepairEngineImpl implements RepairEngine {
         figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
         LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
         return new ScrubReport(image.toString(), findings, used, figures);
+    }
+
+    /** What a repair's first scrub found in the inodes and the directory tree, kept for the re-check of its plans. */
+    private static final class Kept implements AutoCloseable {
+        XfArray space;
+        XfArray inodes;
+        XfArray links;
+        byte[] chunks;
+        FsInfo info;
+
+        /**
+         * Whether the plans leave the inodes' space, the inodes and the directories alone: none of their blocks is
+         * (per the space map) an inode chunk's or a file's; then what the first walk read there still holds.
+         */
+        boolean untouchedBy(List<BlockImage> blocks) throws StagingException {
+            if (space == null || inodes == null || links == null || chunks == null || info == null) {
+                return false;
+            }
+            long agBytes = info.agBlocks() * info.blockSize();
+            ByteBuffer r = ByteBuffer.allocate(Observer.SPACE_RECORD);
+            for (BlockImage b : blocks) {
+                long agno = b.offset() / agBytes;
+                long first = (b.offset() % agBytes) / info.blockSize();
+                long last = (b.offset() % agBytes + b.bytes().length - 1) / info.blockSize();
+                // the last record starting at or before the block's last, and those before it that may reach it
+                long lo = 0;
+                long hi = space.length() - 1;
+                long at = -1;
+                while (lo <= hi) {
+                    long mid = (lo + hi) >>> 1;
+                    space.load(mid, r);
+                    if (Long.compareUnsigned(r.getLong(0), agno << 32 | last) <= 0) {
+                        at = mid;
+                        lo = mid + 1;
+                    } else {
+                        hi = mid - 1;
+                    }
+                }
+                // extents of inode space are at most 2^21 blocks; look back over those that might still cover it
+                for (long i = at; i >= 0; i--) {
+                    space.load(i, r);
+                    long start = r.getInt(4) & 0xffffffffL;
+                    if (r.getInt(0) != agno || start + (1L << 21) <= first) {
+                        break;
+                    }
+                    long owner = r.getLong(16);
+                    boolean inodeSpace = owner >= 0 || owner == ScrubContext.OWNER_INODES;
+                    if (inodeSpace && start + (r.getInt(8) & 0xffffffffL) > first) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void close() {
+            for (XfArray a : new XfArray[] {space, inodes, links}) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        }
+    }
+
+    private static boolean untouched(Kept kept, List<BlockImage> blocks) {
+        try {
+            return kept.untouchedBy(blocks);
+        } catch (StagingException e) {
+            return false; // cannot tell: the re-check reads everything again
+        }
+    }
+
+    /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
+    private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
+        ByteBuffer a = ByteBuffer.allocate(Observer.SPACE_RECORD);
+        ByteBuffer b = ByteBuffer.allocate(Observer.SPACE_RECORD);
+        long i = meta.loadNext(0, a);
+        long j = nextOfInodes(first, 0, b);
+        while (i >= 0 || j >= 0) {
+            if (j < 0 || (i >= 0 && Long.compareUnsigned(a.getLong(0), b.getLong(0)) <= 0)) {
+                out.append(a.array());
+                i = meta.loadNext(i + 1, a);
+            } else {
+                out.append(b.array());
+                j = nextOfInodes(first, j + 1, b);
+            }
+        }
+    }
+
+    /** The next space map record of a file's (owner an inode number), or -1. */
+    private static long nextOfInodes(XfArray space, long from, ByteBuffer r) throws StagingException {
+        for (long i = space.loadNext(from, r); i >= 0; i = space.loadNext(i + 1, r)) {
+            if (r.getLong(16) >= 0) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private record Context(XfsDevice device, FsInfo info, Map<Observation, XfArray> staged, XfArrayFactory arrays,

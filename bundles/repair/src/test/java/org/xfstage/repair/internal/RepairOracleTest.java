@@ -278,6 +278,23 @@ class RepairOracleTest {
         assertFalse(Files.exists(journal), "no journal either");
     }
 
+    /**
+     * The re-check reads only the metadata again when no plan writes inode space (a bnobt rebuild), and everything
+     * when one does (a link count is written into an inode).
+     */
+    @Test
+    void theReCheckReusesTheInodesOnlyWhenNoPlanWritesThem() throws Exception {
+        RepairReport trees = engine.repair(damagedCopy("reuse-bnobt", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3")),
+                new RepairOptions(true, dir.resolve("reuse-bnobt.undo")), Progress.NONE);
+        assertTrue(trees.applied() && trees.after().clean());
+        assertTrue(trees.after().figures().getOrDefault("inodes_reused", 0L) > 0, "inodes reused: " + trees.after().figures());
+        RepairReport links = engine.repair(damagedCopy("reuse-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")),
+                new RepairOptions(true, dir.resolve("reuse-nlink.undo")), Progress.NONE);
+        assertTrue(links.applied() && links.after().clean());
+        assertFalse(links.after().figures().containsKey("inodes_reused"), "inodes read again: " + links.after().figures());
+        assertTrue(links.after().figures().get("inodes") > 0);
+    }
+
     @Test
     void journalOfAnotherImageIsRefused() throws Exception {
         Path a = damagedCopy("a", List.of("agf 1", "write -d longest 7"));
