@@ -265,6 +265,12 @@ final class ExternalSort {
             counting.add(unused -> countDigits(src, from, len, depthBits, width, counts));
         }
         runAll(counting);
+        int deeper = depthBits + width;
+        if (deeper < key.bits && oneBucket(sliceCounts, count)) {
+            // every record has the same digit here (small numbers in a wide key): nothing moves; the next digit decides
+            msd(src, s0, dst, d0, count, deeper);
+            return;
+        }
         long[] bucketCount = new long[buckets];
         long[] bucketStart = new long[buckets];
         long[][] cursor = new long[slices][buckets];
@@ -285,7 +291,6 @@ final class ExternalSort {
             scattering.add(unused -> scatter(src, from, len, dst, d0, depthBits, width, next));
         }
         runAll(scattering);
-        int deeper = depthBits + width;
         List<ChunkTask> small = new ArrayList<>();
         for (int v = 0; v < buckets; v++) {
             long c = bucketCount[v];
@@ -304,6 +309,20 @@ final class ExternalSort {
             }
         }
         runAll(small);
+    }
+
+    /** Whether the counts of all slices put all {@code count} records into one bucket. */
+    private static boolean oneBucket(long[][] sliceCounts, long count) {
+        for (int v = 0; v < sliceCounts[0].length; v++) {
+            long n = 0;
+            for (long[] c : sliceCounts) {
+                n += c[v];
+            }
+            if (n != 0) {
+                return n == count;
+            }
+        }
+        return false;
     }
 
     /** Counts the radix digits of records [from, from+len) of src into {@code counts}. */

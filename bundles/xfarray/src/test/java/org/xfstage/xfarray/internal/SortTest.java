@@ -176,6 +176,31 @@ class SortTest {
         }
     }
 
+    /**
+     * Keys that are small numbers in a wide prefix (block and inode numbers: the top 40 bits all zero): the radix
+     * passes over digits that are the same everywhere move nothing, and the order is still right; also with every
+     * prefix equal, where the digits run out.
+     */
+    @ParameterizedTest(name = "all prefixes equal: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void smallKeysInAWidePrefixSkipTheDigitsTheyShare(boolean allEqual) throws Exception {
+        Random rnd = new Random(5);
+        List<byte[]> recs = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            ByteBuffer b = ByteBuffer.allocate(24);
+            b.putLong(allEqual ? 42 : rnd.nextInt(1 << 20)).putLong(rnd.nextLong()).putLong(i + 1);
+            recs.add(b.array());
+        }
+        for (SortOptions options : List.of(SortOptions.SEQUENTIAL, new SortOptions(2))) {
+            try (XfArray a = fill("small keys", recs, 24)) {
+                ((StagedArray) a).sort(lexicographic(24, true), options, Progress.NONE, SMALL_CHUNK);
+                List<byte[]> expected = new ArrayList<>(recs);
+                expected.sort(Arrays::compareUnsigned);
+                assertSame(expected, contents(a));
+            }
+        }
+    }
+
     @Test
     void skewedPrefixRecursesAndFallsBackToMergeOnEqualPrefixes() throws Exception {
         // the 8-byte prefix is the same for half the records: the radix levels run out and the merge takes over
