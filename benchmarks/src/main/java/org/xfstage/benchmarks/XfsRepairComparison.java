@@ -140,7 +140,7 @@ public final class XfsRepairComparison {
         }
         Arrays.sort(ours);
         Arrays.sort(theirs);
-        System.out.printf(Locale.ROOT, "repair (bnobt of AG 1 rebuilt) of %s: %.3f s (scrub, plan, journal, write, scrub again), "
+        System.out.printf(Locale.ROOT, "repair (bnobt of AG 1 rebuilt) of %s: %.3f s (scrub, plan, re-check on a view, journal, write), "
                 + "xfs_repair %.3f s, ratio %.2fx (target <= 1.0x), peak heap %d MiB of %d MiB%n", image.getFileName(),
                 ours[repeats / 2], theirs[repeats / 2], ours[repeats / 2] / theirs[repeats / 2], peak >> 20,
                 Runtime.getRuntime().maxMemory() >> 20);
