@@ -1,9 +1,17 @@
 package org.xfstage.strategies.space;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
+import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
@@ -11,6 +19,36 @@ import org.xfstage.api.staging.XfArray;
 /** Free-space extents of one AG staged in an xfarray (8-byte records: start u32, length u32), in tree order. */
 final class Extents {
     private Extents() {
+    }
+
+    /** The AGs the findings are in, in order; null when one is not in an AG (then no per-AG rebuild applies). */
+    static Set<Integer> agsOf(List<Finding> findings) {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
+            if (f.agno() < 0) {
+                return null;
+            }
+            ags.add(f.agno());
+        }
+        return ags;
+    }
+
+    /**
+     * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from {@code records} into its own blocks (found by its
+     * pointers), followed by the AGF with its root, level and block count ({@code field}_root and so on); null when
+     * the records cannot make a tree of as many blocks.
+     */
+    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, List<long[]> records, String field)
+            throws XfsException {
+        long[] where = ctx.device().btreeBlocks(agno, type);
+        if (!ctx.device().btreeFits(type, records.size(), where.length)) {
+            return null;
+        }
+        XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, type, records, where);
+        List<BlockImage> out = new java.util.ArrayList<>(tree.blocks());
+        out.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of(field + "_root", tree.root(), field + "_level",
+                (long) tree.levels(), field + "_blocks", (long) tree.blocks().size())));
+        return out;
     }
 
     /** The records of the bnobt or cntbt of an AG, staged; the caller closes the array. */

@@ -3,17 +3,13 @@ package org.xfstage.strategies.space;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.TreeSet;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
-import org.xfstage.api.device.HeaderKind;
-import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
@@ -141,12 +137,9 @@ public class RefcountbtStrategy implements RepairStrategy {
      */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
-        Set<Integer> ags = new TreeSet<>();
-        for (Finding f : findings) {
-            if (f.agno() < 0) {
-                return null;
-            }
-            ags.add(f.agno());
+        Set<Integer> ags = Extents.agsOf(findings);
+        if (ags == null) {
+            return null;
         }
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         ByteBuffer used = ByteBuffer.allocate(24);
@@ -174,16 +167,13 @@ public class RefcountbtStrategy implements RepairStrategy {
                     records.add(x.clone()); // CoW staging records are kept; they sort after the shared ones
                 }
             });
-            long[] where = ctx.device().btreeBlocks(agno, BtreeType.REFCOUNT);
-            if (!ctx.device().btreeFits(BtreeType.REFCOUNT, records.size(), where.length)) {
+            List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, records, "refcount");
+            if (tree == null) {
                 return null;
             }
-            XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.REFCOUNT, records, where);
-            blocks.addAll(tree.blocks());
-            blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(),
-                    "refcount_level", (long) tree.levels(), "refcount_blocks", (long) tree.blocks().size())));
+            blocks.addAll(tree);
             changes.add("AG " + agno + ": refcountbt rebuilt from the space map: " + records.size() + " records in "
-                    + tree.blocks().size() + " block(s) (its own)");
+                    + (tree.size() - 1) + " block(s) (its own)");
         }
         return new Plan(STRUCTURE, blocks, changes);
     }

@@ -13,7 +13,6 @@ import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
-import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
@@ -180,12 +179,9 @@ public class RmapbtStrategy implements RepairStrategy {
      */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
-        Set<Integer> ags = new TreeSet<>();
-        for (Finding f : findings) {
-            if (f.agno() < 0) {
-                return null;
-            }
-            ags.add(f.agno());
+        Set<Integer> ags = Extents.agsOf(findings);
+        if (ags == null) {
+            return null;
         }
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
@@ -193,11 +189,9 @@ public class RmapbtStrategy implements RepairStrategy {
                 XfArray merged = ctx.arrays().create("repair rmapbt records, merged", MAPPING)) {
             long inodes = stage(ctx, ags, new Mappings(staged), true);
             // the tree's own blocks, found even when its records or CRCs are damaged (then the walk has not staged them)
-            Map<Integer, long[]> own = new java.util.HashMap<>();
             Mappings ag = new Mappings(staged);
             for (int agno : ags) {
-                own.put(agno, ctx.device().btreeBlocks(agno, BtreeType.RMAP));
-                for (long b : own.get(agno)) {
+                for (long b : ctx.device().btreeBlocks(agno, BtreeType.RMAP)) {
                     ag.add(agno, b, 1, XfsDevice.RMAP_OWN_AG, 0, 0);
                 }
             }
@@ -212,16 +206,13 @@ public class RmapbtStrategy implements RepairStrategy {
                     records.add(new long[] {m.getInt(4) & 0xffffffffL, m.getInt(24) & 0xffffffffL, m.getLong(8),
                             m.getLong(16) & ~(7L << 61), m.getInt(28)});
                 }
-                long[] where = own.get(agno);
-                if (!ctx.device().btreeFits(BtreeType.RMAP, records.size(), where.length)) {
+                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.RMAP, records, "rmap");
+                if (tree == null) {
                     return null;
                 }
-                XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, BtreeType.RMAP, records, where);
-                blocks.addAll(tree.blocks());
-                blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of("rmap_root", tree.root(),
-                        "rmap_level", (long) tree.levels(), "rmap_blocks", (long) tree.blocks().size())));
+                blocks.addAll(tree);
                 changes.add("AG " + agno + ": rmapbt rebuilt from the space map and the mappings of " + inodes + " inodes: "
-                        + records.size() + " records in " + tree.blocks().size() + " block(s) (its own)");
+                        + records.size() + " records in " + (tree.size() - 1) + " block(s) (its own)");
             }
         }
         return new Plan("rmapbt", blocks, changes);
