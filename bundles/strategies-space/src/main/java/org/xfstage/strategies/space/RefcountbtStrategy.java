@@ -86,16 +86,20 @@ public class RefcountbtStrategy implements RepairStrategy {
                 cursor = sweep(space, cursor, used, agno, new Runs(expected));
                 Runs have = new Runs(recorded);
                 Exception[] failure = {null};
-                ctx.device().walkBtree(agno, BtreeType.REFCOUNT, r -> {
-                    if (r[3] != 0 || failure[0] != null) {
-                        return; // CoW staging: in the space map as blocks of their own
-                    }
-                    try {
-                        have.add(r[0], r[0] + r[1], r[2]);
-                    } catch (Exception e) {
-                        failure[0] = e;
-                    }
-                });
+                try {
+                    ctx.device().walkBtree(agno, BtreeType.REFCOUNT, r -> {
+                        if (r[3] != 0 || failure[0] != null) {
+                            return; // CoW staging: in the space map as blocks of their own
+                        }
+                        try {
+                            have.add(r[0], r[0] + r[1], r[2]);
+                        } catch (Exception e) {
+                            failure[0] = e;
+                        }
+                    });
+                } catch (org.xfstage.api.device.XfsFormatException e) {
+                    continue; // an unreadable tree: the walk has reported it in this AG, and there is nothing to compare
+                }
                 if (failure[0] != null) {
                     throw failure[0];
                 }
@@ -162,11 +166,7 @@ public class RefcountbtStrategy implements RepairStrategy {
                     }
                 }
             }
-            ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> {
-                if (x[3] != 0) {
-                    records.add(x.clone()); // CoW staging records are kept; they sort after the shared ones
-                }
-            });
+            records.addAll(cowStaging(ctx, agno, space));
             List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, records, "refcount");
             if (tree == null) {
                 return null;
@@ -176,6 +176,31 @@ public class RefcountbtStrategy implements RepairStrategy {
                     + (tree.size() - 1) + " block(s) (its own)");
         }
         return new Plan(STRUCTURE, blocks, changes);
+    }
+
+    /**
+     * The tree's CoW staging records, which are kept (they sort after the shared ones). When the tree cannot be read
+     * to the end, they are the CoW extents the scrub's walk staged before the damage; one that was past it would
+     * be left out, and the re-check of the plan (a block neither free nor used) refuses the rebuild then.
+     */
+    private static List<long[]> cowStaging(ScrubContext ctx, int agno, XfArray space) throws Exception {
+        List<long[]> cow = new ArrayList<>();
+        try {
+            ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> {
+                if (x[3] != 0) {
+                    cow.add(x.clone());
+                }
+            });
+        } catch (org.xfstage.api.device.XfsFormatException e) {
+            cow.clear();
+            ByteBuffer r = ByteBuffer.allocate(24);
+            for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
+                if (r.getInt(0) == agno && r.getLong(16) == ScrubContext.OWNER_COW) {
+                    cow.add(new long[] {r.getInt(4) & 0xffffffffL, r.getInt(8) & 0xffffffffL, 1, 1});
+                }
+            }
+        }
+        return cow;
     }
 
     /** Emits the runs between {@code pos} and {@code to} as extents end, and returns the new position. */
