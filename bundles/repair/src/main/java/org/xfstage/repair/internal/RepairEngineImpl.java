@@ -373,10 +373,10 @@ public class RepairEngineImpl implements RepairEngine {
         return UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** One scrub (and, for a repair, its planning) as run {@code run}: every log line of it carries that id. */
     /**
-     * One scrub: the walk, the strategies' checks, and the planner while the observations are staged. With
-     * {@code planned}, on a view of the image with those blocks in it (nothing is written).
+     * One scrub (and, for a repair, its planning) as run {@code run}: every log line of it carries that id. The walk,
+     * the strategies' checks, and the planner while the observations are staged. With {@code planned}, on a view of
+     * the image with those blocks in it (nothing is written).
      */
     private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, List<BlockImage> planned,
             Planner planner) throws RepairException {

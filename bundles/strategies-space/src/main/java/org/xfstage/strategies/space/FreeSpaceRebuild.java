@@ -136,8 +136,12 @@ final class FreeSpaceRebuild {
         List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, false);
         long[] agfl = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
         long[] owned = agflOfRmapbt(dev, agno, old, rmap);
+        // the rmapbt is believed when the AGFL is wrong itself, or lost blocks the rmapbt still gives it; when the
+        // rmapbt lacks blocks the AGFL lists, the rmapbt is the damaged one and the AGFL stays
+        long[] valid = agfl;
         boolean rewrite = owned != null && java.util.Arrays.stream(owned).allMatch(x -> isFree(free, x))
-                && (agfl.length != listed.size() || !java.util.Arrays.equals(owned, agfl));
+                && (valid.length != listed.size() || owned.length > valid.length
+                        && java.util.Arrays.stream(valid).allMatch(x -> java.util.Arrays.binarySearch(owned, x) >= 0));
         if (rewrite) {
             agfl = owned;
         } else if (agfl.length != listed.size()) {
