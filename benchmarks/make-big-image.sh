@@ -3,6 +3,7 @@
 set -euo pipefail
 out=${1:-target/big}
 files=${2:-200000}
+mkfs_opts=${3:-}  # for example "-m rmapbt=1"
 mkdir -p "$out"
 src=$(cd "$out" && pwd)
 printf 'x%.0s' $(seq 1 100) > "$src/small"
@@ -17,5 +18,5 @@ printf 'x%.0s' $(seq 1 100) > "$src/small"
   echo "\$"
 } > "$src/protofile"
 truncate -s 8G "$src/big.img"
-mkfs.xfs -q -f -p "$src/protofile" "$src/big.img"
+mkfs.xfs -q -f $mkfs_opts -p "$src/protofile" "$src/big.img"
 echo "$src/big.img"

@@ -28,6 +28,10 @@ big=$(benchmarks/make-big-image.sh target/big 200000)
 $java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$big" 3
 $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$big" 3
 $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison repair "$big" 3
+rm -rf target/big
+big=$(benchmarks/make-big-image.sh target/big 200000 "-m rmapbt=1")
+echo "(the same files on an rmapbt filesystem)"
+$java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$big" 3
 corpus=bundles/device/target/corpus/agcount16-v4.img
 if [ -f "$corpus" ]; then
   $java -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison manifest "$corpus" 5

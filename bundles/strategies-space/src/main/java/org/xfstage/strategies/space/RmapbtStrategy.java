@@ -28,9 +28,9 @@ import org.xfstage.api.staging.XfArray;
  * rmapbt: the reverse-mapping btree must hold the records the kernel would keep. Expected: the space map's metadata
  * runs under rmap's special owners (headers FS, log LOG, AGFL and free-space and rmap btrees AG, inode btrees INOBT,
  * chunks INODES, refcount btree REFC, CoW staging COW), and every in-use inode's mappings from the device (file
- * offsets, fork, bmbt and unwritten flags). Both sides are staged, sorted by owner and merged as the kernel merges
- * (one owner and set of flags, adjacent blocks, and for file data adjacent offsets), so that however a record was
- * split they compare equal; and then compared record for record: a wrong owner, length, offset or flag is found.
+ * offsets, fork, bmbt and unwritten flags). Both sides are staged, sorted in tree order and merged as the kernel
+ * merges (one owner and set of flags, adjacent blocks, and for file data adjacent offsets), so that however a record
+ * was split they compare equal; and then compared record for record: a wrong owner, length, offset or flag is found.
  * <p>
  * The rebuild sorts the expected records in an xfarray in tree order and bulk-loads them into the old tree's own
  * blocks, so that free space and the AG-owned runs stay as they are.
@@ -87,49 +87,66 @@ public class RmapbtStrategy implements RepairStrategy {
                 ags.add(agno);
             }
             stage(ctx, ags, new Mappings(expected), false);
-            canonical(ctx, expected, want, ags);
-            canonical(ctx, recorded, have, ags); // without the records read before a walk failed
+            canonical(ctx, expected, false, want, ags);
+            canonical(ctx, recorded, true, have, ags); // as the walks read them; without those of a failed walk
             compare(want, have, findings);
         }
     }
 
-    /**
-     * Orders reverse mappings by AG, owner, fork and bmbt flags, then block: the mappings the kernel would merge into
-     * one record are then adjacent.
-     */
-    private static final RecordComparator BY_OWNER = (a, ao, b, bo) -> {
-        int c = Integer.compare(a.getInt(ao), b.getInt(bo));
-        if (c == 0) {
-            c = Long.compareUnsigned(a.getLong(ao + 8), b.getLong(bo + 8));
-        }
-        if (c == 0) {
-            c = Long.compareUnsigned(a.getLong(ao + 16) >>> 62, b.getLong(bo + 16) >>> 62);
-        }
-        if (c == 0) {
-            c = Integer.compareUnsigned(a.getInt(ao + 4), b.getInt(bo + 4));
-        }
-        if (c == 0) {
-            c = Long.compareUnsigned(a.getLong(ao + 16), b.getLong(bo + 16));
-        }
-        return c != 0 ? c : Long.compare(a.getLong(ao + 24), b.getLong(bo + 24));
-    };
+    /** Tree order of staged mappings: (AG, start), owner, offset with the key flags; then length and flags. */
+    private static final RecordComparator TREE_ORDER = RecordComparator.unsignedLongs(4);
 
     /**
-     * Both sides in one form, whatever way the records were split: sorted by owner and merged as the kernel merges;
-     * only the records of the AGs given.
+     * Both sides in one form, whatever way the records were split: in tree order, each record merged with the
+     * latest one of its owner and flags while they are adjacent (as the kernel merges), then in tree order again;
+     * only the records of the AGs given. The records of one owner interleave with others' only where blocks are
+     * shared, so the owners pending at a time are few.
      */
-    private static void canonical(ScrubContext ctx, XfArray records, XfArray out, Set<Integer> ags) throws Exception {
-        records.sort(BY_OWNER, SortOptions.DEFAULT, ctx.progress());
-        Mappings merged = new Mappings(out);
+    private static void canonical(ScrubContext ctx, XfArray records, boolean inTreeOrder, XfArray out, Set<Integer> ags)
+            throws Exception {
+        if (!inTreeOrder) {
+            records.sort(TREE_ORDER, SortOptions.DEFAULT, ctx.progress());
+        }
+        ByteBuffer last = ByteBuffer.allocate(MAPPING);
+        boolean[] unordered = {false};
+        List<Mappings> pending = new ArrayList<>(); // by owner and flags; few at a time, so searched in a line
         ByteBuffer r = ByteBuffer.allocate(MAPPING);
         for (long i = records.loadNext(0, r); i >= 0; i = records.loadNext(i + 1, r)) {
-            if (!ags.contains(r.getInt(0))) {
+            int agno = r.getInt(0);
+            if (!ags.contains(agno)) {
                 continue;
             }
-            merged.add(r.getInt(0), r.getInt(4) & 0xffffffffL, r.getInt(24) & 0xffffffffL, r.getLong(8),
-                    r.getLong(16) & ~(7L << 61), r.getInt(28));
+            long start = r.getInt(4) & 0xffffffffL;
+            long owner = r.getLong(8);
+            int flags = r.getInt(28);
+            if (pending.size() > 16) { // those that end before this start can grow no more
+                for (var it = pending.iterator(); it.hasNext();) {
+                    Mappings m = it.next();
+                    if (!m.reaches(agno, start)) {
+                        m.flush();
+                        it.remove();
+                    }
+                }
+            }
+            Mappings m = null;
+            for (Mappings p : pending) {
+                if (p.owner == owner && p.flags == flags) {
+                    m = p;
+                    break;
+                }
+            }
+            if (m == null) {
+                m = new Mappings(out, last, unordered);
+                pending.add(m);
+            }
+            m.add(agno, start, r.getInt(24) & 0xffffffffL, owner, r.getLong(16) & ~(7L << 61), flags);
         }
-        merged.flush();
+        for (Mappings m : pending) {
+            m.flush();
+        }
+        if (unordered[0]) { // shared blocks: records of other owners were emitted while one was still growing
+            out.sort(TREE_ORDER, SortOptions.DEFAULT, ctx.progress());
+        }
     }
 
     private static void compare(XfArray want, XfArray have, Consumer<Finding> findings) throws Exception {
@@ -139,7 +156,7 @@ public class RmapbtStrategy implements RepairStrategy {
         long j = have.loadNext(0, r);
         Map<Integer, Integer> reported = new java.util.HashMap<>();
         while (i >= 0 || j >= 0) {
-            int c = i < 0 ? 1 : j < 0 ? -1 : BY_OWNER.compare(e, 0, r, 0);
+            int c = i < 0 ? 1 : j < 0 ? -1 : TREE_ORDER.compare(e, 0, r, 0);
             if (c == 0) {
                 i = want.loadNext(i + 1, e);
                 j = have.loadNext(j + 1, r);
@@ -196,8 +213,7 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
             }
             ag.flush();
-            canonical(ctx, staged, merged, ags);
-            merged.sort(RecordComparator.unsignedLongs(3), SortOptions.DEFAULT, ctx.progress());
+            canonical(ctx, staged, false, merged, ags);
             ByteBuffer m = ByteBuffer.allocate(MAPPING);
             long cursor = merged.loadNext(0, m);
             for (int agno : ags) {
@@ -285,9 +301,18 @@ public class RmapbtStrategy implements RepairStrategy {
         private long owner;
         private long offset;
         private int flags;
+        /** Shared by the Mappings of one canonical pass: the last record appended, and whether one came out of order. */
+        private final ByteBuffer last;
+        private final boolean[] unordered;
 
         Mappings(XfArray out) {
+            this(out, null, null);
+        }
+
+        Mappings(XfArray out, ByteBuffer last, boolean[] unordered) {
             this.out = out;
+            this.last = last;
+            this.unordered = unordered;
         }
 
         void add(int a, long s, long len, long own, long off, int fl) throws Exception {
@@ -305,11 +330,20 @@ public class RmapbtStrategy implements RepairStrategy {
             flags = fl;
         }
 
+        /** Whether the pending record could still be extended by one that starts at {@code start} in AG {@code a}. */
+        boolean reaches(int a, long start) {
+            return agno == a && this.start + length >= start;
+        }
+
         void flush() throws Exception {
             if (agno >= 0) {
                 put(rec, agno, start, length, owner, offset, flags);
                 out.append(rec);
                 agno = -1;
+                if (last != null) {
+                    unordered[0] |= last.getLong(0) != 0 && TREE_ORDER.compare(rec, 0, last, 0) < 0;
+                    last.put(0, rec, 0, MAPPING);
+                }
             }
         }
 
