@@ -111,32 +111,41 @@ public final class XfsRepairComparison {
         double[] theirs = new double[repeats];
         long peak = 0;
         Path dir = java.nio.file.Files.createTempDirectory("xfstage-repair-bench");
-        for (int i = -1; i < repeats; i++) { // one warm-up round
-            Path a = damagedCopy(image, dir.resolve("ours.img"));
-            Path journal = dir.resolve("ours.undo");
-            java.nio.file.Files.deleteIfExists(journal);
-            System.gc();
-            resetPeaks();
-            long t0 = System.nanoTime();
-            var r = engine.repair(a, new org.xfstage.api.repair.RepairOptions(true, journal), Progress.NONE);
-            double s = (System.nanoTime() - t0) / 1e9;
-            if (!r.applied() || !r.after().clean()) {
-                throw new IllegalStateException("our repair did not leave it clean: " + r.unrepaired());
+        try {
+            for (int i = -1; i < repeats; i++) { // one warm-up round
+                Path a = damagedCopy(image, dir.resolve("ours.img"));
+                Path journal = dir.resolve("ours.undo");
+                java.nio.file.Files.deleteIfExists(journal);
+                System.gc();
+                resetPeaks();
+                long t0 = System.nanoTime();
+                var r = engine.repair(a, new org.xfstage.api.repair.RepairOptions(true, journal), Progress.NONE);
+                double s = (System.nanoTime() - t0) / 1e9;
+                if (!r.applied() || !r.after().clean()) {
+                    throw new IllegalStateException("our repair did not leave it clean: " + r.unrepaired());
+                }
+                Path b = damagedCopy(image, dir.resolve("theirs.img"));
+                long t1 = System.nanoTime();
+                Process p = new ProcessBuilder("xfs_repair", b.toString()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                int rc = p.waitFor();
+                double t = (System.nanoTime() - t1) / 1e9;
+                if (rc != 0) {
+                    throw new IllegalStateException("xfs_repair exited " + rc);
+                }
+                if (i >= 0) {
+                    ours[i] = s;
+                    theirs[i] = t;
+                    peak = Math.max(peak, peakHeap());
+                }
             }
-            Path b = damagedCopy(image, dir.resolve("theirs.img"));
-            long t1 = System.nanoTime();
-            Process p = new ProcessBuilder("xfs_repair", b.toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            int rc = p.waitFor();
-            double t = (System.nanoTime() - t1) / 1e9;
-            if (rc != 0) {
-                throw new IllegalStateException("xfs_repair exited " + rc);
+        } finally { // two copies of an 8 GiB sparse image per round: never leave them behind
+            try (var files = java.nio.file.Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.delete(f);
+                }
             }
-            if (i >= 0) {
-                ours[i] = s;
-                theirs[i] = t;
-                peak = Math.max(peak, peakHeap());
-            }
+            java.nio.file.Files.delete(dir);
         }
         Arrays.sort(ours);
         Arrays.sort(theirs);

@@ -119,13 +119,9 @@ public class RmapbtStrategy implements RepairStrategy {
             long start = r.getInt(4) & 0xffffffffL;
             long owner = r.getLong(8);
             int flags = r.getInt(28);
-            if (pending.size() > 16) { // those that end before this start can grow no more
-                for (var it = pending.iterator(); it.hasNext();) {
-                    Mappings m = it.next();
-                    if (!m.reaches(agno, start)) {
-                        m.flush();
-                        it.remove();
-                    }
+            for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
+                if (!pending.get(k).reaches(agno, start)) {
+                    pending.remove(k--).flush();
                 }
             }
             Mappings m = null;
@@ -341,7 +337,7 @@ public class RmapbtStrategy implements RepairStrategy {
                 out.append(rec);
                 agno = -1;
                 if (last != null) {
-                    unordered[0] |= last.getLong(0) != 0 && TREE_ORDER.compare(rec, 0, last, 0) < 0;
+                    unordered[0] |= TREE_ORDER.compare(rec, 0, last, 0) < 0; // (nothing sorts before the zero record)
                     last.put(0, rec, 0, MAPPING);
                 }
             }
