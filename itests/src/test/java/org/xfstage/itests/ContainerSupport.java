@@ -94,7 +94,25 @@ public abstract class ContainerSupport {
 
     /** Sets one property of a configuration at runtime, as an operator would with config:property-set. */
     protected void setConfig(String pid, String key, String value) throws Exception {
+        awaitFileInstall(pid);
         run("config:edit " + pid + "\nconfig:property-set " + key + " " + value + "\nconfig:update");
+    }
+
+    /**
+     * Waits up to 10 s until Felix FileInstall has read the feature's etc/PID.cfg, when there is one: a change made
+     * before that is overwritten by the file's values when FileInstall's poll reaches it.
+     */
+    private void awaitFileInstall(String pid) throws Exception {
+        if (!java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("karaf.etc", "etc"), pid + ".cfg"))) {
+            return;
+        }
+        for (int i = 0; i < 100; i++) {
+            if (run("config:list \"(service.pid=" + pid + ")\"").contains("felix.fileinstall.filename")) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("FileInstall did not read etc/" + pid + ".cfg within 10 s");
     }
 
     protected Bundle bundle(String symbolicName) {
