@@ -174,7 +174,16 @@ public interface XfsDevice extends AutoCloseable {
      * @param blocks  the AG block numbers to build into: a count for which {@link #btreeFits} holds
      * @return the block images, the root being the last one's block; {@link BulkLoad#levels()} the height
      */
-    BulkLoad bulkLoad(int agno, BtreeType type, java.util.List<long[]> records, long[] blocks) throws XfsException;
+    default BulkLoad bulkLoad(int agno, BtreeType type, java.util.List<long[]> records, long[] blocks) throws XfsException {
+        return bulkLoad(agno, type, records.size(), records.iterator(), blocks);
+    }
+
+    /**
+     * As {@link #bulkLoad(int, BtreeType, java.util.List, long[])}, the records read once, in order, from
+     * {@code records} (for example straight from a sorted xfarray): only the blocks being built are held, never the
+     * records. The iterator must give exactly {@code count} records; an exception it throws ends the load.
+     */
+    BulkLoad bulkLoad(int agno, BtreeType type, long count, java.util.Iterator<long[]> records, long[] blocks) throws XfsException;
 
     /**
      * A bulk-loaded btree.

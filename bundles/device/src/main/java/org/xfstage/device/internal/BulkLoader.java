@@ -68,10 +68,12 @@ final class BulkLoader {
         return -1;
     }
 
-    XfsDevice.BulkLoad load(int agno, BtreeType type, List<long[]> records, long[] blocks) throws XfsException {
-        long leaves = leavesFor(g, type, records.size(), blocks.length);
-        Headers.check(leaves > 0, () -> type.name().toLowerCase() + "bt of AG " + agno + ": " + records.size()
-                + " records do not make a tree of " + blocks.length + " blocks");
+    /** Builds the tree from {@code count} records read once, in order: only the blocks are held, never the records. */
+    XfsDevice.BulkLoad load(int agno, BtreeType type, long count, java.util.Iterator<long[]> records, long[] blocks)
+            throws XfsException {
+        long leaves = leavesFor(g, type, count, blocks.length);
+        String tree = type.name().toLowerCase() + "bt of AG " + agno;
+        Headers.check(leaves > 0, () -> tree + ": " + count + " records do not make a tree of " + blocks.length + " blocks");
         int perNode = keysPerNode(g, type);
         Btrees.Shape shape = Btrees.shape(type);
         List<BlockImage> out = new ArrayList<>();
@@ -80,20 +82,23 @@ final class BulkLoader {
         List<long[]> keys = new ArrayList<>();
         List<Long> children = new ArrayList<>();
         for (int l = 0; l < leaves; l++) {
-            int from = (int) (l * (long) records.size() / leaves);
-            int to = (int) ((l + 1) * (long) records.size() / leaves);
-            byte[] b = header(shape.magic(), 0, to - from, l == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
+            long from = l * count / leaves;
+            long to = (l + 1) * count / leaves;
+            byte[] b = header(shape.magic(), 0, (int) (to - from), l == 0 ? Btrees.NULL_AGBLOCK : blocks[next - 1],
                     l == leaves - 1 ? Btrees.NULL_AGBLOCK : blocks[next + 1], agno, blocks[next]);
             long[] key = null;
-            for (int i = from; i < to; i++) {
-                putRecord(type, b, Btrees.SBLOCK_HDR + (i - from) * shape.recLen(), records.get(i));
-                key = i == from ? keyOf(type, records.get(i)) : widen(type, key, keyOf(type, records.get(i)));
+            for (long i = from; i < to; i++) {
+                Headers.check(records.hasNext(), () -> tree + ": fewer records than the " + count + " announced");
+                long[] rec = records.next();
+                putRecord(type, b, Btrees.SBLOCK_HDR + (int) (i - from) * shape.recLen(), rec);
+                key = i == from ? keyOf(type, rec) : widen(type, key, keyOf(type, rec));
             }
             out.add(seal(b, agno, blocks[next], type));
             keys.add(key);
             children.add(blocks[next]);
             next++;
         }
+        Headers.check(!records.hasNext(), () -> tree + ": more records than the " + count + " announced");
         int level = 1;
         while (children.size() > 1) {
             List<long[]> upKeys = new ArrayList<>();

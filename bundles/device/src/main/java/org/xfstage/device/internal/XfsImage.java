@@ -379,8 +379,9 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public BulkLoad bulkLoad(int agno, BtreeType type, List<long[]> records, long[] blocks) throws XfsException {
-        return new BulkLoader(geometry).load(agno, type, records, blocks);
+    public BulkLoad bulkLoad(int agno, BtreeType type, long count, java.util.Iterator<long[]> records, long[] blocks)
+            throws XfsException {
+        return new BulkLoader(geometry).load(agno, type, count, records, blocks);
     }
 
     private static final Set<String> AGI_UPDATABLE;

@@ -2,6 +2,7 @@ package org.xfstage.device.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +21,7 @@ import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsException;
 
 /**
  * The bulk loader makes trees our own verified walk reads back, including node levels: 3000 records of a bnobt, an
@@ -102,6 +105,23 @@ class BulkLoadTest {
             List<Integer> counts = leafCounts(fs, agno, type);
             assertTrue(counts.stream().allMatch(n -> n >= perLeaf / 2 && n <= perLeaf), "leaves at least half full: " + counts);
             assertEquals(records.size(), counts.stream().mapToInt(Integer::intValue).sum());
+        }
+    }
+
+    /** A streamed load that announces another record count than its iterator gives is refused, not truncated or padded. */
+    @Test
+    void aStreamedLoadMustGiveTheCountItAnnounces() throws Exception {
+        try (XfsImage fs = XfsImage.open(DeviceCorpusTest.image("default"), OpenOptions.readOnly())) {
+            List<long[]> records = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                records.add(new long[] {20_000 + 2L * i, 1});
+            }
+            long[] one = {10_000};
+            assertEquals(1, fs.bulkLoad(3, BtreeType.BNO, 10, records.iterator(), one).blocks().size());
+            XfsException fewer = assertThrows(XfsException.class, () -> fs.bulkLoad(3, BtreeType.BNO, 11, records.iterator(), one));
+            assertTrue(fewer.getMessage().contains("fewer records than the 11 announced"), fewer.getMessage());
+            XfsException more = assertThrows(XfsException.class, () -> fs.bulkLoad(3, BtreeType.BNO, 9, records.iterator(), one));
+            assertTrue(more.getMessage().contains("more records than the 9 announced"), more.getMessage());
         }
     }
 

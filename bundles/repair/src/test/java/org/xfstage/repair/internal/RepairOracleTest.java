@@ -279,18 +279,22 @@ class RepairOracleTest {
 
     /**
      * Damage outside every strategy's scope: a directory block, an AGI header too broken to decode (the scrub stops
-     * there), an unlinked bucket naming an inode in use (it would have to be freed).
+     * there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
+     * leads out of the tree (the leaf it named is lost to the pointers: the new tree would need a block that is not
+     * its own, and the free-space trees would have to give it).
      */
     static Stream<Arguments> outOfScope() {
-        return Stream.of(Arguments.of("directory", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
-                Arguments.of("agi", List.of("agi 1", "write -d magicnum 0x12345678")),
-                Arguments.of("agi", List.of("agi 0", "write -d unlinked[4] 132")));
+        return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
+                Arguments.of("agi", "default", List.of("agi 1", "write -d magicnum 0x12345678")),
+                Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
+                Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("outOfScope")
-    void damageNoStrategyRepairsIsReportedAndNothingIsWritten(String structure, List<String> commands) throws Exception {
-        Path img = damagedCopy(structure, commands);
+    void damageNoStrategyRepairsIsReportedAndNothingIsWritten(String structure, String geometry, List<String> commands)
+            throws Exception {
+        Path img = damagedCopy(geometry + "-" + structure, commands, geometry);
         String damaged = sha256(img);
         RepairReport r = engine.repair(img, new RepairOptions(true, dir.resolve(structure + ".undo")), Progress.NONE);
         assertTrue(r.unrepaired().contains(structure), "no strategy repairs " + structure + ": " + r.unrepaired());

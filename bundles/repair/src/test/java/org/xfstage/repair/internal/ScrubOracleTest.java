@@ -155,6 +155,7 @@ class ScrubOracleTest {
                 Arguments.of("rmapbt-unwritten", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[13].extentflag 1")),
                 Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300")),
                 Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1")),
+                Arguments.of("rmapbt-node-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
                 Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5")),
                 Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3")));
     }

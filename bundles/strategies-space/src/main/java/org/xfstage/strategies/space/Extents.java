@@ -1,6 +1,7 @@
 package org.xfstage.strategies.space;
 
 import java.nio.ByteBuffer;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,17 +35,23 @@ final class Extents {
     }
 
     /**
-     * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from {@code records} into its own blocks (found by its
-     * pointers), followed by the AGF with its root, level and block count ({@code field}_root and so on); null when
-     * the records cannot make a tree of as many blocks.
+     * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from the {@code count} records read once from
+     * {@code records} (see {@link #read}) into its own blocks (found by its pointers), followed by the AGF with its
+     * root, level and block count ({@code field}_root and so on); null when the records cannot make a tree of as many
+     * blocks.
      */
-    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, List<long[]> records, String field)
-            throws XfsException {
+    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, long count, Iterator<long[]> records,
+            String field) throws XfsException, StagingException {
         long[] where = ctx.device().btreeBlocks(agno, type);
-        if (!ctx.device().btreeFits(type, records.size(), where.length)) {
+        if (!ctx.device().btreeFits(type, count, where.length)) {
             return null;
         }
-        XfsDevice.BulkLoad tree = ctx.device().bulkLoad(agno, type, records, where);
+        XfsDevice.BulkLoad tree;
+        try {
+            tree = ctx.device().bulkLoad(agno, type, count, records, where);
+        } catch (Unstaged e) {
+            throw e.getCause();
+        }
         List<BlockImage> out = new java.util.ArrayList<>(tree.blocks());
         out.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of(field + "_root", tree.root(), field + "_level",
                 (long) tree.levels(), field + "_blocks", (long) tree.blocks().size())));
@@ -78,6 +85,55 @@ final class Extents {
             throw failure[0];
         }
         return a;
+    }
+
+    /**
+     * The {@code count} records of a staged array from index {@code from} on, decoded one at a time as they are
+     * read (for a bulk load that holds no list of them); a staging failure comes out as {@link Unstaged}.
+     */
+    static Iterator<long[]> read(XfArray array, long from, long count, java.util.function.Function<ByteBuffer, long[]> decode) {
+        ByteBuffer rec = ByteBuffer.allocate(array.recordSize());
+        return new Iterator<>() {
+            private long index = from;
+            private long left = count;
+
+            @Override
+            public boolean hasNext() {
+                return left > 0;
+            }
+
+            @Override
+            public long[] next() {
+                if (left == 0) {
+                    throw new java.util.NoSuchElementException();
+                }
+                try {
+                    index = array.loadNext(index, rec);
+                } catch (StagingException e) {
+                    throw new Unstaged(e);
+                }
+                if (index < 0) {
+                    throw new Unstaged(new StagingException(array.name() + ": fewer records than expected"));
+                }
+                index++;
+                left--;
+                return decode.apply(rec);
+            }
+        };
+    }
+
+    /** A staging failure while a bulk load reads its records through {@link #read}. */
+    static final class Unstaged extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unstaged(StagingException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized StagingException getCause() {
+            return (StagingException) super.getCause();
+        }
     }
 
     static long start(ByteBuffer rec) {

@@ -150,30 +150,40 @@ public class RefcountbtStrategy implements RepairStrategy {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         for (int agno : ags) {
-            List<long[]> records = new ArrayList<>();
-            try (XfArray expected = ctx.arrays().create("repair refcounts of AG " + agno, 16)) {
+            // the records, in tree order, staged as (start, length, refcount, CoW) u32s and loaded from there
+            try (XfArray expected = ctx.arrays().create("repair refcounts of AG " + agno, 16);
+                    XfArray records = ctx.arrays().create("repair refcountbt records of AG " + agno, 16)) {
                 long cursor = space.loadNext(0, used);
                 while (cursor >= 0 && used.getInt(0) < agno) {
                     cursor = space.loadNext(cursor + 1, used);
                 }
                 sweep(space, cursor, used, agno, new Runs(expected));
                 ByteBuffer r = ByteBuffer.allocate(16);
+                ByteBuffer rec = ByteBuffer.allocate(16);
                 for (long i = expected.loadNext(0, r); i >= 0; i = expected.loadNext(i + 1, r)) {
                     long start = r.getLong(0) >>> 32;
                     long end = start + (r.getLong(0) & 0xffffffffL);
                     for (long s = start; s < end; s += MAX_RECORD_BLOCKS) {
-                        records.add(new long[] {s, Math.min(MAX_RECORD_BLOCKS, end - s), r.getLong(8), 0});
+                        rec.clear();
+                        records.append(rec.putInt((int) s).putInt((int) Math.min(MAX_RECORD_BLOCKS, end - s))
+                                .putInt((int) r.getLong(8)).putInt(0).flip());
                     }
                 }
+                for (long[] cow : cowStaging(ctx, agno, space)) {
+                    rec.clear();
+                    records.append(rec.putInt((int) cow[0]).putInt((int) cow[1]).putInt((int) cow[2]).putInt((int) cow[3]).flip());
+                }
+                long n = records.length();
+                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, n, Extents.read(records, 0, n,
+                        b -> new long[] {b.getInt(0) & 0xffffffffL, b.getInt(4) & 0xffffffffL, b.getInt(8) & 0xffffffffL, b.getInt(12)}),
+                        "refcount");
+                if (tree == null) {
+                    return null;
+                }
+                blocks.addAll(tree);
+                changes.add("AG " + agno + ": refcountbt rebuilt from the space map: " + n + " records in "
+                        + (tree.size() - 1) + " block(s) (its own)");
             }
-            records.addAll(cowStaging(ctx, agno, space));
-            List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, records, "refcount");
-            if (tree == null) {
-                return null;
-            }
-            blocks.addAll(tree);
-            changes.add("AG " + agno + ": refcountbt rebuilt from the space map: " + records.size() + " records in "
-                    + (tree.size() - 1) + " block(s) (its own)");
         }
         return new Plan(STRUCTURE, blocks, changes);
     }

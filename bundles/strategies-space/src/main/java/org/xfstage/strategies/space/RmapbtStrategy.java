@@ -174,6 +174,12 @@ public class RmapbtStrategy implements RepairStrategy {
         }
     }
 
+    /** A staged mapping as an rmapbt record: start, length, owner, offset, flags (attribute fork, bmbt, unwritten). */
+    private static long[] record(ByteBuffer m) {
+        return new long[] {m.getInt(4) & 0xffffffffL, m.getInt(24) & 0xffffffffL, m.getLong(8), m.getLong(16) & ~(7L << 61),
+            m.getInt(28)};
+    }
+
     /** Owner, fork, offset and flags of a staged mapping, for a finding. */
     private static String describe(ByteBuffer m) {
         long owner = m.getLong(8);
@@ -213,18 +219,20 @@ public class RmapbtStrategy implements RepairStrategy {
             ByteBuffer m = ByteBuffer.allocate(MAPPING);
             long cursor = merged.loadNext(0, m);
             for (int agno : ags) {
-                List<long[]> records = new ArrayList<>();
+                long first = cursor;
+                long count = 0;
                 for (; cursor >= 0 && m.getInt(0) == agno; cursor = merged.loadNext(cursor + 1, m)) {
-                    records.add(new long[] {m.getInt(4) & 0xffffffffL, m.getInt(24) & 0xffffffffL, m.getLong(8),
-                            m.getLong(16) & ~(7L << 61), m.getInt(28)});
+                    count++;
                 }
-                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.RMAP, records, "rmap");
+                // the records go from the xfarray into the tree one by one: none is held on the heap
+                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.RMAP, count,
+                        Extents.read(merged, first, count, RmapbtStrategy::record), "rmap");
                 if (tree == null) {
                     return null;
                 }
                 blocks.addAll(tree);
                 changes.add("AG " + agno + ": rmapbt rebuilt from the space map and the mappings of " + inodes + " inodes: "
-                        + records.size() + " records in " + (tree.size() - 1) + " block(s) (its own)");
+                        + count + " records in " + (tree.size() - 1) + " block(s) (its own)");
             }
         }
         return new Plan("rmapbt", blocks, changes);
