@@ -56,10 +56,17 @@ public class SbCountersStrategy implements RepairStrategy {
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
         long[] want = counted(ctx);
         FsInfo info = ctx.info();
+        long[] have = {info.icount(), info.ifree(), info.fdblocks()};
+        String[] names = {"sb_icount", "sb_ifree", "sb_fdblocks"};
+        List<String> changed = new java.util.ArrayList<>();
+        for (int i = 0; i < names.length; i++) {
+            if (have[i] != want[i]) { // the plan text names only what changes; the block carries all three
+                changed.add(names[i] + ": " + have[i] + " -> " + want[i]);
+            }
+        }
         return new Plan("sb-counters", List.of(ctx.device().updateHeader(HeaderKind.SUPERBLOCK, 0,
                 Map.of("icount", want[0], "ifree", want[1], "fdblocks", want[2]))),
-                List.of("sb_icount: " + info.icount() + " -> " + want[0] + ", sb_ifree: " + info.ifree() + " -> " + want[1]
-                        + ", sb_fdblocks: " + info.fdblocks() + " -> " + want[2]));
+                List.of(changed.isEmpty() ? "superblock counters rewritten as counted (unchanged)" : String.join(", ", changed)));
     }
 
     /**
