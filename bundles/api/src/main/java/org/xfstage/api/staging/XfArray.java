@@ -71,6 +71,43 @@ public interface XfArray extends AutoCloseable {
     long loadNext(long from, ByteBuffer dst) throws StagingException;
 
     /**
+     * The first {@code count} non-null records at or after {@code from}, each decoded by {@code decode} as it is
+     * loaded: for a consumer that reads them once, in order, and holds none (a bulk load). The buffer passed to
+     * {@code decode} is reused. A staging failure while iterating, or fewer records than {@code count}, comes out
+     * as {@link UncheckedStagingException}.
+     */
+    default <T> java.util.Iterator<T> iterator(long from, long count, java.util.function.Function<ByteBuffer, T> decode) {
+        ByteBuffer rec = ByteBuffer.allocate(recordSize());
+        return new java.util.Iterator<>() {
+            private long index = from;
+            private long left = count;
+
+            @Override
+            public boolean hasNext() {
+                return left > 0;
+            }
+
+            @Override
+            public T next() {
+                if (left == 0) {
+                    throw new java.util.NoSuchElementException();
+                }
+                try {
+                    index = loadNext(index, rec);
+                    if (index < 0) {
+                        throw new StagingException(name() + ": fewer than " + count + " records from index " + from);
+                    }
+                } catch (StagingException e) {
+                    throw new UncheckedStagingException(e);
+                }
+                index++;
+                left--;
+                return decode.apply(rec);
+            }
+        };
+    }
+
+    /**
      * Sorts records {@code [0, length())} by {@code comparator} (not stable; nulls are records like others).
      * The heap used is bounded by a constant; staging memory up to twice the array's size is used while it
      * runs. When {@code progress} cancels, the call throws {@link CancelledException} and the array holds a

@@ -81,19 +81,19 @@ public class FinobtStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         Set<String> covers = new HashSet<>();
         for (int agno : ags) {
-            List<long[]> inobt = new ArrayList<>();
-            ctx.device().walkBtree(agno, BtreeType.INO, r -> inobt.add(r.clone()));
-            List<long[]> records = InodeTreeRebuild.withFreeInodes(inobt);
-            Map<String, Long> agi = new LinkedHashMap<>();
-            InodeTreeRebuild.counters(inobt, agi);
-            List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, records, agi);
-            if (tree == null) {
-                return null;
+            try (XfArray inobt = InodeChunks.stage(ctx, agno, BtreeType.INO, false);
+                    XfArray records = InodeTreeRebuild.withFreeInodes(ctx, inobt)) {
+                Map<String, Long> agi = new LinkedHashMap<>();
+                InodeTreeRebuild.counters(inobt, agi);
+                List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, records, agi);
+                if (tree == null) {
+                    return null;
+                }
+                blocks.addAll(tree);
+                blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
+                changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.length() + " records in " + tree.size()
+                        + " block(s) (its own), AGI " + agi);
             }
-            blocks.addAll(tree);
-            blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
-            changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.size() + " records in " + tree.size()
-                    + " block(s) (its own), AGI " + agi);
             covers.add("finobt@" + agno);
             covers.add("agi@" + agno);
         }

@@ -96,46 +96,55 @@ public class InobtStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         Set<String> covers = new HashSet<>();
         for (int agno : ags) {
-            List<long[]> records = new ArrayList<>();
-            ctx.device().walkBtree(agno, BtreeType.INO, r -> records.add(r.clone()));
-            int fixed = 0;
-            for (long[] r : records) {
-                long holes = InodeChunks.holes(r[1]);
-                long free = holes; // holes are marked free, and not counted
-                long first = ctx.device().inodeNumber(agno, r[0]);
-                for (int i = 0; i < 64; i++) {
-                    if ((holes & (1L << i)) != 0) {
-                        continue;
+            // the chunk records, staged and corrected in place, then loaded from the xfarray (none held on the heap)
+            try (XfArray records = InodeChunks.stage(ctx, agno, BtreeType.INO, false)) {
+                ByteBuffer r = ByteBuffer.allocate(InodeChunks.RECORD);
+                int fixed = 0;
+                for (long c = records.loadNext(0, r); c >= 0; c = records.loadNext(c + 1, r)) {
+                    long holes = InodeChunks.holes(InodeChunks.holemask(r));
+                    long free = holes; // holes are marked free, and not counted
+                    long first = ctx.device().inodeNumber(agno, InodeChunks.startino(r));
+                    for (int i = 0; i < 64; i++) {
+                        if ((holes & (1L << i)) != 0) {
+                            continue;
+                        }
+                        while (m >= 0 && ino.getLong(0) - 1 < first + i) {
+                            m = map.loadNext(m + 1, ino);
+                        }
+                        if (m < 0 || ino.getLong(0) - 1 != first + i || ino.getLong(8) == 2) {
+                            return null; // an inode that could not be read: free or not is unknown
+                        }
+                        if (ino.getLong(8) == 0) {
+                            free |= 1L << i;
+                        }
                     }
-                    while (m >= 0 && ino.getLong(0) - 1 < first + i) {
-                        m = map.loadNext(m + 1, ino);
-                    }
-                    if (m < 0 || ino.getLong(0) - 1 != first + i || ino.getLong(8) == 2) {
-                        return null; // an inode that could not be read: free or not is unknown
-                    }
-                    if (ino.getLong(8) == 0) {
-                        free |= 1L << i;
+                    int count = 64 - Long.bitCount(holes);
+                    int freecount = Long.bitCount(free & ~holes);
+                    if (InodeChunks.count(r) != count || InodeChunks.freecount(r) != freecount || InodeChunks.free(r) != free) {
+                        fixed++;
+                        records.store(c, r.put(6, (byte) count).put(7, (byte) freecount).putLong(8, free));
                     }
                 }
-                long[] want = {r[0], r[1], 64 - Long.bitCount(holes), Long.bitCount(free & ~holes), free};
-                if (!java.util.Arrays.equals(r, want)) {
-                    fixed++;
-                    System.arraycopy(want, 0, r, 0, want.length);
+                Map<String, Long> agi = new LinkedHashMap<>();
+                InodeTreeRebuild.counters(records, agi);
+                List<BlockImage> inobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.INO, records, agi);
+                List<BlockImage> finobt;
+                if (!ctx.info().features().contains("finobt")) {
+                    finobt = List.of();
+                } else {
+                    try (XfArray withFree = InodeTreeRebuild.withFreeInodes(ctx, records)) {
+                        finobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, withFree, agi);
+                    }
                 }
+                if (inobt == null || finobt == null) {
+                    return null;
+                }
+                blocks.addAll(inobt);
+                blocks.addAll(finobt);
+                blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
+                changes.add("AG " + agno + " inobt rebuilt: " + fixed + " of " + records.length() + " chunk records corrected from the inodes"
+                        + (finobt.isEmpty() ? "" : ", finobt rebuilt from it") + ", AGI " + agi);
             }
-            Map<String, Long> agi = new LinkedHashMap<>();
-            InodeTreeRebuild.counters(records, agi);
-            List<BlockImage> inobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.INO, records, agi);
-            List<BlockImage> finobt = !ctx.info().features().contains("finobt") ? List.of()
-                    : InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, InodeTreeRebuild.withFreeInodes(records), agi);
-            if (inobt == null || finobt == null) {
-                return null;
-            }
-            blocks.addAll(inobt);
-            blocks.addAll(finobt);
-            blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
-            changes.add("AG " + agno + " inobt rebuilt: " + fixed + " of " + records.size() + " chunk records corrected from the inodes"
-                    + (finobt.isEmpty() ? "" : ", finobt rebuilt from it") + ", AGI " + agi);
             covers.add("inobt@" + agno);
             covers.add("finobt@" + agno);
             covers.add("agi@" + agno);

@@ -15,6 +15,7 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.UncheckedStagingException;
 import org.xfstage.api.staging.XfArray;
 
 /** Free-space extents of one AG staged in an xfarray (8-byte records: start u32, length u32), in tree order. */
@@ -36,7 +37,7 @@ final class Extents {
 
     /**
      * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from the {@code count} records read once from
-     * {@code records} (see {@link #read}) into its own blocks (found by its pointers), followed by the AGF with its
+     * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers), followed by the AGF with its
      * root, level and block count ({@code field}_root and so on); null when the records cannot make a tree of as many
      * blocks.
      */
@@ -49,7 +50,7 @@ final class Extents {
         XfsDevice.BulkLoad tree;
         try {
             tree = ctx.device().bulkLoad(agno, type, count, records, where);
-        } catch (Unstaged e) {
+        } catch (UncheckedStagingException e) {
             throw e.getCause();
         }
         List<BlockImage> out = new java.util.ArrayList<>(tree.blocks());
@@ -85,55 +86,6 @@ final class Extents {
             throw failure[0];
         }
         return a;
-    }
-
-    /**
-     * The {@code count} records of a staged array from index {@code from} on, decoded one at a time as they are
-     * read (for a bulk load that holds no list of them); a staging failure comes out as {@link Unstaged}.
-     */
-    static Iterator<long[]> read(XfArray array, long from, long count, java.util.function.Function<ByteBuffer, long[]> decode) {
-        ByteBuffer rec = ByteBuffer.allocate(array.recordSize());
-        return new Iterator<>() {
-            private long index = from;
-            private long left = count;
-
-            @Override
-            public boolean hasNext() {
-                return left > 0;
-            }
-
-            @Override
-            public long[] next() {
-                if (left == 0) {
-                    throw new java.util.NoSuchElementException();
-                }
-                try {
-                    index = array.loadNext(index, rec);
-                } catch (StagingException e) {
-                    throw new Unstaged(e);
-                }
-                if (index < 0) {
-                    throw new Unstaged(new StagingException(array.name() + ": fewer records than expected"));
-                }
-                index++;
-                left--;
-                return decode.apply(rec);
-            }
-        };
-    }
-
-    /** A staging failure while a bulk load reads its records through {@link #read}. */
-    static final class Unstaged extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Unstaged(StagingException cause) {
-            super(cause);
-        }
-
-        @Override
-        public synchronized StagingException getCause() {
-            return (StagingException) super.getCause();
-        }
     }
 
     static long start(ByteBuffer rec) {

@@ -174,7 +174,7 @@ public class RefcountbtStrategy implements RepairStrategy {
                     records.append(rec.putInt((int) cow[0]).putInt((int) cow[1]).putInt((int) cow[2]).putInt((int) cow[3]).flip());
                 }
                 long n = records.length();
-                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, n, Extents.read(records, 0, n,
+                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, n, records.iterator(0, n,
                         b -> new long[] {b.getInt(0) & 0xffffffffL, b.getInt(4) & 0xffffffffL, b.getInt(8) & 0xffffffffL, b.getInt(12)}),
                         "refcount");
                 if (tree == null) {

@@ -226,7 +226,7 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
                 // the records go from the xfarray into the tree one by one: none is held on the heap
                 List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.RMAP, count,
-                        Extents.read(merged, first, count, RmapbtStrategy::record), "rmap");
+                        merged.iterator(first, count, RmapbtStrategy::record), "rmap");
                 if (tree == null) {
                     return null;
                 }

@@ -70,6 +70,27 @@ class XfArrayTest {
         }
     }
 
+    /** The iterator a bulk load reads from: nulls skipped, each record decoded once, a short array one clear error. */
+    @Test
+    void iteratorDecodesCountRecordsSkippingNulls() throws Exception {
+        try (XfArray a = arrays.create("iterated", 8)) {
+            for (int i = 1; i <= 5; i++) {
+                a.append(ByteBuffer.allocate(8).putLong(0, i));
+            }
+            a.unset(2);
+            java.util.List<Long> seen = new java.util.ArrayList<>();
+            a.iterator(1, 3, b -> b.getLong(0)).forEachRemaining(seen::add);
+            assertEquals(java.util.List.of(2L, 4L, 5L), seen);
+            java.util.Iterator<Long> tooMany = a.iterator(3, 3, b -> b.getLong(0));
+            assertEquals(4L, tooMany.next());
+            assertEquals(5L, tooMany.next());
+            org.xfstage.api.staging.UncheckedStagingException e = assertThrows(
+                    org.xfstage.api.staging.UncheckedStagingException.class, tooMany::next);
+            assertTrue(e.getMessage().contains("fewer than 3 records from index 3"), e.getMessage());
+            assertThrows(java.util.NoSuchElementException.class, () -> a.iterator(0, 0, b -> 0).next());
+        }
+    }
+
     @Test
     void errorsAreClear() throws Exception {
         try (XfArray a = arrays.create("errors", 8)) {
