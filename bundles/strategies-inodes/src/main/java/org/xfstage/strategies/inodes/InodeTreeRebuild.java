@@ -14,8 +14,9 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * The rebuild the inode btree strategies share: new records, staged in xfarrays, bulk-loaded into the tree's own
- * blocks, so that free space (and its btrees, the rmapbt, the AGFL) stay as they are. A tree that would need another number of blocks is
- * not planned (null): that needs blocks allocated or given back, which these strategies do not do yet.
+ * blocks, so that free space (and its btrees, the rmapbt, the AGFL) stay as they are. A tree that would need
+ * another number of blocks is not planned (null): that needs blocks allocated or given back, which these
+ * strategies do not do yet.
  */
 final class InodeTreeRebuild {
     private InodeTreeRebuild() {

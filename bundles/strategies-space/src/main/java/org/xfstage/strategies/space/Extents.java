@@ -37,9 +37,9 @@ final class Extents {
 
     /**
      * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from the {@code count} records read once from
-     * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers), followed by the AGF with its
-     * root, level and block count ({@code field}_root and so on); null when the records cannot make a tree of as many
-     * blocks.
+     * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers), followed by the
+     * AGF with its root, level and block count ({@code field}_root and so on); null when the records cannot make a
+     * tree of as many blocks.
      */
     static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, long count, Iterator<long[]> records,
             String field) throws XfsException, StagingException {
