@@ -69,10 +69,8 @@ public class BadInputContainerTest extends ContainerSupport {
     /** A full staging area (maxTotalBytes made tiny at runtime): the scrub cannot stage, says so, writes nothing. */
     @Test
     public void fullStagingIsOneLineAndStatusTwo() throws Exception {
-        Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-full");
-        Path img = xfsprogs.oneFileImage(dir, "full\n");
-        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        Path img = damagedImage("full", "full\n");
+        Path dir = img.getParent();
         byte[] damaged = Files.readAllBytes(img);
         try {
             setConfig("org.xfstage.xfile", "maxTotalBytes", "4096");
@@ -98,10 +96,8 @@ public class BadInputContainerTest extends ContainerSupport {
      */
     @Test
     public void aReadOnlyImageIsNotWritten() throws Exception {
-        Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-ro");
-        Path img = xfsprogs.oneFileImage(dir, "read-only\n");
-        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        Path img = damagedImage("ro", "read-only\n");
+        Path dir = img.getParent();
         byte[] damaged = Files.readAllBytes(img);
         Files.setPosixFilePermissions(img, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
         boolean immutable = false;

@@ -3,6 +3,8 @@ package org.xfstage.itests;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
 import java.util.List;
@@ -92,6 +94,17 @@ public abstract class ContainerSupport {
         return lines.get(lines.size() - 1);
     }
 
+    /**
+     * A one-file image holding {@code content}, made by mkfs.xfs in a temporary directory of its own, with AG 1's
+     * agf_longest damaged by xfs_db: the damage every container test repairs.
+     */
+    protected static Path damagedImage(String name, String content) throws Exception {
+        Xfsprogs xfsprogs = Xfsprogs.find();
+        Path img = xfsprogs.oneFileImage(Files.createTempDirectory("xfstage-" + name), content);
+        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        return img;
+    }
+
     /** Sets one property of a configuration at runtime, as an operator would with config:property-set. */
     protected void setConfig(String pid, String key, String value) throws Exception {
         awaitFileInstall(pid);
@@ -103,7 +116,7 @@ public abstract class ContainerSupport {
      * before that is overwritten by the file's values when FileInstall's poll reaches it.
      */
     private void awaitFileInstall(String pid) throws Exception {
-        if (!java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("karaf.etc", "etc"), pid + ".cfg"))) {
+        if (!Files.exists(Path.of(System.getProperty("karaf.etc", "etc"), pid + ".cfg"))) {
             return;
         }
         for (int i = 0; i < 100; i++) {

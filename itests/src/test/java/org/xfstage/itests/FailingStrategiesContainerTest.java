@@ -102,10 +102,8 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
      */
     @Test
     public void anInterruptedRepairStopsCleanly() throws Exception {
-        Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-cancel");
-        Path img = xfsprogs.oneFileImage(dir, "cancel\n");
-        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        Path img = damagedImage("cancel", "cancel\n");
+        Path dir = img.getParent();
         byte[] damaged = Files.readAllBytes(img);
         CountDownLatch running = new CountDownLatch(1);
         Hashtable<String, Object> props = new Hashtable<>();

@@ -36,17 +36,9 @@ import org.xfstage.api.staging.XfArrayFactory;
 @ExamReactorStrategy(PerClass.class)
 public class HotSwapContainerTest extends ContainerSupport {
 
-    private Path image(String name) throws Exception {
-        Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-" + name);
-        Path img = xfsprogs.oneFileImage(dir, name + "\n");
-        xfsprogs.db(img, "agf 1", "write -d longest 7");
-        return img;
-    }
-
     @Test
     public void xfileUpdatedWhileIdleServesTheNextScrub() throws Exception {
-        Path img = image("update");
+        Path img = damagedImage("update", "update\n");
         String before = providerLine();
         Bundle xfile = bundle("xfstage-xfile");
         Thread.sleep(1100); // lastModified has millisecond resolution; make the update visible in it
@@ -63,7 +55,7 @@ public class HotSwapContainerTest extends ContainerSupport {
 
     @Test
     public void xfarrayStoppedDuringARepairAbortsItNamingTheServiceAndWritesNothing() throws Exception {
-        Path img = image("stop");
+        Path img = damagedImage("stop", "stop\n");
         byte[] damaged = Files.readAllBytes(img);
         CountDownLatch inCheck = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

@@ -23,10 +23,8 @@ public class SecurityContainerTest extends ContainerSupport {
 
     @Test
     public void viewersReadAndOnlyAdminsWrite() throws Exception {
-        Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-acl");
-        Path img = xfsprogs.oneFileImage(dir, "acl\n".repeat(1000));
-        xfsprogs.db(img, "agf 1", "write -d longest 7");
+        Path img = damagedImage("acl", "acl\n".repeat(1000));
+        Path dir = img.getParent();
         byte[] damaged = Files.readAllBytes(img);
 
         assertEquals(0, execAs("xfs:info " + img, "viewer").status());
