@@ -1,20 +1,36 @@
 package org.xfstage.api.device;
 
 /**
- * The per-AG btrees, and the fields of their records as {@link XfsDevice#walkBtree} hands them out (in this order,
- * unsigned values in longs).
+ * The per-AG btrees. {@link Btree} gives each with the type of its records; {@link FsInfo#hasTree} says whether a
+ * filesystem has it.
  */
 public enum BtreeType {
-    /** Free space by block number: startblock, blockcount. */
-    BNO,
-    /** Free space by size: startblock, blockcount (ordered by blockcount, then startblock). */
-    CNT,
-    /** Inode chunks: startino (AG inode number), holemask, count, freecount, free mask (bit i: inode startino+i free). */
-    INO,
-    /** Inode chunks with free inodes; same fields as {@link #INO}. */
-    FINO,
-    /** Reverse mappings: startblock, blockcount, owner, offset (file offset, flag bits removed), flags (bit 2 attr fork, bit 1 bmbt block, bit 0 unwritten). */
-    RMAP,
-    /** Reference counts: startblock (without the CoW flag), blockcount, refcount, cow (1 for CoW staging). */
-    REFCOUNT
+    /** Free space by block number ({@link FreeExtent}). */
+    BNO(null),
+    /** Free space by size ({@link FreeExtent}, ordered by length, then start). */
+    CNT(null),
+    /** Inode chunks ({@link InodeChunk}). */
+    INO(null),
+    /** Inode chunks with free inodes ({@link InodeChunk}). */
+    FINO(Feature.FINOBT),
+    /** Reverse mappings ({@link ReverseMapping}). */
+    RMAP(Feature.RMAPBT),
+    /** Reference counts ({@link RefcountExtent}). */
+    REFCOUNT(Feature.REFLINK);
+
+    private final Feature feature;
+
+    BtreeType(Feature feature) {
+        this.feature = feature;
+    }
+
+    /** The feature without which a filesystem has no such tree, or null when every v5 filesystem has it. */
+    public Feature feature() {
+        return feature;
+    }
+
+    /** The tree's name as XFS tools print it ("bnobt", "rmapbt", ...). */
+    public String treeName() {
+        return name().toLowerCase() + "bt";
+    }
 }

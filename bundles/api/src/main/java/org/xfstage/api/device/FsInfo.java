@@ -29,6 +29,16 @@ public record FsInfo(String uuid, String label, int blockSize, int sectorSize, i
         long dataBlocks, int dirBlockSize, long logBlocks, long logStart, long sunit, long swidth, int imaxPct,
         List<String> features, long icount, long ifree, long fdblocks, List<AgInfo> ags) {
 
+    /** Whether the filesystem has a feature (xfs_has_*). */
+    public boolean has(Feature feature) {
+        return features.contains(feature.mkfsName());
+    }
+
+    /** Whether the filesystem has a per-AG btree of this type (finobt, rmapbt and refcountbt are optional). */
+    public boolean hasTree(BtreeType type) {
+        return type.feature() == null || has(type.feature());
+    }
+
     /**
      * One allocation group.
      *

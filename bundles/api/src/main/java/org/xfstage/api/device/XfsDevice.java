@@ -29,16 +29,16 @@ public interface XfsDevice extends AutoCloseable {
     /**
      * Walks one per-AG btree from its root (in the AGF or AGI) to its leaves, left to right, verifying every block on
      * the way (magic, CRC, self-describing header, level, record count, sibling links, key order), and hands each
-     * leaf record to {@code sink} as the fields {@link BtreeType} lists.
+     * leaf record to {@code sink}.
      *
      * @return the number of blocks of the tree
      * @throws XfsFormatException at the first block or record that is wrong, naming it; also when the filesystem
      *                            has no such tree (rmapbt, refcountbt and finobt are optional)
      */
-    long walkBtree(int agno, BtreeType type, java.util.function.Consumer<long[]> sink) throws XfsException;
+    <R> long walkBtree(int agno, Btree<R> tree, java.util.function.Consumer<? super R> sink) throws XfsException;
 
-    /** As {@link #walkBtree(int, BtreeType, java.util.function.Consumer)}, also reporting the AG block number of every block of the tree. */
-    long walkBtree(int agno, BtreeType type, java.util.function.Consumer<long[]> sink, java.util.function.LongConsumer blocks)
+    /** As {@link #walkBtree(int, Btree, java.util.function.Consumer)}, also reporting the AG block number of every block of the tree. */
+    <R> long walkBtree(int agno, Btree<R> tree, java.util.function.Consumer<? super R> sink, java.util.function.LongConsumer blocks)
             throws XfsException;
 
     /**
@@ -53,14 +53,14 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * Every block of AG {@code agno} that belongs to the filesystem's own structures rather than to a btree or a
-     * file: the AG headers, the blocks on the AGFL, and the part of the internal log in this AG. Reported as
-     * (agbno, length, owner) with owner one of {@link #OWNER_HEADERS}, {@link #OWNER_AGFL}, {@link #OWNER_LOG}.
+     * file: the AG headers, the blocks on the AGFL, and the part of the internal log in this AG, each reported as
+     * (agbno, length, use) with use {@link SpaceUse#HEADERS}, {@link SpaceUse#AGFL} or {@link SpaceUse#LOG}.
      */
     void staticSpace(int agno, SpaceSink sink) throws XfsException;
 
     /**
      * The blocks inode {@code ino} uses: its data fork extents and bmbt blocks, reported as (agno, agbno, length,
-     * owner = ino). Also says whether the inode is in use (its mode is not zero).
+     * bmbt). Also says whether the inode is in use (its mode is not zero).
      *
      * @return true when the inode is in use
      */
@@ -68,9 +68,8 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * The reverse mappings of inode {@code ino}: every extent of its data and attribute forks with its file offset,
-     * and every block of their bmbts, as (agno, agbno, length, offset, flags) with the flags of
-     * {@link BtreeType#RMAP} records (bit 2 attribute fork, bit 1 bmbt block, bit 0 unwritten; bmbt blocks have
-     * offset 0). Extents come in offset order per fork, each as the inode maps it (adjacent ones are not merged).
+     * and every block of their bmbts (offset 0), as the rmapbt would hold them, each with its AG. Extents come in
+     * offset order per fork, each as the inode maps it (adjacent ones are not merged).
      *
      * @return true when the inode is in use (nothing is reported otherwise)
      */
@@ -79,35 +78,13 @@ public interface XfsDevice extends AutoCloseable {
     /** Receives the reverse mappings of an inode. */
     @FunctionalInterface
     interface MappingSink {
-        void mapping(int agno, long agbno, long length, long offset, int flags);
+        void mapping(int agno, ReverseMapping mapping);
     }
 
-    /** rmap owner (XFS_RMAP_OWN_FS) of the AG headers. */
-    long RMAP_OWN_FS = -3;
-    /** rmap owner of the internal log. */
-    long RMAP_OWN_LOG = -4;
-    /** rmap owner of the free-space and reverse-mapping btrees and the AGFL's blocks. */
-    long RMAP_OWN_AG = -5;
-    /** rmap owner of the inode btrees. */
-    long RMAP_OWN_INOBT = -6;
-    /** rmap owner of inode chunks. */
-    long RMAP_OWN_INODES = -7;
-    /** rmap owner of the refcount btree. */
-    long RMAP_OWN_REFC = -8;
-    /** rmap owner of copy-on-write staging extents. */
-    long RMAP_OWN_COW = -9;
-
-    /** Owner of AG header blocks in {@link #staticSpace}. */
-    long OWNER_HEADERS = -5;
-    /** Owner of AGFL blocks in {@link #staticSpace}. */
-    long OWNER_AGFL = -6;
-    /** Owner of log blocks in {@link #staticSpace}. */
-    long OWNER_LOG = -4;
-
-    /** Receives (agbno, length, owner) extents of one AG. */
+    /** Receives (agbno, length, use) extents of one AG. */
     @FunctionalInterface
     interface SpaceSink {
-        void extent(long agbno, long length, long owner);
+        void extent(long agbno, long length, SpaceUse use);
     }
 
     /** Receives (agno, agbno, length) extents used by an inode; {@code bmbt} tells a bmbt block from data. */
@@ -123,21 +100,25 @@ public interface XfsDevice extends AutoCloseable {
     int inodesPerBlock();
 
     /**
-     * The fields of a header as they are on disk, by C name without prefix ({@code agi_unlinked[3]} is
-     * {@code unlinked3}); the header must be the structure it claims to be (magic).
+     * The fields of a header as they are on disk ({@code agi_unlinked[3]} is {@link HeaderField#agiUnlinked}(3)); the
+     * header must be the structure it claims to be (magic).
      *
      * @param agno the AG (0 for the primary superblock)
      */
-    java.util.Map<String, Long> header(HeaderKind kind, int agno) throws XfsException;
+    java.util.Map<HeaderField, Long> header(HeaderKind kind, int agno) throws XfsException;
 
     /**
-     * A header with some counters set to new values, encoded as the device writes it (CRC set). Field names are the
-     * C names without prefix (agf_freeblks is "freeblks"); only the counters listed in {@link HeaderKind} are
-     * accepted.
+     * A header with some counters set to new values, encoded as the device writes it (CRC set); only the counters
+     * listed in {@link HeaderKind} are accepted, {@link HeaderField#NULL} empties a pointer.
      *
      * @param agno the AG (0 for the superblock)
      */
-    BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<String, Long> counters) throws XfsException;
+    BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<HeaderField, Long> counters) throws XfsException;
+
+    /**
+     * The AGI's unlinked buckets that are not empty: bucket number to the AG inode number at the head of its list.
+     */
+    java.util.Map<Integer, Long> unlinkedBuckets(int agno) throws XfsException;
 
     /**
      * A new AGFL for the AG holding exactly {@code blocks} (slots 0..n-1): the AGF must then be updated with flfirst 0,
@@ -147,9 +128,21 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * An inode with some core fields set to new values, encoded as the device writes it (CRC set); the inode must
-     * decode as a v3 inode of this filesystem. Only {@code nlink} is accepted.
+     * decode as a v3 inode of this filesystem.
      */
-    BlockImage updateInode(long ino, java.util.Map<String, Long> fields) throws XfsException;
+    BlockImage updateInode(long ino, java.util.Map<InodeField, Long> fields) throws XfsException;
+
+    /**
+     * Blocks the AGFL must hold so that the AG's btrees can split at every level (xfs_alloc_min_freelist): from the
+     * heights of the free-space trees and, on a filesystem with an rmapbt, of the rmapbt.
+     */
+    int minFreelist(int bnoLevels, int cntLevels, int rmapLevels);
+
+    /** The longest extent one refcountbt record may describe (XFS_REFC_LEN_MAX). */
+    long maxRefcountLength();
+
+    /** The longest extent one block mapping may describe (XFS_MAX_BMBT_EXTLEN): no file extent is longer. */
+    long maxExtentLength();
 
     /**
      * Fewest blocks a per-AG btree of {@code records} leaf records needs when bulk loaded with full blocks (at least one:
@@ -170,20 +163,21 @@ public interface XfsDevice extends AutoCloseable {
      * low and a high key), sibling links, headers and CRCs set; blocks are used in the order given (leaves first,
      * the root last).
      *
-     * @param records the records in tree order, as {@link BtreeType} lists their fields
+     * @param records the records in tree order
      * @param blocks  the AG block numbers to build into: a count for which {@link #btreeFits} holds
      * @return the block images, the root being the last one's block; {@link BulkLoad#levels()} the height
      */
-    default BulkLoad bulkLoad(int agno, BtreeType type, java.util.List<long[]> records, long[] blocks) throws XfsException {
-        return bulkLoad(agno, type, records.size(), records.iterator(), blocks);
+    default <R> BulkLoad bulkLoad(int agno, Btree<R> tree, java.util.List<? extends R> records, long[] blocks) throws XfsException {
+        return bulkLoad(agno, tree, records.size(), records.iterator(), blocks);
     }
 
     /**
-     * As {@link #bulkLoad(int, BtreeType, java.util.List, long[])}, the records read once, in order, from
+     * As {@link #bulkLoad(int, Btree, java.util.List, long[])}, the records read once, in order, from
      * {@code records} (for example straight from a sorted xfarray): only the blocks being built are held, never the
      * records. The iterator must give exactly {@code count} records; an exception it throws ends the load.
      */
-    BulkLoad bulkLoad(int agno, BtreeType type, long count, java.util.Iterator<long[]> records, long[] blocks) throws XfsException;
+    <R> BulkLoad bulkLoad(int agno, Btree<R> tree, long count, java.util.Iterator<? extends R> records, long[] blocks)
+            throws XfsException;
 
     /**
      * A bulk-loaded btree.
@@ -199,7 +193,7 @@ public interface XfsDevice extends AutoCloseable {
      * The fields of the superblock copy in AG {@code agno} that every copy must share with the primary (geometry,
      * identity, features, label: everything but the counters, which only the primary keeps), by C name without prefix.
      */
-    java.util.Map<String, Long> superblockIdentity(int agno) throws XfsException;
+    java.util.Map<HeaderField, Long> superblockIdentity(int agno) throws XfsException;
 
     /** The superblock copy of AG {@code agno} rewritten with the primary's identity fields (its own counters kept). */
     BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException;

@@ -11,10 +11,15 @@ import org.xfstage.api.device.BlockImage;
  * @param structure the structure it repairs
  * @param blocks    new block contents
  * @param changes   one line per change ("AG 1 agf_longest: 7 -> 32744")
- * @param covers    what else the plan puts right, as "structure@agno" (a rebuilt bnobt also rebuilds the cntbt and
- *                  the AGF of that AG): the engine does not ask other strategies to plan for those findings
+ * @param covers    what else the plan puts right (a rebuilt bnobt also rebuilds the cntbt and the AGF of that AG):
+ *                  the engine does not ask other strategies to plan for those findings
  */
-public record Plan(String structure, List<BlockImage> blocks, List<String> changes, java.util.Set<String> covers) {
+public record Plan(String structure, List<BlockImage> blocks, List<String> changes, java.util.Set<Coverage> covers) {
+
+    /** Whether this plan is about the finding: its own structure, or one it covers. */
+    public boolean puts(Finding f) {
+        return structure.equals(f.structure()) || covers.stream().anyMatch(c -> c.covers(f));
+    }
 
     /** A plan that covers only its own findings. */
     public Plan(String structure, List<BlockImage> blocks, List<String> changes) {

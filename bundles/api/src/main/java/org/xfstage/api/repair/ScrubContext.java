@@ -10,13 +10,6 @@ import org.xfstage.api.staging.XfArrayFactory;
 /** What a strategy sees during a scrub: the device (read-only), its figures, and the staged observations. */
 @ProviderType
 public interface ScrubContext {
-    /** Space map owners for blocks of the per-AG btrees: {@code OWNER_BTREE_BASE - BtreeType.ordinal()}. */
-    long OWNER_BTREE_BASE = -100;
-    /** Space map owner for inode chunks. */
-    long OWNER_INODES = -7;
-    /** Space map owner for CoW staging extents (refcountbt records with the CoW flag). */
-    long OWNER_COW = -9;
-
     /** The filesystem, opened read-only; strategies never write to it. */
     XfsDevice device();
 

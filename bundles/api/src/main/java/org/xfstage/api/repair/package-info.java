@@ -1,8 +1,8 @@
 /**
- * Scrub (and later repair) of XFS filesystems: the engine service, the strategy SPI that third parties implement,
- * and the findings they report.
+ * Scrub and repair of XFS filesystems: the engine service, the strategy SPI that third parties implement, the
+ * findings and plans they return, and typed views of the observations the engine stages for them.
  */
-@Version("1.0.0")
+@Version("2.0.0")
 @Export
 package org.xfstage.api.repair;
 

@@ -74,6 +74,10 @@ final class Geometry {
         return (incompat & FEAT_INCOMPAT_SPINODES) != 0;
     }
 
+    boolean hasRmapbt() {
+        return (roCompat & FEAT_RO_RMAPBT) != 0;
+    }
+
     boolean hasFinobt() {
         return (roCompat & FEAT_RO_FINOBT) != 0;
     }

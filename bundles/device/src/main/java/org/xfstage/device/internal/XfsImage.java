@@ -25,8 +25,13 @@ import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeField;
+import org.xfstage.api.device.ReverseMapping;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
@@ -162,8 +167,18 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         List<FsInfo.AgInfo> ags = new ArrayList<>();
         for (int agno = 0; agno < g.agCount; agno++) {
-            Struct agf = Headers.agf(image, g, agno);
-            Struct agi = Headers.agi(image, g, agno);
+            Struct agf;
+            Struct agi;
+            try {
+                agf = Headers.agf(image, g, agno);
+            } catch (XfsFormatException e) {
+                throw new XfsFormatException(e.getMessage(), "agf");
+            }
+            try {
+                agi = Headers.agi(image, g, agno);
+            } catch (XfsFormatException e) {
+                throw new XfsFormatException(e.getMessage(), "agi");
+            }
             ags.add(new FsInfo.AgInfo(agno, agf.get("length"), agf.get("freeblks"), agf.get("longest"), agi.get("count"),
                     agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks"), agf.get("rmap_blocks"), agf.get("refcount_blocks")));
         }
@@ -209,8 +224,8 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink) throws XfsException {
-        return walkBtree(agno, type, sink, b -> { });
+    public <R> long walkBtree(int agno, Btree<R> tree, Consumer<? super R> sink) throws XfsException {
+        return walkBtree(agno, tree, sink, b -> { });
     }
 
     @Override
@@ -220,10 +235,10 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public long walkBtree(int agno, BtreeType type, Consumer<long[]> sink, LongConsumer blocks) throws XfsException {
+    public <R> long walkBtree(int agno, Btree<R> tree, Consumer<? super R> sink, LongConsumer blocks) throws XfsException {
         Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
         long agStart = (long) agno * geometry.agBlocks;
-        return new Btrees(image, geometry).walk(agno, type, sink,
+        return new Btrees(image, geometry).walk(agno, tree.type(), f -> sink.accept(Records.typed(tree, f)),
                 h -> blocks.accept((h.get("blkno") << 9) / geometry.blockSize - agStart));
     }
 
@@ -231,7 +246,7 @@ final class XfsImage implements XfsDevice {
     public void staticSpace(int agno, SpaceSink sink) throws XfsException {
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist (" + g.agCount + " AGs)");
-        sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, OWNER_HEADERS); // superblock, AGF, AGI, AGFL
+        sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, SpaceUse.HEADERS); // superblock, AGF, AGI, AGFL
         Struct agf = Headers.agf(image, g, agno);
         Struct agfl = Headers.agfl(image, g, agno);
         int size = Headers.agflSize(g);
@@ -239,21 +254,17 @@ final class XfsImage implements XfsDevice {
         for (long i = 0, slot = agf.get("flfirst"); i < count; i++, slot = (slot + 1) % size) {
             long agbno = Headers.agflEntry(agfl, (int) slot);
             Headers.check(agbno < agf.get("length"), "AGFL of AG " + agno + ": slot " + slot + " holds block " + agbno + " past the AG");
-            sink.extent(agbno, 1, OWNER_AGFL);
+            sink.extent(agbno, 1, SpaceUse.AGFL);
         }
         if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
-            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, OWNER_LOG);
+            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, SpaceUse.LOG);
         }
     }
 
     @Override
     public boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException {
-        return inodeMappings(ino, (agno, agbno, length, offset, flags) -> sink.extent(agno, agbno, length, (flags & RMAP_BMBT) != 0));
+        return inodeMappings(ino, (agno, m) -> sink.extent(agno, m.start(), m.length(), m.bmbt()));
     }
-
-    private static final int RMAP_ATTR_FORK = 4;
-    private static final int RMAP_BMBT = 2;
-    private static final int RMAP_UNWRITTEN = 1;
 
     @Override
     public boolean inodeMappings(long ino, MappingSink sink) throws XfsException {
@@ -265,12 +276,11 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         long mask = (1L << g.agBlkLog) - 1;
         for (boolean attr : new boolean[] {false, true}) {
-            int fork = attr ? RMAP_ATTR_FORK : 0;
             for (Inode.Extent e : inode.forkExtents(image, g, attr,
-                    fsb -> sink.mapping((int) g.agOf(fsb), fsb & mask, 1, 0, fork | RMAP_BMBT))) {
+                    fsb -> sink.mapping((int) g.agOf(fsb), new ReverseMapping(fsb & mask, 1, ino, 0, attr, true, false)))) {
                 g.fsbOffset(e.startBlock() + e.count() - 1);
-                sink.mapping((int) g.agOf(e.startBlock()), e.startBlock() & mask, e.count(), e.startOff(),
-                        fork | (e.unwritten() ? RMAP_UNWRITTEN : 0));
+                sink.mapping((int) g.agOf(e.startBlock()),
+                        new ReverseMapping(e.startBlock() & mask, e.count(), ino, e.startOff(), attr, false, e.unwritten()));
             }
         }
         return true;
@@ -287,7 +297,15 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public BlockImage updateHeader(HeaderKind kind, int agno, Map<String, Long> counters) throws XfsException {
+    public BlockImage updateHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) throws XfsException {
+        Map<String, Long> counters = new java.util.LinkedHashMap<>();
+        for (Map.Entry<HeaderField, Long> e : fields.entrySet()) {
+            if (e.getKey().kind() != kind) {
+                throw new IllegalArgumentException(e.getKey() + " is not a field of the " + kind);
+            }
+            long v = e.getValue();
+            counters.put(e.getKey().name(), v == HeaderField.NULL ? NULL_AG : v);
+        }
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
         Layout layout;
@@ -349,11 +367,11 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public Map<String, Long> superblockIdentity(int agno) throws XfsException {
+    public Map<HeaderField, Long> superblockIdentity(int agno) throws XfsException {
         Struct sb = superblockCopy(agno);
-        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        Map<HeaderField, Long> out = new java.util.LinkedHashMap<>();
         for (String f : SB_IDENTITY) {
-            out.put(f, sb.get(f));
+            out.put(new HeaderField(HeaderKind.SUPERBLOCK, f), sb.get(f));
         }
         return out;
     }
@@ -379,23 +397,76 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public BulkLoad bulkLoad(int agno, BtreeType type, long count, java.util.Iterator<long[]> records, long[] blocks)
+    public <R> BulkLoad bulkLoad(int agno, Btree<R> tree, long count, java.util.Iterator<? extends R> records, long[] blocks)
             throws XfsException {
-        return new BulkLoader(geometry).load(agno, type, count, records, blocks);
+        BtreeType type = tree.type();
+        java.util.Iterator<long[]> fields = new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return records.hasNext();
+            }
+
+            @Override
+            public long[] next() {
+                return Records.fields(type, records.next());
+            }
+        };
+        return new BulkLoader(geometry).load(agno, type, count, fields, blocks);
+    }
+
+    /** NULLAGINO and NULLAGBLOCK: an empty pointer of an AG header. */
+    private static final long NULL_AG = 0xffffffffL;
+    /** Unlinked-inode buckets of an AGI (XFS_AGI_UNLINKED_BUCKETS). */
+    static final int UNLINKED_BUCKETS = 64;
+
+    @Override
+    public Map<Integer, Long> unlinkedBuckets(int agno) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist");
+        Struct agi = Headers.agi(image, geometry, agno);
+        Map<Integer, Long> out = new java.util.TreeMap<>();
+        for (int i = 0; i < UNLINKED_BUCKETS; i++) {
+            long agino = agi.get("unlinked" + i);
+            if (agino != NULL_AG) {
+                out.put(i, agino);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public int minFreelist(int bnoLevels, int cntLevels, int rmapLevels) {
+        // xfs_alloc_min_freelist: per tree, enough blocks to split every level once the tree is one level taller
+        int n = (bnoLevels + 1) * 2 - 2 + (cntLevels + 1) * 2 - 2;
+        if (geometry.hasRmapbt()) {
+            n += (rmapLevels + 1) * 2 - 2;
+        }
+        return n;
+    }
+
+    /** XFS_REFC_LEN_MAX: the kernel keeps refcount records as short as block mappings. */
+    @Override
+    public long maxRefcountLength() {
+        return (1L << 21) - 1;
+    }
+
+    /** XFS_MAX_BMBT_EXTLEN: 21 bits of a bmbt record. */
+    @Override
+    public long maxExtentLength() {
+        return (1L << 21) - 1;
     }
 
     private static final Set<String> AGI_UPDATABLE;
 
     static {
         Set<String> agi = new java.util.HashSet<>(Set.of("count", "freecount", "root", "level", "free_root", "free_level", "iblocks", "fblocks"));
-        for (int i = 0; i < 64; i++) {
+        for (int i = 0; i < UNLINKED_BUCKETS; i++) {
             agi.add("unlinked" + i);
         }
         AGI_UPDATABLE = Set.copyOf(agi);
     }
 
     @Override
-    public Map<String, Long> header(HeaderKind kind, int agno) throws XfsException {
+    public Map<HeaderField, Long> header(HeaderKind kind, int agno) throws XfsException {
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
         Struct s = switch (kind) {
@@ -403,9 +474,9 @@ final class XfsImage implements XfsDevice {
             case AGF -> Headers.agf(image, g, agno);
             case AGI -> Headers.agi(image, g, agno);
         };
-        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        Map<HeaderField, Long> out = new java.util.LinkedHashMap<>();
         for (Layout.Field f : s.layout.fields()) {
-            out.put(f.name(), s.get(f));
+            out.put(new HeaderField(kind, f.name()), s.get(f));
         }
         return out;
     }
@@ -424,14 +495,11 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public BlockImage updateInode(long ino, Map<String, Long> fields) throws XfsException {
-        for (String f : fields.keySet()) {
-            if (!f.equals("nlink")) {
-                throw new IllegalArgumentException("inode field '" + f + "' cannot be set; only nlink");
-            }
-        }
+    public BlockImage updateInode(long ino, Map<InodeField, Long> fields) throws XfsException {
+        Map<String, Long> named = new java.util.HashMap<>();
+        fields.forEach((f, v) -> named.put(f.name().toLowerCase(), v));
         Inode inode = Inode.read(image, geometry, ino);
-        return new BlockImage(geometry.inodeOffset(ino), inode.with(fields), "inode " + ino);
+        return new BlockImage(geometry.inodeOffset(ino), inode.with(named), "inode " + ino);
     }
 
     @Override

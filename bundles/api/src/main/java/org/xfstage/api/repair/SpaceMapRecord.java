@@ -1,0 +1,101 @@
+package org.xfstage.api.repair;
+
+import java.nio.ByteBuffer;
+
+import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * A record of {@link Observation#SPACE_MAP}, read and written in place: one flyweight over a buffer of
+ * {@link #SIZE} bytes, reused record after record, so that a pass over millions of records allocates nothing.
+ * Not thread-safe.
+ */
+public final class SpaceMapRecord {
+    /** Bytes per staged record. */
+    public static final int SIZE = 24;
+    /** The order the engine sorts the space map in: by AG, then block, then length. */
+    public static final RecordComparator ORDER = RecordComparator.unsignedLongs(2);
+    private static final SpaceUse[] USES = SpaceUse.values();
+
+    // agno u32, agbno u32, length u32, use u8, 3 zero bytes, owner u64; big-endian
+    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    /** The AG. */
+    public int agno() {
+        return buf.getInt(0);
+    }
+
+    /** The first AG block. */
+    public long agbno() {
+        return buf.getInt(4) & 0xffffffffL;
+    }
+
+    /** Blocks. */
+    public long length() {
+        return buf.getInt(8) & 0xffffffffL;
+    }
+
+    /** The AG block after the last. */
+    public long end() {
+        return agbno() + length();
+    }
+
+    /** What the blocks are used for. */
+    public SpaceUse use() {
+        return USES[buf.get(12)];
+    }
+
+    /** Who owns them: an inode number for a file's blocks, else the {@link SpaceUse#owner()}'s code. */
+    public long owner() {
+        return buf.getLong(16);
+    }
+
+    /** (agno, agbno) as one unsigned long, the key the space map is sorted by. */
+    public long position() {
+        return buf.getLong(0);
+    }
+
+    /** (agno, agbno) as one unsigned long, for comparing with {@link #position()}. */
+    public static long position(int agno, long agbno) {
+        return (long) agno << 32 | agbno;
+    }
+
+    /** Sets every field; {@code ino} is the owner of a file's blocks and ignored for metadata. */
+    public SpaceMapRecord set(int agno, long agbno, long length, SpaceUse use, long ino) {
+        buf.clear();
+        buf.putInt(agno).putInt((int) agbno).putInt((int) length).put((byte) use.ordinal()).put((byte) 0).putShort((short) 0)
+                .putLong(use.isFile() ? ino : use.owner().code()).flip();
+        return this;
+    }
+
+    /** Loads record {@code index} of {@code array} into this. */
+    public SpaceMapRecord load(XfArray array, long index) throws StagingException {
+        array.load(index, buf);
+        return this;
+    }
+
+    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
+    public long loadNext(XfArray array, long from) throws StagingException {
+        return array.loadNext(from, buf);
+    }
+
+    /** Appends this record to {@code array}. */
+    public void appendTo(XfArray array) throws StagingException {
+        buf.rewind();
+        array.append(buf);
+        buf.rewind();
+    }
+
+    /** Copies another record into this. */
+    public SpaceMapRecord copy(SpaceMapRecord other) {
+        buf.put(0, other.buf, 0, SIZE);
+        return this;
+    }
+
+    @Override
+    public String toString() {
+        return "AG " + agno() + " blocks " + agbno() + "+" + length() + " " + use().describe(owner());
+    }
+}
