@@ -17,7 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
@@ -69,24 +71,23 @@ class BulkLoadTest {
             for (int i = 0; i < need; i++) {
                 blocks[i] = 10_000 + i; // free blocks of AG 3, away from the records
             }
-            XfsDevice.BulkLoad tree = fs.bulkLoad(agno, type, records, blocks);
+            XfsDevice.BulkLoad tree = fs.bulkLoad(agno, tree(type), typed(type, records), blocks);
             assertEquals(2, tree.levels());
             for (BlockImage b : tree.blocks()) {
                 fs.verify(b);
             }
             List<BlockImage> all = new ArrayList<>(tree.blocks());
             all.add(switch (type) {
-                case BNO -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("bno_root", tree.root(), "bno_level", (long) tree.levels()));
-                case REFCOUNT -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("refcount_root", tree.root(), "refcount_level",
-                        (long) tree.levels(), "refcount_blocks", (long) tree.blocks().size()));
-                case RMAP -> fs.updateHeader(HeaderKind.AGF, agno, Map.of("rmap_root", tree.root(), "rmap_level",
-                        (long) tree.levels(), "rmap_blocks", (long) tree.blocks().size()));
-                default -> fs.updateHeader(HeaderKind.AGI, agno, Map.of("root", tree.root(), "level", (long) tree.levels()));
+                case BNO -> fs.updateHeader(HeaderKind.AGF, agno, Map.of(HeaderField.root(type), tree.root(), HeaderField.level(type), (long) tree.levels()));
+                case REFCOUNT, RMAP -> fs.updateHeader(HeaderKind.AGF, agno, Map.of(HeaderField.root(type), tree.root(),
+                        HeaderField.level(type), (long) tree.levels(), HeaderField.blocks(type), (long) tree.blocks().size()));
+                default -> fs.updateHeader(HeaderKind.AGI, agno, Map.of(HeaderField.root(type), tree.root(), HeaderField.level(type),
+                        (long) tree.levels()));
             });
             byte[] before = Files.readAllBytes(img);
             try (XfsDevice view = fs.withPlanned(all)) { // the planned tree is there to read before it is written
                 List<long[]> seen = new ArrayList<>();
-                view.walkBtree(agno, type, seen::add);
+                view.walkBtree(agno, tree(type), r -> seen.add(Records.fields(type, r)));
                 assertEquals(records.size(), seen.size());
                 assertArrayEquals(records.get(records.size() - 1), seen.get(seen.size() - 1));
             }
@@ -96,7 +97,7 @@ class BulkLoadTest {
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             List<long[]> back = new ArrayList<>();
             int perLeaf = (fs.geometry.blockSize - Btrees.SBLOCK_HDR) / Btrees.shape(type).recLen();
-            long blocks = fs.walkBtree(agno, type, back::add);
+            long blocks = fs.walkBtree(agno, tree(type), r -> back.add(Records.fields(type, r)));
             assertEquals(records.size(), back.size());
             for (int i = 0; i < records.size(); i++) {
                 assertArrayEquals(records.get(i), back.get(i), "record " + i);
@@ -117,12 +118,23 @@ class BulkLoadTest {
                 records.add(new long[] {20_000 + 2L * i, 1});
             }
             long[] one = {10_000};
-            assertEquals(1, fs.bulkLoad(3, BtreeType.BNO, 10, records.iterator(), one).blocks().size());
-            XfsException fewer = assertThrows(XfsException.class, () -> fs.bulkLoad(3, BtreeType.BNO, 11, records.iterator(), one));
+            assertEquals(1, fs.bulkLoad(3, tree(BtreeType.BNO), 10, typed(BtreeType.BNO, records).iterator(), one).blocks().size());
+            XfsException fewer = assertThrows(XfsException.class, () -> fs.bulkLoad(3, tree(BtreeType.BNO), 11, typed(BtreeType.BNO, records).iterator(), one));
             assertTrue(fewer.getMessage().contains("fewer records than the 11 announced"), fewer.getMessage());
-            XfsException more = assertThrows(XfsException.class, () -> fs.bulkLoad(3, BtreeType.BNO, 9, records.iterator(), one));
+            XfsException more = assertThrows(XfsException.class, () -> fs.bulkLoad(3, tree(BtreeType.BNO), 9, typed(BtreeType.BNO, records).iterator(), one));
             assertTrue(more.getMessage().contains("more records than the 9 announced"), more.getMessage());
         }
+    }
+
+    /** The typed tree of a type, for records handled generically. */
+    @SuppressWarnings("unchecked")
+    private static Btree<Object> tree(BtreeType type) {
+        return (Btree<Object>) Btree.of(type);
+    }
+
+    /** Field arrays as the api's typed records. */
+    private static List<Object> typed(BtreeType type, List<long[]> records) {
+        return records.stream().map(r -> Records.typed(tree(type), r)).toList();
     }
 
     /** Records in each leaf of a tree, as our walk finds them. */

@@ -198,38 +198,38 @@ class DeviceCorpusTest {
                 Struct agf = Headers.agf(fs.image, g, agno);
                 Struct agi = Headers.agi(fs.image, g, agno);
                 long[] free = new long[2];
-                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.BNO, r -> free[0] += r[1]);
+                fs.walkBtree(agno, org.xfstage.api.device.Btree.BNO, r -> free[0] += r.length());
                 long[] longest = new long[1];
-                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.CNT, r -> {
-                    free[1] += r[1];
-                    longest[0] = Math.max(longest[0], r[1]);
+                fs.walkBtree(agno, org.xfstage.api.device.Btree.CNT, r -> {
+                    free[1] += r.length();
+                    longest[0] = Math.max(longest[0], r.length());
                 });
                 assertEquals(agf.get("freeblks"), free[0], "bnobt of AG " + agno);
                 assertEquals(agf.get("freeblks"), free[1], "cntbt of AG " + agno);
                 assertEquals(agf.get("longest"), longest[0], "cntbt longest of AG " + agno);
                 long[] ino = new long[2];
-                fs.walkBtree(agno, org.xfstage.api.device.BtreeType.INO, r -> {
-                    ino[0] += r[2];
-                    ino[1] += r[3];
-                    assertEquals(r[3], Long.bitCount(r[4] & ~holes(r[1])), "freecount matches the free mask");
+                fs.walkBtree(agno, org.xfstage.api.device.Btree.INO, r -> {
+                    ino[0] += r.count();
+                    ino[1] += r.freecount();
+                    assertEquals(r.freecount(), Long.bitCount(r.free() & ~holes(r.holemask())), "freecount matches the free mask");
                 });
                 assertEquals(agi.get("count"), ino[0], "inobt count of AG " + agno);
                 assertEquals(agi.get("freecount"), ino[1], "inobt freecount of AG " + agno);
                 inodesInUse += ino[0] - ino[1];
                 if (g.hasFinobt()) {
                     long[] fino = new long[1];
-                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.FINO, r -> fino[0] += r[3]);
+                    fs.walkBtree(agno, org.xfstage.api.device.Btree.FINO, r -> fino[0] += r.freecount());
                     assertEquals(agi.get("freecount"), fino[0], "finobt holds every free inode of AG " + agno);
                 }
                 // blocks shared by n owners appear n times in the rmapbt: refcountbt says how many extra times
                 long[] extraOwners = new long[1];
                 if (g.featureNames().contains("reflink")) {
-                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.REFCOUNT, r -> extraOwners[0] += (r[2] - 1) * r[1]);
+                    fs.walkBtree(agno, org.xfstage.api.device.Btree.REFCOUNT, r -> extraOwners[0] += (r.refcount() - 1) * r.length());
                     sharedBlocks += extraOwners[0];
                 }
                 if (g.featureNames().contains("rmapbt")) {
                     long[] mapped = new long[1];
-                    fs.walkBtree(agno, org.xfstage.api.device.BtreeType.RMAP, r -> mapped[0] += r[1]);
+                    fs.walkBtree(agno, org.xfstage.api.device.Btree.RMAP, r -> mapped[0] += r.length());
                     assertEquals(agf.get("length") - agf.get("freeblks"), mapped[0] - extraOwners[0],
                             "rmapbt maps every block of AG " + agno + " that is not free space (AGFL blocks included, as OWN_AG)");
                 }
@@ -267,9 +267,9 @@ class DeviceCorpusTest {
             long multiLevel = 0;
             for (int agno = 0; agno < fs.geometry.agCount; agno++) {
                 long[] n = new long[2];
-                long blocks = fs.walkBtree(agno, org.xfstage.api.device.BtreeType.INO, r -> {
-                    n[0] += r[2];
-                    n[1] += r[3];
+                long blocks = fs.walkBtree(agno, org.xfstage.api.device.Btree.INO, r -> {
+                    n[0] += r.count();
+                    n[1] += r.freecount();
                 });
                 Struct agi = Headers.agi(fs.image, fs.geometry, agno);
                 assertEquals(agi.get("count"), n[0], "inodes of AG " + agno);
@@ -317,7 +317,7 @@ class DeviceCorpusTest {
     void updatedInodesVerifyAndDamagedOnesDoNot(String geometry) throws Exception {
         try (XfsImage fs = XfsImage.open(image(geometry), OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/deep/a/b/leaf-file");
-            org.xfstage.api.device.BlockImage b = fs.updateInode(ino, Map.of("nlink", 7L));
+            org.xfstage.api.device.BlockImage b = fs.updateInode(ino, Map.of(org.xfstage.api.device.InodeField.NLINK, 7L));
             assertEquals(fs.geometry.inodeOffset(ino), b.offset());
             fs.verify(b);
             assertEquals(7, Inode.decode(b.bytes(), fs.geometry, ino).nlink);

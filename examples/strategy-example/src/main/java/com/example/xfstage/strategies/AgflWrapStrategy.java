@@ -1,6 +1,5 @@
 package com.example.xfstage.strategies;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +11,14 @@ import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderKind;
-import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -27,7 +28,7 @@ import org.xfstage.api.staging.XfArray;
  * between such kernels keeps its lists compact. The repair rewrites the list into slots 0..n-1 (the same blocks)
  * and the AGF's flfirst, fllast and flcount.
  *
- * <p>Written against the xfstage api only: AGF fields by name, the AGFL's blocks from the scrub's space map, and
+ * <p>Written against the xfstage api only: AGF fields as HeaderFields, the AGFL's blocks from the scrub's space map, and
  * the device's AGFL and AGF encoders.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + AgflWrapStrategy.STRUCTURE)
@@ -42,10 +43,10 @@ public class AgflWrapStrategy implements RepairStrategy {
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
-            Map<String, Long> agf = ctx.device().header(HeaderKind.AGF, ag.agno());
-            long first = agf.get("flfirst");
-            long last = agf.get("fllast");
-            long count = agf.get("flcount");
+            Map<HeaderField, Long> agf = ctx.device().header(HeaderKind.AGF, ag.agno());
+            long first = agf.get(HeaderField.AGF_FLFIRST);
+            long last = agf.get(HeaderField.AGF_FLLAST);
+            long count = agf.get(HeaderField.AGF_FLCOUNT);
             if (count > 0 && first > last) {
                 findings.accept(new Finding(STRUCTURE, ag.agno(), "AGFL slots " + first + ".." + last,
                         "the free list wraps around the end of the AGFL", "slots 0.." + (count - 1)));
@@ -63,14 +64,16 @@ public class AgflWrapStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         for (int agno : ags) {
             long[] onList = agflBlocks(ctx, agno);
-            Map<String, Long> agf = ctx.device().header(HeaderKind.AGF, agno);
-            if (onList.length != agf.get("flcount")) {
+            Map<HeaderField, Long> agf = ctx.device().header(HeaderKind.AGF, agno);
+            if (onList.length != agf.get(HeaderField.AGF_FLCOUNT)) {
                 return null; // the list itself is damaged: the built-in agfl strategy's business
             }
             blocks.add(ctx.device().rebuildAgfl(agno, onList));
             blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno,
-                    Map.of("flfirst", 0L, "fllast", (long) onList.length - 1, "flcount", (long) onList.length)));
-            changes.add("AG " + agno + ": AGFL slots " + agf.get("flfirst") + ".." + agf.get("fllast") + " -> 0.." + (onList.length - 1));
+                    Map.of(HeaderField.AGF_FLFIRST, 0L, HeaderField.AGF_FLLAST, (long) onList.length - 1, HeaderField.AGF_FLCOUNT,
+                            (long) onList.length)));
+            changes.add("AG " + agno + ": AGFL slots " + agf.get(HeaderField.AGF_FLFIRST) + ".." + agf.get(HeaderField.AGF_FLLAST)
+                    + " -> 0.." + (onList.length - 1));
         }
         return new Plan(STRUCTURE, blocks, changes);
     }
@@ -78,11 +81,11 @@ public class AgflWrapStrategy implements RepairStrategy {
     /** The AGFL's blocks of one AG, from the space map (sorted by block). */
     private static long[] agflBlocks(ScrubContext ctx, int agno) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
-        ByteBuffer r = ByteBuffer.allocate(24); // agno u32, agbno u32, length u32, pad, owner u64
+        SpaceMapRecord r = new SpaceMapRecord();
         List<Long> out = new ArrayList<>();
-        for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
-            if (r.getInt(0) == agno && r.getLong(16) == XfsDevice.OWNER_AGFL) {
-                out.add(r.getInt(4) & 0xffffffffL);
+        for (long i = r.loadNext(space, 0); i >= 0; i = r.loadNext(space, i + 1)) {
+            if (r.agno() == agno && r.use() == SpaceUse.AGFL) {
+                out.add(r.agbno());
             }
         }
         return out.stream().mapToLong(Long::longValue).toArray();
