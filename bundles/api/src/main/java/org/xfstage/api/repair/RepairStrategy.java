@@ -6,7 +6,7 @@ import java.util.function.Consumer;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * The strategy SPI: checks one structure (and, later, plans its rebuild). Register an implementation as an OSGi
+ * The strategy SPI: checks one structure and plans its rebuild. Register an implementation as an OSGi
  * service with the property {@value #STRUCTURE} naming the structure ({@code bnobt}, {@code agf}, ...) and an
  * optional {@code service.ranking}: for each structure the engine uses the strategy with the highest ranking, as
  * the services stand when a run starts. Strategies use this API only and never write to the device.
