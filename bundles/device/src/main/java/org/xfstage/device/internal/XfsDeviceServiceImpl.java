@@ -65,8 +65,12 @@ public class XfsDeviceServiceImpl implements XfsDeviceService {
         Path real;
         try {
             real = source.toRealPath();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new XfsException(source + ": no such file or device");
         } catch (IOException e) {
-            return source; // missing or unreadable: the open reports it in its own words
+            // a path that cannot be resolved cannot be shown to lie under an allowed one: refused, never opened
+            throw new XfsException(source + ": its real path cannot be resolved (" + e.getMessage() + "), so it cannot be checked "
+                    + "against the allowed paths (configuration " + PID + ", allowedPaths); not opened");
         }
         for (Path p : a) {
             if (real.startsWith(p)) {

@@ -171,5 +171,9 @@ class BadInputTest {
         }
         XfsException missing = assertThrows(XfsException.class, () -> service.open(inside.resolve("none.img"), OpenOptions.readOnly()));
         assertTrue(missing.getMessage().endsWith("no such file or device"), missing.getMessage());
+        // a path whose real path cannot be resolved (here a symlink loop) is refused, not opened
+        Path loop = Files.createSymbolicLink(inside.resolve("loop.img"), inside.resolve("loop.img"));
+        XfsException unresolved = assertThrows(XfsException.class, () -> service.open(loop, OpenOptions.readOnly()).close());
+        assertTrue(unresolved.getMessage().contains("real path cannot be resolved"), unresolved.getMessage());
     }
 }
