@@ -1,6 +1,5 @@
 package org.xfstage.strategies.inodes;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +8,11 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.InodeField;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
@@ -58,7 +59,7 @@ public class NlinkStrategy implements RepairStrategy {
                 disconnected[0] = true;
                 return;
             }
-            blocks.add(ctx.device().updateInode(ino, Map.of("nlink", expected)));
+            blocks.add(ctx.device().updateInode(ino, Map.of(InodeField.NLINK, expected)));
             if (changes.size() < MAX_FINDINGS) {
                 changes.add("inode " + ino + " nlink: " + onDisk + " -> " + expected);
             }
@@ -75,14 +76,14 @@ public class NlinkStrategy implements RepairStrategy {
     /** Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. */
     private static void mismatches(ScrubContext ctx, Mismatch out) throws Exception {
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
-        ByteBuffer r = ByteBuffer.allocate(24);
+        LinkCountRecord r = new LinkCountRecord();
         long current = -1;
         long onDisk = -1;
         boolean dir = false;
         long entries = 0;
         long dotdots = 0;
-        for (long i = links.loadNext(0, r); ; i = links.loadNext(i + 1, r)) {
-            long ino = i < 0 ? -1 : r.getLong(0) - 1;
+        for (long i = r.loadNext(links, 0); ; i = r.loadNext(links, i + 1)) {
+            long ino = i < 0 ? -1 : r.ino();
             if (ino != current) {
                 if (current >= 0 && onDisk >= 0) {
                     long expected = dir ? 2 + dotdots : entries;
@@ -99,14 +100,13 @@ public class NlinkStrategy implements RepairStrategy {
                 dotdots = 0;
                 dir = false;
             }
-            long kind = r.getLong(8);
-            if (kind == 0) {
-                onDisk = r.getLong(16) & 0xffffffffL;
-                dir = (r.getLong(16) >>> 32) != 0;
-            } else if (kind == 1) {
-                entries++;
-            } else {
-                dotdots++;
+            switch (r.kind()) {
+                case INODE -> {
+                    onDisk = r.nlink();
+                    dir = r.directory();
+                }
+                case ENTRY -> entries++;
+                case DOTDOT -> dotdots++;
             }
         }
     }
