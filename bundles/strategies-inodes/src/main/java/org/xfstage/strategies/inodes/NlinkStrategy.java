@@ -73,40 +73,34 @@ public class NlinkStrategy implements RepairStrategy {
         return new Plan("nlinks", blocks, changes);
     }
 
-    /** Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. */
+    /**
+     * Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. Each step reads
+     * the record after the last one read, so the walk ends when the records do (at once when there are none).
+     */
     private static void mismatches(ScrubContext ctx, Mismatch out) throws Exception {
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
         LinkCountRecord r = new LinkCountRecord();
-        long current = -1;
-        long onDisk = -1;
-        boolean dir = false;
-        long entries = 0;
-        long dotdots = 0;
-        for (long i = r.loadNext(links, 0); ; i = r.loadNext(links, i + 1)) {
-            long ino = i < 0 ? -1 : r.ino();
-            if (ino != current) {
-                if (current >= 0 && onDisk >= 0) {
-                    long expected = dir ? 2 + dotdots : entries;
-                    if (expected != onDisk) {
-                        out.accept(current, onDisk, expected);
+        long i = r.loadNext(links, 0);
+        while (i >= 0) {
+            long ino = r.ino();
+            long onDisk = -1; // until its own record: without one there is nothing to compare
+            boolean dir = false;
+            long entries = 0;
+            long dotdots = 0;
+            do {
+                switch (r.kind()) {
+                    case INODE -> {
+                        onDisk = r.nlink();
+                        dir = r.directory();
                     }
+                    case ENTRY -> entries++;
+                    case DOTDOT -> dotdots++;
                 }
-                if (i < 0) {
-                    return;
-                }
-                current = ino;
-                onDisk = -1;
-                entries = 0;
-                dotdots = 0;
-                dir = false;
-            }
-            switch (r.kind()) {
-                case INODE -> {
-                    onDisk = r.nlink();
-                    dir = r.directory();
-                }
-                case ENTRY -> entries++;
-                case DOTDOT -> dotdots++;
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.ino() == ino);
+            long expected = dir ? 2 + dotdots : entries;
+            if (onDisk >= 0 && expected != onDisk) {
+                out.accept(ino, onDisk, expected);
             }
         }
     }

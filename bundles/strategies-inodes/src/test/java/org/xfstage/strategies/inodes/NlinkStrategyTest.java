@@ -3,7 +3,10 @@ package org.xfstage.strategies.inodes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -78,6 +81,20 @@ class NlinkStrategyTest {
         tree(ctx.staged(Observation.LINK_COUNTS), 3, 2, 1, 3);
 
         assertEquals(List.of(new Finding("nlinks", -1, "inode " + FILE, "link count 1", "3")), ctx.check(nlinks));
+    }
+
+    @Test
+    void emptyLinkCountsGiveNoFindingAndReturnPromptly() {
+        FakeContext ctx = context();
+        FakeXfArray links = ctx.staged(Observation.LINK_COUNTS).loadNextBudget(10);
+
+        List<Finding> found = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> ctx.check(nlinks));
+        Plan plan = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> nlinks.plan(ctx, found));
+
+        assertEquals(List.of(), found);
+        assertNotNull(plan);
+        assertEquals(List.of(), plan.blocks());
+        assertTrue(links.loadNextCalls() <= 2, () -> links.loadNextCalls() + " reads of an empty array");
     }
 
     @Test
