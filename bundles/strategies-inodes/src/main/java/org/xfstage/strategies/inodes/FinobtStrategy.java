@@ -1,6 +1,5 @@
 package org.xfstage.strategies.inodes;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -11,12 +10,16 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
-import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.repair.Coverage;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
@@ -37,34 +40,37 @@ public class FinobtStrategy implements RepairStrategy {
 
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        if (!ctx.info().features().contains("finobt")) {
+        if (!ctx.info().hasTree(BtreeType.FINO)) {
             return;
         }
-        ByteBuffer a = ByteBuffer.allocate(InodeChunks.RECORD);
-        ByteBuffer b = ByteBuffer.allocate(InodeChunks.RECORD);
+        InodeChunks a = new InodeChunks();
+        InodeChunks b = new InodeChunks();
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
-            try (XfArray ino = InodeChunks.stage(ctx, agno, BtreeType.INO, true);
-                    XfArray fino = InodeChunks.stage(ctx, agno, BtreeType.FINO, false)) {
-                long i = ino.loadNext(0, a);
-                long j = fino.loadNext(0, b);
+            try (XfArray ino = InodeChunks.stage(ctx, agno, Btree.INO, true);
+                    XfArray fino = InodeChunks.stage(ctx, agno, Btree.FINO, false)) {
+                // a merge of two sorted arrays: every step moves i or j (or both) on, until both are at their end
+                long i = a.loadNext(ino, 0);
+                long j = b.loadNext(fino, 0);
                 while (i >= 0 || j >= 0) {
-                    int c = i < 0 ? 1 : j < 0 ? -1 : Long.compare(InodeChunks.startino(a), InodeChunks.startino(b));
+                    InodeChunk inobt = i < 0 ? null : a.chunk();
+                    InodeChunk finobt = j < 0 ? null : b.chunk();
+                    int c = inobt == null ? 1 : finobt == null ? -1 : Long.compare(inobt.startino(), finobt.startino());
                     if (c == 0) {
-                        if (!a.equals(b)) {
-                            findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(b),
+                        if (!inobt.equals(finobt)) {
+                            findings.accept(new Finding("finobt", agno, "chunk at agino " + finobt.startino(),
                                     "differs from the inobt record (free mask or counts)", null));
                         }
-                        i = ino.loadNext(i + 1, a);
-                        j = fino.loadNext(j + 1, b);
+                        i = a.loadNext(ino, i + 1);
+                        j = b.loadNext(fino, j + 1);
                     } else if (c < 0) {
-                        findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(a),
+                        findings.accept(new Finding("finobt", agno, "chunk at agino " + inobt.startino(),
                                 "has free inodes but is missing from the finobt", null));
-                        i = ino.loadNext(i + 1, a);
+                        i = a.loadNext(ino, i + 1);
                     } else {
-                        findings.accept(new Finding("finobt", agno, "chunk at agino " + InodeChunks.startino(b),
+                        findings.accept(new Finding("finobt", agno, "chunk at agino " + finobt.startino(),
                                 "is in the finobt but the inobt has no free inode there", null));
-                        j = fino.loadNext(j + 1, b);
+                        j = b.loadNext(fino, j + 1);
                     }
                 }
             }
@@ -79,13 +85,13 @@ public class FinobtStrategy implements RepairStrategy {
         }
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
-        Set<String> covers = new HashSet<>();
+        Set<Coverage> covers = new HashSet<>();
         for (int agno : ags) {
-            try (XfArray inobt = InodeChunks.stage(ctx, agno, BtreeType.INO, false);
+            try (XfArray inobt = InodeChunks.stage(ctx, agno, Btree.INO, false);
                     XfArray records = InodeTreeRebuild.withFreeInodes(ctx, inobt)) {
-                Map<String, Long> agi = new LinkedHashMap<>();
+                Map<HeaderField, Long> agi = new LinkedHashMap<>();
                 InodeTreeRebuild.counters(inobt, agi);
-                List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, records, agi);
+                List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, Btree.FINO, records, agi);
                 if (tree == null) {
                     return null;
                 }
@@ -94,8 +100,8 @@ public class FinobtStrategy implements RepairStrategy {
                 changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.length() + " records in " + tree.size()
                         + " block(s) (its own), AGI " + agi);
             }
-            covers.add("finobt@" + agno);
-            covers.add("agi@" + agno);
+            covers.add(new Coverage("finobt", agno));
+            covers.add(new Coverage("agi", agno));
         }
         return new Plan("finobt", blocks, changes, covers);
     }

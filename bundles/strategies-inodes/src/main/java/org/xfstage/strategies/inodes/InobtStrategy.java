@@ -1,6 +1,5 @@
 package org.xfstage.strategies.inodes;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -11,14 +10,20 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
-import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.repair.Coverage;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -36,43 +41,63 @@ public class InobtStrategy implements RepairStrategy {
         return Set.of(Observation.INODE_MAP);
     }
 
+    /**
+     * A forward cursor over the sorted inode map: the state of inodes asked in increasing order, each record read
+     * once over the whole pass.
+     */
+    private static final class InodeCursor {
+        private final XfArray map;
+        private final InodeMapRecord rec = new InodeMapRecord();
+        private long at;
+
+        InodeCursor(XfArray map) throws StagingException {
+            this.map = map;
+            this.at = rec.loadNext(map, 0);
+        }
+
+        /** The state of inode {@code ino}, or null when the walk did not observe it. */
+        InodeMapRecord.State state(long ino) throws StagingException {
+            while (at >= 0 && rec.ino() < ino) {
+                at = rec.loadNext(map, at + 1);
+            }
+            return at >= 0 && rec.ino() == ino ? rec.state() : null;
+        }
+    }
+
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        XfArray map = ctx.observation(Observation.INODE_MAP);
-        ByteBuffer ino = ByteBuffer.allocate(16);
-        ByteBuffer rec = ByteBuffer.allocate(InodeChunks.RECORD);
-        long m = map.loadNext(0, ino);
+        InodeCursor inodes = new InodeCursor(ctx.observation(Observation.INODE_MAP));
+        InodeChunks rec = new InodeChunks();
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
             int reported = 0;
-            try (XfArray chunks = InodeChunks.stage(ctx, agno, BtreeType.INO, false)) {
-                for (long c = chunks.loadNext(0, rec); c >= 0; c = chunks.loadNext(c + 1, rec)) {
-                    long holes = InodeChunks.holes(InodeChunks.holemask(rec));
-                    long free = InodeChunks.free(rec);
-                    long first = ctx.device().inodeNumber(agno, InodeChunks.startino(rec));
+            try (XfArray chunks = InodeChunks.stage(ctx, agno, Btree.INO, false)) {
+                for (long c = rec.loadNext(chunks, 0); c >= 0; c = rec.loadNext(chunks, c + 1)) {
+                    InodeChunk chunk = rec.chunk();
+                    long first = ctx.device().inodeNumber(agno, chunk.startino());
                     String where = "chunk at inode " + first;
-                    if (InodeChunks.freecount(rec) != Long.bitCount(free & ~holes) && reported++ < MAX_PER_AG) {
-                        findings.accept(new Finding("inobt", agno, where, "freecount " + InodeChunks.freecount(rec)
-                                + " does not match the free mask", String.valueOf(Long.bitCount(free & ~holes))));
+                    int freeInodes = InodeChunks.freeInodes(chunk);
+                    if (chunk.freecount() != freeInodes && reported++ < MAX_PER_AG) {
+                        findings.accept(new Finding("inobt", agno, where, "freecount " + chunk.freecount()
+                                + " does not match the free mask", String.valueOf(freeInodes)));
                     }
-                    if (InodeChunks.count(rec) != 64 - Long.bitCount(holes) && reported++ < MAX_PER_AG) {
-                        findings.accept(new Finding("inobt", agno, where, "count " + InodeChunks.count(rec)
-                                + " does not match the holemask", String.valueOf(64 - Long.bitCount(holes))));
+                    int allocated = InodeChunks.allocated(chunk);
+                    if (chunk.count() != allocated && reported++ < MAX_PER_AG) {
+                        findings.accept(new Finding("inobt", agno, where, "count " + chunk.count()
+                                + " does not match the holemask", String.valueOf(allocated)));
                     }
-                    for (int i = 0; i < 64; i++) {
-                        if ((holes & (1L << i)) != 0) {
+                    for (int i = 0; i < InodeChunk.INODES; i++) {
+                        if (chunk.isHole(i)) {
                             continue;
                         }
                         long number = first + i;
-                        while (m >= 0 && ino.getLong(0) - 1 < number) {
-                            m = map.loadNext(m + 1, ino);
+                        InodeMapRecord.State state = inodes.state(number);
+                        if (state == null || state == InodeMapRecord.State.UNREADABLE) {
+                            continue; // not observed (its chunk could not be walked) or unreadable: already a finding
                         }
-                        if (m < 0 || ino.getLong(0) - 1 != number) {
-                            continue; // not observed: its chunk could not be walked, already a finding
-                        }
-                        long state = ino.getLong(8);
-                        boolean markedFree = (free & (1L << i)) != 0;
-                        if (state != 2 && markedFree == (state == 1) && reported++ < MAX_PER_AG) {
+                        boolean markedFree = chunk.isFree(i);
+                        boolean free = state == InodeMapRecord.State.FREE;
+                        if (markedFree != free && reported++ < MAX_PER_AG) {
                             findings.accept(new Finding("inobt", agno, "inode " + number,
                                     markedFree ? "marked free but in use" : "marked in use but free",
                                     markedFree ? "in use" : "free"));
@@ -89,65 +114,59 @@ public class InobtStrategy implements RepairStrategy {
         if (ags == null) {
             return null;
         }
-        XfArray map = ctx.observation(Observation.INODE_MAP);
-        ByteBuffer ino = ByteBuffer.allocate(16);
-        long m = map.loadNext(0, ino);
+        InodeCursor inodes = new InodeCursor(ctx.observation(Observation.INODE_MAP));
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
-        Set<String> covers = new HashSet<>();
+        Set<Coverage> covers = new HashSet<>();
+        boolean finobt = ctx.info().hasTree(BtreeType.FINO);
         for (int agno : ags) {
             // the chunk records, staged and corrected in place, then loaded from the xfarray (none held on the heap)
-            try (XfArray records = InodeChunks.stage(ctx, agno, BtreeType.INO, false)) {
-                ByteBuffer r = ByteBuffer.allocate(InodeChunks.RECORD);
+            try (XfArray records = InodeChunks.stage(ctx, agno, Btree.INO, false)) {
+                InodeChunks r = new InodeChunks();
+                boolean[] free = new boolean[InodeChunk.INODES];
                 int fixed = 0;
-                for (long c = records.loadNext(0, r); c >= 0; c = records.loadNext(c + 1, r)) {
-                    long holes = InodeChunks.holes(InodeChunks.holemask(r));
-                    long free = holes; // holes are marked free, and not counted
-                    long first = ctx.device().inodeNumber(agno, InodeChunks.startino(r));
-                    for (int i = 0; i < 64; i++) {
-                        if ((holes & (1L << i)) != 0) {
+                for (long c = r.loadNext(records, 0); c >= 0; c = r.loadNext(records, c + 1)) {
+                    InodeChunk chunk = r.chunk();
+                    long first = ctx.device().inodeNumber(agno, chunk.startino());
+                    for (int i = 0; i < InodeChunk.INODES; i++) {
+                        if (chunk.isHole(i)) {
                             continue;
                         }
-                        while (m >= 0 && ino.getLong(0) - 1 < first + i) {
-                            m = map.loadNext(m + 1, ino);
-                        }
-                        if (m < 0 || ino.getLong(0) - 1 != first + i || ino.getLong(8) == 2) {
+                        InodeMapRecord.State state = inodes.state(first + i);
+                        if (state == null || state == InodeMapRecord.State.UNREADABLE) {
                             return null; // an inode that could not be read: free or not is unknown
                         }
-                        if (ino.getLong(8) == 0) {
-                            free |= 1L << i;
-                        }
+                        free[i] = state == InodeMapRecord.State.FREE;
                     }
-                    int count = 64 - Long.bitCount(holes);
-                    int freecount = Long.bitCount(free & ~holes);
-                    if (InodeChunks.count(r) != count || InodeChunks.freecount(r) != freecount || InodeChunks.free(r) != free) {
+                    InodeChunk right = InodeChunks.corrected(chunk, free);
+                    if (!right.equals(chunk)) {
                         fixed++;
-                        records.store(c, r.put(6, (byte) count).put(7, (byte) freecount).putLong(8, free));
+                        r.set(right).storeAt(records, c);
                     }
                 }
-                Map<String, Long> agi = new LinkedHashMap<>();
+                Map<HeaderField, Long> agi = new LinkedHashMap<>();
                 InodeTreeRebuild.counters(records, agi);
-                List<BlockImage> inobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.INO, records, agi);
-                List<BlockImage> finobt;
-                if (!ctx.info().features().contains("finobt")) {
-                    finobt = List.of();
+                List<BlockImage> inobtBlocks = InodeTreeRebuild.intoOwnBlocks(ctx, agno, Btree.INO, records, agi);
+                List<BlockImage> finobtBlocks;
+                if (!finobt) {
+                    finobtBlocks = List.of();
                 } else {
                     try (XfArray withFree = InodeTreeRebuild.withFreeInodes(ctx, records)) {
-                        finobt = InodeTreeRebuild.intoOwnBlocks(ctx, agno, BtreeType.FINO, withFree, agi);
+                        finobtBlocks = InodeTreeRebuild.intoOwnBlocks(ctx, agno, Btree.FINO, withFree, agi);
                     }
                 }
-                if (inobt == null || finobt == null) {
+                if (inobtBlocks == null || finobtBlocks == null) {
                     return null;
                 }
-                blocks.addAll(inobt);
-                blocks.addAll(finobt);
+                blocks.addAll(inobtBlocks);
+                blocks.addAll(finobtBlocks);
                 blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
                 changes.add("AG " + agno + " inobt rebuilt: " + fixed + " of " + records.length() + " chunk records corrected from the inodes"
-                        + (finobt.isEmpty() ? "" : ", finobt rebuilt from it") + ", AGI " + agi);
+                        + (finobtBlocks.isEmpty() ? "" : ", finobt rebuilt from it") + ", AGI " + agi);
             }
-            covers.add("inobt@" + agno);
-            covers.add("finobt@" + agno);
-            covers.add("agi@" + agno);
+            covers.add(new Coverage("inobt", agno));
+            covers.add(new Coverage("finobt", agno));
+            covers.add(new Coverage("agi", agno));
         }
         return new Plan("inobt", blocks, changes, covers);
     }

@@ -1,36 +1,93 @@
 package org.xfstage.strategies.inodes;
 
 import java.nio.ByteBuffer;
+import java.util.Iterator;
 
-import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
 /**
- * Inode btree records of one AG staged in an xfarray (24-byte records: startino u32, holemask u16, count u8,
- * freecount u8, free u64, 8 bytes of 0xff padding so no record is null), in tree order.
+ * Inode btree records ({@link InodeChunk}s) of one AG staged in an xfarray, in tree order, read and written in place
+ * through this reusable flyweight (not thread-safe). The one place that knows how this bundle stages a chunk: the
+ * layout is the bundle's own (no on-disk format), each field written and read in turn, the start inode stored plus
+ * one so that no record is null.
  */
 final class InodeChunks {
-    static final int RECORD = 24;
+    /** Bytes per staged chunk: startino + 1 (u64), holemask (u32), count (u32), freecount (u32), free mask (u64). */
+    static final int SIZE = Long.BYTES + 3 * Integer.BYTES + Long.BYTES;
 
-    private InodeChunks() {
+    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    /** The chunk held now. */
+    InodeChunk chunk() {
+        return decode(buf);
     }
 
-    static XfArray stage(ScrubContext ctx, int agno, BtreeType type, boolean onlyWithFree) throws XfsException, StagingException {
-        XfArray a = ctx.arrays().create("scrub " + type.name().toLowerCase() + "bt of AG " + agno, RECORD);
-        ByteBuffer rec = ByteBuffer.allocate(RECORD);
+    /** Holds {@code c}. */
+    InodeChunks set(InodeChunk c) {
+        buf.clear();
+        buf.putLong(c.startino() + 1).putInt(c.holemask()).putInt(c.count()).putInt(c.freecount()).putLong(c.free()).flip();
+        return this;
+    }
+
+    /** Loads the first chunk at or after {@code from}; its index, or -1 at the end. */
+    long loadNext(XfArray array, long from) throws StagingException {
+        return array.loadNext(from, buf);
+    }
+
+    /** Appends the chunk held now. */
+    void appendTo(XfArray array) throws StagingException {
+        buf.rewind();
+        array.append(buf);
+        buf.rewind();
+    }
+
+    /** Writes the chunk held now at {@code index}. */
+    void storeAt(XfArray array, long index) throws StagingException {
+        buf.rewind();
+        array.store(index, buf);
+        buf.rewind();
+    }
+
+    private static InodeChunk decode(ByteBuffer r) {
+        ByteBuffer b = r.duplicate().rewind();
+        long startino = b.getLong() - 1;
+        int holemask = b.getInt();
+        int count = b.getInt();
+        int freecount = b.getInt();
+        long free = b.getLong();
+        return new InodeChunk(startino, holemask, count, freecount, free);
+    }
+
+    /** An empty array for staged chunks; the caller closes it. */
+    static XfArray create(ScrubContext ctx, String name) throws StagingException {
+        return ctx.arrays().create(name, SIZE);
+    }
+
+    /** The {@code count} chunks of {@code array} from its start, decoded one by one as a bulk load reads them. */
+    static Iterator<InodeChunk> records(XfArray array, long count) {
+        return array.iterator(0, count, InodeChunks::decode);
+    }
+
+    /**
+     * The records of the {@code tree} of an AG (only those with free inodes when {@code onlyWithFree}), staged in tree
+     * order; the caller closes the array.
+     */
+    static XfArray stage(ScrubContext ctx, int agno, Btree<InodeChunk> tree, boolean onlyWithFree) throws XfsException, StagingException {
+        XfArray a = create(ctx, "scrub " + tree + " of AG " + agno);
+        InodeChunks rec = new InodeChunks();
         StagingException[] failure = {null};
         try {
-            ctx.device().walkBtree(agno, type, r -> {
-                if (onlyWithFree && r[3] == 0) {
+            ctx.device().walkBtree(agno, tree, (InodeChunk c) -> {
+                if (failure[0] != null || onlyWithFree && c.freecount() == 0) {
                     return;
                 }
-                rec.clear();
-                rec.putInt((int) r[0]).putShort((short) r[1]).put((byte) r[2]).put((byte) r[3]).putLong(r[4]).putLong(-1L).flip();
                 try {
-                    a.append(rec);
+                    rec.set(c).appendTo(a);
                 } catch (StagingException e) {
                     failure[0] = e;
                 }
@@ -46,34 +103,40 @@ final class InodeChunks {
         return a;
     }
 
-    static long startino(ByteBuffer r) {
-        return r.getInt(0) & 0xffffffffL;
-    }
-
-    static long holemask(ByteBuffer r) {
-        return r.getShort(4) & 0xffff;
-    }
-
-    static int count(ByteBuffer r) {
-        return r.get(6) & 0xff;
-    }
-
-    static int freecount(ByteBuffer r) {
-        return r.get(7) & 0xff;
-    }
-
-    static long free(ByteBuffer r) {
-        return r.getLong(8);
-    }
-
-    /** The inodes of the chunk that are holes (not allocated), one bit each: a holemask bit covers 4 inodes. */
-    static long holes(long holemask) {
-        long m = 0;
-        for (int i = 0; i < 16; i++) {
-            if ((holemask & (1L << i)) != 0) {
-                m |= 0xFL << (4 * i);
+    /** Inodes of the chunk that are not holes: what its count must be. */
+    static int allocated(InodeChunk c) {
+        int n = 0;
+        for (int i = 0; i < InodeChunk.INODES; i++) {
+            if (!c.isHole(i)) {
+                n++;
             }
         }
-        return m;
+        return n;
+    }
+
+    /** Inodes of the chunk that are not holes and marked free: what its freecount must be. */
+    static int freeInodes(InodeChunk c) {
+        int n = 0;
+        for (int i = 0; i < InodeChunk.INODES; i++) {
+            if (!c.isHole(i) && c.isFree(i)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The chunk (same place and holes) with its free mask, count and freecount as the inodes say: {@code free[i]}
+     * whether inode {@code i} is free; holes are marked free and not counted, as on disk.
+     */
+    static InodeChunk corrected(InodeChunk c, boolean[] free) {
+        long mask = c.holes();
+        for (int i = 0; i < InodeChunk.INODES; i++) {
+            if (!c.isHole(i) && free[i]) {
+                mask |= 1L << i; // as InodeChunk.free: one bit per inode
+            }
+        }
+        InodeChunk partial = c.withFree(0, 0, mask);
+        return c.withFree(allocated(partial), freeInodes(partial), mask);
     }
 }

@@ -1,12 +1,17 @@
 package org.xfstage.strategies.inodes;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.xfstage.api.device.BlockImage;
-import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.Feature;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.UncheckedStagingException;
@@ -24,41 +29,40 @@ final class InodeTreeRebuild {
 
     /**
      * Loads the chunk records staged in {@code records} (as {@link InodeChunks} stages them, in startino order) into
-     * the blocks the {@code type} tree of the AG has now, reading them once from the xfarray, and puts its new root,
-     * level and (with inobtcount) block count into {@code agi}.
+     * the blocks the tree of the AG has now, reading them once from the xfarray, and puts its new root, level and
+     * (with inobtcount) block count into {@code agi}.
      *
      * @return the new blocks, or null when the records cannot make a tree of as many blocks
      */
-    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, XfArray records, Map<String, Long> agi)
-            throws Exception {
-        long[] where = ctx.device().btreeBlocks(agno, type); // unfollowable: the engine counts the strategy unable to plan
+    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, Btree<InodeChunk> tree, XfArray records,
+            Map<HeaderField, Long> agi) throws Exception {
+        XfsDevice device = ctx.device();
+        long[] where = device.btreeBlocks(agno, tree.type()); // unfollowable: the engine counts the strategy unable to plan
         long n = records.length();
-        if (!ctx.device().btreeFits(type, n, where.length)) {
+        if (!device.btreeFits(tree.type(), n, where.length)) {
             return null;
         }
-        XfsDevice.BulkLoad tree;
+        XfsDevice.BulkLoad loaded;
         try {
-            tree = ctx.device().bulkLoad(agno, type, n, records.iterator(0, n, r -> new long[] {InodeChunks.startino(r),
-                InodeChunks.holemask(r), InodeChunks.count(r), InodeChunks.freecount(r), InodeChunks.free(r)}), where);
+            loaded = device.bulkLoad(agno, tree, n, InodeChunks.records(records, n), where);
         } catch (UncheckedStagingException e) {
             throw e.getCause();
         }
-        boolean inobt = type == BtreeType.INO;
-        agi.put(inobt ? "root" : "free_root", tree.root());
-        agi.put(inobt ? "level" : "free_level", (long) tree.levels());
-        if (ctx.info().features().contains("inobtcount")) {
-            agi.put(inobt ? "iblocks" : "fblocks", (long) tree.blocks().size());
+        agi.put(HeaderField.root(tree.type()), loaded.root());
+        agi.put(HeaderField.level(tree.type()), (long) loaded.levels());
+        if (ctx.info().has(Feature.INOBTCOUNT)) {
+            agi.put(HeaderField.blocks(tree.type()), (long) loaded.blocks().size());
         }
-        return tree.blocks();
+        return loaded.blocks();
     }
 
     /**
      * The AGs the findings are in, in order; null when one is not in an AG (a header that could not be read at all
      * needs rebuilding, which these strategies do not do).
      */
-    static java.util.Set<Integer> agsOf(List<org.xfstage.api.repair.Finding> findings) {
-        java.util.Set<Integer> ags = new java.util.TreeSet<>();
-        for (org.xfstage.api.repair.Finding f : findings) {
+    static Set<Integer> agsOf(List<Finding> findings) {
+        Set<Integer> ags = new TreeSet<>();
+        for (Finding f : findings) {
             if (f.agno() < 0) {
                 return null;
             }
@@ -69,12 +73,12 @@ final class InodeTreeRebuild {
 
     /** The finobt's records, staged: the inobt's records (staged) with free inodes; the caller closes the array. */
     static XfArray withFreeInodes(ScrubContext ctx, XfArray inobt) throws StagingException {
-        XfArray out = ctx.arrays().create("repair finobt records", InodeChunks.RECORD);
-        ByteBuffer r = ByteBuffer.allocate(InodeChunks.RECORD);
+        XfArray out = InodeChunks.create(ctx, "repair finobt records");
+        InodeChunks r = new InodeChunks();
         try {
-            for (long c = inobt.loadNext(0, r); c >= 0; c = inobt.loadNext(c + 1, r)) {
-                if (InodeChunks.freecount(r) > 0) {
-                    out.append(r);
+            for (long c = r.loadNext(inobt, 0); c >= 0; c = r.loadNext(inobt, c + 1)) {
+                if (r.chunk().freecount() > 0) {
+                    r.appendTo(out);
                 }
             }
         } catch (StagingException | RuntimeException e) {
@@ -85,15 +89,16 @@ final class InodeTreeRebuild {
     }
 
     /** The AGI's count and freecount from the staged inobt records. */
-    static void counters(XfArray inobt, Map<String, Long> agi) throws StagingException {
-        ByteBuffer r = ByteBuffer.allocate(InodeChunks.RECORD);
+    static void counters(XfArray inobt, Map<HeaderField, Long> agi) throws StagingException {
+        InodeChunks r = new InodeChunks();
         long count = 0;
         long free = 0;
-        for (long c = inobt.loadNext(0, r); c >= 0; c = inobt.loadNext(c + 1, r)) {
-            count += InodeChunks.count(r);
-            free += InodeChunks.freecount(r);
+        for (long c = r.loadNext(inobt, 0); c >= 0; c = r.loadNext(inobt, c + 1)) {
+            InodeChunk chunk = r.chunk();
+            count += chunk.count();
+            free += chunk.freecount();
         }
-        agi.put("count", count);
-        agi.put("freecount", free);
+        agi.put(HeaderField.AGI_COUNT, count);
+        agi.put(HeaderField.AGI_FREECOUNT, free);
     }
 }

@@ -1,6 +1,5 @@
 package org.xfstage.strategies.inodes;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +8,11 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.InodeField;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
@@ -58,7 +59,7 @@ public class NlinkStrategy implements RepairStrategy {
                 disconnected[0] = true;
                 return;
             }
-            blocks.add(ctx.device().updateInode(ino, Map.of("nlink", expected)));
+            blocks.add(ctx.device().updateInode(ino, Map.of(InodeField.NLINK, expected)));
             if (changes.size() < MAX_FINDINGS) {
                 changes.add("inode " + ino + " nlink: " + onDisk + " -> " + expected);
             }
@@ -72,41 +73,34 @@ public class NlinkStrategy implements RepairStrategy {
         return new Plan("nlinks", blocks, changes);
     }
 
-    /** Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. */
+    /**
+     * Walks the sorted link-count records, inode by inode, and reports each inode whose count differs. Each step reads
+     * the record after the last one read, so the walk ends when the records do (at once when there are none).
+     */
     private static void mismatches(ScrubContext ctx, Mismatch out) throws Exception {
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
-        ByteBuffer r = ByteBuffer.allocate(24);
-        long current = -1;
-        long onDisk = -1;
-        boolean dir = false;
-        long entries = 0;
-        long dotdots = 0;
-        for (long i = links.loadNext(0, r); ; i = links.loadNext(i + 1, r)) {
-            long ino = i < 0 ? -1 : r.getLong(0) - 1;
-            if (ino != current) {
-                if (current >= 0 && onDisk >= 0) {
-                    long expected = dir ? 2 + dotdots : entries;
-                    if (expected != onDisk) {
-                        out.accept(current, onDisk, expected);
+        LinkCountRecord r = new LinkCountRecord();
+        long i = r.loadNext(links, 0);
+        while (i >= 0) {
+            long ino = r.ino();
+            long onDisk = -1; // until its own record: without one there is nothing to compare
+            boolean dir = false;
+            long entries = 0;
+            long dotdots = 0;
+            do {
+                switch (r.kind()) {
+                    case INODE -> {
+                        onDisk = r.nlink();
+                        dir = r.directory();
                     }
+                    case ENTRY -> entries++;
+                    case DOTDOT -> dotdots++;
                 }
-                if (i < 0) {
-                    return;
-                }
-                current = ino;
-                onDisk = -1;
-                entries = 0;
-                dotdots = 0;
-                dir = false;
-            }
-            long kind = r.getLong(8);
-            if (kind == 0) {
-                onDisk = r.getLong(16) & 0xffffffffL;
-                dir = (r.getLong(16) >>> 32) != 0;
-            } else if (kind == 1) {
-                entries++;
-            } else {
-                dotdots++;
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.ino() == ino);
+            long expected = dir ? 2 + dotdots : entries;
+            if (onDisk >= 0 && expected != onDisk) {
+                out.accept(ino, onDisk, expected);
             }
         }
     }

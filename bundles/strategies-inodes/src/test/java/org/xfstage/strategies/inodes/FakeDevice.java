@@ -1,0 +1,244 @@
+package org.xfstage.strategies.inodes;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeField;
+import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.staging.Progress;
+
+/**
+ * A device that answers from what the test put in it (btree records, unlinked buckets, old tree blocks) and records
+ * what a plan asks it to encode (header and inode updates, bulk loads). What the inode strategies never call throws.
+ */
+final class FakeDevice implements XfsDevice {
+    /** Inode numbers of this fake: the AG above bit 24, the AG inode number below. */
+    static final int AG_SHIFT = 24;
+
+    /** A header update a plan asked for. */
+    record HeaderUpdate(HeaderKind kind, int agno, Map<HeaderField, Long> fields) {
+    }
+
+    /** An inode update a plan asked for. */
+    record InodeUpdate(long ino, Map<InodeField, Long> fields) {
+    }
+
+    /** A bulk load a plan asked for, with the records it read. */
+    record Load(int agno, BtreeType type, List<Object> records, long[] blocks) {
+    }
+
+    private final FsInfo info;
+    private final Map<BtreeType, Map<Integer, List<?>>> trees = new HashMap<>();
+    private final Map<Integer, Map<Integer, Long>> buckets = new HashMap<>();
+    private final Map<BtreeType, long[]> oldBlocks = new HashMap<>();
+    final List<HeaderUpdate> headerUpdates = new ArrayList<>();
+    final List<InodeUpdate> inodeUpdates = new ArrayList<>();
+    final List<Load> loads = new ArrayList<>();
+
+    FakeDevice(FsInfo info) {
+        this.info = info;
+    }
+
+    /** The records of the {@code tree} of AG {@code agno}, in tree order. */
+    <R> FakeDevice tree(Btree<R> tree, int agno, List<R> records) {
+        trees.computeIfAbsent(tree.type(), t -> new HashMap<>()).put(agno, List.copyOf(records));
+        return this;
+    }
+
+    /** A bucket of the AGI of AG {@code agno} that names AG inode {@code agino}. */
+    FakeDevice unlinked(int agno, int bucket, long agino) {
+        buckets.computeIfAbsent(agno, a -> new TreeMap<>()).put(bucket, agino);
+        return this;
+    }
+
+    /** The blocks the tree of that type has now, in every AG. */
+    FakeDevice blocks(BtreeType type, long... agbnos) {
+        oldBlocks.put(type, agbnos);
+        return this;
+    }
+
+    @Override
+    public String source() {
+        return "fake";
+    }
+
+    @Override
+    public FsInfo info() {
+        return info;
+    }
+
+    @Override
+    public void manifest(boolean checksums, Progress progress, Consumer<ManifestEntry> sink) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public <R> long walkBtree(int agno, Btree<R> tree, Consumer<? super R> sink) throws XfsFormatException {
+        return walkBtree(agno, tree, sink, b -> { });
+    }
+
+    @Override
+    public <R> long walkBtree(int agno, Btree<R> tree, Consumer<? super R> sink, LongConsumer blocks) throws XfsFormatException {
+        if (!info.hasTree(tree.type())) {
+            throw new XfsFormatException("no " + tree, tree.type().treeName());
+        }
+        List<?> records = trees.getOrDefault(tree.type(), Map.of()).getOrDefault(agno, List.of());
+        for (Object r : records) {
+            sink.accept(tree.recordType().cast(r));
+        }
+        return 1;
+    }
+
+    @Override
+    public long[] btreeBlocks(int agno, BtreeType type) throws XfsFormatException {
+        long[] b = oldBlocks.get(type);
+        if (b == null) {
+            throw new XfsFormatException("no blocks given for " + type.treeName(), type.treeName());
+        }
+        return b.clone();
+    }
+
+    @Override
+    public void staticSpace(int agno, SpaceSink sink) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean inodeSpace(long ino, InodeSpaceSink sink) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public boolean inodeMappings(long ino, MappingSink sink) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long inodeNumber(int agno, long agino) {
+        return (long) agno << AG_SHIFT | agino;
+    }
+
+    @Override
+    public int inodesPerBlock() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Map<HeaderField, Long> header(HeaderKind kind, int agno) {
+        throw new UnsupportedOperationException("strategies read the AGI's buckets through unlinkedBuckets");
+    }
+
+    @Override
+    public BlockImage updateHeader(HeaderKind kind, int agno, Map<HeaderField, Long> counters) {
+        for (HeaderField f : counters.keySet()) {
+            if (f.kind() != kind) {
+                throw new IllegalArgumentException(f + " is not a field of the " + kind);
+            }
+        }
+        headerUpdates.add(new HeaderUpdate(kind, agno, Map.copyOf(counters)));
+        return new BlockImage(headerUpdates.size(), new byte[0], kind + " of AG " + agno);
+    }
+
+    @Override
+    public Map<Integer, Long> unlinkedBuckets(int agno) {
+        return Map.copyOf(buckets.getOrDefault(agno, Map.of()));
+    }
+
+    @Override
+    public BlockImage rebuildAgfl(int agno, long[] blocks) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public BlockImage updateInode(long ino, Map<InodeField, Long> fields) {
+        inodeUpdates.add(new InodeUpdate(ino, Map.copyOf(fields)));
+        return new BlockImage(ino, new byte[0], "inode " + ino);
+    }
+
+    @Override
+    public int minFreelist(int bnoLevels, int cntLevels, int rmapLevels) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long maxRefcountLength() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public long maxExtentLength() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public int btreeBlocksNeeded(BtreeType type, long records) {
+        return 1;
+    }
+
+    /** Any tree fits in one block or more: the fake's blocks hold every record. */
+    @Override
+    public boolean btreeFits(BtreeType type, long records, int blocks) {
+        return blocks >= 1;
+    }
+
+    @Override
+    public <R> BulkLoad bulkLoad(int agno, Btree<R> tree, long count, Iterator<? extends R> records, long[] blocks) {
+        List<Object> read = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            read.add(records.next());
+        }
+        if (records.hasNext()) {
+            throw new IllegalStateException("more than " + count + " records");
+        }
+        loads.add(new Load(agno, tree.type(), read, blocks.clone()));
+        List<BlockImage> images = new ArrayList<>();
+        for (long b : blocks) {
+            images.add(new BlockImage(b, new byte[0], tree + " block " + b + " of AG " + agno));
+        }
+        return new BulkLoad(images, blocks[blocks.length - 1], 1);
+    }
+
+    @Override
+    public Map<HeaderField, Long> superblockIdentity(int agno) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromPrimary(int agno) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void verify(BlockImage block) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void commit(List<BlockImage> blocks, Path journal) {
+        throw new UnsupportedOperationException("strategies never write");
+    }
+
+    @Override
+    public XfsDevice withPlanned(List<BlockImage> blocks) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void close() {
+    }
+}
