@@ -74,11 +74,15 @@ public record HeaderField(HeaderKind kind, String name) {
 
     /** agi_unlinked[bucket]: the head of an unlinked-inode list. */
     public static HeaderField agiUnlinked(int bucket) {
-        return new HeaderField(HeaderKind.AGI, "unlinked" + bucket);
+        return new HeaderField(HeaderKind.AGI, UNLINKED + bucket);
     }
 
+    /** The C name: agf_freeblks, sb_icount, agi_unlinked[5]. */
     @Override
     public String toString() {
-        return (kind == HeaderKind.SUPERBLOCK ? "sb_" : kind.name().toLowerCase() + "_") + name;
+        String prefix = kind == HeaderKind.SUPERBLOCK ? "sb_" : kind.name().toLowerCase() + "_";
+        return name.startsWith(UNLINKED) ? prefix + UNLINKED + "[" + name.substring(UNLINKED.length()) + "]" : prefix + name;
     }
+
+    private static final String UNLINKED = "unlinked";
 }
