@@ -478,9 +478,12 @@ final class XfsImage implements XfsDevice {
         }
         Journal.of(image, superblock.get("uuid0"), superblock.get("uuid1"), blocks).writeDurably(journal);
         int written = 0;
+        WriteListener listener = writeListener;
         try {
             for (BlockImage b : blocks) {
-                crashHook(written);
+                if (listener != null) {
+                    listener.beforeBlock(written);
+                }
                 ByteBuffer buf = ByteBuffer.wrap(b.bytes());
                 while (buf.hasRemaining()) {
                     channel.write(buf, b.offset() + buf.position());
@@ -503,12 +506,18 @@ final class XfsImage implements XfsDevice {
         }
     }
 
-    /** Tests of crash safety set xfstage.test.haltAfterBlocks=k: the JVM stops dead before writing block k. */
-    private static void crashHook(int written) {
-        String k = System.getProperty("xfstage.test.haltAfterBlocks");
-        if (k != null && Integer.parseInt(k) == written) {
-            Runtime.getRuntime().halt(77);
-        }
+    /** Told of each block {@link #commit} is about to write; tests of crash safety halt the JVM there. */
+    interface WriteListener {
+        /** Called before block {@code index} (counted from 0) of a commit is written, after the journal is durable. */
+        void beforeBlock(int index);
+    }
+
+    /** Null in production: only tests, on the plain class path in this package, set one. */
+    private static volatile WriteListener writeListener;
+
+    /** Sets the listener of every later commit in this JVM, or removes it with null. For tests only. */
+    static void setWriteListener(WriteListener listener) {
+        writeListener = listener;
     }
 
     /** Restores the blocks of a journal; the image must be opened writable and be the one the journal was made for. */
