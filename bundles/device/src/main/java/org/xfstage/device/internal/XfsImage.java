@@ -139,9 +139,8 @@ final class XfsImage implements XfsDevice {
     }
 
     private static long blockDeviceSize(FileChannel channel) throws IOException {
-        // a block device reports size 0 through stat; its channel can seek to the end
-        long size = channel.size();
-        return size > 0 ? size : channel.position(0).size();
+        // stat reports a block device's size as 0, but FileChannel.size() asks the device (ioctl BLKGETSIZE64 on Linux)
+        return channel.size();
     }
 
     private static void closeQuietly(FileChannel c) {
