@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +30,7 @@ public class BadInputContainerTest extends ContainerSupport {
     @Test
     public void badInputsGetOneLineAndStatusTwoAndAreLeftAlone() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-bad");
+        Path dir = tempDirectory("bad");
         Path good = xfsprogs.oneFileImage(dir, "bad input\n");
         byte[] head = new byte[1 << 20];
         try (var in = Files.newInputStream(good)) {
@@ -74,9 +75,8 @@ public class BadInputContainerTest extends ContainerSupport {
         byte[] damaged = Files.readAllBytes(img);
         try {
             setConfig("org.xfstage.xfile", "maxTotalBytes", "4096");
-            for (int i = 0; i < 50 && exec("xfs:scrub " + img).status() != 2; i++) {
-                Thread.sleep(100); // the component is modified asynchronously; a scrub writes nothing meanwhile
-            }
+            // the component is modified asynchronously; a scrub writes nothing meanwhile
+            await(Duration.ofSeconds(5), () -> exec("xfs:scrub " + img).status() == 2, "the scrub refused for want of staging");
             Result r = exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img);
             assertEquals(r.out(), 2, r.status());
             assertTrue(r.out(), r.out().contains("staging is full") && r.out().strip().lines().count() == 1);
@@ -85,7 +85,7 @@ public class BadInputContainerTest extends ContainerSupport {
         } finally {
             setConfig("org.xfstage.xfile", "maxTotalBytes", "17179869184");
         }
-        Thread.sleep(500);
+        await(Duration.ofSeconds(5), () -> exec("xfs:scrub " + img).status() == 1, "staging back: the scrub runs and finds the damage");
         assertEquals("staging back: the repair runs", 0, exec("xfs:repair --apply --undo-file " + dir.resolve("j") + " " + img).status());
     }
 

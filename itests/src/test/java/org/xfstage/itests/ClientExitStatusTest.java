@@ -7,11 +7,13 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -52,20 +54,33 @@ public class ClientExitStatusTest {
 
     @AfterClass
     public static void stopDistribution() throws Exception {
-        if (home == null) {
-            return;
+        try {
+            if (home != null) {
+                stopKaraf();
+            }
+        } finally {
+            if (work != null) {
+                ContainerSupport.deleteRecursively(work);
+            }
+        }
+    }
+
+    /** bin/stop, then waits up to 30 s for the Karaf process to end, and kills it when it does not. */
+    private static void stopKaraf() throws Exception {
+        Optional<ProcessHandle> karaf = Optional.empty();
+        try {
+            karaf = ProcessHandle.of(Long.parseLong(Files.readString(home.resolve("karaf.pid")).strip()));
+        } catch (NoSuchFileException gone) {
+            // no pid file: Karaf is not running
         }
         exec(home, 60, "bin/stop");
-        Path pidFile = home.resolve("karaf.pid");
-        for (int i = 0; i < 60 && Files.exists(pidFile); i++) {
-            Optional<ProcessHandle> karaf = ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()));
-            if (karaf.isEmpty() || !karaf.get().isAlive()) {
-                break;
-            }
-            if (i == 59) {
+        if (karaf.isPresent()) {
+            try {
+                karaf.get().onExit().get(30, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
                 karaf.get().destroyForcibly();
+                karaf.get().onExit().get(30, TimeUnit.SECONDS);
             }
-            Thread.sleep(500);
         }
     }
 

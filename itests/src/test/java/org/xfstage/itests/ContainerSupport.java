@@ -1,13 +1,22 @@
 package org.xfstage.itests;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 import javax.inject.Inject;
 import javax.security.auth.Subject;
@@ -16,6 +25,7 @@ import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.After;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Bundle;
@@ -30,6 +40,12 @@ public abstract class ContainerSupport {
 
     @Inject
     protected SessionFactory sessionFactory;
+
+    /** How often {@link #await} looks again. */
+    private static final long POLL_MILLIS = 100;
+
+    /** The temporary directories this test made, deleted after it. */
+    private final List<Path> tempDirectories = new ArrayList<>();
 
     @Configuration
     public Option[] config() {
@@ -98,9 +114,9 @@ public abstract class ContainerSupport {
      * A one-file image holding {@code content}, made by mkfs.xfs in a temporary directory of its own, with AG 1's
      * agf_longest damaged by xfs_db: the damage every container test repairs.
      */
-    protected static Path damagedImage(String name, String content) throws Exception {
+    protected Path damagedImage(String name, String content) throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path img = xfsprogs.oneFileImage(Files.createTempDirectory("xfstage-" + name), content);
+        Path img = xfsprogs.oneFileImage(tempDirectory(name), content);
         xfsprogs.db(img, "agf 1", "write -d longest 7");
         return img;
     }
@@ -119,13 +135,8 @@ public abstract class ContainerSupport {
         if (!Files.exists(Path.of(System.getProperty("karaf.etc", "etc"), pid + ".cfg"))) {
             return;
         }
-        for (int i = 0; i < 100; i++) {
-            if (run("config:list \"(service.pid=" + pid + ")\"").contains("felix.fileinstall.filename")) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("FileInstall did not read etc/" + pid + ".cfg within 10 s");
+        await(Duration.ofSeconds(10), () -> run("config:list \"(service.pid=" + pid + ")\"").contains("felix.fileinstall.filename"),
+                "FileInstall reading etc/" + pid + ".cfg");
     }
 
     protected Bundle bundle(String symbolicName) {
@@ -138,14 +149,62 @@ public abstract class ContainerSupport {
     }
 
     /** The service, waiting up to 10 s for it to (re)appear. */
-    protected <T> T awaitService(Class<T> type) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            ServiceReference<T> ref = context.getServiceReference(type);
-            if (ref != null) {
-                return context.getService(ref);
+    protected <T> T awaitService(Class<T> type) throws Exception {
+        ServiceReference<T> ref = await(Duration.ofSeconds(10), () -> context.getServiceReference(type), Objects::nonNull,
+                type.getSimpleName() + " coming back");
+        return context.getService(ref);
+    }
+
+    /**
+     * Waits until the condition holds, looking every 100 ms (services and configurations change asynchronously);
+     * fails naming {@code what} was awaited when it does not hold within {@code limit}.
+     */
+    protected static void await(Duration limit, Callable<Boolean> condition, String what) throws Exception {
+        await(limit, condition, Boolean.TRUE::equals, what);
+    }
+
+    /**
+     * Takes {@code probe} every 100 ms until its value satisfies {@code until} and returns that value; fails naming
+     * {@code what} was awaited, with the last value, when none does within {@code limit}.
+     */
+    protected static <T> T await(Duration limit, Callable<T> probe, Predicate<? super T> until, String what) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            T value = probe.call();
+            if (until.test(value)) {
+                return value;
             }
-            Thread.sleep(100);
+            if (System.nanoTime() - deadline >= 0) {
+                throw new AssertionError(what + ": not within " + limit.toSeconds() + " s; last seen: " + value);
+            }
+            Thread.sleep(POLL_MILLIS);
         }
-        throw new AssertionError(type.getSimpleName() + " did not come back within 10 s");
+    }
+
+    /** A new temporary directory, deleted with all it holds after the test. */
+    protected Path tempDirectory(String name) throws IOException {
+        Path dir = Files.createTempDirectory("xfstage-" + name);
+        tempDirectories.add(dir);
+        return dir;
+    }
+
+    @After
+    public void deleteTempDirectories() throws IOException {
+        for (Path dir : tempDirectories) {
+            deleteRecursively(dir);
+        }
+        tempDirectories.clear();
+    }
+
+    /** Deletes a directory and all it holds (symbolic links, not what they point to); nothing when it is gone. */
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }

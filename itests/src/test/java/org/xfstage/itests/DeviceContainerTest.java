@@ -29,7 +29,7 @@ public class DeviceContainerTest extends ContainerSupport {
     @Test
     public void infoAndManifestReadARealImage() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-itest");
+        Path dir = tempDirectory("itest");
         byte[] content = "hello from an XFS image\n".repeat(500).getBytes(StandardCharsets.UTF_8);
         Path data = dir.resolve("data");
         Files.write(data, content);

@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -31,7 +32,7 @@ public class ExtensionContainerTest extends ContainerSupport {
     @Test
     public void exampleBundleInstallsShadowsAndUninstallsAtRuntime() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-ext");
+        Path dir = tempDirectory("ext");
         Path img = xfsprogs.oneFileImage(dir, "extension\n");
         wrapAgfl(xfsprogs, img, 1);
         assertEquals("a wrapped AGFL is legal XFS", 0, xfsprogs.repairCheck(img));
@@ -94,14 +95,6 @@ public class ExtensionContainerTest extends ContainerSupport {
 
     /** xfs:strategies once it satisfies the condition (services come and go asynchronously), within 10 s. */
     private String awaitStrategies(Predicate<String> condition) throws Exception {
-        String s = "";
-        for (int i = 0; i < 100; i++) {
-            s = run("xfs:strategies");
-            if (condition.test(s)) {
-                return s;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("xfs:strategies never became as expected:\n" + s);
+        return await(Duration.ofSeconds(10), () -> run("xfs:strategies"), condition, "xfs:strategies as expected");
     }
 }

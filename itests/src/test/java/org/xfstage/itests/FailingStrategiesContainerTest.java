@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Set;
@@ -18,11 +19,13 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.RepairEngine;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 
@@ -64,7 +67,7 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
     @Test
     public void aStrategyThatThrowsHangsOrPlansGarbageIsNamedAndNothingIsWritten() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-failing");
+        Path dir = tempDirectory("failing");
         Path img = xfsprogs.oneFileImage(dir, "failing\n");
         byte[] before = Files.readAllBytes(img);
         String repair = "xfs:repair --apply --undo-file " + dir.resolve("undo") + " " + img;
@@ -76,7 +79,11 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
 
         CountDownLatch never = new CountDownLatch(1);
         setConfig("org.xfstage.repair", "strategyTimeoutSeconds", "2");
-        Thread.sleep(500); // the engine is modified asynchronously
+        // the engine is modified asynchronously; SCR updates its service properties after its @Modified method ran
+        await(Duration.ofSeconds(10), () -> {
+            ServiceReference<RepairEngine> engine = context.getServiceReference(RepairEngine.class);
+            return engine != null && "2".equals(String.valueOf(engine.getProperty("strategyTimeoutSeconds")));
+        }, "the engine configured with strategyTimeoutSeconds=2");
         try {
             String hung = misbehave("agi", new Misbehaving((ctx, f) -> never.await(), ctx -> null), repair);
             assertTrue(hung, hung.contains("strategy 'agi' from PAXEXAM-PROBE") && hung.contains("did not finish its check within 2 s"));
@@ -141,10 +148,7 @@ public class FailingStrategiesContainerTest extends ContainerSupport {
         assertTrue(result[0].out(), result[0].out().contains("cancelled") && result[0].out().strip().lines().count() == 1);
         assertArrayEquals("nothing written", damaged, Files.readAllBytes(img));
         assertTrue(!Files.exists(dir.resolve("undo")));
-        String staging = "";
-        for (int i = 0; i < 50 && !(staging = run("xfs:staging")).contains("0 xfile(s)"); i++) {
-            Thread.sleep(100);
-        }
+        String staging = await(Duration.ofSeconds(5), () -> run("xfs:staging"), s -> s.contains("0 xfile(s)"), "staging freed");
         assertTrue("staging freed: " + staging, staging.contains("0 xfile(s)") && staging.contains("0 xfarray(s)"));
     }
 

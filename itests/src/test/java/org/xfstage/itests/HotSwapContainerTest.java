@@ -8,6 +8,7 @@ import static org.junit.Assert.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Hashtable;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -41,14 +42,14 @@ public class HotSwapContainerTest extends ContainerSupport {
         Path img = damagedImage("update", "update\n");
         String before = providerLine();
         Bundle xfile = bundle("xfstage-xfile");
-        Thread.sleep(1100); // lastModified has millisecond resolution; make the update visible in it
+        long installed = xfile.getLastModified();
         run("bundle:update " + xfile.getBundleId());
-        String after = "";
-        for (int i = 0; i < 100 && (after.isEmpty() || after.equals(before)); i++) {
-            Thread.sleep(100);
+        // the provider line shows lastModified to the millisecond: once it moved, the line must change
+        await(Duration.ofSeconds(10), () -> xfile.getLastModified() != installed, "the xfile bundle's lastModified to change");
+        String after = await(Duration.ofSeconds(10), () -> {
             Result r = exec("xfs:staging");
-            after = r.status() == 0 ? providerLine(r.out()) : "";
-        }
+            return r.status() == 0 ? providerLine(r.out()) : "";
+        }, line -> !line.isEmpty() && !line.equals(before), "xfs:staging showing the updated provider");
         assertNotEquals("xfs:staging shows the updated provider: " + before, before, after);
         assertEquals("the next scrub works (and finds the damage)", 1, exec("xfs:scrub " + img).status());
     }
@@ -96,11 +97,8 @@ public class HotSwapContainerTest extends ContainerSupport {
             runner.shutdownNow();
         }
         awaitService(XfArrayFactory.class);
-        Result next = null;
-        for (int i = 0; i < 50 && (next == null || next.status() == 2); i++) { // the engine comes back with xfarray
-            Thread.sleep(100);
-            next = exec("xfs:repair --apply --undo-file " + img + ".undo " + img);
-        }
+        Result next = await(Duration.ofSeconds(5), () -> exec("xfs:repair --apply --undo-file " + img + ".undo " + img),
+                r -> r.status() != 2, "the engine back with xfarray");
         assertEquals("started again, the next run succeeds: " + next.out(), 0, next.status());
     }
 

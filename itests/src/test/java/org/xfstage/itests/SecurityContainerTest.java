@@ -6,6 +6,7 @@ import static org.junit.Assert.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -51,22 +52,16 @@ public class SecurityContainerTest extends ContainerSupport {
     @Test
     public void onlyAllowedPathsAreOpened() throws Exception {
         Xfsprogs xfsprogs = Xfsprogs.find();
-        Path dir = Files.createTempDirectory("xfstage-allow");
+        Path dir = tempDirectory("allow");
         Path img = xfsprogs.oneFileImage(dir, "allowed\n");
         Path allowed = Files.createDirectories(dir.resolve("allowed"));
         Path inside = Files.copy(img, allowed.resolve("inside.img"));
         Path link = Files.createSymbolicLink(allowed.resolve("link.img"), img);
         try {
             setConfig("org.xfstage.device", "allowedPaths", allowed.toString());
-            String refused = null;
-            for (int i = 0; i < 50 && refused == null; i++) { // the component is modified asynchronously
-                Result r = exec("xfs:info " + img);
-                if (r.status() == 2) {
-                    refused = r.out().strip();
-                } else {
-                    Thread.sleep(100);
-                }
-            }
+            // the component is modified asynchronously
+            String refused = await(Duration.ofSeconds(5), () -> exec("xfs:info " + img), r -> r.status() == 2,
+                    "xfs:info refusing a path outside allowedPaths").out().strip();
             assertTrue("an image outside the allowed paths is refused: " + refused, refused != null && refused.contains("not under an allowed path"));
             assertEquals(2, exec("xfs:scrub " + link).status());
             assertTrue(failure("xfs:manifest " + link, 2).contains("not under an allowed path"));

@@ -144,9 +144,8 @@ final class XfsImage implements XfsDevice {
     }
 
     private static long blockDeviceSize(FileChannel channel) throws IOException {
-        // a block device reports size 0 through stat; its channel can seek to the end
-        long size = channel.size();
-        return size > 0 ? size : channel.position(0).size();
+        // stat reports a block device's size as 0, but FileChannel.size() asks the device (ioctl BLKGETSIZE64 on Linux)
+        return channel.size();
     }
 
     private static void closeQuietly(FileChannel c) {
@@ -546,9 +545,12 @@ final class XfsImage implements XfsDevice {
         }
         Journal.of(image, superblock.get("uuid0"), superblock.get("uuid1"), blocks).writeDurably(journal);
         int written = 0;
+        WriteListener listener = writeListener;
         try {
             for (BlockImage b : blocks) {
-                crashHook(written);
+                if (listener != null) {
+                    listener.beforeBlock(written);
+                }
                 ByteBuffer buf = ByteBuffer.wrap(b.bytes());
                 while (buf.hasRemaining()) {
                     channel.write(buf, b.offset() + buf.position());
@@ -571,12 +573,18 @@ final class XfsImage implements XfsDevice {
         }
     }
 
-    /** Tests of crash safety set xfstage.test.haltAfterBlocks=k: the JVM stops dead before writing block k. */
-    private static void crashHook(int written) {
-        String k = System.getProperty("xfstage.test.haltAfterBlocks");
-        if (k != null && Integer.parseInt(k) == written) {
-            Runtime.getRuntime().halt(77);
-        }
+    /** Told of each block {@link #commit} is about to write; tests of crash safety halt the JVM there. */
+    interface WriteListener {
+        /** Called before block {@code index} (counted from 0) of a commit is written, after the journal is durable. */
+        void beforeBlock(int index);
+    }
+
+    /** Null in production: only tests, on the plain class path in this package, set one. */
+    private static volatile WriteListener writeListener;
+
+    /** Sets the listener of every later commit in this JVM, or removes it with null. For tests only. */
+    static void setWriteListener(WriteListener listener) {
+        writeListener = listener;
     }
 
     /** Restores the blocks of a journal; the image must be opened writable and be the one the journal was made for. */

@@ -32,6 +32,7 @@ import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
+import org.xfstage.device.internal.HaltingWrites;
 import org.xfstage.device.internal.XfsDeviceServiceImpl;
 import org.xfstage.strategies.inodes.AgiStrategy;
 import org.xfstage.strategies.inodes.FinobtStrategy;
@@ -382,10 +383,10 @@ class RepairOracleTest {
         String damaged = sha256(img);
         Path journal = dir.resolve("crash" + k + ".undo");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Dxfstage.test.haltAfterBlocks=" + k, "-cp", System.getProperty("java.class.path"),
-                CrashingRepair.class.getName(), img.toString(), journal.toString()).inheritIO().start();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                CrashingRepair.class.getName(), img.toString(), journal.toString(), Integer.toString(k)).inheritIO().start();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-        assertEquals(77, p.exitValue(), "the repair was halted while writing");
+        assertEquals(HaltingWrites.STATUS, p.exitValue(), "the repair was halted while writing");
         assertTrue(Files.exists(journal), "the journal was durable before the first write");
         if (k > 0) {
             assertNotEquals(damaged, sha256(img), "a block was written before the halt");
@@ -403,13 +404,14 @@ class RepairOracleTest {
         assertEquals(0, check.getKey(), "after the second repair:\n" + check.getValue());
     }
 
-    /** The repair run of {@link #aRunKilledWhileWritingIsUndoneExactly}, in its own JVM. */
+    /** The repair run of {@link #aRunKilledWhileWritingIsUndoneExactly}, in its own JVM: image, journal, k. */
     public static final class CrashingRepair {
         public static void main(String[] args) throws Exception {
+            HaltingWrites.haltBeforeBlock(Integer.parseInt(args[2]));
             XFileFactoryImpl xf = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
             RepairEngineImpl e = engineWithBuiltIns(new XfArrayFactoryImpl(xf));
             e.repair(Path.of(args[0]), new RepairOptions(true, Path.of(args[1])), Progress.NONE);
-            System.exit(0); // not reached when the hook halts the JVM
+            System.exit(0); // not reached: the listener halts the JVM
         }
     }
 

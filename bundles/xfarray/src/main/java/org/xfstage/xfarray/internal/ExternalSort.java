@@ -26,10 +26,11 @@ import org.xfstage.api.staging.XFile;
  * <ul>
  * <li>An array that fits one chunk is loaded into a direct buffer, sorted there ({@link ChunkSorter}) and
  * stored back.</li>
- * <li>With a key prefix: MSD radix. One pass counts the first prefix byte, a second scatters the records into
- * a new xfile in 2048 buckets (11 key bits, through bucket buffers); each bucket that fits a chunk is sorted
- * in memory by LSD radix on the remaining key bits and the comparator on ties, in parallel; a larger bucket
- * recurses on the next bits. When the new file is complete it replaces the array's file.</li>
+ * <li>With a key prefix: MSD radix on 11-bit digits of the key. One pass counts each record's leading digit (a
+ * digit every record shares is skipped: nothing moves, the next one is counted), a second scatters the records
+ * into a new xfile in up to 2048 buckets (through bucket buffers); each bucket that fits a chunk is sorted in
+ * memory by LSD radix on the remaining key bits and the comparator on ties, in parallel; a larger bucket recurses
+ * on the next digit. When the new file is complete it replaces the array's file.</li>
  * <li>Without one: every chunk is sorted in place (in parallel), then merge passes with a loser tree of up to
  * {@link #MERGE_FAN_IN} runs write a new xfile per pass, which replaces the array's file when complete.</li>
  * </ul>
