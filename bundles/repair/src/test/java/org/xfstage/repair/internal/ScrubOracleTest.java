@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -99,65 +102,65 @@ class ScrubOracleTest {
     /** Damage recipes: a name and the xfs_db -x commands that apply it. */
     static Stream<Arguments> recipes() {
         List<Arguments> r = new ArrayList<>();
-        r.add(Arguments.of("agf-freeblks", List.of("agf 0", "write -d freeblks 1000")));
-        r.add(Arguments.of("agf-longest", List.of("agf 1", "write -d longest 7")));
-        r.add(Arguments.of("agf-btreeblks", List.of("agf 2", "write -d btreeblks 5")));
-        r.add(Arguments.of("agf-freeblks-plus-one", List.of("agf 3", "print freeblks", "write -d freeblks 12")));
-        r.add(Arguments.of("agi-count", List.of("agi 0", "write -d count 1024")));
-        r.add(Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3")));
-        r.add(Arguments.of("agi-freecount-over-count", List.of("agi 2", "write -d freecount 99999")));
-        r.add(Arguments.of("agf-longest-over-freeblks", List.of("agf 1", "write -d longest 999999")));
-        r.add(Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1")));
-        r.add(Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999")));
-        r.add(Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000")));
-        r.add(Arguments.of("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3")));
-        r.add(Arguments.of("bnobt-startblock", List.of("agf 1", "addr bnoroot", "write -d recs[1].startblock 99")));
-        r.add(Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2")));
-        r.add(Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77")));
-        r.add(Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")));
-        r.add(Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1")));
-        r.add(Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9")));
-        r.add(Arguments.of("agfl-entry", List.of("agfl 0", "write -d bno[1] 3")));
-        r.add(Arguments.of("agf-crc", List.of("agf 2", "write -c freeblks 5")));
-        r.add(Arguments.of("agi-crc", List.of("agi 3", "write -c freecount 1")));
-        r.add(Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3")));
-        r.add(Arguments.of("inobt-magic", List.of("agi 0", "addr root", "write -d magic 0")));
-        r.add(Arguments.of("inode-mode-zero", List.of("path /size-100", "write -d core.mode 0")));
-        r.add(Arguments.of("inode-crc", List.of("path /size-4096", "write -c core.gid 7")));
-        r.add(Arguments.of("inode-extent", List.of("path /size-65553", "write -d u3.bmx[0].startblock 5")));
-        r.add(Arguments.of("dir-block-crc", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")));
-        r.add(Arguments.of("symlink-local", List.of("path /link-long", "write -c core.size 7")));
-        r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5")));
-        r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644")));
-        r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2")));
+        r.add(Arguments.of("agf-freeblks", List.of("agf 0", "write -d freeblks 1000"), Set.of("agf")));
+        r.add(Arguments.of("agf-longest", List.of("agf 1", "write -d longest 7"), Set.of("agf")));
+        r.add(Arguments.of("agf-btreeblks", List.of("agf 2", "write -d btreeblks 5"), Set.of("agf")));
+        r.add(Arguments.of("agf-freeblks-plus-one", List.of("agf 3", "print freeblks", "write -d freeblks 12"), Set.of("agf")));
+        r.add(Arguments.of("agi-count", List.of("agi 0", "write -d count 1024"), Set.of("agi")));
+        r.add(Arguments.of("agi-freecount", List.of("agi 1", "write -d freecount 3"), Set.of("agi")));
+        r.add(Arguments.of("agi-freecount-over-count", List.of("agi 2", "write -d freecount 99999"), Set.of("agi")));
+        r.add(Arguments.of("agf-longest-over-freeblks", List.of("agf 1", "write -d longest 999999"), Set.of("agf")));
+        r.add(Arguments.of("sb-icount", List.of("sb 0", "write -d icount 1"), Set.of("sb-counters")));
+        r.add(Arguments.of("sb-ifree", List.of("sb 0", "write -d ifree 999"), Set.of("sb-counters")));
+        r.add(Arguments.of("sb-fdblocks", List.of("sb 0", "write -d fdblocks 1000"), Set.of("sb-counters")));
+        r.add(Arguments.of("bnobt-blockcount", List.of("agf 0", "addr bnoroot", "write -d recs[1].blockcount 3"), Set.of("agf", "bnobt", "cntbt")));
+        r.add(Arguments.of("bnobt-startblock", List.of("agf 1", "addr bnoroot", "write -d recs[1].startblock 99"), Set.of("agf", "bnobt", "cntbt")));
+        r.add(Arguments.of("cntbt-blockcount", List.of("agf 1", "addr cntroot", "write -d recs[1].blockcount 2"), Set.of("cntbt")));
+        r.add(Arguments.of("cntbt-startblock", List.of("agf 2", "addr cntroot", "write -d recs[1].startblock 77"), Set.of("cntbt")));
+        r.add(Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5"), Set.of("agi", "finobt", "inobt")));
+        r.add(Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1"), Set.of("inobt")));
+        r.add(Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9"), Set.of("finobt")));
+        r.add(Arguments.of("agfl-entry", List.of("agfl 0", "write -d bno[1] 3"), Set.of("bnobt")));
+        r.add(Arguments.of("agf-crc", List.of("agf 2", "write -c freeblks 5"), Set.of("agf")));
+        r.add(Arguments.of("agi-crc", List.of("agi 3", "write -c freecount 1"), Set.of("agi")));
+        r.add(Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3"), Set.of("agf", "bnobt", "cntbt")));
+        r.add(Arguments.of("inobt-magic", List.of("agi 0", "addr root", "write -d magic 0"), Set.of("agi", "bnobt", "finobt", "inobt", "refcountbt", "sb-counters")));
+        r.add(Arguments.of("inode-mode-zero", List.of("path /size-100", "write -d core.mode 0"), Set.of("bnobt", "directory", "inobt", "sb-counters")));
+        r.add(Arguments.of("inode-crc", List.of("path /size-4096", "write -c core.gid 7"), Set.of("bnobt", "directory", "inode", "sb-counters")));
+        r.add(Arguments.of("inode-extent", List.of("path /size-65553", "write -d u3.bmx[0].startblock 5"), Set.of("bnobt", "refcountbt", "sb-counters")));
+        r.add(Arguments.of("dir-block-crc", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5"), Set.of("directory", "nlinks")));
+        r.add(Arguments.of("symlink-local", List.of("path /link-long", "write -c core.size 7"), Set.of("bnobt", "directory", "inode", "nlinks", "sb-counters")));
+        r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5"), Set.of("nlinks")));
+        r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644"), Set.of("directory", "inode", "nlinks")));
+        r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2"), Set.of("bnobt")));
         // the corpus's real sharing (AG 0, 4 KiB blocks): [1752,4] mapped 3 times, [1756,4] twice
-        r.add(Arguments.of("refcount-count", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2")));
-        r.add(Arguments.of("refcount-missing", List.of("agf 0", "addr refcntroot", "write -d numrecs 1")));
-        r.add(Arguments.of("refcount-unshared", List.of("agf 0", "addr refcntroot", "write -d recs[2].startblock 1800")));
-        r.add(Arguments.of("refcount-blockcount", List.of("agf 0", "addr refcntroot", "write -d recs[2].blockcount 6")));
-        r.add(Arguments.of("refcount-crc", List.of("agf 0", "addr refcntroot", "write -c recs[1].refcount 9")));
-        r.add(Arguments.of("refcount-cowflag", List.of("agf 0", "addr refcntroot", "write -d recs[2].cowflag 1")));
-        r.add(Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200")));
-        r.add(Arguments.of("agi-unlinked-in-use", List.of("agi 0", "write -d unlinked[4] 132")));
-        r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5")));
-        r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752")));
+        r.add(Arguments.of("refcount-count", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2"), Set.of("refcountbt")));
+        r.add(Arguments.of("refcount-missing", List.of("agf 0", "addr refcntroot", "write -d numrecs 1"), Set.of("refcountbt")));
+        r.add(Arguments.of("refcount-unshared", List.of("agf 0", "addr refcntroot", "write -d recs[2].startblock 1800"), Set.of("refcountbt")));
+        r.add(Arguments.of("refcount-blockcount", List.of("agf 0", "addr refcntroot", "write -d recs[2].blockcount 6"), Set.of("refcountbt")));
+        r.add(Arguments.of("refcount-crc", List.of("agf 0", "addr refcntroot", "write -c recs[1].refcount 9"), Set.of("refcountbt")));
+        r.add(Arguments.of("refcount-cowflag", List.of("agf 0", "addr refcntroot", "write -d recs[2].cowflag 1"), Set.of("bnobt", "refcountbt")));
+        r.add(Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200"), Set.of("agi")));
+        r.add(Arguments.of("agi-unlinked-in-use", List.of("agi 0", "write -d unlinked[4] 132"), Set.of("agi")));
+        r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5"), Set.of("agf")));
+        r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752"), Set.of("bnobt", "refcountbt", "sb-counters")));
         return r.stream();
     }
 
     /** Recipes on the rmapbt geometry: the reverse mappings themselves. */
     static Stream<Arguments> rmapRecipes() {
         return Stream.of(
-                Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345")),
-                Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100")),
-                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9")),
-                Arguments.of("rmapbt-offset", List.of("agf 0", "addr rmaproot", "addr ptrs[2]", "write -d recs[9].offset 77")),
-                Arguments.of("rmapbt-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0")),
-                Arguments.of("rmapbt-unwritten", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[13].extentflag 1")),
-                Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300")),
-                Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1")),
-                Arguments.of("rmapbt-node-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
-                Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5")),
-                Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3")));
+                Arguments.of("rmapbt-owner", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-blockcount", List.of("agf 2", "addr rmaproot", "write -d recs[6].blockcount 100"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-crc", List.of("agf 3", "addr rmaproot", "write -c recs[1].startblock 9"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-offset", List.of("agf 0", "addr rmaproot", "addr ptrs[2]", "write -d recs[9].offset 77"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-unwritten", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[13].extentflag 1"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-node-high-key", List.of("agf 0", "addr rmaproot", "write -d keys[2].startblock_hi 1300"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1"), Set.of("rmapbt")),
+                Arguments.of("rmapbt-node-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0"), Set.of("agf", "bnobt", "rmapbt")),
+                Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5"), Set.of("agf")),
+                Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3"), Set.of("refcountbt")));
     }
 
     /**
@@ -173,20 +176,24 @@ class ScrubOracleTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("rmapRecipes")
-    void rmapVerdictAgreesWithXfsRepair(String recipe, List<String> commands) throws Exception {
-        verdictAgreesWithXfsRepair(recipe, commands, "rmapbt");
+    void rmapVerdictAgreesWithXfsRepair(String recipe, List<String> commands, Set<String> structures) throws Exception {
+        verdictAgreesWithXfsRepair(recipe, commands, "rmapbt", structures);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("recipes")
-    void verdictAgreesWithXfsRepair(String recipe, List<String> commands) throws Exception {
-        verdictAgreesWithXfsRepair(recipe, commands, "default");
+    void verdictAgreesWithXfsRepair(String recipe, List<String> commands, Set<String> structures) throws Exception {
+        verdictAgreesWithXfsRepair(recipe, commands, "default", structures);
     }
 
-    private void verdictAgreesWithXfsRepair(String recipe, List<String> commands, String geometry) throws Exception {
+    /** The verdicts agree, and the damage is reported under the structures named (all of them, no others). */
+    private void verdictAgreesWithXfsRepair(String recipe, List<String> commands, String geometry, Set<String> structures)
+            throws Exception {
         Verdicts v = verdicts(recipe, commands, geometry);
         assertEquals(v.theyFindDamage(), !v.ours().clean(), recipe + ": xfs_repair -n exit " + v.xfsRepairExit()
                 + ", our findings " + v.ours().findings() + "\n" + v.xfsRepairOutput());
+        assertEquals(new TreeSet<>(structures), v.ours().findings().stream().map(f -> f.structure())
+                .collect(Collectors.toCollection(TreeSet::new)), recipe + ": reported under " + v.ours().findings());
         assertTrue(arrays.liveArrays().isEmpty());
     }
 
