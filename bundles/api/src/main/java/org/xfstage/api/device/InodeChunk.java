@@ -42,6 +42,31 @@ public record InodeChunk(long startino, int holemask, int count, int freecount, 
         return m;
     }
 
+    /** Inodes of the chunk that are not holes: what its count must be. */
+    public int allocated() {
+        return INODES - Long.bitCount(holes());
+    }
+
+    /** Inodes that are not holes and marked free: what its freecount must be. */
+    public int freeInodes() {
+        return Long.bitCount(free & ~holes());
+    }
+
+    /**
+     * The same chunk (place and holes) with inode {@code i} free where {@code free.test(i)}, holes free as on disk,
+     * and count and freecount that agree.
+     */
+    public InodeChunk withFreeInodes(java.util.function.IntPredicate free) {
+        long mask = holes();
+        for (int i = 0; i < INODES; i++) {
+            if (free.test(i)) {
+                mask |= 1L << i;
+            }
+        }
+        InodeChunk c = new InodeChunk(startino, holemask, 0, 0, mask);
+        return new InodeChunk(startino, holemask, c.allocated(), c.freeInodes(), mask);
+    }
+
     /** The same chunk with other counts and free mask (the place and holes kept). */
     public InodeChunk withFree(int count, int freecount, long free) {
         return new InodeChunk(startino, holemask, count, freecount, free);

@@ -76,12 +76,12 @@ public class InobtStrategy implements RepairStrategy {
                     InodeChunk chunk = rec.chunk();
                     long first = ctx.device().inodeNumber(agno, chunk.startino());
                     String where = "chunk at inode " + first;
-                    int freeInodes = InodeChunks.freeInodes(chunk);
+                    int freeInodes = chunk.freeInodes();
                     if (chunk.freecount() != freeInodes && reported++ < MAX_PER_AG) {
                         findings.accept(new Finding("inobt", agno, where, "freecount " + chunk.freecount()
                                 + " does not match the free mask", String.valueOf(freeInodes)));
                     }
-                    int allocated = InodeChunks.allocated(chunk);
+                    int allocated = chunk.allocated();
                     if (chunk.count() != allocated && reported++ < MAX_PER_AG) {
                         findings.accept(new Finding("inobt", agno, where, "count " + chunk.count()
                                 + " does not match the holemask", String.valueOf(allocated)));

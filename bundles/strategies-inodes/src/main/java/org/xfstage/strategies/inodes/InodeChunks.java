@@ -103,40 +103,11 @@ final class InodeChunks {
         return a;
     }
 
-    /** Inodes of the chunk that are not holes: what its count must be. */
-    static int allocated(InodeChunk c) {
-        int n = 0;
-        for (int i = 0; i < InodeChunk.INODES; i++) {
-            if (!c.isHole(i)) {
-                n++;
-            }
-        }
-        return n;
-    }
-
-    /** Inodes of the chunk that are not holes and marked free: what its freecount must be. */
-    static int freeInodes(InodeChunk c) {
-        int n = 0;
-        for (int i = 0; i < InodeChunk.INODES; i++) {
-            if (!c.isHole(i) && c.isFree(i)) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     /**
      * The chunk (same place and holes) with its free mask, count and freecount as the inodes say: {@code free[i]}
      * whether inode {@code i} is free; holes are marked free and not counted, as on disk.
      */
     static InodeChunk corrected(InodeChunk c, boolean[] free) {
-        long mask = c.holes();
-        for (int i = 0; i < InodeChunk.INODES; i++) {
-            if (!c.isHole(i) && free[i]) {
-                mask |= 1L << i; // as InodeChunk.free: one bit per inode
-            }
-        }
-        InodeChunk partial = c.withFree(0, 0, mask);
-        return c.withFree(allocated(partial), freeInodes(partial), mask);
+        return c.withFreeInodes(i -> free[i]);
     }
 }

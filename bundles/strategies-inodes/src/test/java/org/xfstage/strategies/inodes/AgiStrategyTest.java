@@ -72,12 +72,12 @@ class AgiStrategyTest {
         Plan plan = agi.plan(ctx, found);
 
         long ino = ctx.device.inodeNumber(0, 190);
-        assertEquals(List.of(new Finding("agi", 0, "agi_unlinked5", "names inode " + ino + " (free) though the log is clean",
+        assertEquals(List.of(new Finding("agi", 0, "agi_unlinked[5]", "names inode " + ino + " (free) though the log is clean",
                 "empty")), found);
         assertNotNull(plan);
         assertEquals(List.of(new FakeDevice.HeaderUpdate(HeaderKind.AGI, 0, Map.of(HeaderField.AGI_COUNT, 64L,
                 HeaderField.AGI_FREECOUNT, 4L, HeaderField.agiUnlinked(5), HeaderField.NULL))), ctx.device.headerUpdates);
-        assertTrue(plan.changes().stream().anyMatch(c -> c.contains("agi_unlinked5") && c.endsWith("-> empty")), plan.changes()::toString);
+        assertTrue(plan.changes().stream().anyMatch(c -> c.contains("agi_unlinked[5]") && c.endsWith("-> empty")), plan.changes()::toString);
     }
 
     @Test
@@ -104,7 +104,7 @@ class AgiStrategyTest {
         Plan plan = agi.plan(ctx, found);
 
         long ino = ctx.device.inodeNumber(0, 131);
-        assertEquals(List.of(new Finding("agi", 0, "agi_unlinked17", "names inode " + ino + " (in use) though the log is clean",
+        assertEquals(List.of(new Finding("agi", 0, "agi_unlinked[17]", "names inode " + ino + " (in use) though the log is clean",
                 "empty")), found);
         assertNull(plan);
         assertEquals(List.of(), ctx.device.headerUpdates);
