@@ -24,7 +24,7 @@ class AgfStrategyTest {
     /** Two AGs whose bnobts hold 35 free blocks, the longest extent 30; AG 1's AGF says 40 and 7. */
     private static FakeContext damagedLongestInAg1() {
         FakeContext ctx = new FakeContext(List.of(), ag(0, 100, 35, 30), ag(1, 100, 40, 7));
-        List<FreeExtent> free = List.of(new FreeExtent(10, 5), new FreeExtent(20, 30));
+        List<FreeExtent> free = List.of(new FreeExtent(10, 30), new FreeExtent(50, 5)); // the longest not the last
         ctx.device.tree(0, Btree.BNO, free).tree(1, Btree.BNO, free);
         return ctx;
     }
