@@ -33,7 +33,7 @@ final class FakeDevice implements XfsDevice {
     }
 
     /** One call of {@link #bulkLoad}: the records read, in order, and the blocks given. */
-    record Load(int agno, BtreeType type, List<Object> records, long[] blocks) {
+    record Load(int agno, BtreeType type, List<Object> records, List<Long> blocks) {
     }
 
     private final Map<BtreeType, Map<Integer, List<?>>> records = new HashMap<>();
@@ -163,7 +163,7 @@ final class FakeDevice implements XfsDevice {
         while (read.size() < count) {
             read.add(leaves.next());
         }
-        bulkLoads.add(new Load(agno, tree.type(), read, where.clone()));
+        bulkLoads.add(new Load(agno, tree.type(), read, java.util.Arrays.stream(where).boxed().toList()));
         List<BlockImage> images = new ArrayList<>();
         for (long b : where) {
             images.add(new BlockImage(b, new byte[0], tree + " block " + b + " of AG " + agno));
