@@ -75,11 +75,6 @@ final class StagedExtent {
         return buf.getInt(REFCOUNT) & 0xffffffffL;
     }
 
-    /** Whether a CoW staging extent (reference-count extents only). */
-    boolean cow() {
-        return buf.getInt(COW) != 0;
-    }
-
     /** Sets a free extent. */
     StagedExtent set(FreeExtent e) {
         return set(e.start(), e.length());
@@ -100,16 +95,6 @@ final class StagedExtent {
     /** Sets a reference-count extent from the device's typed record. */
     StagedExtent set(RefcountExtent e) {
         return set(e.start(), e.length(), e.refcount(), e.cow());
-    }
-
-    /** The record as the device's free-space record (allocates). */
-    FreeExtent freeExtent() {
-        return new FreeExtent(start(), length());
-    }
-
-    /** The record as the device's refcountbt record (allocates). */
-    RefcountExtent refcountExtent() {
-        return new RefcountExtent(start(), length(), refcount(), cow());
     }
 
     /** Decodes a staged reference-count extent handed out by {@link XfArray#iterator}. */
