@@ -1,6 +1,5 @@
 package org.xfstage.strategies.space;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,15 +10,16 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
-import org.xfstage.api.staging.XfArray;
 
 /**
  * agf: the AGF counters (free blocks, longest free extent, btree blocks; rmapbt and refcountbt blocks where those
@@ -33,48 +33,45 @@ public class AgfStrategy implements RepairStrategy {
         return Set.of();
     }
 
-    /** What the AGF counters of an AG should be, from its btrees (C names without the agf_ prefix). */
-    static Map<String, Long> expected(ScrubContext ctx, int agno) throws Exception {
-        ByteBuffer r = ByteBuffer.allocate(8);
-        long[] bnoBlocks = new long[1];
-        long free = 0;
-        long longest = 0;
-        try (XfArray bno = Extents.stage(ctx, agno, BtreeType.BNO, bnoBlocks)) {
-            for (long i = bno.loadNext(0, r); i >= 0; i = bno.loadNext(i + 1, r)) {
-                free += Extents.length(r);
-                longest = Math.max(longest, Extents.length(r));
-            }
-        }
+    /** What the AGF counters of an AG should be, from its btrees. */
+    static Map<HeaderField, Long> expected(ScrubContext ctx, int agno) throws Exception {
+        long[] free = {0, 0}; // free blocks, longest free extent
+        long bnoBlocks = ctx.device().walkBtree(agno, Btree.BNO, e -> {
+            free[0] += e.length();
+            free[1] = Math.max(free[1], e.length());
+        });
         // block counts by the trees' pointers: a tree whose records are damaged still holds its blocks
         long cntBlocks = ctx.device().btreeBlocks(agno, BtreeType.CNT).length;
-        boolean rmap = ctx.info().features().contains("rmapbt");
+        boolean rmap = ctx.info().hasTree(BtreeType.RMAP);
         long rmapBlocks = rmap ? ctx.device().btreeBlocks(agno, BtreeType.RMAP).length : 0;
-        Map<String, Long> m = new LinkedHashMap<>();
-        m.put("freeblks", free);
-        m.put("longest", longest);
-        m.put("btreeblks", bnoBlocks[0] - 1 + cntBlocks - 1 + (rmap ? rmapBlocks - 1 : 0)); // roots are not counted
+        Map<HeaderField, Long> m = new LinkedHashMap<>();
+        m.put(HeaderField.AGF_FREEBLKS, free[0]);
+        m.put(HeaderField.AGF_LONGEST, free[1]);
+        m.put(HeaderField.AGF_BTREEBLKS, bnoBlocks - 1 + cntBlocks - 1 + (rmap ? rmapBlocks - 1 : 0)); // roots are not counted
         if (rmap) {
-            m.put("rmap_blocks", rmapBlocks);
+            m.put(HeaderField.blocks(BtreeType.RMAP), rmapBlocks);
         }
-        if (ctx.info().features().contains("reflink")) {
-            m.put("refcount_blocks", (long) ctx.device().btreeBlocks(agno, BtreeType.REFCOUNT).length);
+        if (ctx.info().hasTree(BtreeType.REFCOUNT)) {
+            m.put(HeaderField.blocks(BtreeType.REFCOUNT), (long) ctx.device().btreeBlocks(agno, BtreeType.REFCOUNT).length);
         }
         return m;
     }
 
-    private static Map<String, Long> actual(FsInfo.AgInfo ag) {
-        return Map.of("freeblks", ag.freeBlocks(), "longest", ag.longest(), "btreeblks", ag.btreeBlocks(),
-                "rmap_blocks", ag.rmapBlocks(), "refcount_blocks", ag.refcountBlocks());
+    /** What the AGF says, from the figures of its AG. */
+    private static Map<HeaderField, Long> actual(FsInfo.AgInfo ag) {
+        return Map.of(HeaderField.AGF_FREEBLKS, ag.freeBlocks(), HeaderField.AGF_LONGEST, ag.longest(), HeaderField.AGF_BTREEBLKS,
+                ag.btreeBlocks(), HeaderField.blocks(BtreeType.RMAP), ag.rmapBlocks(), HeaderField.blocks(BtreeType.REFCOUNT),
+                ag.refcountBlocks());
     }
 
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
-            Map<String, Long> have = actual(ag);
-            for (Map.Entry<String, Long> want : expected(ctx, ag.agno()).entrySet()) {
+            Map<HeaderField, Long> have = actual(ag);
+            for (Map.Entry<HeaderField, Long> want : expected(ctx, ag.agno()).entrySet()) {
                 long h = have.get(want.getKey());
                 if (h != want.getValue()) {
-                    findings.accept(new Finding("agf", ag.agno(), "agf_" + want.getKey(), "says " + h, String.valueOf(want.getValue())));
+                    findings.accept(new Finding("agf", ag.agno(), want.getKey().toString(), "says " + h, String.valueOf(want.getValue())));
                 }
             }
         }
@@ -92,11 +89,11 @@ public class AgfStrategy implements RepairStrategy {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         for (int agno : ags) {
-            Map<String, Long> want = expected(ctx, agno);
-            Map<String, Long> have = actual(ctx.info().ags().get(agno));
+            Map<HeaderField, Long> want = expected(ctx, agno);
+            Map<HeaderField, Long> have = actual(ctx.info().ags().get(agno));
             want.forEach((k, v) -> {
                 if (!have.get(k).equals(v)) {
-                    changes.add("AG " + agno + " agf_" + k + ": " + have.get(k) + " -> " + v);
+                    changes.add("AG " + agno + " " + k + ": " + have.get(k) + " -> " + v);
                 }
             });
             blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, want));

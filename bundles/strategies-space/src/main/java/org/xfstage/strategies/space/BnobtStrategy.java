@@ -1,17 +1,18 @@
 package org.xfstage.strategies.space;
 
-import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
-import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FsInfo;
-import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -33,10 +34,10 @@ public class BnobtStrategy implements RepairStrategy {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         // with reflink, file blocks may be shared by several inodes: whether that sharing is right is the refcountbt
         // strategy's business, so two inode owners on one block are not reported here
-        boolean reflink = ctx.info().features().contains("reflink");
-        ByteBuffer used = ByteBuffer.allocate(24);
-        ByteBuffer free = ByteBuffer.allocate(8);
-        long cursor = space.loadNext(0, used);
+        boolean reflink = ctx.info().has(Feature.REFLINK);
+        SpaceMapRecord used = new SpaceMapRecord();
+        StagedExtent free = StagedExtent.forFreeSpace();
+        long cursor = used.loadNext(space, 0);
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
             int[] reported = {0};
@@ -45,45 +46,48 @@ public class BnobtStrategy implements RepairStrategy {
                     findings.accept(f);
                 }
             };
-            try (XfArray bno = Extents.stage(ctx, agno, BtreeType.BNO, null)) {
-                long b = bno.loadNext(0, free);
+            try (XfArray bno = Extents.stage(ctx, agno, Btree.BNO)) {
+                long b = free.loadNext(bno, 0);
                 long next = 0;
+                SpaceUse lastUse = null;
                 long lastOwner = 0;
                 // walk the used extents of this AG in order; each gap between them is a free extent bnobt must hold
                 while (true) {
-                    boolean more = cursor >= 0 && used.getInt(0) == agno;
-                    long start = more ? used.getInt(4) & 0xffffffffL : ag.length();
-                    long len = more ? used.getInt(8) & 0xffffffffL : 0;
-                    long owner = more ? used.getLong(16) : 0;
-                    if (start < next) {
-                        boolean shared = reflink && owner >= 0 && lastOwner >= 0;
-                        if (!shared && owner != XfsDevice.OWNER_AGFL && lastOwner != XfsDevice.OWNER_AGFL) {
+                    boolean more = cursor >= 0 && used.agno() == agno;
+                    long start = more ? used.agbno() : ag.length();
+                    long len = more ? used.length() : 0;
+                    SpaceUse use = more ? used.use() : null;
+                    long owner = more ? used.owner() : 0;
+                    if (more && start < next) { // (the end of the AG inside a used extent is not a second use)
+                        boolean shared = reflink && use.isFile() && lastUse.isFile();
+                        if (!shared && use != SpaceUse.AGFL && lastUse != SpaceUse.AGFL) {
                             limited.accept(new Finding("bnobt", agno, Extents.range(start, Math.min(len, next - start)),
-                                    "used twice: by " + owner(lastOwner) + " and by " + owner(owner), "one owner"));
+                                    "used twice: by " + lastUse.describe(lastOwner) + " and by " + use.describe(owner), "one owner"));
                         }
                     } else if (start > next) {
                         // expected free extent [next, start)
-                        if (b < 0 || Extents.start(free) != next || Extents.length(free) != start - next) {
+                        if (b < 0 || free.start() != next || free.length() != start - next) {
                             limited.accept(new Finding("bnobt", agno, Extents.range(next, start - next),
                                     b < 0 ? "free space missing from the bnobt"
-                                            : "bnobt record " + Extents.range(Extents.start(free), Extents.length(free)) + " does not match",
+                                            : "bnobt record " + Extents.range(free.start(), free.length()) + " does not match",
                                     "free extent " + Extents.range(next, start - next)));
                             b = skipTo(bno, b, free, start);
                         } else {
-                            b = bno.loadNext(b + 1, free);
+                            b = free.loadNext(bno, b + 1);
                         }
                     }
                     if (start + len > next) {
                         next = start + len;
+                        lastUse = use;
                         lastOwner = owner;
                     }
                     if (!more) {
                         break;
                     }
-                    cursor = space.loadNext(cursor + 1, used);
+                    cursor = used.loadNext(space, cursor + 1);
                 }
-                for (; b >= 0; b = bno.loadNext(b + 1, free)) {
-                    limited.accept(new Finding("bnobt", agno, Extents.range(Extents.start(free), Extents.length(free)),
+                for (; b >= 0; b = free.loadNext(bno, b + 1)) {
+                    limited.accept(new Finding("bnobt", agno, Extents.range(free.start(), free.length()),
                             "bnobt lists blocks as free that are in use or past the AG", null));
                 }
             }
@@ -94,33 +98,11 @@ public class BnobtStrategy implements RepairStrategy {
     }
 
     /** Moves past bnobt records that start before {@code end}. */
-    private static long skipTo(XfArray bno, long b, ByteBuffer free, long end) throws Exception {
-        while (b >= 0 && Extents.start(free) < end) {
-            b = bno.loadNext(b + 1, free);
+    private static long skipTo(XfArray bno, long b, StagedExtent free, long end) throws Exception {
+        while (b >= 0 && free.start() < end) {
+            b = free.loadNext(bno, b + 1);
         }
         return b;
-    }
-
-    static String owner(long owner) {
-        if (owner >= 0) {
-            return "inode " + owner;
-        }
-        if (owner <= ScrubContext.OWNER_BTREE_BASE) {
-            return BtreeType.values()[(int) (ScrubContext.OWNER_BTREE_BASE - owner)].name().toLowerCase() + "bt";
-        }
-        if (owner == XfsDevice.OWNER_HEADERS) {
-            return "AG headers";
-        }
-        if (owner == XfsDevice.OWNER_AGFL) {
-            return "the AGFL";
-        }
-        if (owner == XfsDevice.OWNER_LOG) {
-            return "the log";
-        }
-        if (owner == ScrubContext.OWNER_COW) {
-            return "CoW staging";
-        }
-        return owner == ScrubContext.OWNER_INODES ? "inode chunks" : "owner " + owner;
     }
 
     @Override

@@ -1,24 +1,29 @@
 package org.xfstage.strategies.space;
 
-import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeSet;
 
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FreeExtent;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.ReverseMapping;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.UncheckedStagingException;
 import org.xfstage.api.staging.XfArray;
 
-/** Free-space extents of one AG staged in an xfarray (8-byte records: start u32, length u32), in tree order. */
+/** Helpers of the space strategies: free-space extents of one AG staged in an xfarray, trees rebuilt in their own blocks. */
 final class Extents {
     private Extents() {
     }
@@ -38,45 +43,45 @@ final class Extents {
     /**
      * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from the {@code count} records read once from
      * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers), followed by the
-     * AGF with its root, level and block count ({@code field}_root and so on); null when the records cannot make a
-     * tree of as many blocks.
+     * AGF with its root, level and block count; null when the records cannot make a tree of as many blocks.
      */
-    static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, BtreeType type, long count, Iterator<long[]> records,
-            String field) throws XfsException, StagingException {
+    static <R> List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, Btree<R> tree, long count, Iterator<? extends R> records)
+            throws XfsException, StagingException {
+        BtreeType type = tree.type();
         long[] where = ctx.device().btreeBlocks(agno, type);
         if (!ctx.device().btreeFits(type, count, where.length)) {
             return null;
         }
-        XfsDevice.BulkLoad tree;
+        XfsDevice.BulkLoad loaded;
         try {
-            tree = ctx.device().bulkLoad(agno, type, count, records, where);
+            loaded = ctx.device().bulkLoad(agno, tree, count, records, where);
         } catch (UncheckedStagingException e) {
             throw e.getCause();
         }
-        List<BlockImage> out = new java.util.ArrayList<>(tree.blocks());
-        out.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of(field + "_root", tree.root(), field + "_level",
-                (long) tree.levels(), field + "_blocks", (long) tree.blocks().size())));
+        List<BlockImage> out = new java.util.ArrayList<>(loaded.blocks());
+        out.add(ctx.device().updateHeader(HeaderKind.AGF, agno, Map.of(HeaderField.root(type), loaded.root(),
+                HeaderField.level(type), (long) loaded.levels(), HeaderField.blocks(type), (long) loaded.blocks().size())));
         return out;
     }
 
-    /** The records of the bnobt or cntbt of an AG, staged; the caller closes the array. */
-    static XfArray stage(ScrubContext ctx, int agno, BtreeType type, long[] blocks) throws XfsException, StagingException {
-        XfArray a = ctx.arrays().create("scrub " + type.name().toLowerCase() + "bt of AG " + agno, 8);
-        ByteBuffer rec = ByteBuffer.allocate(8);
+    /**
+     * The records of the bnobt or cntbt of an AG, staged as {@link StagedExtent#free()} records in tree order; the
+     * caller closes the array.
+     */
+    static XfArray stage(ScrubContext ctx, int agno, Btree<FreeExtent> tree) throws XfsException, StagingException {
+        XfArray a = StagedExtent.freeArray(ctx.arrays(), "scrub " + tree + " of AG " + agno);
+        StagedExtent rec = StagedExtent.forFreeSpace();
         StagingException[] failure = {null};
         try {
-            long n = ctx.device().walkBtree(agno, type, r -> {
-                rec.clear();
-                rec.putInt((int) r[0]).putInt((int) r[1]).flip();
-                try {
-                    a.append(rec);
-                } catch (StagingException e) {
-                    failure[0] = e;
+            ctx.device().walkBtree(agno, tree, e -> {
+                if (failure[0] == null) {
+                    try {
+                        rec.set(e).appendTo(a);
+                    } catch (StagingException x) {
+                        failure[0] = x;
+                    }
                 }
             });
-            if (blocks != null) {
-                blocks[0] = n;
-            }
         } catch (XfsException | RuntimeException e) {
             a.close();
             throw e;
@@ -88,12 +93,40 @@ final class Extents {
         return a;
     }
 
-    static long start(ByteBuffer rec) {
-        return rec.getInt(0) & 0xffffffffL;
-    }
+    /**
+     * The {@code count} staged reverse mappings from index {@code from} of {@code array}, read once, in order, as the
+     * device's typed records: for a bulk load that holds none of them. As {@link XfArray#iterator}, a staging failure
+     * or too few records comes out as {@link UncheckedStagingException}.
+     */
+    static Iterator<ReverseMapping> mappings(XfArray array, long from, long count) {
+        MappingRecord rec = new MappingRecord();
+        return new Iterator<>() {
+            private long index = from;
+            private long left = count;
 
-    static long length(ByteBuffer rec) {
-        return rec.getInt(4) & 0xffffffffL;
+            @Override
+            public boolean hasNext() {
+                return left > 0;
+            }
+
+            @Override
+            public ReverseMapping next() {
+                if (left == 0) {
+                    throw new NoSuchElementException();
+                }
+                try {
+                    index = rec.loadNext(array, index);
+                    if (index < 0) {
+                        throw new StagingException(array.name() + ": fewer than " + count + " records from index " + from);
+                    }
+                } catch (StagingException e) {
+                    throw new UncheckedStagingException(e);
+                }
+                index++;
+                left--;
+                return rec.mapping();
+            }
+        };
     }
 
     static String range(long start, long length) {

@@ -1,7 +1,7 @@
 package org.xfstage.strategies.space;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,14 +10,22 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FreeExtent;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.MetadataOwner;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.Coverage;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -28,7 +36,7 @@ import org.xfstage.api.staging.XfArray;
  * levels and counters. The AGFL is rebuilt with them: its entries that no other structure uses are kept, others
  * dropped, and it is refilled from the front of free space up to what the new trees need
  * (xfs_alloc_min_freelist). On filesystems with an rmapbt the new trees go into the old trees' own blocks and the
- * AGFL holds what the rmapbt says it holds, so that the rmapbt's OWN_AG records stay true; when the new trees cannot
+ * AGFL holds what the rmapbt says it holds, so that the rmapbt's AG-owned records stay true; when the new trees cannot
  * take exactly the old blocks, or the rmapbt cannot say what the AGFL is, nothing is planned there (the rmapbt would
  * have to change too).
  */
@@ -38,7 +46,7 @@ final class FreeSpaceRebuild {
 
     static Plan plan(ScrubContext ctx, List<Finding> findings, String structure) throws Exception {
         FsInfo info = ctx.info();
-        boolean rmap = info.features().contains("rmapbt");
+        boolean rmap = info.hasTree(BtreeType.RMAP);
         Set<Integer> ags = new TreeSet<>();
         for (Finding f : findings) {
             if (f.agno() < 0) {
@@ -51,9 +59,9 @@ final class FreeSpaceRebuild {
         }
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
-        Set<String> covers = new HashSet<>();
+        Set<Coverage> covers = new HashSet<>();
         for (String s : COVERS) {
-            covers.add(s + "@-1");
+            covers.add(new Coverage(s, -1));
         }
         XfsDevice dev = ctx.device();
         for (int agno : ags) {
@@ -63,24 +71,25 @@ final class FreeSpaceRebuild {
                     return null;
                 }
                 for (String s : List.of("bnobt", "cntbt", "agf")) {
-                    covers.add(s + "@" + agno);
+                    covers.add(new Coverage(s, agno));
                 }
                 continue;
             }
             List<Long> listed = new ArrayList<>();
-            List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, true);
+            List<FreeExtent> free = freeExtents(ctx, agno, ag.length(), listed, true);
             long[] keep = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
-            List<long[]> unlisted = without(free, keep);
-            int want = Math.max(keep.length, minFreelist(1, 1));
+            List<FreeExtent> unlisted = without(free, keep);
+            // no rmapbt here: its height does not count
+            int want = Math.max(keep.length, dev.minFreelist(1, 1, 0));
             long[] taken;
             long[] agfl;
-            List<long[]> rest;
+            List<FreeExtent> rest;
             Trees trees;
             while (true) {
                 // the AGFL's refill first, then the new trees' blocks from the front of the free space until the
                 // record count settles
                 long[] refill = new long[want - keep.length];
-                List<long[]> afterRefill = take(unlisted, refill);
+                List<FreeExtent> afterRefill = take(unlisted, refill);
                 agfl = java.util.stream.LongStream.concat(java.util.Arrays.stream(keep), java.util.Arrays.stream(refill)).toArray();
                 taken = new long[0];
                 rest = afterRefill;
@@ -93,25 +102,25 @@ final class FreeSpaceRebuild {
                     rest = take(afterRefill, taken);
                 }
                 trees = Trees.load(dev, agno, rest, taken, dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()));
-                int needed = minFreelist(trees.bno().levels(), trees.cnt().levels());
+                int needed = dev.minFreelist(trees.bno().levels(), trees.cnt().levels(), 0);
                 if (agfl.length >= needed) {
                     break;
                 }
                 want = needed;
             }
-            Map<String, Long> agf = trees.agf();
-            agf.put("flfirst", 0L);
-            agf.put("fllast", (long) agfl.length - 1);
-            agf.put("flcount", (long) agfl.length);
+            Map<HeaderField, Long> agf = trees.agf();
+            agf.put(HeaderField.AGF_FLFIRST, 0L);
+            agf.put(HeaderField.AGF_FLLAST, (long) agfl.length - 1);
+            agf.put(HeaderField.AGF_FLCOUNT, (long) agfl.length);
             blocks.addAll(trees.bno().blocks());
             blocks.addAll(trees.cnt().blocks());
             blocks.add(dev.rebuildAgfl(agno, agfl));
             blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
             changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
-                    + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
+                    + agf.get(HeaderField.AGF_FREEBLKS) + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
                     + keep.length + " of " + listed.size() + " blocks kept, " + (agfl.length - keep.length) + " added");
             for (String s : COVERS) {
-                covers.add(s + "@" + agno);
+                covers.add(new Coverage(s, agno));
             }
         }
         return new Plan(structure, blocks, changes, covers);
@@ -119,13 +128,13 @@ final class FreeSpaceRebuild {
 
     /**
      * The rebuild of one AG on an rmapbt filesystem: the new trees in the old trees' blocks (any of them to either
-     * tree: the rmapbt owns them all as OWN_AG, and the records are spread to take exactly those blocks). The AGFL is
-     * what the rmapbt says it is: its OWN_AG blocks that are not blocks of the three trees; when the AGFL lists other
+     * tree: the rmapbt gives them all to {@link MetadataOwner#AG}, and the records are spread to take exactly those blocks). The AGFL is
+     * what the rmapbt says it is: its AG-owned blocks that are not blocks of the three trees; when the AGFL lists other
      * blocks (one in use, one listed twice, a count cut short), it is rewritten with those, which puts the rmapbt's
      * findings in this AG right too. False when that is not possible.
      */
     private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, List<BlockImage> blocks, List<String> changes,
-            Set<String> covers) throws Exception {
+            Set<Coverage> covers) throws Exception {
         XfsDevice dev = ctx.device();
         int agno = ag.agno();
         long[] bno = dev.btreeBlocks(agno, BtreeType.BNO); // unreadable: the engine counts the strategy unable to plan
@@ -133,7 +142,7 @@ final class FreeSpaceRebuild {
         long[] rmap = dev.btreeBlocks(agno, BtreeType.RMAP);
         long[] old = java.util.stream.LongStream.concat(java.util.Arrays.stream(bno), java.util.Arrays.stream(cnt)).sorted().toArray();
         List<Long> listed = new ArrayList<>();
-        List<long[]> free = freeExtents(ctx, agno, ag.length(), listed, false);
+        List<FreeExtent> free = freeExtents(ctx, agno, ag.length(), listed, false);
         long[] agfl = listed.stream().mapToLong(Long::longValue).filter(x -> isFree(free, x)).distinct().sorted().toArray();
         long[] owned = agflOfRmapbt(dev, agno, old, rmap);
         // the rmapbt is believed when the AGFL is wrong itself, or lost blocks the rmapbt still gives it; when the
@@ -147,7 +156,7 @@ final class FreeSpaceRebuild {
         } else if (agfl.length != listed.size()) {
             return false; // an AGFL entry used by something else or listed twice, and no rmapbt to say what it was
         }
-        List<long[]> rest = without(free, agfl);
+        List<FreeExtent> rest = without(free, agfl);
         int nb = -1;
         for (int b = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()); b < old.length && nb < 0; b++) {
             if (dev.btreeFits(BtreeType.BNO, rest.size(), b) && dev.btreeFits(BtreeType.CNT, rest.size(), old.length - b)) {
@@ -158,28 +167,28 @@ final class FreeSpaceRebuild {
             return false; // the new trees need other blocks than the old ones: the rmapbt would change
         }
         Trees trees = Trees.load(dev, agno, rest, old, nb);
-        Map<String, Long> agf = trees.agf();
-        agf.put("btreeblks", agf.get("btreeblks") + rmap.length - 1); // the rmapbt's blocks past its root count too
+        Map<HeaderField, Long> agf = trees.agf();
+        agf.put(HeaderField.AGF_BTREEBLKS, agf.get(HeaderField.AGF_BTREEBLKS) + rmap.length - 1); // the rmapbt's blocks past its root count too
         blocks.addAll(trees.bno().blocks());
         blocks.addAll(trees.cnt().blocks());
         String agflChange = "AGFL and rmapbt unchanged";
         if (rewrite) {
             blocks.add(dev.rebuildAgfl(agno, agfl));
-            agf.put("flfirst", 0L);
-            agf.put("fllast", (long) agfl.length - 1);
-            agf.put("flcount", (long) agfl.length);
-            covers.add("rmapbt@" + agno);
+            agf.put(HeaderField.AGF_FLFIRST, 0L);
+            agf.put(HeaderField.AGF_FLLAST, (long) agfl.length - 1);
+            agf.put(HeaderField.AGF_FLCOUNT, (long) agfl.length);
+            covers.add(new Coverage("rmapbt", agno));
             agflChange = "AGFL rewritten with the " + agfl.length + " blocks the rmapbt gives it (it listed " + listed + ")";
         }
         blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
         changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.length + " blocks: "
-                + rest.size() + " free extents, " + agf.get("freeblks") + " free blocks (was " + ag.freeBlocks() + "); " + agflChange);
+                + rest.size() + " free extents, " + agf.get(HeaderField.AGF_FREEBLKS) + " free blocks (was " + ag.freeBlocks() + "); " + agflChange);
         return true;
     }
 
     /**
-     * The AGFL's blocks as the rmapbt knows them: its OWN_AG blocks that are none of the free-space trees' or its own
-     * ({@code trees}, sorted); null when the rmapbt cannot be read.
+     * The AGFL's blocks as the rmapbt knows them: its blocks of the AGFL's owner ({@link MetadataOwner#AG}) that are
+     * none of the free-space trees' or its own ({@code trees}, sorted); null when the rmapbt cannot be read.
      */
     private static long[] agflOfRmapbt(XfsDevice dev, int agno, long[] trees, long[] rmap) throws Exception {
         Set<Long> mine = new java.util.HashSet<>();
@@ -187,46 +196,46 @@ final class FreeSpaceRebuild {
         java.util.Arrays.stream(rmap).forEach(mine::add);
         java.util.TreeSet<Long> out = new java.util.TreeSet<>();
         try {
-            dev.walkBtree(agno, BtreeType.RMAP, r -> {
-                if (r[2] == XfsDevice.RMAP_OWN_AG) {
-                    for (long b = r[0]; b < r[0] + r[1]; b++) {
+            dev.walkBtree(agno, Btree.RMAP, r -> {
+                if (r.owner() == AGFL_OWNER.code()) {
+                    for (long b = r.start(); b < r.start() + r.length(); b++) {
                         if (!mine.contains(b)) {
                             out.add(b);
                         }
                     }
                 }
             });
-        } catch (org.xfstage.api.device.XfsFormatException e) {
+        } catch (XfsFormatException e) {
             return null;
         }
         return out.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** Both new free-space trees of an AG and the AGF fields they make (roots, levels, free counters, btreeblks). */
-    private record Trees(XfsDevice.BulkLoad bno, XfsDevice.BulkLoad cnt, Map<String, Long> agf) {
+    private record Trees(XfsDevice.BulkLoad bno, XfsDevice.BulkLoad cnt, Map<HeaderField, Long> agf) {
         /**
          * Bulk-loads the free extents (in block order) into {@code where}: the bnobt into the first {@code nb} blocks,
          * the cntbt into the rest.
          */
-        static Trees load(XfsDevice dev, int agno, List<long[]> free, long[] where, int nb) throws Exception {
-            List<long[]> bySize = new ArrayList<>(free);
-            bySize.sort((x, y) -> x[1] != y[1] ? Long.compare(x[1], y[1]) : Long.compare(x[0], y[0]));
-            XfsDevice.BulkLoad bno = dev.bulkLoad(agno, BtreeType.BNO, free, java.util.Arrays.copyOfRange(where, 0, nb));
-            XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, BtreeType.CNT, bySize, java.util.Arrays.copyOfRange(where, nb, where.length));
+        static Trees load(XfsDevice dev, int agno, List<FreeExtent> free, long[] where, int nb) throws Exception {
+            List<FreeExtent> bySize = new ArrayList<>(free);
+            bySize.sort(BY_SIZE);
+            XfsDevice.BulkLoad bno = dev.bulkLoad(agno, Btree.BNO, free, java.util.Arrays.copyOfRange(where, 0, nb));
+            XfsDevice.BulkLoad cnt = dev.bulkLoad(agno, Btree.CNT, bySize, java.util.Arrays.copyOfRange(where, nb, where.length));
             long freeBlocks = 0;
             long longest = 0;
-            for (long[] r : free) {
-                freeBlocks += r[1];
-                longest = Math.max(longest, r[1]);
+            for (FreeExtent r : free) {
+                freeBlocks += r.length();
+                longest = Math.max(longest, r.length());
             }
-            Map<String, Long> agf = new LinkedHashMap<>();
-            agf.put("bno_root", bno.root());
-            agf.put("bno_level", (long) bno.levels());
-            agf.put("cnt_root", cnt.root());
-            agf.put("cnt_level", (long) cnt.levels());
-            agf.put("freeblks", freeBlocks);
-            agf.put("longest", longest);
-            agf.put("btreeblks", (long) (bno.blocks().size() - 1 + cnt.blocks().size() - 1)); // roots are not counted
+            Map<HeaderField, Long> agf = new LinkedHashMap<>();
+            agf.put(HeaderField.root(BtreeType.BNO), bno.root());
+            agf.put(HeaderField.level(BtreeType.BNO), (long) bno.levels());
+            agf.put(HeaderField.root(BtreeType.CNT), cnt.root());
+            agf.put(HeaderField.level(BtreeType.CNT), (long) cnt.levels());
+            agf.put(HeaderField.AGF_FREEBLKS, freeBlocks);
+            agf.put(HeaderField.AGF_LONGEST, longest);
+            agf.put(HeaderField.AGF_BTREEBLKS, (long) (bno.blocks().size() - 1 + cnt.blocks().size() - 1)); // roots are not counted
             return new Trees(bno, cnt, agf);
         }
     }
@@ -234,24 +243,23 @@ final class FreeSpaceRebuild {
     /** What a free-space rebuild puts right in its AGs. */
     private static final List<String> COVERS = List.of("bnobt", "cntbt", "agf", "agfl");
 
-    /**
-     * Blocks the AGFL must hold for the free-space btrees to grow by a split at every level
-     * (xfs_alloc_min_freelist without an rmapbt): per tree, two per level above its current height, less two.
-     */
-    static int minFreelist(int bnoLevels, int cntLevels) {
-        return (bnoLevels + 1) * 2 - 2 + (cntLevels + 1) * 2 - 2;
-    }
+    /** The cntbt's order: by length, then start. */
+    private static final Comparator<FreeExtent> BY_SIZE = Comparator.comparingLong(FreeExtent::length)
+            .thenComparingLong(FreeExtent::start);
+
+    /** Who the rmapbt says owns the AGFL's blocks. */
+    private static final MetadataOwner AGFL_OWNER = SpaceUse.AGFL.owner();
 
     /** Whether the block is in one of the free extents (sorted by start, disjoint). */
-    private static boolean isFree(List<long[]> free, long block) {
+    private static boolean isFree(List<FreeExtent> free, long block) {
         int lo = 0;
         int hi = free.size() - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            long[] e = free.get(mid);
-            if (block < e[0]) {
+            FreeExtent e = free.get(mid);
+            if (block < e.start()) {
                 hi = mid - 1;
-            } else if (block >= e[0] + e[1]) {
+            } else if (block >= e.end()) {
                 lo = mid + 1;
             } else {
                 return true;
@@ -261,22 +269,22 @@ final class FreeSpaceRebuild {
     }
 
     /** The free extents less the given blocks (both sorted). */
-    private static List<long[]> without(List<long[]> free, long[] blocks) {
-        List<long[]> out = new ArrayList<>();
+    private static List<FreeExtent> without(List<FreeExtent> free, long[] blocks) {
+        List<FreeExtent> out = new ArrayList<>();
         int k = 0;
-        for (long[] e : free) {
-            long start = e[0];
-            long end = e[0] + e[1];
+        for (FreeExtent e : free) {
+            long start = e.start();
+            long end = e.end();
             for (; k < blocks.length && blocks[k] < end; k++) {
                 if (blocks[k] >= start) {
                     if (blocks[k] > start) {
-                        out.add(new long[] {start, blocks[k] - start});
+                        out.add(new FreeExtent(start, blocks[k] - start));
                     }
                     start = blocks[k] + 1;
                 }
             }
             if (end > start) {
-                out.add(new long[] {start, end - start});
+                out.add(new FreeExtent(start, end - start));
             }
         }
         return out;
@@ -286,55 +294,51 @@ final class FreeSpaceRebuild {
      * The complement of the space map in [0, length), the AGFL's blocks counted as free (they go to {@code agfl}),
      * and the old free-space btree blocks too when {@code giveBackOldTrees}.
      */
-    private static List<long[]> freeExtents(ScrubContext ctx, int agno, long length, List<Long> agfl, boolean giveBackOldTrees)
+    private static List<FreeExtent> freeExtents(ScrubContext ctx, int agno, long length, List<Long> agfl, boolean giveBackOldTrees)
             throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
-        ByteBuffer r = ByteBuffer.allocate(24);
-        long oldBno = ScrubContext.OWNER_BTREE_BASE - BtreeType.BNO.ordinal();
-        long oldCnt = ScrubContext.OWNER_BTREE_BASE - BtreeType.CNT.ordinal();
-        List<long[]> free = new ArrayList<>();
+        SpaceMapRecord r = new SpaceMapRecord();
+        List<FreeExtent> free = new ArrayList<>();
         long next = 0;
-        for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
-            if (r.getInt(0) != agno) {
-                if (r.getInt(0) > agno) {
+        for (long i = r.loadNext(space, 0); i >= 0; i = r.loadNext(space, i + 1)) {
+            if (r.agno() != agno) {
+                if (r.agno() > agno) {
                     break;
                 }
                 continue;
             }
-            long owner = r.getLong(16);
-            if (owner == XfsDevice.OWNER_AGFL) {
-                agfl.add((long) r.getInt(4) & 0xffffffffL);
+            SpaceUse use = r.use();
+            if (use == SpaceUse.AGFL) {
+                agfl.add(r.agbno()); // the device reports the AGFL block by block
                 continue;
             }
-            if (giveBackOldTrees && (owner == oldBno || owner == oldCnt)) {
+            if (giveBackOldTrees && (use == SpaceUse.BNOBT || use == SpaceUse.CNTBT)) {
                 continue;
             }
-            long start = r.getInt(4) & 0xffffffffL;
-            long end = start + (r.getInt(8) & 0xffffffffL);
-            if (start > next) {
-                free.add(new long[] {next, start - next});
+            if (r.agbno() > next) {
+                free.add(new FreeExtent(next, r.agbno() - next));
             }
-            next = Math.max(next, end);
+            next = Math.max(next, r.end());
         }
         if (length > next) {
-            free.add(new long[] {next, length - next});
+            free.add(new FreeExtent(next, length - next));
         }
         return free;
     }
 
     /** Fills {@code taken} with blocks from the front of {@code free}; returns what is left free. */
-    private static List<long[]> take(List<long[]> free, long[] taken) {
-        List<long[]> rest = new ArrayList<>();
+    private static List<FreeExtent> take(List<FreeExtent> free, long[] taken) {
+        List<FreeExtent> rest = new ArrayList<>();
         int t = 0;
-        for (long[] e : free) {
-            long start = e[0];
-            long len = e[1];
+        for (FreeExtent e : free) {
+            long start = e.start();
+            long len = e.length();
             while (t < taken.length && len > 0) {
                 taken[t++] = start++;
                 len--;
             }
             if (len > 0) {
-                rest.add(new long[] {start, len});
+                rest.add(new FreeExtent(start, len));
             }
         }
         if (t < taken.length) {

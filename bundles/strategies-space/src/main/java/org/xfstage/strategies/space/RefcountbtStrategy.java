@@ -1,6 +1,5 @@
 package org.xfstage.strategies.space;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
@@ -9,13 +8,18 @@ import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.RefcountExtent;
+import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -23,8 +27,9 @@ import org.xfstage.api.staging.XfArray;
  * other block may have one. The expected records come from one sweep over the space map of an AG (sorted by block):
  * the number of file extents covering each block, kept for the blocks covered twice or more, adjacent blocks with
  * the same count merged. The refcountbt's shared-extent records (not its CoW staging records, which are space of
- * their own in the space map) are merged the same way (a record is at most 2^21 - 1 blocks long, so the kernel may
- * split a run), and the two sequences must be equal.
+ * their own in the space map) are merged the same way (a record is at most {@link
+ * org.xfstage.api.device.XfsDevice#maxRefcountLength()} blocks long, so the kernel may split a run), and the two
+ * sequences must be equal.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + RefcountbtStrategy.STRUCTURE)
 public class RefcountbtStrategy implements RepairStrategy {
@@ -35,10 +40,10 @@ public class RefcountbtStrategy implements RepairStrategy {
         return Set.of(Observation.SPACE_MAP);
     }
 
-    /** Runs of blocks with one reference count, merged as they come (in block order). */
+    /** Runs of blocks with one reference count, merged as they come (in block order), staged as shared extents. */
     private static final class Runs {
         private final XfArray out;
-        private final ByteBuffer rec = ByteBuffer.allocate(16);
+        private final StagedExtent rec = StagedExtent.forRefcounts();
         private long start = -1;
         private long end;
         private long count;
@@ -63,9 +68,7 @@ public class RefcountbtStrategy implements RepairStrategy {
 
         void flush() throws Exception {
             if (start >= 0) {
-                rec.clear();
-                rec.putLong(start << 32 | (end - start)).putLong(count).flip();
-                out.append(rec);
+                rec.set(start, end - start, count, false).appendTo(out);
                 start = -1;
             }
         }
@@ -73,31 +76,31 @@ public class RefcountbtStrategy implements RepairStrategy {
 
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        if (!ctx.info().features().contains("reflink")) {
+        if (!ctx.info().hasTree(BtreeType.REFCOUNT)) {
             return;
         }
         XfArray space = ctx.observation(Observation.SPACE_MAP);
-        ByteBuffer used = ByteBuffer.allocate(24);
-        long cursor = space.loadNext(0, used);
+        SpaceMapRecord used = new SpaceMapRecord();
+        long cursor = used.loadNext(space, 0);
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
-            try (XfArray expected = ctx.arrays().create("scrub expected refcounts of AG " + agno, 16);
-                    XfArray recorded = ctx.arrays().create("scrub refcountbt of AG " + agno, 16)) {
+            try (XfArray expected = StagedExtent.refcountArray(ctx.arrays(), "scrub expected refcounts of AG " + agno);
+                    XfArray recorded = StagedExtent.refcountArray(ctx.arrays(), "scrub refcountbt of AG " + agno)) {
                 cursor = sweep(space, cursor, used, agno, new Runs(expected));
                 Runs have = new Runs(recorded);
                 Exception[] failure = {null};
                 try {
-                    ctx.device().walkBtree(agno, BtreeType.REFCOUNT, r -> {
-                        if (r[3] != 0 || failure[0] != null) {
+                    ctx.device().walkBtree(agno, Btree.REFCOUNT, r -> {
+                        if (r.cow() || failure[0] != null) {
                             return; // CoW staging: in the space map as blocks of their own
                         }
                         try {
-                            have.add(r[0], r[0] + r[1], r[2]);
+                            have.add(r.start(), r.start() + r.length(), r.refcount());
                         } catch (Exception e) {
                             failure[0] = e;
                         }
                     });
-                } catch (org.xfstage.api.device.XfsFormatException e) {
+                } catch (XfsFormatException e) {
                     continue; // an unreadable tree: the walk has reported it in this AG, and there is nothing to compare
                 }
                 if (failure[0] != null) {
@@ -114,25 +117,20 @@ public class RefcountbtStrategy implements RepairStrategy {
      * loaded in {@code used}), keeping the ends of the file extents covering the current block; their number is the
      * reference count. Returns the cursor at the next AG's first record.
      */
-    private static long sweep(XfArray space, long cursor, ByteBuffer used, int agno, Runs want) throws Exception {
+    private static long sweep(XfArray space, long cursor, SpaceMapRecord used, int agno, Runs want) throws Exception {
         PriorityQueue<Long> ends = new PriorityQueue<>();
         long pos = 0;
-        for (; cursor >= 0 && used.getInt(0) == agno; cursor = space.loadNext(cursor + 1, used)) {
-            long owner = used.getLong(16);
-            if (owner < 0) {
+        for (; cursor >= 0 && used.agno() == agno; cursor = used.loadNext(space, cursor + 1)) {
+            if (!used.use().isFile()) {
                 continue; // metadata is never shared
             }
-            long start = used.getInt(4) & 0xffffffffL;
-            pos = advance(ends, pos, start, want);
-            ends.add(start + (used.getInt(8) & 0xffffffffL));
+            pos = advance(ends, pos, used.agbno(), want);
+            ends.add(used.end());
         }
         advance(ends, pos, Long.MAX_VALUE, want);
         want.flush();
         return cursor;
     }
-
-    /** Longest extent one refcountbt record may describe (XFS_REFC_LEN_MAX). */
-    private static final long MAX_RECORD_BLOCKS = (1L << 21) - 1;
 
     /**
      * Rebuilds the refcountbt of each AG with findings: the expected shared-extent records (split at the longest a
@@ -146,37 +144,32 @@ public class RefcountbtStrategy implements RepairStrategy {
             return null;
         }
         XfArray space = ctx.observation(Observation.SPACE_MAP);
-        ByteBuffer used = ByteBuffer.allocate(24);
+        SpaceMapRecord used = new SpaceMapRecord();
+        long maxRecord = ctx.device().maxRefcountLength();
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         for (int agno : ags) {
-            // the records, in tree order, staged as (start, length, refcount, CoW) u32s and loaded from there
-            try (XfArray expected = ctx.arrays().create("repair refcounts of AG " + agno, 16);
-                    XfArray records = ctx.arrays().create("repair refcountbt records of AG " + agno, 16)) {
-                long cursor = space.loadNext(0, used);
-                while (cursor >= 0 && used.getInt(0) < agno) {
-                    cursor = space.loadNext(cursor + 1, used);
+            // the records, in tree order, staged and loaded from there
+            try (XfArray expected = StagedExtent.refcountArray(ctx.arrays(), "repair refcounts of AG " + agno);
+                    XfArray records = StagedExtent.refcountArray(ctx.arrays(), "repair refcountbt records of AG " + agno)) {
+                long cursor = used.loadNext(space, 0);
+                while (cursor >= 0 && used.agno() < agno) {
+                    cursor = used.loadNext(space, cursor + 1);
                 }
                 sweep(space, cursor, used, agno, new Runs(expected));
-                ByteBuffer r = ByteBuffer.allocate(16);
-                ByteBuffer rec = ByteBuffer.allocate(16);
-                for (long i = expected.loadNext(0, r); i >= 0; i = expected.loadNext(i + 1, r)) {
-                    long start = r.getLong(0) >>> 32;
-                    long end = start + (r.getLong(0) & 0xffffffffL);
-                    for (long s = start; s < end; s += MAX_RECORD_BLOCKS) {
-                        rec.clear();
-                        records.append(rec.putInt((int) s).putInt((int) Math.min(MAX_RECORD_BLOCKS, end - s))
-                                .putInt((int) r.getLong(8)).putInt(0).flip());
+                StagedExtent r = StagedExtent.forRefcounts();
+                StagedExtent rec = StagedExtent.forRefcounts();
+                for (long i = r.loadNext(expected, 0); i >= 0; i = r.loadNext(expected, i + 1)) {
+                    for (long s = r.start(); s < r.end(); s += maxRecord) {
+                        rec.set(s, Math.min(maxRecord, r.end() - s), r.refcount(), false).appendTo(records);
                     }
                 }
-                for (long[] cow : cowStaging(ctx, agno, space)) {
-                    rec.clear();
-                    records.append(rec.putInt((int) cow[0]).putInt((int) cow[1]).putInt((int) cow[2]).putInt((int) cow[3]).flip());
+                for (RefcountExtent cow : cowStaging(ctx, agno, space)) {
+                    rec.set(cow).appendTo(records);
                 }
                 long n = records.length();
-                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, BtreeType.REFCOUNT, n, records.iterator(0, n,
-                        b -> new long[] {b.getInt(0) & 0xffffffffL, b.getInt(4) & 0xffffffffL, b.getInt(8) & 0xffffffffL, b.getInt(12)}),
-                        "refcount");
+                List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, Btree.REFCOUNT, n,
+                        records.iterator(0, n, StagedExtent::refcountExtent));
                 if (tree == null) {
                     return null;
                 }
@@ -193,20 +186,20 @@ public class RefcountbtStrategy implements RepairStrategy {
      * to the end, they are the CoW extents the scrub's walk staged before the damage; one that was past it would
      * be left out, and the re-check of the plan (a block neither free nor used) refuses the rebuild then.
      */
-    private static List<long[]> cowStaging(ScrubContext ctx, int agno, XfArray space) throws Exception {
-        List<long[]> cow = new ArrayList<>();
+    private static List<RefcountExtent> cowStaging(ScrubContext ctx, int agno, XfArray space) throws Exception {
+        List<RefcountExtent> cow = new ArrayList<>();
         try {
-            ctx.device().walkBtree(agno, BtreeType.REFCOUNT, x -> {
-                if (x[3] != 0) {
-                    cow.add(x.clone());
+            ctx.device().walkBtree(agno, Btree.REFCOUNT, x -> {
+                if (x.cow()) {
+                    cow.add(x);
                 }
             });
-        } catch (org.xfstage.api.device.XfsFormatException e) {
+        } catch (XfsFormatException e) {
             cow.clear();
-            ByteBuffer r = ByteBuffer.allocate(24);
-            for (long i = space.loadNext(0, r); i >= 0; i = space.loadNext(i + 1, r)) {
-                if (r.getInt(0) == agno && r.getLong(16) == ScrubContext.OWNER_COW) {
-                    cow.add(new long[] {r.getInt(4) & 0xffffffffL, r.getInt(8) & 0xffffffffL, 1, 1});
+            SpaceMapRecord r = new SpaceMapRecord();
+            for (long i = r.loadNext(space, 0); i >= 0; i = r.loadNext(space, i + 1)) {
+                if (r.agno() == agno && r.use() == SpaceUse.COW) {
+                    cow.add(new RefcountExtent(r.agbno(), r.length(), 1, true)); // a CoW staging extent has one owner
                 }
             }
         }
@@ -235,34 +228,34 @@ public class RefcountbtStrategy implements RepairStrategy {
     }
 
     private static void compare(int agno, XfArray expected, XfArray recorded, Consumer<Finding> findings) throws Exception {
-        ByteBuffer e = ByteBuffer.allocate(16);
-        ByteBuffer r = ByteBuffer.allocate(16);
-        long i = expected.loadNext(0, e);
-        long j = recorded.loadNext(0, r);
+        StagedExtent e = StagedExtent.forRefcounts();
+        StagedExtent r = StagedExtent.forRefcounts();
+        long i = e.loadNext(expected, 0);
+        long j = r.loadNext(recorded, 0);
         int reported = 0;
         while ((i >= 0 || j >= 0) && reported < BnobtStrategy.MAX_PER_AG) {
-            if (i >= 0 && j >= 0 && e.getLong(0) == r.getLong(0) && e.getLong(8) == r.getLong(8)) {
-                i = expected.loadNext(i + 1, e);
-                j = recorded.loadNext(j + 1, r);
+            if (i >= 0 && j >= 0 && e.sameAs(r)) {
+                i = e.loadNext(expected, i + 1);
+                j = r.loadNext(recorded, j + 1);
                 continue;
             }
             reported++;
-            long es = i >= 0 ? e.getLong(0) >>> 32 : Long.MAX_VALUE;
-            long rs = j >= 0 ? r.getLong(0) >>> 32 : Long.MAX_VALUE;
+            long es = i >= 0 ? e.start() : Long.MAX_VALUE;
+            long rs = j >= 0 ? r.start() : Long.MAX_VALUE;
             if (es < rs || (es == rs && i >= 0 && j >= 0)) {
-                String where = Extents.range(es, e.getLong(0) & 0xffffffffL);
+                String where = Extents.range(es, e.length());
                 String problem = es == rs
-                        ? "refcountbt says " + Extents.range(rs, r.getLong(0) & 0xffffffffL) + " are mapped " + r.getLong(8) + " times"
-                        : "shared " + e.getLong(8) + " times but not in the refcountbt";
-                findings.accept(new Finding("refcountbt", agno, where, problem, e.getLong(8) + " references"));
-                i = expected.loadNext(i + 1, e);
+                        ? "refcountbt says " + Extents.range(rs, r.length()) + " are mapped " + r.refcount() + " times"
+                        : "shared " + e.refcount() + " times but not in the refcountbt";
+                findings.accept(new Finding("refcountbt", agno, where, problem, e.refcount() + " references"));
+                i = e.loadNext(expected, i + 1);
                 if (es == rs) {
-                    j = recorded.loadNext(j + 1, r);
+                    j = r.loadNext(recorded, j + 1);
                 }
             } else {
-                findings.accept(new Finding("refcountbt", agno, Extents.range(rs, r.getLong(0) & 0xffffffffL),
-                        "refcountbt says they are mapped " + r.getLong(8) + " times; they are not shared like that", null));
-                j = recorded.loadNext(j + 1, r);
+                findings.accept(new Finding("refcountbt", agno, Extents.range(rs, r.length()),
+                        "refcountbt says they are mapped " + r.refcount() + " times; they are not shared like that", null));
+                j = r.loadNext(recorded, j + 1);
             }
         }
     }

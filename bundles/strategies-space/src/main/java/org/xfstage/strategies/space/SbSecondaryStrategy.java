@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
@@ -31,15 +32,15 @@ public class SbSecondaryStrategy implements RepairStrategy {
 
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        Map<String, Long> primary = ctx.device().superblockIdentity(0);
+        Map<HeaderField, Long> primary = ctx.device().superblockIdentity(0);
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             if (ag.agno() == 0) {
                 continue;
             }
-            Map<String, Long> copy = ctx.device().superblockIdentity(ag.agno());
+            Map<HeaderField, Long> copy = ctx.device().superblockIdentity(ag.agno());
             primary.forEach((field, value) -> {
                 if (!value.equals(copy.get(field))) {
-                    findings.accept(new Finding("sb-secondary", ag.agno(), "sb_" + field, "differs from the primary: " + copy.get(field),
+                    findings.accept(new Finding("sb-secondary", ag.agno(), field.toString(), "differs from the primary: " + copy.get(field),
                             String.valueOf(value)));
                 }
             });

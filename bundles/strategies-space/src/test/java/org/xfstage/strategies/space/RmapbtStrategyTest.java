@@ -1,0 +1,133 @@
+package org.xfstage.strategies.space;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.xfstage.strategies.space.FakeContext.ag;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Feature;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.MetadataOwner;
+import org.xfstage.api.device.ReverseMapping;
+import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.Plan;
+
+class RmapbtStrategyTest {
+    private final RmapbtStrategy rmapbt = new RmapbtStrategy();
+
+    private static ReverseMapping metadata(long start, long length, MetadataOwner owner) {
+        return new ReverseMapping(start, length, owner.code(), 0, false, false, false);
+    }
+
+    private static ReverseMapping data(long start, long length, long ino, long offset) {
+        return new ReverseMapping(start, length, ino, offset, false, false, false);
+    }
+
+    private static ReverseMapping bmbt(long start, long ino) {
+        return new ReverseMapping(start, 1, ino, 0, false, true, false);
+    }
+
+    /** What the rmapbt of {@link #ag0()} must hold, merged as the kernel merges. */
+    private static final List<ReverseMapping> MERGED = List.of(metadata(0, 4, MetadataOwner.FS), metadata(4, 4, MetadataOwner.AG),
+            metadata(8, 1, MetadataOwner.INOBT), metadata(16, 8, MetadataOwner.INODES), data(30, 10, 131, 0), bmbt(40, 131));
+
+    /**
+     * AG 0: headers 0-3, the AGFL 4, bnobt 5, cntbt 6, rmapbt 7 (all four AG-owned), inobt 8, inode chunks 16-23, and
+     * inode 131 (in use) with its data at 30-39 in two extents and a bmbt block at 40; inode 132 is free.
+     */
+    private static FakeContext ag0() {
+        FakeContext ctx = new FakeContext(List.of(Feature.RMAPBT), ag(0, 100, 0, 0)).used(0, 0, 4, SpaceUse.HEADERS)
+                .used(0, 4, 1, SpaceUse.AGFL).used(0, 5, 1, SpaceUse.BNOBT).used(0, 6, 1, SpaceUse.CNTBT)
+                .used(0, 7, 1, SpaceUse.RMAPBT).used(0, 8, 1, SpaceUse.INOBT).used(0, 16, 8, SpaceUse.INODES)
+                .used(0, 30, 10, SpaceUse.FILE_DATA, 131).used(0, 40, 1, SpaceUse.FILE_BMBT, 131)
+                .inode(131, InodeMapRecord.State.IN_USE).inode(132, InodeMapRecord.State.FREE);
+        ctx.device.mapping(131, 0, data(30, 6, 131, 0)).mapping(131, 0, data(36, 4, 131, 6)).mapping(131, 0, bmbt(40, 131))
+                .blocks(0, BtreeType.RMAP, 7);
+        return ctx;
+    }
+
+    private static List<ReverseMapping> replaced(int index, ReverseMapping... with) {
+        List<ReverseMapping> l = new ArrayList<>(MERGED);
+        l.remove(index);
+        l.addAll(index, List.of(with));
+        return l;
+    }
+
+    @Test
+    void rmapbtSplitDifferentlyFromWhatIsExpectedComparesEqual() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(1, metadata(4, 1, MetadataOwner.AG), metadata(5, 3, MetadataOwner.AG)));
+
+        assertEquals(List.of(), ctx.check(rmapbt));
+        assertEquals(List.of(), ctx.openArrays());
+    }
+
+    @Test
+    void metadataMissingFromTheRmapbtIsFoundWithItsOwnerInWords() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(3));
+
+        assertEquals(List.of(new Finding("rmapbt", 0, "blocks 16-23", "not in the rmapbt", "owned by inode chunks")), ctx.check(rmapbt));
+    }
+
+    @Test
+    void aWrongFileOffsetIsFoundOnBothSides() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(4, data(30, 10, 131, 5)));
+
+        assertEquals(List.of(new Finding("rmapbt", 0, "blocks 30-39", "not in the rmapbt", "owned by inode 131 at offset 0"),
+                new Finding("rmapbt", 0, "blocks 30-39", "mapped by the rmapbt to inode 131 at offset 5, which does not map them so", null)),
+                ctx.check(rmapbt));
+    }
+
+    @Test
+    void dataExtentsWhoseOffsetsAreNotAdjacentDoNotMerge() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(4, data(30, 6, 131, 0), data(36, 4, 131, 7)));
+
+        // in tree order: the shorter record of one key first
+        assertEquals(List.of(new Finding("rmapbt", 0, "blocks 30-35", "mapped by the rmapbt to inode 131 at offset 0, which does not map them so", null),
+                new Finding("rmapbt", 0, "blocks 30-39", "not in the rmapbt", "owned by inode 131 at offset 0"),
+                new Finding("rmapbt", 0, "blocks 36-39", "mapped by the rmapbt to inode 131 at offset 7, which does not map them so", null)),
+                ctx.check(rmapbt));
+    }
+
+    @Test
+    void aBmbtBlockRecordedAsDataIsFound() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(5, data(40, 1, 131, 0)));
+
+        assertEquals(List.of(new Finding("rmapbt", 0, "blocks 40-40", "mapped by the rmapbt to inode 131 at offset 0, which does not map them so",
+                null), new Finding("rmapbt", 0, "blocks 40-40", "not in the rmapbt", "owned by inode 131 as bmbt block")), ctx.check(rmapbt));
+    }
+
+    @Test
+    void nothingIsCheckedWithoutAnRmapbt() throws Exception {
+        FakeContext ctx = new FakeContext(List.of(), ag(0, 100, 0, 0)).used(0, 0, 4, SpaceUse.HEADERS);
+
+        assertEquals(List.of(), ctx.check(rmapbt));
+    }
+
+    @Test
+    void rebuildLoadsTheExpectedRecordsIntoTheTreesOwnBlocksAndSetsTheAgf() throws Exception {
+        FakeContext ctx = ag0();
+        ctx.device.tree(0, Btree.RMAP, replaced(3));
+
+        Plan plan = rmapbt.plan(ctx, ctx.check(rmapbt));
+
+        assertEquals(List.of(new FakeDevice.Load(0, BtreeType.RMAP, List.copyOf(MERGED), List.of(7L))), ctx.device.bulkLoads);
+        assertEquals(List.of(new FakeDevice.HeaderUpdate(HeaderKind.AGF, 0, Map.of(HeaderField.root(BtreeType.RMAP), 7L,
+                HeaderField.level(BtreeType.RMAP), 1L, HeaderField.blocks(BtreeType.RMAP), 1L))), ctx.device.headerUpdates);
+        assertEquals(List.of("AG 0: rmapbt rebuilt from the space map and the mappings of 1 inodes: 6 records in 1 block(s) (its own)"),
+                plan.changes());
+        assertEquals(List.of(), ctx.openArrays());
+    }
+}
