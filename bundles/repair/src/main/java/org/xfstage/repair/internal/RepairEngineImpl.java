@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -12,14 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
-import org.osgi.framework.Bundle;
-import org.osgi.framework.Constants;
-import org.osgi.framework.FrameworkUtil;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
@@ -57,6 +51,7 @@ import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
 /**
  * The repair engine. Strategies are a whiteboard: every {@link RepairStrategy} service with a
@@ -81,11 +76,7 @@ public class RepairEngineImpl implements RepairEngine {
     /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
     private static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
 
-    /** One registered strategy and what was registered with it. */
-    record Registered(RepairStrategy strategy, String structure, int ranking, long serviceId, String bundle) {
-    }
-
-    private final Map<RepairStrategy, Registered> strategies = new ConcurrentHashMap<>();
+    private final StrategyRegistry registry = new StrategyRegistry();
     private volatile XfsDeviceService devices;
     private volatile XfArrayFactory arrays;
 
@@ -169,40 +160,16 @@ public class RepairEngineImpl implements RepairEngine {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     public void addStrategy(RepairStrategy s, Map<String, Object> props) {
-        Object structure = props.get(RepairStrategy.STRUCTURE);
-        if (!(structure instanceof String name) || name.isBlank()) {
-            LOG.warn("ignoring a repair strategy without a {} property: {}", RepairStrategy.STRUCTURE, s.getClass().getName());
-            return;
-        }
-        Object ranking = props.get(Constants.SERVICE_RANKING);
-        Object id = props.get(Constants.SERVICE_ID);
-        Bundle b = FrameworkUtil.getBundle(s.getClass());
-        strategies.put(s, new Registered(s, name, ranking instanceof Integer r ? r : 0, id instanceof Long l ? l : 0,
-                b == null ? "(no bundle)" : b.getSymbolicName()));
+        registry.add(s, props);
     }
 
     public void removeStrategy(RepairStrategy s) {
-        strategies.remove(s);
-    }
-
-    /** The strategy in use per structure: highest ranking, then lowest service id (the OSGi tie rule). */
-    Map<String, Registered> active() {
-        Map<String, Registered> out = new TreeMap<>();
-        for (Registered r : strategies.values()) {
-            out.merge(r.structure(), r, (a, b) -> a.ranking() > b.ranking() || (a.ranking() == b.ranking() && a.serviceId() < b.serviceId()) ? a : b);
-        }
-        return out;
+        registry.remove(s);
     }
 
     @Override
     public List<StrategyInfo> strategies() {
-        Map<String, Registered> active = active();
-        List<StrategyInfo> out = new ArrayList<>();
-        for (Registered r : strategies.values()) {
-            out.add(new StrategyInfo(r.structure(), r.bundle(), r.ranking(), active.get(r.structure()) == r));
-        }
-        out.sort(Comparator.comparing(StrategyInfo::structure).thenComparing(i -> -i.ranking()));
-        return out;
+        return registry.strategies();
     }
 
     @Override
@@ -391,7 +358,7 @@ public class RepairEngineImpl implements RepairEngine {
     private ScrubReport run(String run, Path image, ScrubOptions options, Progress progress, List<BlockImage> planned,
             Planner planner, Kept keep, Kept reuse) throws RepairException {
         Progress p = progress == null ? Progress.NONE : progress;
-        Map<String, Registered> chosen = active(); // the snapshot this run uses
+        Map<String, Registered> chosen = registry.active(); // the snapshot this run uses
         Set<String> wanted = options == null ? Set.of() : options.structures();
         if (!wanted.isEmpty()) {
             for (String w : wanted) {
