@@ -158,9 +158,14 @@ public class RepairEngineImpl implements RepairEngine {
         }
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC, updated = "updatedStrategy")
     public void addStrategy(RepairStrategy s, Map<String, Object> props) {
         registry.add(s, props);
+    }
+
+    /** A strategy's service properties changed (its service.ranking, say): the next run sees them. */
+    public void updatedStrategy(RepairStrategy s, Map<String, Object> props) {
+        registry.update(s, props);
     }
 
     public void removeStrategy(RepairStrategy s) {

@@ -31,20 +31,42 @@ final class StrategyRegistry {
     private final Map<RepairStrategy, Registered> strategies = new ConcurrentHashMap<>();
 
     void add(RepairStrategy s, Map<String, Object> props) {
-        Object structure = props.get(RepairStrategy.STRUCTURE);
-        if (!(structure instanceof String name) || name.isBlank()) {
-            LOG.warn("ignoring a repair strategy without a {} property: {}", RepairStrategy.STRUCTURE, s.getClass().getName());
-            return;
+        Registered r = registered(s, props);
+        if (r != null) {
+            strategies.put(s, r);
         }
-        Object ranking = props.get(Constants.SERVICE_RANKING);
-        Object id = props.get(Constants.SERVICE_ID);
-        Bundle b = FrameworkUtil.getBundle(s.getClass());
-        strategies.put(s, new Registered(s, name, ranking instanceof Integer r ? r : 0, id instanceof Long l ? l : 0,
-                b == null ? "(no bundle)" : b.getSymbolicName()));
+    }
+
+    /**
+     * New properties of a registered strategy: without DS's updated callback a changed ranking would count only
+     * once the service is bound again. One that lost its structure property leaves the whiteboard, as it would not
+     * have joined it.
+     */
+    void update(RepairStrategy s, Map<String, Object> props) {
+        Registered now = registered(s, props);
+        Registered before = now == null ? strategies.remove(s) : strategies.put(s, now);
+        if (before != null && now != null && before.ranking() != now.ranking()) {
+            LOG.info("repair strategy '{}' from {}: service.ranking {} -> {}", now.structure(), now.bundle(), before.ranking(),
+                    now.ranking());
+        }
     }
 
     void remove(RepairStrategy s) {
         strategies.remove(s);
+    }
+
+    /** What the properties register, or null (with a warning) when they name no structure. */
+    private static Registered registered(RepairStrategy s, Map<String, Object> props) {
+        Object structure = props.get(RepairStrategy.STRUCTURE);
+        if (!(structure instanceof String name) || name.isBlank()) {
+            LOG.warn("ignoring a repair strategy without a {} property: {}", RepairStrategy.STRUCTURE, s.getClass().getName());
+            return null;
+        }
+        Object ranking = props.get(Constants.SERVICE_RANKING);
+        Object id = props.get(Constants.SERVICE_ID);
+        Bundle b = FrameworkUtil.getBundle(s.getClass());
+        return new Registered(s, name, ranking instanceof Integer r ? r : 0, id instanceof Long l ? l : 0,
+                b == null ? "(no bundle)" : b.getSymbolicName());
     }
 
     /** The strategy in use per structure, as the registrations stand now: the snapshot a run uses. */
