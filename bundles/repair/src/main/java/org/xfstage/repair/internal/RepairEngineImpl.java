@@ -73,6 +73,7 @@ public class RepairEngineImpl implements RepairEngine {
     }
 
     private volatile long strategyTimeoutSeconds = 600;
+    private final StrategyRunner runner = new StrategyRunner(() -> strategyTimeoutSeconds);
     /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
     private static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
 
@@ -87,47 +88,6 @@ public class RepairEngineImpl implements RepairEngine {
     @Modified
     void configure(Config config) {
         strategyTimeoutSeconds = Math.max(1, config.strategyTimeoutSeconds());
-    }
-
-    /** A strategy's code that may throw anything, as a Callable may. */
-    private interface StrategyCall<T> {
-        T call() throws Exception;
-    }
-
-    /**
-     * Runs a strategy's check or plan on a thread of its own, for at most strategyTimeoutSeconds: a strategy that
-     * hangs stops the run with its name, and is interrupted (which its Progress reports as cancelled). Interrupting
-     * the caller (Ctrl-C) interrupts the strategy too.
-     */
-    private <T> T bounded(Registered r, String what, StrategyCall<T> call) throws Exception {
-        java.util.concurrent.ExecutorService one = java.util.concurrent.Executors.newSingleThreadExecutor(task -> {
-            Thread t = new Thread(task, "xfstage strategy " + r.structure());
-            t.setDaemon(true);
-            return t;
-        });
-        java.util.concurrent.Future<T> f = one.submit(call::call);
-        long limit = strategyTimeoutSeconds;
-        try {
-            return f.get(limit, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            f.cancel(true);
-            throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " did not " + what + " within "
-                    + limit + " s (strategyTimeoutSeconds of " + PID + "); nothing was written");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof Exception x) {
-                throw x;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
-        } catch (InterruptedException e) {
-            f.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new CancelledException("cancelled while strategy '" + r.structure() + "' ran");
-        } finally {
-            one.shutdownNow();
-        }
     }
 
     /** An engine wired by hand, for use without a framework (tests, benchmarks). */
@@ -224,7 +184,7 @@ public class RepairEngineImpl implements RepairEngine {
                 ScrubContext planCtx = planned.isEmpty() ? ctx : ((Context) ctx).withPlanned(new ArrayList<>(planned.values()));
                 Plan p;
                 try {
-                    p = r == null ? null : bounded(r, "plan", () -> r.strategy().plan(planCtx, open));
+                    p = r == null ? null : runner.run(r, "plan", () -> r.strategy().plan(planCtx, open));
                 } catch (XfsFormatException e) {
                     p = null; // what the plan must read is itself damaged: this strategy cannot repair it
                     LOG.info("[{}] strategy '{}' cannot plan: {}", run, structure, e.getMessage());
@@ -462,7 +422,7 @@ public class RepairEngineImpl implements RepairEngine {
                         throw new CancelledException("scrub cancelled before " + r.structure());
                     }
                     try {
-                        List<Finding> found = bounded(r, "finish its check", () -> {
+                        List<Finding> found = runner.run(r, "finish its check", () -> {
                             List<Finding> out = new ArrayList<>();
                             r.strategy().check(ctx, out::add);
                             return out;
