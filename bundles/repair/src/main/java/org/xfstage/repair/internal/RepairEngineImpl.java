@@ -365,14 +365,14 @@ public class RepairEngineImpl implements RepairEngine {
             }
             Map<Observation, XfArray> staged = new EnumMap<>(Observation.class);
             try {
-                XfArray space = arr.create("scrub " + run + " space map", Observer.SPACE_RECORD);
+                XfArray space = arr.create("scrub " + run + " space map", SpaceWalk.SPACE_RECORD);
                 staged.put(Observation.SPACE_MAP, space);
                 if (reuse == null) {
-                    XfArray inodes = arr.create("scrub " + run + " inode map", Observer.INODE_RECORD);
+                    XfArray inodes = arr.create("scrub " + run + " inode map", SpaceWalk.INODE_RECORD);
                     staged.put(Observation.INODE_MAP, inodes);
                     XfArray links = arr.create("scrub " + run + " link counts", LinkCounter.RECORD);
                     staged.put(Observation.LINK_COUNTS, links);
-                    Observer walk = new Observer(dev, info, space, inodes, findings::add, p);
+                    SpaceWalk walk = new SpaceWalk(dev, info, space, inodes, findings::add, p);
                     walk.walk();
                     long t1 = System.nanoTime();
                     LinkCounter counter = new LinkCounter(links);
@@ -400,8 +400,8 @@ public class RepairEngineImpl implements RepairEngine {
                     }
                     LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", run, walk.extents, walk.inodesSeen, findings.size());
                 } else {
-                    try (XfArray meta = arr.create("scrub " + run + " metadata space", Observer.SPACE_RECORD)) {
-                        Observer walk = new Observer(dev, info, meta, null, findings::add, p);
+                    try (XfArray meta = arr.create("scrub " + run + " metadata space", SpaceWalk.SPACE_RECORD)) {
+                        SpaceWalk walk = new SpaceWalk(dev, info, meta, null, findings::add, p);
                         walk.walk();
                         if (!java.util.Arrays.equals(walk.chunks(), reuse.chunks)) {
                             LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", run);
@@ -491,7 +491,7 @@ public class RepairEngineImpl implements RepairEngine {
                 return false;
             }
             long agBytes = info.agBlocks() * info.blockSize();
-            ByteBuffer r = ByteBuffer.allocate(Observer.SPACE_RECORD);
+            ByteBuffer r = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
             for (BlockImage b : blocks) {
                 long agno = b.offset() / agBytes;
                 long first = (b.offset() % agBytes) / info.blockSize();
@@ -503,7 +503,7 @@ public class RepairEngineImpl implements RepairEngine {
                 while (lo <= hi) {
                     long mid = (lo + hi) >>> 1;
                     space.load(mid, r);
-                    if (Long.compareUnsigned(r.getLong(0), agno << 32 | last) <= 0) {
+                    if (Long.compareUnsigned(SpaceWalk.spaceKey(r), SpaceWalk.spaceKey(agno, last)) <= 0) {
                         at = mid;
                         lo = mid + 1;
                     } else {
@@ -513,13 +513,13 @@ public class RepairEngineImpl implements RepairEngine {
                 // extents of inode space are at most 2^21 blocks; look back over those that might still cover it
                 for (long i = at; i >= 0; i--) {
                     space.load(i, r);
-                    long start = r.getInt(4) & 0xffffffffL;
-                    if (r.getInt(0) != agno || start + (1L << 21) <= first) {
+                    long start = SpaceWalk.spaceStart(r);
+                    if (SpaceWalk.spaceAg(r) != agno || start + (1L << 21) <= first) {
                         break;
                     }
-                    long owner = r.getLong(16);
+                    long owner = SpaceWalk.spaceOwner(r);
                     boolean inodeSpace = owner >= 0 || owner == ScrubContext.OWNER_INODES;
-                    if (inodeSpace && start + (r.getInt(8) & 0xffffffffL) > first) {
+                    if (inodeSpace && start + SpaceWalk.spaceLength(r) > first) {
                         return false;
                     }
                 }
@@ -547,12 +547,12 @@ public class RepairEngineImpl implements RepairEngine {
 
     /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
     private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
-        ByteBuffer a = ByteBuffer.allocate(Observer.SPACE_RECORD);
-        ByteBuffer b = ByteBuffer.allocate(Observer.SPACE_RECORD);
+        ByteBuffer a = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
+        ByteBuffer b = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
         long i = meta.loadNext(0, a);
         long j = nextOfInodes(first, 0, b);
         while (i >= 0 || j >= 0) {
-            if (j < 0 || (i >= 0 && Long.compareUnsigned(a.getLong(0), b.getLong(0)) <= 0)) {
+            if (j < 0 || (i >= 0 && Long.compareUnsigned(SpaceWalk.spaceKey(a), SpaceWalk.spaceKey(b)) <= 0)) {
                 out.append(a.array());
                 i = meta.loadNext(i + 1, a);
             } else {
@@ -565,7 +565,7 @@ public class RepairEngineImpl implements RepairEngine {
     /** The next space map record of a file's (owner an inode number), or -1. */
     private static long nextOfInodes(XfArray space, long from, ByteBuffer r) throws StagingException {
         for (long i = space.loadNext(from, r); i >= 0; i = space.loadNext(i + 1, r)) {
-            if (r.getLong(16) >= 0) {
+            if (SpaceWalk.spaceOwner(r) >= 0) {
                 return i;
             }
         }
