@@ -37,7 +37,7 @@ final class SpaceWalk {
     private final ByteBuffer spaceRec = ByteBuffer.allocate(SPACE_RECORD);
     private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
     private StagingException stagingFailure;
-    private final Longs treeBlocks = new Longs();
+    private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
     long extents;
     long inodesSeen;
@@ -190,10 +190,11 @@ final class SpaceWalk {
     }
 
     /*
-     * The staged records, written here and read back only through the accessors below. A space map record (24
-     * bytes): AG and AG block as one big-endian key (the sort orders by it), length, 4 bytes zero, owner (an inode
-     * number, or one of ScrubContext's OWNER_ codes). An inode map record (16 bytes): inode number + 1, state (1 in
-     * use, 0 free, 2 unreadable).
+     * The staged records, laid out as Observation documents them. This bundle writes them only here and reads them
+     * only through the accessors below, so that typed accessors can replace both. A space map record (24 bytes): AG
+     * and AG block as one big-endian key (the sort orders by it), length, 4 bytes zero, owner (an inode number, or one
+     * of ScrubContext's OWNER_ codes). An inode map record (16 bytes): inode number + 1, state (1 in use, 0 free, 2
+     * unreadable).
      */
 
     private static void spaceRecord(ByteBuffer r, int agno, long agbno, long length, long owner) {
@@ -234,29 +235,6 @@ final class SpaceWalk {
     private void failIfStagingFailed() throws StagingException {
         if (stagingFailure != null) {
             throw stagingFailure;
-        }
-    }
-
-    /** A growable list of longs: the blocks of one tree, staged only once the tree is known. */
-    private static final class Longs {
-        private long[] values = new long[64];
-        private int size;
-
-        void add(long v) {
-            if (size == values.length) {
-                values = java.util.Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
-        }
-
-        void clear() {
-            size = 0;
-        }
-
-        void forEach(java.util.function.LongConsumer c) {
-            for (int i = 0; i < size; i++) {
-                c.accept(values[i]);
-            }
         }
     }
 }
