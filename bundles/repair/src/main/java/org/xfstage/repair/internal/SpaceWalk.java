@@ -23,7 +23,7 @@ import org.xfstage.api.staging.XfArray;
  * found in them when no plan wrote inode space); the chunks the inobt lists are summed up in {@link #chunks()} so
  * that the re-check can tell whether they are the same.
  */
-final class Observer {
+final class SpaceWalk {
     static final int SPACE_RECORD = 24;
     static final int INODE_RECORD = 16;
     private static final int INODES_PER_CHUNK = 64;
@@ -37,7 +37,7 @@ final class Observer {
     private final ByteBuffer spaceRec = ByteBuffer.allocate(SPACE_RECORD);
     private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
     private StagingException stagingFailure;
-    private final Longs treeBlocks = new Longs();
+    private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
     long extents;
     long inodesSeen;
@@ -45,7 +45,7 @@ final class Observer {
     boolean inodesInOrder = true;
     private long lastIno = -1;
 
-    Observer(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
+    SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
         this.device = device;
         this.info = info;
         this.space = space;
@@ -160,8 +160,7 @@ final class Observer {
                 findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
                 state = 2; // unreadable: neither in use nor free for the inobt check
             }
-            inodeRec.clear();
-            inodeRec.putLong(ino + 1).putLong(state).flip(); // ino + 1: inode 0 would make an all-zero (null) record
+            inodeRecord(inodeRec, ino, state);
             inodesInOrder &= ino > lastIno;
             lastIno = ino;
             try {
@@ -181,8 +180,7 @@ final class Observer {
         if (stagingFailure != null) {
             return;
         }
-        spaceRec.clear();
-        spaceRec.putInt(agno).putInt((int) agbno).putInt((int) length).putInt(0).putLong(owner).flip();
+        spaceRecord(spaceRec, agno, agbno, length, owner);
         try {
             space.append(spaceRec);
             extents++;
@@ -191,32 +189,52 @@ final class Observer {
         }
     }
 
+    /*
+     * The staged records, laid out as Observation documents them. This bundle writes them only here and reads them
+     * only through the accessors below, so that typed accessors can replace both. A space map record (24 bytes): AG
+     * and AG block as one big-endian key (the sort orders by it), length, 4 bytes zero, owner (an inode number, or one
+     * of ScrubContext's OWNER_ codes). An inode map record (16 bytes): inode number + 1, state (1 in use, 0 free, 2
+     * unreadable).
+     */
+
+    private static void spaceRecord(ByteBuffer r, int agno, long agbno, long length, long owner) {
+        r.clear();
+        r.putInt(agno).putInt((int) agbno).putInt((int) length).putInt(0).putLong(owner).flip();
+    }
+
+    private static void inodeRecord(ByteBuffer r, long ino, long state) {
+        r.clear();
+        r.putLong(ino + 1).putLong(state).flip(); // ino + 1: inode 0 would make an all-zero (null) record
+    }
+
+    /** The sort key of a space map record starting at (agno, agbno). */
+    static long spaceKey(long agno, long agbno) {
+        return agno << 32 | agbno;
+    }
+
+    static long spaceKey(ByteBuffer r) {
+        return r.getLong(0);
+    }
+
+    static int spaceAg(ByteBuffer r) {
+        return r.getInt(0);
+    }
+
+    static long spaceStart(ByteBuffer r) {
+        return r.getInt(4) & 0xffffffffL;
+    }
+
+    static long spaceLength(ByteBuffer r) {
+        return r.getInt(8) & 0xffffffffL;
+    }
+
+    static long spaceOwner(ByteBuffer r) {
+        return r.getLong(16);
+    }
+
     private void failIfStagingFailed() throws StagingException {
         if (stagingFailure != null) {
             throw stagingFailure;
-        }
-    }
-
-    /** A growable list of longs: the blocks of one tree, staged only once the tree is known. */
-    private static final class Longs {
-        private long[] values = new long[64];
-        private int size;
-
-        void add(long v) {
-            if (size == values.length) {
-                values = java.util.Arrays.copyOf(values, size * 2);
-            }
-            values[size++] = v;
-        }
-
-        void clear() {
-            size = 0;
-        }
-
-        void forEach(java.util.function.LongConsumer c) {
-            for (int i = 0; i < size; i++) {
-                c.accept(values[i]);
-            }
         }
     }
 }

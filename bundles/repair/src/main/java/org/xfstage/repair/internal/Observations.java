@@ -1,0 +1,57 @@
+package org.xfstage.repair.internal;
+
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * The xfarrays one scrub staged, by observation, and the digest of the inode chunks its walk found. Closing closes
+ * them, except those borrowed from an earlier scrub (a re-check's, whose owner closes them) and those taken away.
+ */
+final class Observations implements AutoCloseable {
+    private final Map<Observation, XfArray> arrays = new EnumMap<>(Observation.class);
+    private final Set<Observation> borrowed = EnumSet.noneOf(Observation.class);
+    private byte[] chunks;
+
+    void put(Observation o, XfArray a) {
+        arrays.put(o, a);
+    }
+
+    void borrow(Observation o, XfArray a) {
+        arrays.put(o, a);
+        borrowed.add(o);
+    }
+
+    XfArray get(Observation o) {
+        return arrays.get(o);
+    }
+
+    /** Hands the array over: the caller closes it. */
+    XfArray take(Observation o) {
+        borrowed.remove(o);
+        return arrays.remove(o);
+    }
+
+    /** The walk's digest of the inode chunks the inobts list (SpaceWalk#chunks), or null when it did not walk them. */
+    byte[] chunks() {
+        return chunks;
+    }
+
+    void chunks(byte[] digest) {
+        chunks = digest;
+    }
+
+    @Override
+    public void close() {
+        arrays.forEach((o, a) -> {
+            if (!borrowed.contains(o)) {
+                a.close();
+            }
+        });
+        arrays.clear();
+    }
+}

@@ -1,0 +1,190 @@
+package org.xfstage.repair.internal;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+
+/**
+ * The re-check of a repair's plans before anything is written: the scrub again, on a view of the image with the
+ * planned blocks in it. When no plan writes inode space (no block of an inode chunk or of a file), what the first
+ * scrub read in the inodes and the directory tree still holds: then only the metadata is walked again and the first
+ * scrub's inode map, link counts and file extents are reused, unless the inobts now list other chunks. A plan that
+ * would leave damage is refused, by name, and nothing is written.
+ */
+final class Recheck implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
+    /** Extents of inode space are at most 2^21 blocks: how far back a record may start and still reach a block. */
+    private static final long MAX_INODE_EXTENT = 1L << 21;
+
+    private final Services services;
+    private final String run;
+    private final Path image;
+    private final Progress progress;
+    // what the first scrub found in the inodes and the directory tree, kept for the re-check
+    private XfArray space;
+    private XfArray inodes;
+    private XfArray links;
+    private byte[] chunks;
+    private FsInfo info;
+
+    Recheck(Services services, String run, Path image, Progress progress) {
+        this.services = services;
+        this.run = run;
+        this.image = image;
+        this.progress = progress;
+    }
+
+    /** Takes over the first scrub's observations (this closes them) while they are still staged. */
+    void keep(FsInfo firstInfo, Observations staged) {
+        space = staged.take(Observation.SPACE_MAP);
+        inodes = staged.take(Observation.INODE_MAP);
+        links = staged.take(Observation.LINK_COUNTS);
+        chunks = staged.chunks();
+        info = firstInfo;
+    }
+
+    /** The scrub of the image as the planner's blocks would make it; refused when it finds damage. */
+    ScrubReport check(Planner planner) throws RepairException {
+        List<BlockImage> blocks = planner.blocks();
+        ScrubReport after = null;
+        if (untouched(blocks)) {
+            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).scrubView(blocks, this::metadataAgain)
+                    .orElse(null);
+        }
+        if (after == null) {
+            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).scrubView(blocks);
+        }
+        if (!after.clean()) {
+            Finding f = after.findings().get(0);
+            String by = planner.planOf(f).map(p -> "the plan of strategy '" + p.structure() + "'")
+                    .orElse("the plans of " + planner.plans().stream().map(p -> "'" + p.structure() + "'").toList());
+            throw new RepairException(by + " would leave " + f.structure() + " damaged (" + f.location() + ": " + f.problem()
+                    + "); nothing was written");
+        }
+        return after;
+    }
+
+    /** The metadata walked again, the first scrub's inode space merged into its space map, its inodes and links lent. */
+    private boolean metadataAgain(ScrubRun.Walking w) throws StagingException {
+        try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceWalk.SPACE_RECORD)) {
+            SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
+            walk.walk();
+            if (!Arrays.equals(walk.chunks(), chunks)) {
+                LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", w.run());
+                return false;
+            }
+            meta.sort(ScrubRun.BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+            withInodeSpace(meta, space, w.space());
+            w.figures().put("extents", walk.extents + w.space().length() - meta.length());
+            w.figures().put("inodes_reused", inodes.length());
+        }
+        w.staged().borrow(Observation.INODE_MAP, inodes);
+        w.staged().borrow(Observation.LINK_COUNTS, links);
+        LOG.info("[{}] walk: metadata again, the inodes' space, inode map and link counts of the first scrub", w.run());
+        return true;
+    }
+
+    private boolean untouched(List<BlockImage> blocks) {
+        try {
+            return untouchedBy(blocks);
+        } catch (StagingException e) {
+            return false; // cannot tell: the re-check reads everything again
+        }
+    }
+
+    /**
+     * Whether the plans leave the inodes' space, the inodes and the directories alone: none of their blocks is (per
+     * the space map) an inode chunk's or a file's; then what the first walk read there still holds.
+     */
+    private boolean untouchedBy(List<BlockImage> blocks) throws StagingException {
+        if (space == null || inodes == null || links == null || chunks == null || info == null) {
+            return false;
+        }
+        long agBytes = info.agBlocks() * info.blockSize();
+        ByteBuffer r = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
+        for (BlockImage b : blocks) {
+            long agno = b.offset() / agBytes;
+            long first = (b.offset() % agBytes) / info.blockSize();
+            long last = (b.offset() % agBytes + b.bytes().length - 1) / info.blockSize();
+            // the last record starting at or before the block's last, and those before it that may reach it
+            long lo = 0;
+            long hi = space.length() - 1;
+            long at = -1;
+            while (lo <= hi) {
+                long mid = (lo + hi) >>> 1;
+                space.load(mid, r);
+                if (Long.compareUnsigned(SpaceWalk.spaceKey(r), SpaceWalk.spaceKey(agno, last)) <= 0) {
+                    at = mid;
+                    lo = mid + 1;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            for (long i = at; i >= 0; i--) {
+                space.load(i, r);
+                long start = SpaceWalk.spaceStart(r);
+                if (SpaceWalk.spaceAg(r) != agno || start + MAX_INODE_EXTENT <= first) {
+                    break;
+                }
+                long owner = SpaceWalk.spaceOwner(r);
+                boolean inodeSpace = owner >= 0 || owner == ScrubContext.OWNER_INODES;
+                if (inodeSpace && start + SpaceWalk.spaceLength(r) > first) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
+    private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
+        ByteBuffer a = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
+        ByteBuffer b = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
+        long i = meta.loadNext(0, a);
+        long j = nextOfInodes(first, 0, b);
+        while (i >= 0 || j >= 0) {
+            if (j < 0 || (i >= 0 && Long.compareUnsigned(SpaceWalk.spaceKey(a), SpaceWalk.spaceKey(b)) <= 0)) {
+                out.append(a.array());
+                i = meta.loadNext(i + 1, a);
+            } else {
+                out.append(b.array());
+                j = nextOfInodes(first, j + 1, b);
+            }
+        }
+    }
+
+    /** The next space map record of a file's (owner an inode number), or -1. */
+    private static long nextOfInodes(XfArray space, long from, ByteBuffer r) throws StagingException {
+        for (long i = space.loadNext(from, r); i >= 0; i = space.loadNext(i + 1, r)) {
+            if (SpaceWalk.spaceOwner(r) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() {
+        for (XfArray a : new XfArray[] {space, inodes, links}) {
+            if (a != null) {
+                a.close();
+            }
+        }
+    }
+}

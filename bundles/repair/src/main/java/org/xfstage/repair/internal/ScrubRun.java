@@ -1,0 +1,230 @@
+package org.xfstage.repair.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsDeviceService;
+import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairException;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.repair.internal.StrategyRegistry.Registered;
+
+/**
+ * One scrub of one image, or of a view of it with planned blocks in it (nothing is written): the device opened
+ * read-only, the observations staged by a walk and sorted, then each chosen strategy's check. A repair's first scrub
+ * also makes its plans here, while the observations are still staged. Every log line carries the run's id.
+ * <p>
+ * What cannot be decoded is a finding; a scrub that cannot run (device, staging, a strategy failing or hanging,
+ * cancellation) ends with a one-line {@link RepairException}.
+ */
+final class ScrubRun {
+    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
+    /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
+    static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
+
+    /** How a scrub stages its observations into the space map it is given and {@link Walking#staged()}. */
+    interface Walk {
+        /** False when the observations cannot be had this way: then nothing is checked. */
+        boolean stage(Walking w) throws StagingException;
+    }
+
+    /** What a walk works with, and where its findings and figures go. */
+    record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, Progress progress, XfArray space,
+            Observations staged, List<Finding> findings, Map<String, Long> figures, long startNanos) {
+    }
+
+    /** What a repair does after the checks, with the device still open and the observations still staged. */
+    interface WhileStaged {
+        void accept(Map<String, Registered> chosen, RunContext ctx, List<Finding> findings, Observations staged)
+                throws RepairException, CancelledException;
+    }
+
+    private final Services services;
+    private final String run;
+    private final Path image;
+    private final Progress progress;
+    private final Map<String, Registered> chosen;
+    private final XfsDeviceService devices;
+    private final XfArrayFactory arrays;
+
+    private ScrubRun(Services services, String run, Path image, Progress progress, Map<String, Registered> chosen,
+            XfsDeviceService devices, XfArrayFactory arrays) {
+        this.services = services;
+        this.run = run;
+        this.image = image;
+        this.progress = progress;
+        this.chosen = chosen;
+        this.devices = devices;
+        this.arrays = arrays;
+    }
+
+    /** A scrub as run {@code run}, with the strategies active now (those {@code options} name, when it names any). */
+    static ScrubRun of(Services services, String run, Path image, ScrubOptions options, Progress progress) throws RepairException {
+        Map<String, Registered> chosen = services.strategies().active(); // the snapshot this scrub uses
+        Set<String> wanted = options == null ? Set.of() : options.structures();
+        if (!wanted.isEmpty()) {
+            for (String w : wanted) {
+                if (!chosen.containsKey(w)) {
+                    throw new RepairException("no strategy checks '" + w + "'; known: " + String.join(", ", chosen.keySet()));
+                }
+            }
+            chosen.keySet().retainAll(wanted);
+        }
+        XfsDeviceService devs = services.devices().get();
+        XfArrayFactory arr = services.arrays().get();
+        if (devs == null) {
+            throw new RepairException("the XFS device service is not available (is bundle xfstage-device started?)");
+        }
+        if (arr == null) {
+            throw new RepairException("the xfarray staging service is not available (are bundles xfstage-xfarray and xfstage-xfile started?)");
+        }
+        return new ScrubRun(services, run, image, progress == null ? Progress.NONE : progress, chosen, devs, arr);
+    }
+
+    /** The image, walked whole. */
+    ScrubReport scrub() throws RepairException {
+        return scrub((chosen, ctx, findings, staged) -> { });
+    }
+
+    /** The image, walked whole; {@code then} runs after the checks. */
+    ScrubReport scrub(WhileStaged then) throws RepairException {
+        return run(List.of(), ScrubRun::walkWhole, then).orElseThrow();
+    }
+
+    /** A view of the image with {@code planned} in it, walked whole. */
+    ScrubReport scrubView(List<BlockImage> planned) throws RepairException {
+        return scrubView(planned, ScrubRun::walkWhole).orElseThrow();
+    }
+
+    /** A view of the image with {@code planned} in it, staged by {@code walk}; empty when that walk cannot stage. */
+    Optional<ScrubReport> scrubView(List<BlockImage> planned, Walk walk) throws RepairException {
+        return run(planned, walk, (chosen, ctx, findings, staged) -> { });
+    }
+
+    /** {@code planned} empty: the image itself (a view of no blocks reads as the image). */
+    private Optional<ScrubReport> run(List<BlockImage> planned, Walk walk, WhileStaged then) throws RepairException {
+        long t0 = System.nanoTime();
+        List<Finding> findings = new ArrayList<>();
+        Map<String, Long> figures = new LinkedHashMap<>();
+        Map<String, String> used = new LinkedHashMap<>();
+        chosen.forEach((k, v) -> used.put(k, v.bundle()));
+        LOG.info("[{}] start {} with {} strategies", run, image, chosen.size());
+        try (XfsDevice opened = devices.open(image, OpenOptions.readOnly());
+                XfsDevice view = planned.isEmpty() ? null : opened.withPlanned(planned)) {
+            XfsDevice dev = view == null ? opened : view;
+            FsInfo info;
+            try {
+                info = dev.info();
+            } catch (XfsFormatException e) {
+                // an AG header that cannot be decoded is damage found, not a run that could not start
+                findings.add(new Finding(e.getMessage().startsWith("AGI") ? "agi" : "agf", -1, "AG headers", e.getMessage(), null));
+                figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
+                return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
+            }
+            try (Observations staged = new Observations()) {
+                XfArray space = arrays.create("scrub " + run + " space map", SpaceWalk.SPACE_RECORD);
+                staged.put(Observation.SPACE_MAP, space);
+                if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
+                    return Optional.empty();
+                }
+                RunContext ctx = new RunContext(dev, info, staged, arrays, progress);
+                check(ctx, findings);
+                then.accept(chosen, ctx, findings, staged);
+            }
+        } catch (XfsException e) {
+            throw new RepairException(e.getMessage(), e);
+        } catch (CancelledException e) {
+            throw new RepairException("scrub cancelled; nothing was written", e);
+        } catch (StagingException e) {
+            if (services.arrays().get() != arrays) {
+                throw new RepairException("the xfarray staging service went away during the run (is bundle xfstage-xfarray "
+                        + "started?); nothing was written", e);
+            }
+            throw new RepairException("staging failed: " + e.getMessage(), e);
+        }
+        figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
+        return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
+    }
+
+    /**
+     * Everything: the space map and the inode map from the walk of every AG, the link counts from the tree walk, sorted.
+     */
+    private static boolean walkWhole(Walking w) throws StagingException {
+        XfArray inodes = w.arrays().create("scrub " + w.run() + " inode map", SpaceWalk.INODE_RECORD);
+        w.staged().put(Observation.INODE_MAP, inodes);
+        XfArray links = w.arrays().create("scrub " + w.run() + " link counts", LinkCounter.RECORD);
+        w.staged().put(Observation.LINK_COUNTS, links);
+        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, w.findings()::add, w.progress());
+        walk.walk();
+        long t1 = System.nanoTime();
+        LinkCounter counter = new LinkCounter(links);
+        try {
+            w.device().manifest(false, w.progress(), counter); // every directory, symlink and extent map reachable from the root
+        } catch (XfsException e) {
+            w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
+        }
+        counter.finish();
+        long t2 = System.nanoTime();
+        links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+        w.space().sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+        if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
+            inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+        }
+        long t3 = System.nanoTime();
+        w.figures().put("extents", walk.extents);
+        w.figures().put("inodes", walk.inodesSeen);
+        w.figures().put("walk_ms", (t1 - w.startNanos()) / 1_000_000);
+        w.figures().put("tree_walk_ms", (t2 - t1) / 1_000_000);
+        w.figures().put("sort_ms", (t3 - t2) / 1_000_000);
+        w.staged().chunks(walk.chunks());
+        LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", w.run(), walk.extents, walk.inodesSeen, w.findings().size());
+        return true;
+    }
+
+    /** Each chosen strategy's check, one after the other, each on a thread of its own and for a limited time. */
+    private void check(RunContext ctx, List<Finding> findings) throws RepairException, StagingException {
+        for (Registered r : chosen.values()) {
+            if (progress.isCancelled()) {
+                throw new CancelledException("scrub cancelled before " + r.structure());
+            }
+            try {
+                List<Finding> found = services.runner().run(r, "finish its check", () -> {
+                    List<Finding> out = new ArrayList<>();
+                    r.strategy().check(ctx, out::add);
+                    return out;
+                });
+                findings.addAll(found);
+            } catch (StagingException e) { // CancelledException included
+                throw e; // the run's own trouble (cancelled, staging gone or full), not the strategy's
+            } catch (XfsFormatException e) {
+                // the structure the strategy reads is itself unreadable: that is damage found
+                findings.add(new Finding(r.structure(), -1, "while checking", e.getMessage(), null));
+            } catch (Exception e) {
+                throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " failed: " + e, e);
+            }
+        }
+    }
+}
