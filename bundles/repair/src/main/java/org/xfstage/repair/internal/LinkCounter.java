@@ -1,12 +1,12 @@
 package org.xfstage.repair.internal;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.Consumer;
 
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -16,17 +16,13 @@ import org.xfstage.api.staging.XfArray;
  * stack of the directories above it (heap bounded by the tree's depth, not its size).
  */
 final class LinkCounter implements Consumer<ManifestEntry> {
-    static final int RECORD = 24;
-    static final long KIND_SELF = 0;
-    static final long KIND_ENTRY = 1;
-    static final long KIND_DOTDOT = 2;
 
     private record Dir(String path, long ino) {
     }
 
     private final XfArray links;
     private final Deque<Dir> ancestors = new ArrayDeque<>();
-    private final ByteBuffer rec = ByteBuffer.allocate(RECORD);
+    private final LinkCountRecord rec = new LinkCountRecord();
     private StagingException failure;
 
     LinkCounter(XfArray links) {
@@ -36,7 +32,7 @@ final class LinkCounter implements Consumer<ManifestEntry> {
     @Override
     public void accept(ManifestEntry e) {
         boolean dir = e.type() == FileType.DIRECTORY;
-        add(e.inode(), KIND_SELF, (e.nlink() & 0xffffffffL) | (dir ? 1L << 32 : 0));
+        add(rec.inode(e.inode(), e.nlink(), dir));
         if (!e.path().equals("/")) {
             String parent = e.path().substring(0, Math.max(1, e.path().lastIndexOf('/')));
             while (!ancestors.isEmpty() && !ancestors.peek().path().equals(parent)) {
@@ -44,9 +40,9 @@ final class LinkCounter implements Consumer<ManifestEntry> {
             }
             if (!ancestors.isEmpty()) {
                 long p = ancestors.peek().ino();
-                add(e.inode(), KIND_ENTRY, 0);
+                add(rec.link(e.inode(), LinkCountRecord.Kind.ENTRY));
                 if (dir) {
-                    add(p, KIND_DOTDOT, 0);
+                    add(rec.link(p, LinkCountRecord.Kind.DOTDOT));
                 }
             }
         }
@@ -55,14 +51,12 @@ final class LinkCounter implements Consumer<ManifestEntry> {
         }
     }
 
-    private void add(long ino, long kind, long value) {
+    private void add(LinkCountRecord r) {
         if (failure != null) {
             return;
         }
-        rec.clear();
-        rec.putLong(ino + 1).putLong(kind).putLong(value).flip();
         try {
-            links.append(rec);
+            r.appendTo(links);
         } catch (StagingException ex) {
             failure = ex;
         }

@@ -61,7 +61,7 @@ final class Planner {
         for (String structure : order(chosen, byStructure.keySet())) {
             List<Finding> open = new ArrayList<>();
             for (Finding f : byStructure.get(structure)) {
-                if (plans.stream().noneMatch(p -> covers(p, f))) {
+                if (plans.stream().noneMatch(p -> p.covers().stream().anyMatch(c -> c.covers(f)))) {
                     open.add(f);
                 }
             }
@@ -137,12 +137,7 @@ final class Planner {
 
     /** The plan that repairs {@code f}: its structure's own, or one that covers it. */
     Optional<Plan> planOf(Finding f) {
-        return plans.stream().filter(p -> p.structure().equals(f.structure()) || covers(p, f)).findFirst();
-    }
-
-    /** Whether the plan says it also puts {@code f} right ({@link Plan#covers()}: "structure@agno"). */
-    private static boolean covers(Plan p, Finding f) {
-        return p.covers().contains(f.structure() + "@" + f.agno());
+        return plans.stream().filter(p -> p.puts(f)).findFirst();
     }
 
     /** Structures in an order where each comes after those its strategy names in after(). */

@@ -1,6 +1,5 @@
 package org.xfstage.repair.internal;
 
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -9,12 +8,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
-import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
@@ -29,8 +29,6 @@ import org.xfstage.api.staging.XfArray;
  */
 final class Recheck implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
-    /** Extents of inode space are at most 2^21 blocks: how far back a record may start and still reach a block. */
-    private static final long MAX_INODE_EXTENT = 1L << 21;
 
     private final Services services;
     private final String run;
@@ -42,6 +40,7 @@ final class Recheck implements AutoCloseable {
     private XfArray links;
     private byte[] chunks;
     private FsInfo info;
+    private long maxExtent;
 
     Recheck(Services services, String run, Path image, Progress progress) {
         this.services = services;
@@ -51,12 +50,13 @@ final class Recheck implements AutoCloseable {
     }
 
     /** Takes over the first scrub's observations (this closes them) while they are still staged. */
-    void keep(FsInfo firstInfo, Observations staged) {
+    void keep(FsInfo firstInfo, long maxExtentLength, Observations staged) {
         space = staged.take(Observation.SPACE_MAP);
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
         chunks = staged.chunks();
         info = firstInfo;
+        maxExtent = maxExtentLength;
     }
 
     /** The scrub of the image as the planner's blocks would make it; refused when it finds damage. */
@@ -82,14 +82,14 @@ final class Recheck implements AutoCloseable {
 
     /** The metadata walked again, the first scrub's inode space merged into its space map, its inodes and links lent. */
     private boolean metadataAgain(ScrubRun.Walking w) throws StagingException {
-        try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceWalk.SPACE_RECORD)) {
+        try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceMapRecord.SIZE)) {
             SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
             walk.walk();
             if (!Arrays.equals(walk.chunks(), chunks)) {
                 LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", w.run());
                 return false;
             }
-            meta.sort(ScrubRun.BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+            meta.sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
             withInodeSpace(meta, space, w.space());
             w.figures().put("extents", walk.extents + w.space().length() - meta.length());
             w.figures().put("inodes_reused", inodes.length());
@@ -113,11 +113,11 @@ final class Recheck implements AutoCloseable {
      * the space map) an inode chunk's or a file's; then what the first walk read there still holds.
      */
     private boolean untouchedBy(List<BlockImage> blocks) throws StagingException {
-        if (space == null || inodes == null || links == null || chunks == null || info == null) {
+        if (space == null || inodes == null || links == null || chunks == null || info == null || maxExtent <= 0) {
             return false;
         }
         long agBytes = info.agBlocks() * info.blockSize();
-        ByteBuffer r = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
+        SpaceMapRecord r = new SpaceMapRecord();
         for (BlockImage b : blocks) {
             long agno = b.offset() / agBytes;
             long first = (b.offset() % agBytes) / info.blockSize();
@@ -128,23 +128,23 @@ final class Recheck implements AutoCloseable {
             long at = -1;
             while (lo <= hi) {
                 long mid = (lo + hi) >>> 1;
-                space.load(mid, r);
-                if (Long.compareUnsigned(SpaceWalk.spaceKey(r), SpaceWalk.spaceKey(agno, last)) <= 0) {
+                r.load(space, mid);
+                if (Long.compareUnsigned(r.position(), SpaceMapRecord.position((int) agno, last)) <= 0) {
                     at = mid;
                     lo = mid + 1;
                 } else {
                     hi = mid - 1;
                 }
             }
+            // no extent of inode space is longer than the longest mapping: only those that start so close may reach it
             for (long i = at; i >= 0; i--) {
-                space.load(i, r);
-                long start = SpaceWalk.spaceStart(r);
-                if (SpaceWalk.spaceAg(r) != agno || start + MAX_INODE_EXTENT <= first) {
+                r.load(space, i);
+                long start = r.agbno();
+                if (r.agno() != agno || start + maxExtent < first) {
                     break;
                 }
-                long owner = SpaceWalk.spaceOwner(r);
-                boolean inodeSpace = owner >= 0 || owner == ScrubContext.OWNER_INODES;
-                if (inodeSpace && start + SpaceWalk.spaceLength(r) > first) {
+                boolean inodeSpace = r.use().isFile() || r.use() == SpaceUse.INODES;
+                if (inodeSpace && r.end() > first) {
                     return false;
                 }
             }
@@ -154,25 +154,25 @@ final class Recheck implements AutoCloseable {
 
     /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
     private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
-        ByteBuffer a = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
-        ByteBuffer b = ByteBuffer.allocate(SpaceWalk.SPACE_RECORD);
-        long i = meta.loadNext(0, a);
+        SpaceMapRecord a = new SpaceMapRecord();
+        SpaceMapRecord b = new SpaceMapRecord();
+        long i = a.loadNext(meta, 0);
         long j = nextOfInodes(first, 0, b);
         while (i >= 0 || j >= 0) {
-            if (j < 0 || (i >= 0 && Long.compareUnsigned(SpaceWalk.spaceKey(a), SpaceWalk.spaceKey(b)) <= 0)) {
-                out.append(a.array());
-                i = meta.loadNext(i + 1, a);
+            if (j < 0 || (i >= 0 && Long.compareUnsigned(a.position(), b.position()) <= 0)) {
+                a.appendTo(out);
+                i = a.loadNext(meta, i + 1);
             } else {
-                out.append(b.array());
+                b.appendTo(out);
                 j = nextOfInodes(first, j + 1, b);
             }
         }
     }
 
     /** The next space map record of a file's (owner an inode number), or -1. */
-    private static long nextOfInodes(XfArray space, long from, ByteBuffer r) throws StagingException {
-        for (long i = space.loadNext(from, r); i >= 0; i = space.loadNext(i + 1, r)) {
-            if (SpaceWalk.spaceOwner(r) >= 0) {
+    private static long nextOfInodes(XfArray space, long from, SpaceMapRecord r) throws StagingException {
+        for (long i = r.loadNext(space, from); i >= 0; i = r.loadNext(space, i + 1)) {
+            if (r.use().isFile()) {
                 return i;
             }
         }

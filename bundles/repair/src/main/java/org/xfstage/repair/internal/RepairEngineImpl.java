@@ -130,7 +130,7 @@ public class RepairEngineImpl implements RepairEngine {
                     planner.plan(chosen, ctx, findings);
                 }
                 if (options.apply()) {
-                    recheck.keep(ctx.info(), staged); // so that the re-check can reuse what the walk read in the inodes
+                    recheck.keep(ctx.info(), ctx.device().maxExtentLength(), staged); // so that the re-check can reuse what the walk read in the inodes
                 }
             });
             List<String> unrepaired = planner.unrepaired(before.findings());

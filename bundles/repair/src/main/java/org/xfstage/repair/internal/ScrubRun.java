@@ -18,13 +18,15 @@ import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.RecordComparator;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
@@ -41,8 +43,6 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
  */
 final class ScrubRun {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
-    /** Sorts every observation by its first two longs: (agno, agbno) then length of the space map, ino then state. */
-    static final RecordComparator BY_FIRST_LONG = RecordComparator.unsignedLongs(2);
 
     /** How a scrub stages its observations into the space map it is given and {@link Walking#staged()}. */
     interface Walk {
@@ -139,12 +139,12 @@ final class ScrubRun {
                 info = dev.info();
             } catch (XfsFormatException e) {
                 // an AG header that cannot be decoded is damage found, not a run that could not start
-                findings.add(new Finding(e.getMessage().startsWith("AGI") ? "agi" : "agf", -1, "AG headers", e.getMessage(), null));
+                findings.add(new Finding(e.structure() == null ? "agf" : e.structure(), -1, "AG headers", e.getMessage(), null));
                 figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
                 return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
             }
             try (Observations staged = new Observations()) {
-                XfArray space = arrays.create("scrub " + run + " space map", SpaceWalk.SPACE_RECORD);
+                XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
                 staged.put(Observation.SPACE_MAP, space);
                 if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
                     return Optional.empty();
@@ -173,9 +173,9 @@ final class ScrubRun {
      * Everything: the space map and the inode map from the walk of every AG, the link counts from the tree walk, sorted.
      */
     private static boolean walkWhole(Walking w) throws StagingException {
-        XfArray inodes = w.arrays().create("scrub " + w.run() + " inode map", SpaceWalk.INODE_RECORD);
+        XfArray inodes = w.arrays().create("scrub " + w.run() + " inode map", InodeMapRecord.SIZE);
         w.staged().put(Observation.INODE_MAP, inodes);
-        XfArray links = w.arrays().create("scrub " + w.run() + " link counts", LinkCounter.RECORD);
+        XfArray links = w.arrays().create("scrub " + w.run() + " link counts", LinkCountRecord.SIZE);
         w.staged().put(Observation.LINK_COUNTS, links);
         SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, w.findings()::add, w.progress());
         walk.walk();
@@ -188,10 +188,10 @@ final class ScrubRun {
         }
         counter.finish();
         long t2 = System.nanoTime();
-        links.sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
-        w.space().sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+        links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
         if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
-            inodes.sort(BY_FIRST_LONG, SortOptions.DEFAULT, w.progress());
+            inodes.sort(InodeMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
         }
         long t3 = System.nanoTime();
         w.figures().put("extents", walk.extents);

@@ -3,12 +3,16 @@ package org.xfstage.repair.internal;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
+import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.StagingException;
@@ -24,18 +28,14 @@ import org.xfstage.api.staging.XfArray;
  * that the re-check can tell whether they are the same.
  */
 final class SpaceWalk {
-    static final int SPACE_RECORD = 24;
-    static final int INODE_RECORD = 16;
-    private static final int INODES_PER_CHUNK = 64;
-
     private final XfsDevice device;
     private final FsInfo info;
     private final XfArray space;
     private final XfArray inodes;
     private final Consumer<Finding> findings;
     private final Progress progress;
-    private final ByteBuffer spaceRec = ByteBuffer.allocate(SPACE_RECORD);
-    private final ByteBuffer inodeRec = ByteBuffer.allocate(INODE_RECORD);
+    private final SpaceMapRecord spaceRec = new SpaceMapRecord();
+    private final InodeMapRecord inodeRec = new InodeMapRecord();
     private StagingException stagingFailure;
     private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
@@ -67,58 +67,48 @@ final class SpaceWalk {
                 throw new CancelledException("scrub cancelled during the walk of AG " + agno);
             }
             try {
-                device.staticSpace(agno, (agbno, len, owner) -> add(agno, agbno, len, owner));
+                device.staticSpace(agno, (agbno, len, use) -> add(agno, agbno, len, use, 0));
             } catch (XfsException e) {
                 findings.accept(new Finding("agfl", agno, "AG headers", e.getMessage(), null));
             }
             for (BtreeType t : BtreeType.values()) {
-                if (!present(t)) {
-                    continue;
+                if (info.hasTree(t)) {
+                    tree(agno, t);
                 }
-                long owner = ScrubContext.OWNER_BTREE_BASE - t.ordinal();
-                treeBlocks.clear();
-                try {
-                    device.walkBtree(agno, t, records(agno, t), treeBlocks::add);
-                } catch (XfsException e) {
-                    findings.accept(new Finding(t.name().toLowerCase() + "bt", agno, "btree walk", e.getMessage(), null));
-                    try {
-                        // a tree whose records or checksums are damaged still holds its blocks: found by its pointers
-                        treeBlocks.clear();
-                        for (long agbno : device.btreeBlocks(agno, t)) {
-                            treeBlocks.add(agbno);
-                        }
-                    } catch (XfsException pointersToo) {
-                        // then only the blocks the walk reached
-                    }
-                }
-                treeBlocks.forEach(agbno -> add(agno, agbno, 1, owner));
-                failIfStagingFailed();
             }
             progress.increment(1);
         }
         failIfStagingFailed();
     }
 
-    /** What the walk takes from a tree's records: inode chunks from the inobt, CoW staging extents from the refcountbt. */
-    private java.util.function.Consumer<long[]> records(int agno, BtreeType t) {
-        return switch (t) {
-            case INO -> rec -> chunk(agno, rec);
-            case REFCOUNT -> rec -> {
-                if (rec[3] != 0) {
-                    add(agno, rec[0], rec[1], ScrubContext.OWNER_COW);
+    /** Every block of one tree of an AG into the space map, with what the walk takes from its records. */
+    private void tree(int agno, BtreeType t) throws StagingException {
+        treeBlocks.clear();
+        try {
+            switch (t) {
+                case INO -> device.walkBtree(agno, Btree.INO, c -> chunk(agno, c), treeBlocks::add);
+                case REFCOUNT -> device.walkBtree(agno, Btree.REFCOUNT, r -> {
+                    if (r.cow()) {
+                        add(agno, r.start(), r.length(), SpaceUse.COW, 0);
+                    }
+                }, treeBlocks::add);
+                default -> device.walkBtree(agno, Btree.of(t), r -> { }, treeBlocks::add);
+            }
+        } catch (XfsException e) {
+            findings.accept(new Finding(t.treeName(), agno, "btree walk", e.getMessage(), null));
+            try {
+                // a tree whose records or checksums are damaged still holds its blocks: found by its pointers
+                treeBlocks.clear();
+                for (long agbno : device.btreeBlocks(agno, t)) {
+                    treeBlocks.add(agbno);
                 }
-            };
-            default -> rec -> { };
-        };
-    }
-
-    private boolean present(BtreeType t) {
-        return switch (t) {
-            case FINO -> info.features().contains("finobt");
-            case RMAP -> info.features().contains("rmapbt");
-            case REFCOUNT -> info.features().contains("reflink");
-            default -> true;
-        };
+            } catch (XfsException pointersToo) {
+                // then only the blocks the walk reached
+            }
+        }
+        SpaceUse use = SpaceUse.of(t);
+        treeBlocks.forEach(agbno -> add(agno, agbno, 1, use, 0));
+        failIfStagingFailed();
     }
 
     /** A digest of the inode chunks the inobts list (AG, first inode, holes), in walk order. */
@@ -127,44 +117,44 @@ final class SpaceWalk {
     }
 
     /** One inobt record: the chunk's blocks, and each of its inodes with the blocks it uses. */
-    private void chunk(int agno, long[] rec) {
-        long startino = rec[0];
-        long holemask = rec[1];
-        chunkDigest.update(java.nio.ByteBuffer.allocate(20).putInt(agno).putLong(startino).putLong(holemask).array());
+    private void chunk(int agno, InodeChunk c) {
+        long startino = c.startino();
+        chunkDigest.update(ByteBuffer.allocate(Integer.BYTES + 2 * Long.BYTES).putInt(agno).putLong(startino)
+                .putLong(c.holemask()).array());
         int perBlock = device.inodesPerBlock();
-        int inodesPerStep = Math.max(1, Math.min(perBlock, INODES_PER_CHUNK));
-        for (int first = 0; first < INODES_PER_CHUNK; first += inodesPerStep) {
+        int inodesPerStep = Math.max(1, Math.min(perBlock, InodeChunk.INODES));
+        for (int first = 0; first < InodeChunk.INODES; first += inodesPerStep) {
             boolean allocated = false;
             for (int i = first; i < first + inodesPerStep; i++) {
-                allocated |= !hole(holemask, i);
+                allocated |= !c.isHole(i);
             }
-            if (allocated && perBlock <= INODES_PER_CHUNK) {
-                add(agno, (startino + first) / perBlock, 1, ScrubContext.OWNER_INODES);
+            if (allocated && perBlock <= InodeChunk.INODES) {
+                add(agno, (startino + first) / perBlock, 1, SpaceUse.INODES, 0);
             }
         }
-        if (perBlock > INODES_PER_CHUNK && (startino % perBlock) == 0) {
-            add(agno, startino / perBlock, 1, ScrubContext.OWNER_INODES);
+        if (perBlock > InodeChunk.INODES && (startino % perBlock) == 0) {
+            add(agno, startino / perBlock, 1, SpaceUse.INODES, 0);
         }
         if (inodes == null) {
             return; // metadata only
         }
-        for (int i = 0; i < INODES_PER_CHUNK; i++) {
-            if (hole(holemask, i)) {
+        for (int i = 0; i < InodeChunk.INODES; i++) {
+            if (c.isHole(i)) {
                 continue;
             }
             long ino = device.inodeNumber(agno, startino + i);
-            long state;
+            InodeMapRecord.State state;
             try {
-                state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len, ino)) ? 1 : 0;
+                state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len,
+                        bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino)) ? InodeMapRecord.State.IN_USE : InodeMapRecord.State.FREE;
             } catch (XfsException e) {
                 findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
-                state = 2; // unreadable: neither in use nor free for the inobt check
+                state = InodeMapRecord.State.UNREADABLE; // neither in use nor free for the inobt check
             }
-            inodeRecord(inodeRec, ino, state);
             inodesInOrder &= ino > lastIno;
             lastIno = ino;
             try {
-                inodes.append(inodeRec);
+                inodeRec.set(ino, state).appendTo(inodes);
             } catch (StagingException e) {
                 stagingFailure = e;
             }
@@ -172,64 +162,16 @@ final class SpaceWalk {
         }
     }
 
-    private static boolean hole(long holemask, int inode) {
-        return (holemask & (1L << (inode / 4))) != 0;
-    }
-
-    private void add(int agno, long agbno, long length, long owner) {
+    private void add(int agno, long agbno, long length, SpaceUse use, long ino) {
         if (stagingFailure != null) {
             return;
         }
-        spaceRecord(spaceRec, agno, agbno, length, owner);
         try {
-            space.append(spaceRec);
+            spaceRec.set(agno, agbno, length, use, ino).appendTo(space);
             extents++;
         } catch (StagingException e) {
             stagingFailure = e;
         }
-    }
-
-    /*
-     * The staged records, laid out as Observation documents them. This bundle writes them only here and reads them
-     * only through the accessors below, so that typed accessors can replace both. A space map record (24 bytes): AG
-     * and AG block as one big-endian key (the sort orders by it), length, 4 bytes zero, owner (an inode number, or one
-     * of ScrubContext's OWNER_ codes). An inode map record (16 bytes): inode number + 1, state (1 in use, 0 free, 2
-     * unreadable).
-     */
-
-    private static void spaceRecord(ByteBuffer r, int agno, long agbno, long length, long owner) {
-        r.clear();
-        r.putInt(agno).putInt((int) agbno).putInt((int) length).putInt(0).putLong(owner).flip();
-    }
-
-    private static void inodeRecord(ByteBuffer r, long ino, long state) {
-        r.clear();
-        r.putLong(ino + 1).putLong(state).flip(); // ino + 1: inode 0 would make an all-zero (null) record
-    }
-
-    /** The sort key of a space map record starting at (agno, agbno). */
-    static long spaceKey(long agno, long agbno) {
-        return agno << 32 | agbno;
-    }
-
-    static long spaceKey(ByteBuffer r) {
-        return r.getLong(0);
-    }
-
-    static int spaceAg(ByteBuffer r) {
-        return r.getInt(0);
-    }
-
-    static long spaceStart(ByteBuffer r) {
-        return r.getInt(4) & 0xffffffffL;
-    }
-
-    static long spaceLength(ByteBuffer r) {
-        return r.getInt(8) & 0xffffffffL;
-    }
-
-    static long spaceOwner(ByteBuffer r) {
-        return r.getLong(16);
     }
 
     private void failIfStagingFailed() throws StagingException {

@@ -37,21 +37,31 @@ class FormatKnowledgeTest {
         rules.add(Pattern.compile("\\b0[xX][0-9a-fA-F]{2,}")); // a magic number, a mask, NULLAGINO ...
         rules.add(Pattern.compile("\\b1L?\\s*<<\\s*(1\\d|[2-6]\\d)\\b")); // a field width: 1L << 21, 7L << 61 ...
         rules.add(Pattern.compile("\\b\\d+L?\\s*<<\\s*(4\\d|5\\d|6\\d)\\b")); // flag bits at the top of a key
-        StringBuilder names = new StringBuilder();
+        // feature names: those that are not also the names strategies register under ("finobt", "rmapbt") anywhere,
+        // and all of them where a feature list is asked
+        StringBuilder features = new StringBuilder();
+        StringBuilder onlyFeatures = new StringBuilder();
         for (Feature f : Feature.values()) {
-            names.append('|').append(Pattern.quote(f.mkfsName()));
+            features.append('|').append(Pattern.quote(f.mkfsName()));
+            if (!f.mkfsName().endsWith("bt")) {
+                onlyFeatures.append('|').append(Pattern.quote(f.mkfsName()));
+            }
         }
+        rules.add(Pattern.compile("\"(" + onlyFeatures.substring(1) + ")\""));
+        rules.add(Pattern.compile("contains\\(\\s*\"(" + features.substring(1) + ")\""));
+        // header fields looked up or set by name (JSON keys the shell prints are not lookups)
+        StringBuilder fields = new StringBuilder("unlinked|flfirst|fllast|bno_root|cnt_root|rmap_root|refcount_root|nlink");
         for (Field f : HeaderField.class.getFields()) {
             if (Modifier.isStatic(f.getModifiers()) && f.getType() == HeaderField.class) {
                 try {
-                    names.append('|').append(Pattern.quote(((HeaderField) f.get(null)).name()));
+                    fields.append('|').append(Pattern.quote(((HeaderField) f.get(null)).name()));
                 } catch (IllegalAccessException e) {
                     throw new AssertionError(e);
                 }
             }
         }
-        names.append("|unlinked|flfirst|fllast|bno_root|cnt_root|rmap_root|refcount_root|nlink");
-        rules.add(Pattern.compile("\"(" + names.substring(1) + ")\\w*\"")); // a feature or header field by name
+        rules.add(Pattern.compile("(\\.get\\(|Map\\.of\\(|Map\\.entry\\(|, )\\s*\"(" + fields + ")\\w*\""));
+        rules.add(Pattern.compile("\"unlinked\"")); // a bucket of the AGI by name
         return rules;
     }
 
@@ -83,11 +93,15 @@ class FormatKnowledgeTest {
                     long c = (1L << 21) - 1;
                     long d = offset & ~(7L << 61);
                     Map<String, Long> e = Map.of("freeblks", 1L, "unlinked" + i, 2L);
+                    boolean f = on(info, "reflink");
+                    long g = agf.get("flcount");
+                    Finding h = new Finding("rmapbt", agno, "where", "what", null);
+                    json.put("icount", 7);
                     long ok = rec.agbno() + 1;
                 }
                 """;
         List<String> v = violations("X.java", code);
-        assertEquals(5, v.size(), String.join("\n", v));
+        assertEquals(7, v.size(), String.join("\n", v));
         assertTrue(v.stream().noneMatch(x -> x.contains(":2:")), "comments are not checked: " + v);
     }
 

@@ -15,6 +15,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.completers.FileCompleter;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
@@ -49,14 +50,14 @@ public class InfoCommand extends XfsAction {
             out.println(Json.write(toJson(info)));
             return OK;
         }
-        List<String> f = info.features();
         out.printf("meta-data=%-22s isize=%-6d agcount=%d, agsize=%d blks%n", image, info.inodeSize(), info.agCount(), info.agBlocks());
         out.printf("         =%-22s sectsz=%-5d uuid=%s label=%s%n", "", info.sectorSize(), info.uuid(), info.label().isEmpty() ? "\"\"" : info.label());
         out.printf("         =%-22s crc=1 finobt=%d rmapbt=%d reflink=%d sparse=%d bigtime=%d inobtcount=%d nrext64=%d%n", "",
-                on(f, "finobt"), on(f, "rmapbt"), on(f, "reflink"), on(f, "sparse"), on(f, "bigtime"), on(f, "inobtcount"), on(f, "nrext64"));
+                on(info, Feature.FINOBT), on(info, Feature.RMAPBT), on(info, Feature.REFLINK), on(info, Feature.SPARSE),
+                on(info, Feature.BIGTIME), on(info, Feature.INOBTCOUNT), on(info, Feature.NREXT64));
         out.printf("data     =%-22s bsize=%-6d blocks=%d, imaxpct=%d%n", "", info.blockSize(), info.dataBlocks(), info.imaxPct());
         out.printf("         =%-22s sunit=%-6d swidth=%d blks%n", "", info.sunit(), info.swidth());
-        out.printf("naming   =version 2%-14s bsize=%-6d ftype=%d%n", "", info.dirBlockSize(), on(f, "ftype"));
+        out.printf("naming   =version 2%-14s bsize=%-6d ftype=%d%n", "", info.dirBlockSize(), on(info, Feature.FTYPE));
         out.printf("log      =%-22s bsize=%-6d blocks=%d%n", info.logBlocks() > 0 ? "internal log" : "external", info.blockSize(), info.logBlocks());
         out.printf("counters =%-22s icount=%d ifree=%d fdblocks=%d%n", "", info.icount(), info.ifree(), info.fdblocks());
         ShellTable table = new ShellTable();
@@ -73,8 +74,8 @@ public class InfoCommand extends XfsAction {
         return OK;
     }
 
-    private static int on(List<String> features, String name) {
-        return features.contains(name) ? 1 : 0;
+    private static int on(FsInfo info, Feature feature) {
+        return info.has(feature) ? 1 : 0;
     }
 
     static Map<String, Object> toJson(FsInfo i) {

@@ -57,12 +57,12 @@ final class StagedExtent {
 
     /** The first AG block. */
     long start() {
-        return buf.getInt(START) & 0xffffffffL;
+        return Integer.toUnsignedLong(buf.getInt(START));
     }
 
     /** Blocks. */
     long length() {
-        return buf.getInt(LENGTH) & 0xffffffffL;
+        return Integer.toUnsignedLong(buf.getInt(LENGTH));
     }
 
     /** The AG block after the last. */
@@ -72,7 +72,7 @@ final class StagedExtent {
 
     /** How many owners share the blocks (reference-count extents only). */
     long refcount() {
-        return buf.getInt(REFCOUNT) & 0xffffffffL;
+        return Integer.toUnsignedLong(buf.getInt(REFCOUNT));
     }
 
     /** Sets a free extent. */
@@ -99,8 +99,8 @@ final class StagedExtent {
 
     /** Decodes a staged reference-count extent handed out by {@link XfArray#iterator}. */
     static RefcountExtent refcountExtent(ByteBuffer staged) {
-        return new RefcountExtent(staged.getInt(START) & 0xffffffffL, staged.getInt(LENGTH) & 0xffffffffL,
-                staged.getInt(REFCOUNT) & 0xffffffffL, staged.getInt(COW) != 0);
+        return new RefcountExtent(Integer.toUnsignedLong(staged.getInt(START)), Integer.toUnsignedLong(staged.getInt(LENGTH)),
+                Integer.toUnsignedLong(staged.getInt(REFCOUNT)), staged.getInt(COW) != 0);
     }
 
     /** Whether both hold the same extent with the same fields. */
