@@ -6,6 +6,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlobFactory;
 
 /** What a strategy sees during a scrub: the device (read-only), its figures, and the staged observations. */
 @ProviderType
@@ -21,6 +22,9 @@ public interface ScrubContext {
 
     /** For the strategy's own staging (closed by the strategy). */
     XfArrayFactory arrays();
+
+    /** For the strategy's own variable-length staging: names, values, targets (closed by the strategy). */
+    XfBlobFactory blobs();
 
     /** Progress and cancellation of the run. */
     Progress progress();

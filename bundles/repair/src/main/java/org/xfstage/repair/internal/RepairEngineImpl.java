@@ -29,6 +29,7 @@ import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlobFactory;
 
 /**
  * The repair engine: the DS component (its configuration, the device and staging services, the strategy whiteboard)
@@ -52,17 +53,24 @@ public class RepairEngineImpl implements RepairEngine {
     private volatile long strategyTimeoutSeconds = 600;
     private volatile XfsDeviceService devices;
     private volatile XfArrayFactory arrays;
+    private volatile XfBlobFactory blobs;
     private final StrategyRegistry registry = new StrategyRegistry();
     private final Services services = new Services(registry, new StrategyRunner(() -> strategyTimeoutSeconds), () -> devices,
-            () -> arrays);
+            () -> arrays, () -> blobs);
 
     public RepairEngineImpl() {
     }
 
     /** An engine wired by hand, for use without a framework (tests, benchmarks). */
     public RepairEngineImpl(XfsDeviceService devices, XfArrayFactory arrays) {
+        this(devices, arrays, null);
+    }
+
+    /** An engine wired by hand with a blob service too (strategies that stage names need one). */
+    public RepairEngineImpl(XfsDeviceService devices, XfArrayFactory arrays, XfBlobFactory blobs) {
         this.devices = devices;
         this.arrays = arrays;
+        this.blobs = blobs;
     }
 
     @Activate
@@ -90,6 +98,17 @@ public class RepairEngineImpl implements RepairEngine {
     void unbindArrays(XfArrayFactory f) {
         if (arrays == f) {
             arrays = null;
+        }
+    }
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindBlobs(XfBlobFactory f) {
+        blobs = f;
+    }
+
+    void unbindBlobs(XfBlobFactory f) {
+        if (blobs == f) {
+            blobs = null;
         }
     }
 

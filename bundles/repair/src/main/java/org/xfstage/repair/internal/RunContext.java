@@ -11,10 +11,11 @@ import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlobFactory;
 
 /** What a strategy sees in a run: the device (or a view of it), its figures and the run's staged observations. */
-record RunContext(XfsDevice device, FsInfo info, Observations staged, XfArrayFactory arrays, Progress progress)
-        implements ScrubContext {
+record RunContext(XfsDevice device, FsInfo info, Observations staged, XfArrayFactory arrays, XfBlobFactory blobs,
+        Progress progress) implements ScrubContext {
 
     @Override
     public XfArray observation(Observation o) {
@@ -24,6 +25,6 @@ record RunContext(XfsDevice device, FsInfo info, Observations staged, XfArrayFac
     /** The same observations, with the device (and its counters) as a view with {@code blocks} written. */
     RunContext withPlanned(List<BlockImage> blocks) throws XfsException {
         XfsDevice view = device.withPlanned(blocks);
-        return new RunContext(view, view.info(), staged, arrays, progress);
+        return new RunContext(view, view.info(), staged, arrays, blobs, progress);
     }
 }

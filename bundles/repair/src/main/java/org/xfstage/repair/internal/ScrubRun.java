@@ -149,7 +149,7 @@ final class ScrubRun {
                 if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
                     return Optional.empty();
                 }
-                RunContext ctx = new RunContext(dev, info, staged, arrays, progress);
+                RunContext ctx = new RunContext(dev, info, staged, arrays, services.blobsOrMissing(), progress);
                 check(ctx, findings);
                 then.accept(chosen, ctx, findings, staged);
             }

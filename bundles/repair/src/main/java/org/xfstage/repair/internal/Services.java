@@ -3,12 +3,22 @@ package org.xfstage.repair.internal;
 import java.util.function.Supplier;
 
 import org.xfstage.api.device.XfsDeviceService;
+import org.xfstage.api.staging.StagingClosedException;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlobFactory;
 
 /**
  * What the phases of a run reach through the engine: its whiteboard, its strategy runner, and the device and staging
  * services as bound at the moment they are asked for (they may come and go during a run).
  */
 record Services(StrategyRegistry strategies, StrategyRunner runner, Supplier<XfsDeviceService> devices,
-        Supplier<XfArrayFactory> arrays) {
+        Supplier<XfArrayFactory> arrays, Supplier<XfBlobFactory> blobs) {
+
+    /** The blob service as bound now; one whose every create fails, naming the bundle, when there is none. */
+    XfBlobFactory blobsOrMissing() {
+        XfBlobFactory b = blobs.get();
+        return b != null ? b : name -> {
+            throw new StagingClosedException("the xfblob staging service is not available (is bundle xfstage-xfarray started?)");
+        };
+    }
 }

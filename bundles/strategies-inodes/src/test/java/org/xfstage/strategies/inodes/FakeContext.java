@@ -91,6 +91,11 @@ final class FakeContext implements ScrubContext {
     }
 
     @Override
+    public org.xfstage.api.staging.XfBlobFactory blobs() {
+        throw new UnsupportedOperationException("no blob staging in this fake");
+    }
+
+    @Override
     public Progress progress() {
         return Progress.NONE;
     }
