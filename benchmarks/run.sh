@@ -14,6 +14,9 @@ echo "cpus: $(nproc), memory: $(free -g | awk '/Mem:/{print $2}') GiB, $($java -
 echo "== xfarray load/store against raw MappedByteBuffer (JMH, 16-byte records)"
 $java -jar "$jar" LoadStoreBenchmark -f 1 -wi 3 -i 5 -rf text -rff /dev/null 2>&1 | grep -E '^Benchmark|LoadStoreBenchmark\.'
 
+echo "== xfblob append/load of 24-byte names against byte[]s on the heap (JMH)"
+$java -jar "$jar" BlobBenchmark -f 1 -wi 3 -i 5 -rf text -rff /dev/null 2>&1 | grep -E '^Benchmark|BlobBenchmark\.'
+
 echo "== sort of 10^7 records, median of 3"
 $java -Xmx2g -cp "$jar" org.xfstage.benchmarks.SortComparison 10000000 3
 
