@@ -29,7 +29,7 @@ import org.xfstage.api.repair.ScrubReport;
  */
 @Service
 @Command(scope = "xfs", name = "scrub", description = "Checks an XFS image or unmounted device and lists the damage found (nothing is written)")
-public class ScrubCommand extends XfsAction {
+public class ScrubCommand extends ReportAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -51,7 +51,7 @@ public class ScrubCommand extends XfsAction {
     @Override
     int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
-        PrintStream out = System.out;
+        PrintStream out = out();
         TerminalProgress progress = new TerminalProgress(session, System.err);
         ScrubReport report;
         try {
@@ -82,6 +82,11 @@ public class ScrubCommand extends XfsAction {
         }
         out.flush();
         throw CommandFailure.damage(image + ": damage found (" + report.findings().size() + " finding(s))");
+    }
+
+    @Override
+    String image() {
+        return image;
     }
 
     static Map<String, Object> toJson(ScrubReport r) {
