@@ -62,8 +62,12 @@ public class ScrubCommand extends ReportAction {
         }
         progress.finish();
         if (json) {
+            // the object and nothing after it, as xfs:repair --json: what reads it (or --output's FILE) gets one JSON
+            // value; the exit status says clean or damaged
             out.println(Json.write(toJson(report)));
-        } else if (!report.clean()) {
+            return report.clean() ? OK : DAMAGE;
+        }
+        if (!report.clean()) {
             ShellTable table = new ShellTable();
             table.column("Structure");
             table.column("AG").alignRight();

@@ -20,6 +20,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.RepairEngine;
+import org.xfstage.api.repair.RepairOptions;
+import org.xfstage.api.repair.RepairReport;
+import org.xfstage.api.repair.ScrubOptions;
+import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.api.staging.Progress;
 
 /**
  * {@code --output FILE}: the whole output or nothing in FILE, one line on the console, the exit status unchanged;
@@ -220,6 +227,45 @@ class OutputOptionTest {
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("xfs:fake: could not write the output to " + file + ": "), lines.get(0));
         assertFalse(Files.exists(file));
+    }
+
+    @Test
+    void scrubJsonIsOneObjectAloneSoThatFileIsValidJson() throws Exception {
+        Path img = image();
+        Path file = dir.resolve("scrub.json");
+        ScrubReport damaged = new ScrubReport(img.toString(), List.of(new Finding("agi", 1, "agi_freecount", "7", "9")),
+                Map.of("agi", "xfstage-strategies-inodes"), Map.of("millis", 3L));
+        ScrubCommand scrub = new ScrubCommand();
+        scrub.engine = new ReportingEngine(damaged);
+        scrub.image = img.toString();
+        scrub.json = true;
+        scrub.output = file.toString();
+        assertEquals(1, scrub.execute());
+        assertEquals(List.of(Json.write(ScrubCommand.toJson(damaged))), Files.readAllLines(file));
+        assertEquals(List.of("xfs:scrub: output written to " + file + " (1 line(s))"), consoleLines());
+    }
+
+    /** An engine whose scrub finds what it is given. */
+    private record ReportingEngine(ScrubReport report) implements RepairEngine {
+        @Override
+        public ScrubReport scrub(Path image, ScrubOptions options, Progress progress) {
+            return report;
+        }
+
+        @Override
+        public RepairReport repair(Path image, RepairOptions options, Progress progress) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int undo(Path journal, Path image) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<StrategyInfo> strategies() {
+            return List.of();
+        }
     }
 
     @Test
