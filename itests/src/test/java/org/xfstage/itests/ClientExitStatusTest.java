@@ -1,6 +1,7 @@
 package org.xfstage.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
@@ -10,10 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -113,6 +120,130 @@ public class ClientExitStatusTest {
         }
     }
 
+    /** Directories and files per directory of the image for long outputs: about 700 KB of manifest JSON. */
+    private static final int DIRS = 4;
+    private static final int FILES_PER_DIR = 900;
+    /**
+     * Runs of the long output: at least MIN_RUNS, then more while RUN_BUDGET lasts, up to MAX_RUNS. Before the fix
+     * (xfstage-ssh) one run in two was cut on a loaded 2-core machine, and one in twenty was reported elsewhere; a run
+     * takes 1 s on an idle machine and 4 s on a loaded one (bin/client starts a JVM each time), so the test gets many
+     * runs where they are cheap and stays under a minute where they are not.
+     */
+    private static final int MIN_RUNS = 10;
+    private static final int MAX_RUNS = 60;
+    private static final long RUN_BUDGET_NANOS = TimeUnit.SECONDS.toNanos(45);
+    private static final Pattern PATH = Pattern.compile("^\\{\"path\":\"([^\"\\\\]*)\"");
+
+    /**
+     * Karaf's ssh server closed the connection right after the exit status while bin/client was still reading a long
+     * output: the output came back cut at a multiple of 32 KiB, and bin/client, having no exit status either,
+     * exited 0. Every run must now bring every line of the manifest, each one whole JSON, and status 0.
+     */
+    @Test
+    public void aLongOutputIsNeverCut() throws Exception {
+        Path dir = Files.createTempDirectory(work, "long");
+        Path img = manyFilesImage(dir);
+        Set<String> paths = expectedPaths();
+        long bytes = 0;
+        // the clock starts after the first run, which may wait for Karaf to boot
+        long start = 0;
+        int run = 0;
+        for (; run < MIN_RUNS || run < MAX_RUNS && System.nanoTime() - start < RUN_BUDGET_NANOS; run++) {
+            Outcome o = client("xfs:manifest --json " + img);
+            if (run == 0) {
+                start = System.nanoTime();
+            }
+            List<String> lines = o.output().lines().toList();
+            String what = "run " + run + ": " + o.output().length() + " bytes, " + lines.size() + " lines, status " + o.status();
+            assertEquals(what, 0, o.status());
+            assertEquals(what, paths.size(), lines.size());
+            assertTrue(what + ", last line: " + lines.get(lines.size() - 1), JsonSyntax.isValid(lines.get(lines.size() - 1)));
+            assertEquals(what, paths, manifestPaths(lines));
+            bytes = o.output().length();
+        }
+        assertTrue("the output is long enough to have been cut: " + bytes, bytes > 600_000);
+        System.out.printf("aLongOutputIsNeverCut: %d runs of %d bytes, all whole%n", run, bytes);
+    }
+
+    /** --output through bin/client: the whole manifest in FILE, one line on the console; bad FILEs are status 2. */
+    @Test
+    public void outputGoesToAFileWhole() throws Exception {
+        Path dir = Files.createTempDirectory(work, "output");
+        Path img = manyFilesImage(dir);
+        Path file = dir.resolve("manifest.json");
+        Outcome o = client("xfs:manifest --json --output " + file + " " + img);
+        assertEquals(o.output(), 0, o.status());
+        assertEquals("xfs:manifest: output written to " + file + " (" + expectedPaths().size() + " line(s))\n", o.output());
+        assertEquals(expectedPaths(), manifestPaths(Files.readAllLines(file)));
+        try (var files = Files.list(dir)) {
+            assertEquals("no temporary file left", List.of(), files.filter(p -> p.toString().endsWith(".part")).toList());
+        }
+
+        xfsprogs.db(img, "agi 1", "write -d freecount 7");
+        Path report = dir.resolve("scrub.txt");
+        Outcome damaged = client("xfs:scrub --output " + report + " " + img);
+        assertEquals(damaged.output(), 1, damaged.status());
+        assertEquals("xfs:scrub: output written to " + report, damaged.output().strip().replaceAll(" \\(\\d+ line\\(s\\)\\)$", ""));
+        List<String> reportLines = Files.readAllLines(report);
+        assertEquals(img + ": damage found (1 finding(s))", reportLines.get(reportLines.size() - 1));
+
+        // replaced by a rename, the image would have another inode; written into, another mtime
+        var imageBefore = Files.readAttributes(img, "unix:ino,size,lastModifiedTime");
+        for (String bad : List.of("xfs:info --output " + dir.resolve("missing/info.txt") + " " + img,
+                "xfs:scrub --output " + img + " " + img,
+                "xfs:repair --apply --undo-file " + dir.resolve("undo") + " --output " + dir.resolve("undo") + " " + img)) {
+            Outcome b = client(bad);
+            assertEquals(bad + ": " + b.output(), 2, b.status());
+            assertEquals(bad + ": one line, got [" + b.output() + "]", 1, b.output().strip().lines().count());
+        }
+        assertEquals("the image is untouched", imageBefore, Files.readAttributes(img, "unix:ino,size,lastModifiedTime"));
+        assertEquals("still the damaged image, not repaired", 1, xfsprogs.repairCheck(img));
+        assertFalse(Files.exists(dir.resolve("undo")));
+    }
+
+    /** Files of 8 bytes in DIRS directories of FILES_PER_DIR entries (node-form directories), made by mkfs.xfs -p. */
+    private static Path manyFilesImage(Path dir) throws Exception {
+        Path content = Files.writeString(dir.resolve("content"), "content\n");
+        StringBuilder proto = new StringBuilder("/dev/null\n0 0\nd--755 0 0\n");
+        for (int d = 0; d < DIRS; d++) {
+            proto.append(" dir").append(d).append(" d--755 0 0\n");
+            for (int f = 0; f < FILES_PER_DIR; f++) {
+                proto.append("  file-with-a-longish-name-").append(f).append(" ---644 0 0 ").append(content).append('\n');
+            }
+            proto.append(" $\n");
+        }
+        return xfsprogs.mkfs(dir, proto.append("$\n").toString());
+    }
+
+    private static Set<String> expectedPaths() {
+        Set<String> paths = new HashSet<>(List.of("/"));
+        for (int d = 0; d < DIRS; d++) {
+            paths.add("/dir" + d);
+            for (int f = 0; f < FILES_PER_DIR; f++) {
+                paths.add("/dir" + d + "/file-with-a-longish-name-" + f);
+            }
+        }
+        return paths;
+    }
+
+    /** The paths of manifest JSON lines, each line checked to be whole JSON (the checker itself must see a cut). */
+    private static Set<String> manifestPaths(List<String> lines) {
+        Set<String> paths = new HashSet<>();
+        List<String> bad = new ArrayList<>();
+        for (String line : lines) {
+            Matcher m = PATH.matcher(line);
+            if (!JsonSyntax.isValid(line) || !m.find()) {
+                bad.add(line);
+            } else {
+                paths.add(m.group(1));
+            }
+        }
+        assertEquals("lines that are not whole manifest JSON", List.of(), bad);
+        String last = lines.get(lines.size() - 1);
+        assertFalse(JsonSyntax.isValid(last.substring(0, last.length() - 1)));
+        return paths;
+    }
+
     private static Outcome client(String command) throws Exception {
         Process p = karafProcess(home, home.resolve("bin/client").toString(), "-r", "60", "-d", "1", "-a",
                 String.valueOf(sshPort), "-b").start();
@@ -122,7 +253,7 @@ public class ClientExitStatusTest {
         assertTrue(command + " did not end within 120 s", p.waitFor(120, TimeUnit.SECONDS));
         // bin/client's own noise while Karaf is still booting is not the command's output
         String output = out.lines().filter(l -> !l.startsWith("retrying") && !l.contains("JAVA_HOME not set"))
-                .reduce("", (a, b) -> a + b + "\n");
+                .map(l -> l + "\n").collect(Collectors.joining());
         return new Outcome(p.exitValue(), output);
     }
 

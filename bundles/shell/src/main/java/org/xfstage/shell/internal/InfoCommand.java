@@ -25,7 +25,7 @@ import org.xfstage.api.device.XfsException;
 /** {@code xfs:info IMAGE}: geometry as xfs_info shows it, and per-AG free blocks and inodes. */
 @Service
 @Command(scope = "xfs", name = "info", description = "Shows the geometry of an XFS image or device (as xfs_info) and per-AG free space and inodes")
-public class InfoCommand extends XfsAction {
+public class InfoCommand extends ReportAction {
 
     @Reference(optional = true)
     XfsDeviceService devices;
@@ -45,7 +45,7 @@ public class InfoCommand extends XfsAction {
         } catch (XfsException e) {
             throw new CommandFailure(e.getMessage());
         }
-        PrintStream out = System.out;
+        PrintStream out = out();
         if (json) {
             out.println(Json.write(toJson(info)));
             return OK;
@@ -72,6 +72,11 @@ public class InfoCommand extends XfsAction {
         }
         table.print(out);
         return OK;
+    }
+
+    @Override
+    String image() {
+        return image;
     }
 
     private static int on(FsInfo info, Feature feature) {

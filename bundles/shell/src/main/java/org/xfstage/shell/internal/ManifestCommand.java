@@ -26,7 +26,7 @@ import org.xfstage.api.staging.CancelledException;
  */
 @Service
 @Command(scope = "xfs", name = "manifest", description = "Lists every path of an XFS image with type, mode, size, link target and SHA-256 of its content")
-public class ManifestCommand extends XfsAction {
+public class ManifestCommand extends ReportAction {
 
     @Reference(optional = true)
     XfsDeviceService devices;
@@ -46,7 +46,7 @@ public class ManifestCommand extends XfsAction {
 
     @Override
     int run() throws Exception {
-        PrintStream out = System.out;
+        PrintStream out = out();
         TerminalProgress progress = new TerminalProgress(session, System.err);
         try (XfsDevice dev = Commands.device(devices).open(Path.of(image), OpenOptions.readOnly())) {
             dev.manifest(!noChecksums, progress, e -> out.println(json ? Json.write(toJson(e)) : format(e)));
@@ -56,6 +56,11 @@ public class ManifestCommand extends XfsAction {
             progress.finish();
         }
         return OK;
+    }
+
+    @Override
+    String image() {
+        return image;
     }
 
     static String format(ManifestEntry e) {

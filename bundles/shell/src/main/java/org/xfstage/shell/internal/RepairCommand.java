@@ -2,6 +2,8 @@ package org.xfstage.shell.internal;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 
@@ -27,7 +29,7 @@ import org.xfstage.api.repair.RepairReport;
  */
 @Service
 @Command(scope = "xfs", name = "repair", description = "Repairs an XFS image: prints the plan (dry run), or writes it with --apply through an undo journal")
-public class RepairCommand extends XfsAction {
+public class RepairCommand extends ReportAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -49,12 +51,13 @@ public class RepairCommand extends XfsAction {
     @Completion(FileCompleter.class)
     String undoFile;
 
+    private Path journal;
+
     @Override
     int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
-        PrintStream out = System.out;
-        Path journal = undoFile != null ? Path.of(undoFile)
-                : Path.of(image + ".xfstage-undo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        PrintStream out = out();
+        Path journal = journal();
         TerminalProgress progress = new TerminalProgress(session, System.err);
         RepairReport r;
         try {
@@ -91,6 +94,30 @@ public class RepairCommand extends XfsAction {
         }
         out.println(image + ": clean");
         return OK;
+    }
+
+    @Override
+    String image() {
+        return image;
+    }
+
+    /** --output must not replace the undo journal either: the rename at the end would lose it. */
+    @Override
+    List<Path> notOnto() {
+        List<Path> paths = new ArrayList<>(super.notOnto());
+        if (apply) {
+            paths.add(journal());
+        }
+        return paths;
+    }
+
+    /** The undo journal's path, chosen once per run (the default name carries the time). */
+    private Path journal() {
+        if (journal == null) {
+            journal = undoFile != null ? Path.of(undoFile)
+                    : Path.of(image + ".xfstage-undo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        return journal;
     }
 
     static java.util.Map<String, Object> toJson(RepairReport r) {

@@ -29,7 +29,7 @@ import org.xfstage.api.repair.ScrubReport;
  */
 @Service
 @Command(scope = "xfs", name = "scrub", description = "Checks an XFS image or unmounted device and lists the damage found (nothing is written)")
-public class ScrubCommand extends XfsAction {
+public class ScrubCommand extends ReportAction {
 
     @Reference(optional = true)
     RepairEngine engine;
@@ -51,7 +51,7 @@ public class ScrubCommand extends XfsAction {
     @Override
     int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
-        PrintStream out = System.out;
+        PrintStream out = out();
         TerminalProgress progress = new TerminalProgress(session, System.err);
         ScrubReport report;
         try {
@@ -62,8 +62,12 @@ public class ScrubCommand extends XfsAction {
         }
         progress.finish();
         if (json) {
+            // the object and nothing after it, as xfs:repair --json: what reads it (or --output's FILE) gets one JSON
+            // value; the exit status says clean or damaged
             out.println(Json.write(toJson(report)));
-        } else if (!report.clean()) {
+            return report.clean() ? OK : DAMAGE;
+        }
+        if (!report.clean()) {
             ShellTable table = new ShellTable();
             table.column("Structure");
             table.column("AG").alignRight();
@@ -82,6 +86,11 @@ public class ScrubCommand extends XfsAction {
         }
         out.flush();
         throw CommandFailure.damage(image + ": damage found (" + report.findings().size() + " finding(s))");
+    }
+
+    @Override
+    String image() {
+        return image;
     }
 
     static Map<String, Object> toJson(ScrubReport r) {
