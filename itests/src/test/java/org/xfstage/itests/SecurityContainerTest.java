@@ -16,7 +16,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 
 /**
  * The command ACL the xfstage feature installs (config/org.apache.karaf.command.acl.xfs.cfg): a viewer reads (info,
- * manifest, scrub, strategies, staging, a repair's dry run); only an admin writes (repair --apply, undo).
+ * manifest, scrub, strategies, staging, a repair's dry run); only an admin writes (repair --apply, undo, and
+ * --output FILE on any command).
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -38,8 +39,16 @@ public class SecurityContainerTest extends ContainerSupport {
         Path journal = dir.resolve("undo");
         denied("xfs:repair --apply --undo-file " + journal + " " + img, "viewer");
         denied("xfs:undo " + journal + " " + img, "viewer");
+        // --output writes a file on the host: a viewer may not, whichever command it rides on
+        Path report = dir.resolve("report.txt");
+        for (String cmd : new String[] {"info", "manifest", "scrub", "repair"}) {
+            denied("xfs:" + cmd + " --output " + report + " " + img, "viewer");
+        }
         assertTrue("nothing written for a viewer", java.util.Arrays.equals(damaged, Files.readAllBytes(img)));
         assertTrue(!Files.exists(journal));
+        assertTrue(!Files.exists(report));
+        assertEquals(1, execAs("xfs:scrub --output " + report + " " + img, ADMIN).status());
+        assertTrue("an admin writes the report", Files.exists(report));
 
         Result applied = execAs("xfs:repair --apply --undo-file " + journal + " " + img, ADMIN);
         assertEquals(applied.out(), 0, applied.status());
