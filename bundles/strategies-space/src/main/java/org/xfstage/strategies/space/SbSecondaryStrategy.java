@@ -78,8 +78,9 @@ public class SbSecondaryStrategy implements RepairStrategy {
             }
             // from the agreed superblock: the primary only when the device trusts it, never a primary that lost the vote
             blocks.add(ctx.device().secondarySuperblockFromAgreed(agno));
-            changes.add("AG " + agno + " superblock copy: " + (v.primaryTrusted() ? "fields copied from the primary"
-                    : "fields copied from the agreed copy in AG " + v.sourceAg()));
+            String from = v.primaryTrusted() ? "the primary" : "the agreed copy in AG " + v.sourceAg();
+            changes.add("AG " + agno + " superblock copy: " + (v.badCopies().containsKey(agno) ? "written anew from " : "fields copied from ")
+                    + from);
         }
         return new Plan("sb-secondary", blocks, changes);
     }

@@ -72,7 +72,7 @@ class SbSecondaryStrategyTest {
         List<Finding> found = ctx.check(sb);
         assertEquals(List.of(new Finding("sb-secondary", 2, "superblock copy", "fails verification: checksum mismatch",
                 "written anew from the primary")), found);
-        sb.plan(ctx, found);
+        assertEquals(List.of("AG 2 superblock copy: written anew from the primary"), sb.plan(ctx, found).changes());
         assertEquals(List.of(2), ctx.device.secondaryRewrites);
     }
 
