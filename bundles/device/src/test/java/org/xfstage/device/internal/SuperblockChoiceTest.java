@@ -182,6 +182,29 @@ class SuperblockChoiceTest {
     }
 
     /**
+     * On a filesystem with a metadata uuid (the corpus has none: xfs_admin -U gives a copy one), sb_meta_uuid is what
+     * every AG header carries: a primary alone with another is outvoted, and the headers are checked against the
+     * copies' one.
+     */
+    @Test
+    void primaryMetaUuidIsOutvotedWhereTheFeatureIsOn() throws Exception {
+        Path img = copyOf("default", "meta-uuid.img");
+        Corpus.requireXfsprogs();
+        Corpus.run(List.of(Corpus.tool("xfs_admin"), "-U", "generate", img.toString()));
+        byte[] clean = read(img, 0, 512);
+        assertTrue(verdict(img).primaryTrusted());
+        setField(img, 0, "meta_uuid1", 42);
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            SuperblockVerdict v = fs.superblockChoice();
+            assertTrue(v.primaryValid() && !v.primaryTrusted(), v.toString());
+            assertEquals(List.of("sb_meta_uuid1"), v.disagreements().stream().map(d -> d.field().toString()).toList());
+            assertTrue((fs.geometry.incompat & Geometry.FEAT_INCOMPAT_META_UUID) != 0);
+            fs.info(); // every AG header checked against the copies' metadata uuid
+            assertArrayEquals(clean, fs.primarySuperblockFromAgreed().bytes());
+        }
+    }
+
+    /**
      * A copy alone against the primary and the other copies: the primary is trusted; the copy is reported when it
      * fails a check, and rewritten from the primary (a sound copy keeps its own counters; a broken one is made anew).
      */

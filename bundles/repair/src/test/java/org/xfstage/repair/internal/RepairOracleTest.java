@@ -178,13 +178,12 @@ class RepairOracleTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("superblocks")
     void superblockRepairLeavesItCleanAndNeverCopiesADamagedPrimary(String recipe, List<String> commands) throws Exception {
-        Path copies = dir.resolve("copies-" + recipe);
-        List<byte[]> before = copies(CorpusImages.image("default"));
         repairAndUndo("default", recipe, commands);
         Path img = dir.resolve("default-" + recipe + ".img");
         if (recipe.startsWith("sb-primary")) {
-            // repaired (then undone: repair it again to look at the copies it leaves)
-            engine.repair(img, new RepairOptions(true, copies), Progress.NONE);
+            // repaired, then undone: repair the damaged image again to look at the copies it leaves
+            List<byte[]> before = copies(img);
+            engine.repair(img, new RepairOptions(true, dir.resolve("copies-" + recipe + ".undo")), Progress.NONE);
             List<byte[]> after = copies(img);
             for (int agno = 1; agno < after.size(); agno++) {
                 assertTrue(java.util.Arrays.equals(before.get(agno), after.get(agno)), recipe + ": the copy of AG " + agno + " is left alone");

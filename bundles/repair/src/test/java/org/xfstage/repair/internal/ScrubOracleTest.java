@@ -154,7 +154,8 @@ class ScrubOracleTest {
      * and the primary would be rewritten from them; or a geometry the copies outvote) and damage to one copy while
      * the primary is sound. Each is reported under sb-primary or sb-secondary alone: the filesystem is opened on the
      * agreed superblock, so nothing else looks wrong. The default geometry has no meta_uuid feature (the corpus has
-     * no geometry with one): there a nonzero sb_meta_uuid is garbage past the superblock's last field.
+     * no geometry with one): there a nonzero sb_meta_uuid is garbage past the superblock's last field; one recipe turns the
+     * feature on first (xfs_db's uuid generate, as xfs_admin -U does).
      */
     static Stream<Arguments> superblockRecipes() {
         return Stream.of(
@@ -166,6 +167,9 @@ class ScrubOracleTest {
                 Arguments.of("sb-primary-logsectlog", List.of("sb 0", "write -d logsectlog 9")),
                 Arguments.of("sb-primary-logblocks", List.of("sb 0", "write -d logblocks 1000")),
                 Arguments.of("sb-primary-meta-uuid", List.of("sb 0", "write -d meta_uuid 11111111-2222-3333-4444-555555555555")),
+                // a new uuid (as xfs_admin -U) turns the meta_uuid feature on: then sb_meta_uuid is what the AG headers carry
+                Arguments.of("sb-primary-meta-uuid-feature", List.of("uuid generate", "sb 0",
+                        "write -d meta_uuid 11111111-2222-3333-4444-555555555555")),
                 Arguments.of("sb-primary-blocksize", List.of("sb 0", "write -d blocksize 8192")),
                 Arguments.of("sb-primary-fuzz-dblocks", List.of("sb 0", "fuzz -d dblocks firstbit")),
                 Arguments.of("sb-primary-fuzz-agcount", List.of("sb 0", "fuzz -d agcount add")),
