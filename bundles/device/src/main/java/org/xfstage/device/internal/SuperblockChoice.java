@@ -362,6 +362,9 @@ final class SuperblockChoice {
                 return null;
             }
             Read src = read(image, first.agno(), first.agno() * best.agBlocks() * best.blockSize(), false);
+            if (src == null || !src.votes()) {
+                return null;
+            }
             Vote again = vote(image, src);
             if (again.outcome() != Outcome.OK || !best.equals(again.best())) {
                 return null;
