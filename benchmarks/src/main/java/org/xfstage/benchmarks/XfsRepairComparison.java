@@ -27,6 +27,7 @@ import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
 import org.xfstage.strategies.space.RefcountbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
+import org.xfstage.strategies.space.SbPrimaryStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
@@ -52,7 +53,7 @@ public final class XfsRepairComparison {
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
         RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         if (mode.equals("repair")) {
             repair(engine, image, repeats);

@@ -101,7 +101,9 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * The fields of a header as they are on disk ({@code agi_unlinked[3]} is {@link HeaderField#agiUnlinked}(3)); the
-     * header must be the structure it claims to be (magic).
+     * header must be the structure it claims to be (magic). The superblock is the one the filesystem was opened on
+     * ({@link #superblockChoice()}): the primary, or when it is not trusted the agreed copy merged as it would be
+     * written into the primary.
      *
      * @param agno the AG (0 for the primary superblock)
      */
@@ -190,13 +192,51 @@ public interface XfsDevice extends AutoCloseable {
     }
 
     /**
-     * The fields of the superblock copy in AG {@code agno} that every copy must share with the primary (geometry,
-     * identity, features, label: everything but the counters, which only the primary keeps), by C name without prefix.
+     * The fields of the superblock in AG {@code agno} as they are on disk (AG 0: the primary, even when it is not
+     * trusted) that every copy must share with the primary (geometry, identity, features, label: everything but the
+     * counters and inode numbers, which only the primary keeps), by C name without prefix.
+     *
+     * @throws XfsFormatException when that sector is not a superblock (bad magic)
      */
     java.util.Map<HeaderField, Long> superblockIdentity(int agno) throws XfsException;
 
-    /** The superblock copy of AG {@code agno} rewritten with the primary's identity fields (its own counters kept). */
+    /**
+     * The same fields of the superblock the filesystem was opened on ({@link #superblockChoice()}): the primary when
+     * it is trusted, else the agreed copy. What every superblock, the primary included, should hold.
+     */
+    java.util.Map<HeaderField, Long> agreedSuperblockIdentity();
+
+    /**
+     * The superblock copy of AG {@code agno} rewritten with the primary's identity fields (its own counters kept).
+     *
+     * @throws XfsFormatException when the primary is not trusted ({@link SuperblockVerdict#primaryTrusted()}): an
+     *                            untrusted primary is never copied; use {@link #secondarySuperblockFromAgreed(int)}
+     */
     BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException;
+
+    /**
+     * How the superblock this filesystem was opened on was chosen: whether the primary passes every check, what is
+     * wrong with it, how many copies agree, which AG's copy was used.
+     */
+    SuperblockVerdict superblockChoice();
+
+    /**
+     * The superblock copy of AG {@code agno} rewritten from the agreed superblock ({@link #agreedSuperblockIdentity()}):
+     * a copy that passes every check keeps its own counters and inode numbers and gets the agreed identity fields; one
+     * that fails a check (magic, checksum, garbage) is written anew from the agreed superblock as xfs_repair writes a
+     * bad copy (counters and quota flags zero, marked as a copy).
+     */
+    BlockImage secondarySuperblockFromAgreed(int agno) throws XfsException;
+
+    /**
+     * The primary superblock rewritten from the agreed copy, as xfs_repair's copy_sb rewrites it: every field from the
+     * copy, except the root, realtime and quota inode numbers and the version bits that only the primary carries
+     * (taken from the copy where the primary's would not pass the checks), and the counters (the primary's: the
+     * sb-counters check compares them with what the filesystem holds). Only when the primary is not trusted.
+     *
+     * @throws XfsFormatException when the primary is trusted (there is nothing to rewrite it from)
+     */
+    BlockImage primarySuperblockFromAgreed() throws XfsException;
 
     /** Decodes and verifies a block image as the structure it claims to be; throws if it would not read back. */
     void verify(BlockImage block) throws XfsException;

@@ -31,37 +31,14 @@ final class Headers {
         }
     }
 
-    private static boolean powerOfTwo(long v, long min, long max) {
-        return v >= min && v <= max && Long.bitCount(v) == 1;
-    }
-
-    /** Decodes and verifies the superblock of AG {@code agno} from its sector. */
-    static Struct superblock(byte[] sector, String where) throws XfsFormatException {
-        check(sector.length >= Layouts.SB.size, () -> where + ": too short for a superblock");
+    /**
+     * Decodes and verifies a superblock from its sector with every plausibility check ({@link SuperblockChecks}): the
+     * first failed check is the error. A primary must not be marked as unfinished by mkfs; copies are.
+     */
+    static Struct superblock(byte[] sector, String where, boolean primary) throws XfsFormatException {
+        java.util.List<SuperblockChecks.Problem> problems = SuperblockChecks.problems(sector, primary);
+        check(problems.isEmpty(), () -> where + ": " + problems.get(0).text());
         Struct sb = new Struct(Layouts.SB, sector, 0);
-        check(sb.get("magicnum") == SB_MAGIC, () -> where + ": no XFS superblock magic (XFSB): not an XFS filesystem");
-        int version = (int) (sb.get("versionnum") & 0xf);
-        check(version != 4, () -> where + ": XFS v4 (without metadata checksums) is not supported; xfstage reads v5 filesystems");
-        check(version == 5, () -> where + ": unknown superblock version " + version);
-        long bs = sb.get("blocksize");
-        check(powerOfTwo(bs, 512, 65536) && (1L << sb.get("blocklog")) == bs, () -> where + ": bad block size " + bs);
-        long ss = sb.get("sectsize");
-        check(powerOfTwo(ss, 512, 32768) && (1L << sb.get("sectlog")) == ss && ss <= bs, () -> where + ": bad sector size " + ss);
-        check(sector.length >= ss, () -> where + ": sector shorter than the sector size");
-        long is = sb.get("inodesize");
-        check(powerOfTwo(is, 256, 2048) && (1L << sb.get("inodelog")) == is && is <= bs, () -> where + ": bad inode size " + is);
-        check(sb.get("inopblock") == bs / is && (1L << sb.get("inopblog")) == bs / is, () -> where + ": bad inodes per block");
-        long agblocks = sb.get("agblocks");
-        long agcount = sb.get("agcount");
-        long dblocks = sb.get("dblocks");
-        // AGs are at least 16 MiB (XFS_AG_MIN_BYTES): this also caps how many AGs a lying superblock can make us visit
-        check(agblocks * bs >= (16L << 20) && agcount >= 1 && agcount <= (1L << 31), () -> where + ": bad AG geometry " + agcount + " x " + agblocks);
-        check(sb.get("agblklog") == 64 - Long.numberOfLeadingZeros(agblocks - 1), () -> where + ": agblklog does not match agblocks");
-        check(dblocks > (agcount - 1) * agblocks && dblocks <= agcount * agblocks,
-                () -> where + ": " + agcount + " AGs of " + agblocks + " blocks do not add up to " + dblocks + " blocks");
-        check(sb.get("blocklog") + sb.get("dirblklog") <= 16, () -> where + ": directory blocks over 64 KiB");
-        check(sb.get("logblocks") < dblocks, () -> where + ": log larger than the filesystem");
-        check(Checksums.valid(sector, 0, (int) ss, Layouts.SB.crcOffset), () -> where + ": superblock checksum mismatch");
         long unknown = sb.get("features_incompat") & ~Geometry.FEAT_INCOMPAT_KNOWN;
         check(unknown == 0, () -> where + ": unsupported incompatible features 0x" + Long.toHexString(unknown));
         return sb;

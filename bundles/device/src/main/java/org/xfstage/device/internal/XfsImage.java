@@ -52,20 +52,23 @@ final class XfsImage implements XfsDevice {
     private final FileChannel channel;
     private final FileLock lock;
     final Image image;
+    /** The superblock the filesystem is opened on: the primary, or the agreed copy merged as it would go there. */
     final Struct superblock;
+    final SuperblockChoice choice;
     final Geometry geometry;
     final Contents contents;
     /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
     private boolean view;
 
-    private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, Struct sb) {
+    private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, SuperblockChoice choice) {
         this.source = source;
         this.writable = writable;
         this.channel = channel;
         this.lock = lock;
         this.image = image;
-        this.superblock = sb;
-        this.geometry = new Geometry(sb);
+        this.choice = choice;
+        this.superblock = choice.chosen;
+        this.geometry = new Geometry(superblock);
         this.contents = new Contents(image, geometry);
     }
 
@@ -107,20 +110,8 @@ final class XfsImage implements XfsDevice {
             if (size < 512) {
                 throw new XfsException(name + ": not an XFS filesystem (only " + size + " bytes)");
             }
-            byte[] first = image.read(0, 512);
-            int sectsize = (int) new Struct(Layouts.SB, first, 0).get("sectsize");
-            byte[] sector = sectsize > 512 && sectsize <= 32768 && size >= sectsize ? image.read(0, sectsize) : first;
-            Struct sb;
-            try {
-                sb = Headers.superblock(sector, name + " primary superblock");
-            } catch (XfsFormatException e) {
-                throw new XfsException(e.getMessage());
-            }
-            long needed = sb.get("dblocks") * sb.get("blocksize");
-            if (size < needed) {
-                throw new XfsException(name + ": image is truncated: the superblock says " + needed + " bytes, the file has " + size);
-            }
-            XfsImage fs = new XfsImage(name, options.writable(), channel, lock, image, sb);
+            SuperblockChoice choice = chosen(image, name);
+            XfsImage fs = new XfsImage(name, options.writable(), channel, lock, image, choice);
             if ((fs.geometry.incompat & Geometry.FEAT_INCOMPAT_NEEDSREPAIR) != 0 && !options.allowDirtyLog()) {
                 throw new XfsException(name + ": the filesystem is marked as needing repair (an earlier repair did not finish)");
             }
@@ -141,6 +132,29 @@ final class XfsImage implements XfsDevice {
             closeQuietly(channel);
             throw new XfsException(name + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The superblock agreed on (the primary, or the copies' when they outvote it), checked for what this reader
+     * supports and for fitting the image.
+     */
+    private static SuperblockChoice chosen(Image image, String name) throws XfsException {
+        SuperblockChoice choice;
+        try {
+            choice = SuperblockChoice.choose(image, name);
+        } catch (XfsFormatException e) {
+            throw new XfsException(e.getMessage()); // one line, as every refusal at open
+        }
+        Struct sb = choice.chosen;
+        long unknown = sb.get("features_incompat") & ~Geometry.FEAT_INCOMPAT_KNOWN;
+        if (unknown != 0) {
+            throw new XfsException(name + ": unsupported incompatible features 0x" + Long.toHexString(unknown));
+        }
+        long needed = sb.get("dblocks") * sb.get("blocksize");
+        if (image.size() < needed) {
+            throw new XfsException(name + ": image is truncated: the superblock says " + needed + " bytes, the file has " + image.size());
+        }
+        return choice;
     }
 
     private static long blockDeviceSize(FileChannel channel) throws IOException {
@@ -338,6 +352,10 @@ final class XfsImage implements XfsDevice {
                 throw new IllegalArgumentException(kind + " counter '" + f + "' cannot be set; only " + allowed);
             }
         }
+        // an untrusted primary is rewritten from the agreed copy first (sb-primary); its own fields are not a base
+        Headers.check(kind != HeaderKind.SUPERBLOCK || choice.verdict.primaryTrusted(),
+                () -> "primary superblock: not trusted (" + String.join("; ", choice.verdict.primaryProblems())
+                        + "); it must be rewritten from the agreed copy before its counters are set");
         // read as it is (its counters may be what is wrong), but only if it is the structure it claims to be
         Struct s = new Struct(layout, image.read(offset, g.sectorSize), 0);
         Headers.check(s.get("magicnum") == (kind == HeaderKind.SUPERBLOCK ? Headers.SB_MAGIC
@@ -376,13 +394,59 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
-    public BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException {
-        Headers.check(agno > 0, "AG 0 holds the primary superblock, not a copy");
-        Struct copy = superblockCopy(agno);
+    public Map<HeaderField, Long> agreedSuperblockIdentity() {
+        Map<HeaderField, Long> out = new java.util.LinkedHashMap<>();
         for (String f : SB_IDENTITY) {
-            copy.set(f, superblock.get(f));
+            out.put(new HeaderField(HeaderKind.SUPERBLOCK, f), superblock.get(f));
         }
-        return new BlockImage(geometry.agBlockOffset(agno, 0), copy.encode(0, geometry.sectorSize), "superblock copy of AG " + agno);
+        return out;
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException {
+        Headers.check(choice.verdict.primaryTrusted(), () -> "the primary superblock is not trusted ("
+                + String.join("; ", choice.verdict.primaryProblems()) + "): it is never copied into the copies");
+        return secondarySuperblockFromAgreed(agno);
+    }
+
+    @Override
+    public org.xfstage.api.device.SuperblockVerdict superblockChoice() {
+        return choice.verdict;
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromAgreed(int agno) throws XfsException {
+        Headers.check(agno > 0, "AG 0 holds the primary superblock, not a copy");
+        long offset = geometry.agBlockOffset(agno, 0);
+        byte[] sector = image.read(offset, geometry.sectorSize);
+        String what = "superblock copy of AG " + agno;
+        if (SuperblockChecks.problems(sector, false).isEmpty()) {
+            // a sound copy keeps what is its own (counters, inode numbers, inprogress) and gets the agreed identity
+            Struct copy = new Struct(Layouts.SB, sector, 0);
+            for (String f : SB_IDENTITY) {
+                copy.set(f, superblock.get(f));
+            }
+            return new BlockImage(offset, copy.encode(0, geometry.sectorSize), what);
+        }
+        // a copy that fails a check is written anew, as xfs_repair's phase 2 writes a bad one: the agreed superblock,
+        // marked as a copy, without counters or quota flags and inodes (as mkfs leaves copies), nothing past its last field
+        byte[] fresh = java.util.Arrays.copyOf(superblock.encode(0, geometry.sectorSize), geometry.sectorSize);
+        int end = (geometry.incompat & Geometry.FEAT_INCOMPAT_META_UUID) != 0 ? SuperblockChecks.END_WITH_META_UUID
+                : SuperblockChecks.END_WITHOUT_META_UUID;
+        java.util.Arrays.fill(fresh, end, fresh.length, (byte) 0);
+        Struct copy = new Struct(Layouts.SB, fresh, 0);
+        copy.set("inprogress", 1);
+        for (String f : List.of("icount", "ifree", "fdblocks", "frextents", "qflags", "uquotino", "gquotino", "pquotino")) {
+            copy.set(f, 0);
+        }
+        return new BlockImage(offset, copy.encode(0, geometry.sectorSize), what);
+    }
+
+    @Override
+    public BlockImage primarySuperblockFromAgreed() throws XfsException {
+        Headers.check(!choice.verdict.primaryTrusted(), "the primary superblock is trusted: there is nothing to rewrite it from");
+        return new BlockImage(0, superblock.encode(0, geometry.sectorSize), "primary superblock (from the copy in AG "
+                + choice.verdict.sourceAg() + ")");
     }
 
     @Override
@@ -527,7 +591,9 @@ final class XfsImage implements XfsDevice {
                 Headers.check(entry == Btrees.NULL_AGBLOCK || entry < g.agBlocks, () -> block.what() + ": slot " + slot + " is past the AG");
             }
         } else if (within == 0) {
-            Headers.superblock(block.bytes(), block.what());
+            Struct sb = Headers.superblock(block.bytes(), block.what(), agno == 0);
+            Headers.check(SuperblockChecks.Tuple.of(sb).equals(SuperblockChecks.Tuple.of(superblock)),
+                    () -> block.what() + ": its geometry is not the filesystem's agreed geometry");
         } else if (within == g.sectorSize) {
             Headers.agHeader(block.bytes(), g, agno, Layouts.AGF, Headers.AGF_MAGIC);
         } else {
@@ -624,8 +690,8 @@ final class XfsImage implements XfsDevice {
             overlay.put(b.offset(), b.bytes());
         }
         Image planned = new Image(source, channel, image.size(), overlay);
-        Struct sb = Headers.superblock(planned.read(0, geometry.sectorSize), source + " primary superblock (as planned)");
-        XfsImage view = new XfsImage(source, false, channel, null, planned, sb);
+        // the view chooses its superblock again: a planned primary or copy changes the vote
+        XfsImage view = new XfsImage(source, false, channel, null, planned, chosen(planned, source + " (as planned)"));
         view.view = true;
         return view;
     }

@@ -68,6 +68,12 @@ class BadInputTest {
         assertTrue(refusal(img).contains("image is truncated"), refusal(img));
     }
 
+    /**
+     * A primary that claims 2^31 AGs (256 PiB), consistent and with its CRC: its copies past the end of the image are
+     * not read (nothing is allocated per AG it claims), too few of them verify to back it, and the copies it does
+     * locate agree on the real geometry, so the image opens on them (xfs_repair on a device does the same; on an
+     * image file it dies on the short read).
+     */
     @Test
     void superblockThatClaimsAHugeFilesystemIsNotAMemoryBomb() throws Exception {
         Path img = copyOfDefault("bomb.img");
@@ -77,6 +83,14 @@ class BadInputTest {
         Layouts.SB.get("dblocks").put(sector, 0, 0x7fffffffL * agblocks); // consistent: 2^31 AGs, 256 PiB
         Checksums.update(sector, 0, 512, Layouts.SB.crcOffset); // a well-formed lie, CRC and all
         write(img, 0, sector);
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            assertEquals(4, fs.info().agCount());
+            assertEquals(1, fs.superblockChoice().sourceAg());
+        }
+        // and with no copy to agree on, the claim is refused as a truncated image
+        for (int agno = 1; agno < 4; agno++) {
+            write(img, agno * agblocks * 4096, new byte[4]);
+        }
         String why = refusal(img);
         assertTrue(why.contains("image is truncated"), why);
     }
@@ -89,11 +103,23 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A primary with a bad CRC opens on its copies (SuperblockChoiceTest has the vote); one whose copies are bad too
+     * is refused, naming what is wrong with the primary. v4 is refused.
+     */
     @Test
     void badSuperblockChecksumAndV4() throws Exception {
         Path img = copyOfDefault("crc.img");
-        write(img, 200, new byte[] {1, 2, 3});
-        assertTrue(refusal(img).contains("superblock checksum mismatch"), refusal(img));
+        write(img, 108, new byte[] {1, 2, 3}); // the label: only the CRC notices
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            assertEquals(java.util.List.of("checksum mismatch"), fs.superblockChoice().primaryProblems());
+        }
+        long agBytes = 32768L * 4096;
+        for (int agno = 1; agno < 4; agno++) {
+            write(img, agno * agBytes + 108, new byte[] {1, 2, 3});
+        }
+        String why = refusal(img);
+        assertTrue(why.contains("primary superblock: checksum mismatch, and no superblock copy is agreed on"), why);
         Path v4 = dir.resolve("v4.img");
         try (RandomAccessFile f = new RandomAccessFile(v4.toFile(), "rw")) {
             f.setLength(512L << 20);

@@ -101,7 +101,7 @@ class DeviceCorpusTest {
             int checked = 0;
             for (int agno = 0; agno < g.agCount; agno++) {
                 byte[] sector = fs.image.read(g.agBlockOffset(agno, 0), g.sectorSize);
-                Struct sb = Headers.superblock(sector, "sb " + agno);
+                Struct sb = Headers.superblock(sector, "sb " + agno, agno == 0);
                 assertArrayEquals(sector, sb.encode(0, g.sectorSize), "superblock of AG " + agno);
                 for (Struct s : List.of(Headers.agf(fs.image, g, agno), Headers.agi(fs.image, g, agno), Headers.agfl(fs.image, g, agno))) {
                     assertArrayEquals(s.raw(), s.encode(0, g.sectorSize), s.layout.name + " of AG " + agno);

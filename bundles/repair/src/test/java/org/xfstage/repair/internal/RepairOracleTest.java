@@ -45,6 +45,7 @@ import org.xfstage.strategies.space.BnobtStrategy;
 import org.xfstage.strategies.space.CntbtStrategy;
 import org.xfstage.strategies.space.RefcountbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
+import org.xfstage.strategies.space.SbPrimaryStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
@@ -71,7 +72,7 @@ class RepairOracleTest {
 
     static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
         builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
@@ -164,6 +165,47 @@ class RepairOracleTest {
         repairAndUndo("rmapbt", recipe, commands);
     }
 
+    /**
+     * The superblocks (ScrubOracleTest.superblockRecipes): a primary that fails a check or is outvoted by its copies
+     * is rewritten from the agreed copy, the copies are left alone; a copy that disagrees is rewritten from the
+     * primary. xfs_repair -n is clean after either, and undo gives the damaged image back.
+     */
+    static Stream<Arguments> superblocks() {
+        return Stream.concat(ScrubOracleTest.superblockRecipes(),
+                Stream.of(Arguments.of("sb-primary-label", List.of("sb 0", "write -d fname \"xfstage\""))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("superblocks")
+    void superblockRepairLeavesItCleanAndNeverCopiesADamagedPrimary(String recipe, List<String> commands) throws Exception {
+        repairAndUndo("default", recipe, commands);
+        Path img = dir.resolve("default-" + recipe + ".img");
+        if (recipe.startsWith("sb-primary")) {
+            // repaired, then undone: repair the damaged image again to look at the copies it leaves
+            List<byte[]> before = copies(img);
+            engine.repair(img, new RepairOptions(true, dir.resolve("copies-" + recipe + ".undo")), Progress.NONE);
+            List<byte[]> after = copies(img);
+            for (int agno = 1; agno < after.size(); agno++) {
+                assertTrue(java.util.Arrays.equals(before.get(agno), after.get(agno)), recipe + ": the copy of AG " + agno + " is left alone");
+            }
+        }
+    }
+
+    /** The superblock sectors of every AG. */
+    private static List<byte[]> copies(Path img) throws Exception {
+        List<byte[]> out = new ArrayList<>();
+        try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly());
+                java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(img)) {
+            var info = d.info();
+            for (int agno = 0; agno < info.agCount(); agno++) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(info.sectorSize());
+                ch.read(b, (long) agno * info.agBlocks() * info.blockSize());
+                out.add(b.array());
+            }
+        }
+        return out;
+    }
+
     private void repairAndUndo(String geometry, String recipe, List<String> commands) throws Exception {
         Path img = damagedCopy(geometry + "-" + recipe, commands, geometry);
         List<String> manifestBefore = manifest(CorpusImages.image(geometry));
@@ -196,7 +238,7 @@ class RepairOracleTest {
     static Stream<Arguments> matrix() {
         Map<String, List<String>> recipes = new java.util.LinkedHashMap<>();
         if ("full".equals(System.getProperty("xfstage.matrix"))) {
-            Stream.concat(inScope(), inScopeOnRmapbt()).forEach(a -> {
+            Stream.of(inScope(), inScopeOnRmapbt(), superblocks()).flatMap(x -> x).forEach(a -> {
                 @SuppressWarnings("unchecked")
                 List<String> commands = (List<String>) a.get()[1];
                 recipes.put((String) a.get()[0], commands);

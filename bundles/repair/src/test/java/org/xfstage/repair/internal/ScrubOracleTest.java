@@ -60,7 +60,7 @@ class ScrubOracleTest {
     void cleanImagesHaveNoFindings(String geometry) throws Exception {
         ScrubReport r = engine.scrub(CorpusImages.image(geometry), ScrubOptions.all(), Progress.NONE);
         assertEquals(List.of(), r.findings(), "no false positives on a clean " + geometry + " image");
-        assertEquals(12, r.strategies().size());
+        assertEquals(13, r.strategies().size());
         assertEquals(0, arrays.liveArrays().size(), "staging is freed after the run");
     }
 
@@ -144,7 +144,74 @@ class ScrubOracleTest {
         r.add(Arguments.of("agi-unlinked-in-use", List.of("agi 0", "write -d unlinked[4] 132"), Set.of("agi")));
         r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5"), Set.of("agf")));
         r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752"), Set.of("bnobt", "refcountbt", "sb-counters")));
+        superblockRecipes().forEach(a -> r.add(Arguments.of(a.get()[0], a.get()[1], Set.of(a.get()[0].toString().startsWith("sb-primary")
+                ? "sb-primary" : "sb-secondary"))));
         return r.stream();
+    }
+
+    /**
+     * Damage to the primary superblock that xfs_repair's phase 1 finds (a failed check: the copies are searched for
+     * and the primary would be rewritten from them; or a geometry the copies outvote) and damage to one copy while
+     * the primary is sound. Each is reported under sb-primary or sb-secondary alone: the filesystem is opened on the
+     * agreed superblock, so nothing else looks wrong. The default geometry has no meta_uuid feature (the corpus has
+     * no geometry with one): there a nonzero sb_meta_uuid is garbage past the superblock's last field; one recipe turns the
+     * feature on first (xfs_db's uuid generate, as xfs_admin -U does).
+     */
+    static Stream<Arguments> superblockRecipes() {
+        return Stream.of(
+                Arguments.of("sb-primary-magic", List.of("sb 0", "write -d magicnum 0")),
+                Arguments.of("sb-primary-crc", List.of("sb 0", "write -c imax_pct 30")),
+                Arguments.of("sb-primary-inopblock", List.of("sb 0", "write -d inopblock 9")),
+                Arguments.of("sb-primary-agblklog", List.of("sb 0", "write -d agblklog 14")),
+                Arguments.of("sb-primary-sectsize", List.of("sb 0", "write -d sectsize 1024")),
+                Arguments.of("sb-primary-logsectlog", List.of("sb 0", "write -d logsectlog 9")),
+                Arguments.of("sb-primary-logblocks", List.of("sb 0", "write -d logblocks 1000")),
+                Arguments.of("sb-primary-meta-uuid", List.of("sb 0", "write -d meta_uuid 11111111-2222-3333-4444-555555555555")),
+                // a new uuid (as xfs_admin -U) turns the meta_uuid feature on: then sb_meta_uuid is what the AG headers carry
+                Arguments.of("sb-primary-meta-uuid-feature", List.of("uuid generate", "sb 0",
+                        "write -d meta_uuid 11111111-2222-3333-4444-555555555555")),
+                Arguments.of("sb-primary-blocksize", List.of("sb 0", "write -d blocksize 8192")),
+                Arguments.of("sb-primary-fuzz-dblocks", List.of("sb 0", "fuzz -d dblocks firstbit")),
+                Arguments.of("sb-primary-fuzz-agcount", List.of("sb 0", "fuzz -d agcount add")),
+                Arguments.of("sb-primary-fuzz-agblocks", List.of("sb 0", "fuzz -d agblocks middlebit")),
+                Arguments.of("sb-primary-fuzz-logstart", List.of("sb 0", "fuzz -d logstart lastbit")),
+                Arguments.of("sb-primary-fuzz-inodesize", List.of("sb 0", "fuzz -d inodesize ones")),
+                Arguments.of("sb-primary-fuzz-versionnum", List.of("sb 0", "fuzz -d versionnum firstbit")),
+                Arguments.of("sb-primary-fuzz-uuid", List.of("sb 0", "fuzz -d uuid firstbit")),
+                Arguments.of("sb-primary-fuzz-incompat", List.of("sb 0", "fuzz -d features_incompat lastbit")),
+                Arguments.of("sb-primary-fuzz-spino-align", List.of("sb 0", "fuzz -d spino_align add")),
+                Arguments.of("sb-secondary-logblocks", List.of("sb 2", "write -d logblocks 1000")),
+                Arguments.of("sb-secondary-magic", List.of("sb 2", "write -d magicnum 0")),
+                Arguments.of("sb-secondary-crc", List.of("sb 3", "write -c imax_pct 30")));
+    }
+
+    /**
+     * A label only the primary carries, against its three copies: xfs_repair -n passes it (it compares the copies'
+     * geometry only), but the copies outvote the primary, which is reported and would be rewritten from them, not
+     * copied over them.
+     */
+    @org.junit.jupiter.api.Test
+    void primaryAloneAgainstItsCopiesIsFound() throws Exception {
+        Verdicts v = verdicts("sb-primary-label", List.of("sb 0", "write -d fname \"xfstage\""), "default");
+        assertTrue(!v.theyFindDamage(), "xfs_repair -n misses it (if this fails, it learnt to see it: move the recipe to superblockRecipes())");
+        assertEquals(List.of("sb-primary"), v.ours().findings().stream().map(f -> f.structure()).distinct().toList(), v.ours().findings().toString());
+    }
+
+    /**
+     * Two of the three copies fail their checks: no geometry can be agreed on, xfs_repair -n cannot run (exit 1,
+     * "could not find valid secondary superblock") and our scrub refuses to run, in one line.
+     */
+    @org.junit.jupiter.api.Test
+    void noAgreementIsRefusedAsXfsRepairRefuses() throws Exception {
+        Path img = dir.resolve("no-agreement.img");
+        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        applyRecipe(img, List.of("sb 1", "write -d magicnum 0", "sb 2", "write -d magicnum 0"));
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertTrue(repair.getKey() != 0 && repair.getValue().contains("could not find valid secondary superblock"), repair.getValue());
+        org.xfstage.api.repair.RepairException e = org.junit.jupiter.api.Assertions.assertThrows(org.xfstage.api.repair.RepairException.class,
+                () -> engine.scrub(img, ScrubOptions.all(), Progress.NONE));
+        assertTrue(e.getMessage().contains("not enough superblock copies verify") && !e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(arrays.liveArrays().isEmpty());
     }
 
     /** Recipes on the rmapbt geometry: the reverse mappings themselves. */

@@ -62,10 +62,13 @@ public class SbCountersStrategy implements RepairStrategy {
         }
     }
 
-    /** The AGFL counts it sums come from the AGFs, so AGF repairs go first. */
+    /**
+     * The AGFL counts it sums come from the AGFs, so AGF repairs go first; and a primary superblock rewritten from
+     * its copies (sb-primary) is the one whose counters are set.
+     */
     @Override
     public Set<String> after() {
-        return Set.of("agf", "agi");
+        return Set.of("agf", "agi", "sb-primary");
     }
 
     @Override

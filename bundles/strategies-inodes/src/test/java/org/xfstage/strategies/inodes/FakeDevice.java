@@ -224,6 +224,26 @@ final class FakeDevice implements XfsDevice {
     }
 
     @Override
+    public Map<HeaderField, Long> agreedSuperblockIdentity() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public org.xfstage.api.device.SuperblockVerdict superblockChoice() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromAgreed(int agno) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public BlockImage primarySuperblockFromAgreed() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public void verify(BlockImage block) {
         throw new UnsupportedOperationException();
     }

@@ -18,14 +18,16 @@ import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeField;
 import org.xfstage.api.device.ManifestEntry;
 import org.xfstage.api.device.ReverseMapping;
+import org.xfstage.api.device.SuperblockVerdict;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.staging.Progress;
 
 /**
  * A filesystem for tests, told what its btrees hold and which blocks they take, with no image behind it: what the
  * space strategies read of a device. What they would write is recorded ({@link #headerUpdates}, {@link #bulkLoads},
- * {@link #agfls}, {@link #secondaryRewrites}) and handed back as tagged block images. Everything else throws.
+ * {@link #agfls}, {@link #secondaryRewrites}, {@link #primaryRewrites}) and handed back as tagged block images. Everything else throws.
  */
 final class FakeDevice implements XfsDevice {
     /** One call of {@link #updateHeader}. */
@@ -47,6 +49,8 @@ final class FakeDevice implements XfsDevice {
     final List<Load> bulkLoads = new ArrayList<>();
     final Map<Integer, long[]> agfls = new HashMap<>();
     final List<Integer> secondaryRewrites = new ArrayList<>();
+    int primaryRewrites;
+    private SuperblockVerdict verdict;
 
     /** The leaf records of a tree of an AG, in tree order. */
     <R> FakeDevice tree(int agno, Btree<R> tree, List<R> leaves) {
@@ -124,10 +128,47 @@ final class FakeDevice implements XfsDevice {
         return sb;
     }
 
+    /**
+     * What the vote decided: the primary trusted (the default), or the copy of an AG agreed on (then
+     * {@link #agreedSuperblockIdentity} is that AG's superblock).
+     */
+    FakeDevice verdict(SuperblockVerdict v) {
+        verdict = v;
+        return this;
+    }
+
     @Override
-    public BlockImage secondarySuperblockFromPrimary(int agno) {
+    public SuperblockVerdict superblockChoice() {
+        return verdict != null ? verdict : new SuperblockVerdict(List.of(), List.of(), superblocks.size() - 1, superblocks.size() - 1,
+                superblocks.size() - 1, 0, Map.of());
+    }
+
+    @Override
+    public Map<HeaderField, Long> agreedSuperblockIdentity() {
+        return superblocks.get(superblockChoice().sourceAg());
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromPrimary(int agno) throws XfsException {
+        if (!superblockChoice().primaryTrusted()) {
+            throw new XfsFormatException("the primary is not trusted");
+        }
+        return secondarySuperblockFromAgreed(agno);
+    }
+
+    @Override
+    public BlockImage secondarySuperblockFromAgreed(int agno) {
         secondaryRewrites.add(agno);
         return new BlockImage(agno, new byte[0], "superblock of AG " + agno);
+    }
+
+    @Override
+    public BlockImage primarySuperblockFromAgreed() throws XfsException {
+        if (superblockChoice().primaryTrusted()) {
+            throw new XfsFormatException("the primary is trusted");
+        }
+        primaryRewrites++;
+        return new BlockImage(0, new byte[0], "primary superblock");
     }
 
     @Override
