@@ -60,6 +60,8 @@ final class XfsImage implements XfsDevice {
     final Contents contents;
     /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
     private boolean view;
+    /** This JVM's claim on the file, released after the channel is closed; null for a view. */
+    private Object claim;
 
     private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, Struct sb) {
         this.source = source;
@@ -73,6 +75,18 @@ final class XfsImage implements XfsDevice {
     }
 
     static XfsImage open(Path path, OpenOptions options) throws XfsException {
+        Object claim = OpenImages.claim(path); // before any descriptor of the file is opened (see OpenImages)
+        try {
+            XfsImage fs = openClaimed(path, options);
+            fs.claim = claim;
+            return fs;
+        } catch (XfsException | RuntimeException e) {
+            OpenImages.release(claim);
+            throw e;
+        }
+    }
+
+    private static XfsImage openClaimed(Path path, OpenOptions options) throws XfsException {
         String name = path.toString();
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
             throw new XfsException(name + ": no such file or device");
@@ -680,5 +694,6 @@ final class XfsImage implements XfsDevice {
             // closing the channel releases the lock too
         }
         closeQuietly(channel);
+        OpenImages.release(claim);
     }
 }
