@@ -149,7 +149,8 @@ final class ScrubRun {
                 if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
                     return Optional.empty();
                 }
-                RunContext ctx = new RunContext(dev, info, staged, arrays, progress);
+                // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
+                RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), progress);
                 check(ctx, findings);
                 then.accept(chosen, ctx, findings, staged);
             }
