@@ -20,8 +20,6 @@ import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.repair.SpaceMapRecord;
-import org.xfstage.api.staging.RecordComparator;
-import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -122,7 +120,7 @@ final class ChunkProof {
     }
 
     /**
-     * Judges every candidate chunk of AG {@code agno} and hands the verdicts to {@code out} in startino order, each
+     * Judges every candidate chunk of AG {@code ag} and hands the verdicts to {@code out} in startino order, each
      * inobt record that cannot be a chunk (not where a chunk can start, or past the AG) among them.
      *
      * @param listed the inobt's records of the AG, staged in tree order ({@link InodeChunks#stage})
@@ -132,120 +130,165 @@ final class ChunkProof {
     boolean prove(FsInfo.AgInfo ag, XfArray listed, Verdicts out) throws XfsException, StagingException {
         int agno = ag.agno();
         long agInodes = ag.length() * geometry.inodesPerBlock();
+        long agFirst = device.inodeNumber(agno, 0);
         try (XfArray finobt = hasFinobt ? stageQuietly(agno, Btree.FINO) : null;
                 XfArray free = freeExtents(agno);
-                XfArray rmapInodes = hasRmapbt ? inodeChunkMappings(agno) : null;
-                XfArray candidates = ctx.arrays().create("inobt proof candidates of AG " + agno, Long.BYTES)) {
-            boolean placed = collect(agno, agInodes, listed, finobt, rmapInodes, candidates);
-            candidates.sort(RecordComparator.unsignedLongs(1), SortOptions.DEFAULT, ctx.progress());
-            judgeAll(agno, agInodes, listed, finobt, free, rmapInodes, candidates, out);
-            return placed;
+                XfArray rmapInodes = hasRmapbt ? inodeChunkMappings(agno) : null) {
+            // the candidates: four sorted sources merged as they go, none of them staged again or sorted
+            NamedStarts named = new NamedStarts(agFirst, agInodes);
+            List<Starts> sources = new ArrayList<>(List.of(new RecordStarts(listed, agInodes), named));
+            if (finobt != null) {
+                sources.add(new RecordStarts(finobt, agInodes));
+            }
+            if (rmapInodes != null && geometry.chunkAlignment() >= InodeChunk.INODES) {
+                sources.add(new MappedStarts(rmapInodes, agInodes));
+            }
+            Records inobtRecs = new Records(listed);
+            Records finobtRecs = finobt == null ? null : new Records(finobt);
+            States states = new States(agFirst);
+            Reach freeSpace = free == null ? null : new Reach(free);
+            Cover rmap = rmapInodes == null ? null : new Cover(rmapInodes);
+            Others others = new Others(agno);
+            for (long s = next(sources, 0); s != Long.MAX_VALUE; s = next(sources, s + 1)) {
+                // inobt records before this candidate that are no candidate themselves cannot be chunks
+                for (InodeChunk stray = inobtRecs.before(s); stray != null; stray = inobtRecs.before(s)) {
+                    out.accept(misplaced(stray));
+                }
+                out.accept(judge(agFirst, s, inobtRecs.at(s), finobtRecs == null ? null : finobtRecs.at(s), named, states, freeSpace,
+                        rmap, others));
+            }
+            for (InodeChunk stray = inobtRecs.before(Long.MAX_VALUE); stray != null; stray = inobtRecs.before(Long.MAX_VALUE)) {
+                out.accept(misplaced(stray));
+            }
+            return named.placed;
         }
     }
 
     // ---- candidates
 
-    /** Appends every candidate start (plus one, so none is null) of the AG to {@code candidates}, unsorted. */
-    private boolean collect(int agno, long agInodes, XfArray listed, XfArray finobt, XfArray rmapInodes, XfArray candidates)
-            throws StagingException {
-        ByteBuffer key = ByteBuffer.allocate(Long.BYTES);
-        InodeChunks rec = new InodeChunks();
-        for (XfArray records : new XfArray[] {listed, finobt}) {
-            if (records == null) {
-                continue;
-            }
-            for (long c = rec.loadNext(records, 0); c >= 0; c = rec.loadNext(records, c + 1)) {
-                long s = rec.chunk().startino();
-                if (canBeChunk(s, agInodes)) {
-                    append(candidates, key, s);
-                }
-            }
+    /** The smallest candidate start at or after {@code from} of all the sources, or Long.MAX_VALUE. */
+    private static long next(List<Starts> sources, long from) throws StagingException {
+        long next = Long.MAX_VALUE;
+        for (Starts s : sources) {
+            next = Math.min(next, s.next(from));
         }
-        boolean placed = true;
-        // the chunk of every inode the directory tree reached; the link counts come sorted, so one start repeats in a row
-        long agFirst = device.inodeNumber(agno, 0);
-        long agEnd = agFirst + agInodes;
-        LinkCountRecord link = new LinkCountRecord();
-        XfArray links = ctx.observation(Observation.LINK_COUNTS);
-        long last = -1;
-        long lastIno = -1;
-        for (long i = firstAtLeast(links, agFirst, from -> link.loadNext(links, from), link::ino); i >= 0; i = link.loadNext(links, i + 1)) {
-            long ino = link.ino();
-            if (ino >= agEnd) {
-                break;
-            }
-            if (ino == lastIno) {
-                continue;
-            }
-            lastIno = ino;
-            long s = geometry.chunkHolding(ino - agFirst);
-            if (!canBeChunk(s, agInodes)) {
-                placed = false; // a live inode no chunk can hold here: the tree cannot be rebuilt from proof
-                continue;
-            }
-            if (s != last) {
-                append(candidates, key, s);
-                last = s;
-            }
-        }
-        if (rmapInodes != null && geometry.chunkAlignment() >= InodeChunk.INODES) {
-            Extent e = new Extent();
-            for (long i = e.loadNext(rmapInodes, 0); i >= 0; i = e.loadNext(rmapInodes, i + 1)) {
-                long from = e.start() * geometry.inodesPerBlock();
-                long to = e.end() * geometry.inodesPerBlock();
-                for (long s = from - from % geometry.chunkAlignment(); s < to; s += geometry.chunkAlignment()) {
-                    if (s + InodeChunk.INODES > from && canBeChunk(s, agInodes)) {
-                        append(candidates, key, s);
-                    }
-                }
-            }
-        }
-        return placed;
+        return next;
     }
 
     private boolean canBeChunk(long startino, long agInodes) {
         return startino >= 0 && geometry.canStartAt(startino) && startino + InodeChunk.INODES <= agInodes;
     }
 
-    private static void append(XfArray a, ByteBuffer key, long startino) throws StagingException {
-        key.clear();
-        key.putLong(startino + 1).flip();
-        a.append(key);
+    /** Candidate chunk starts from one source, in increasing order. */
+    private interface Starts {
+        /** The first start at or after {@code from} (asked with {@code from} never decreasing), or Long.MAX_VALUE. */
+        long next(long from) throws StagingException;
+    }
+
+    /** The records of a tree that can be chunks. */
+    private final class RecordStarts implements Starts {
+        private final XfArray a;
+        private final long agInodes;
+        private final InodeChunks rec = new InodeChunks();
+        private long at;
+
+        RecordStarts(XfArray a, long agInodes) throws StagingException {
+            this.a = a;
+            this.agInodes = agInodes;
+            this.at = rec.loadNext(a, 0);
+        }
+
+        @Override
+        public long next(long from) throws StagingException {
+            while (at >= 0 && (rec.chunk().startino() < from || !canBeChunk(rec.chunk().startino(), agInodes))) {
+                at = rec.loadNext(a, at + 1);
+            }
+            return at >= 0 ? rec.chunk().startino() : Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * The chunk of every inode the directory tree reached, and which of its inodes those are: one pass over the link
+     * counts (sorted by inode, so the inodes of one chunk come together). A candidate from another source holds no
+     * named inode, or it would be this source's too.
+     */
+    private final class NamedStarts implements Starts {
+        private final XfArray links = ctx.observation(Observation.LINK_COUNTS);
+        private final LinkCountRecord rec = new LinkCountRecord();
+        private final long agFirst;
+        private final long agEnd;
+        private final long agInodes;
+        private long at;
+        private long start = -1;
+        private long mask;
+        /** False once a named inode lies where no chunk can hold it: the tree cannot be rebuilt from proof then. */
+        boolean placed = true;
+
+        NamedStarts(long agFirst, long agInodes) throws StagingException {
+            this.agFirst = agFirst;
+            this.agEnd = agFirst + agInodes;
+            this.agInodes = agInodes;
+            this.at = firstAtLeast(links, agFirst, from -> rec.loadNext(links, from), rec::ino);
+        }
+
+        @Override
+        public long next(long from) throws StagingException {
+            if (start >= from) {
+                return start;
+            }
+            start = -1;
+            mask = 0;
+            for (; at >= 0 && rec.ino() < agEnd; at = rec.loadNext(links, at + 1)) {
+                long s = geometry.chunkHolding(rec.ino() - agFirst);
+                if (!canBeChunk(s, agInodes)) {
+                    placed = false;
+                } else if (start >= 0 && s != start) {
+                    return start; // the next chunk's first inode is where the next call goes on
+                } else if (s >= from) {
+                    start = s;
+                    mask |= 1L << (rec.ino() - agFirst - s);
+                }
+            }
+            return start >= 0 ? start : Long.MAX_VALUE;
+        }
+
+        /** One bit per inode of the chunk at {@code s} that the directory tree names; {@code s} was a candidate. */
+        long mask(long s) {
+            return s == start ? mask : 0;
+        }
+    }
+
+    /** The chunks the rmapbt's inode-chunk extents cover. */
+    private final class MappedStarts implements Starts {
+        private final XfArray a;
+        private final long agInodes;
+        private final Extent e = new Extent();
+        private long at;
+
+        MappedStarts(XfArray a, long agInodes) throws StagingException {
+            this.a = a;
+            this.agInodes = agInodes;
+            this.at = e.loadNext(a, 0);
+        }
+
+        @Override
+        public long next(long from) throws StagingException {
+            long align = geometry.chunkAlignment();
+            for (; at >= 0; at = e.loadNext(a, at + 1)) {
+                long lo = e.start() * geometry.inodesPerBlock();
+                long hi = e.end() * geometry.inodesPerBlock();
+                // the chunks that overlap [lo, hi): aligned starts from the one at or below lo, each reaching past lo
+                for (long s = Math.max(lo - lo % align, from + (align - from % align) % align); s < hi; s += align) {
+                    if (s + InodeChunk.INODES > lo && canBeChunk(s, agInodes)) {
+                        return s;
+                    }
+                }
+            }
+            return Long.MAX_VALUE;
+        }
     }
 
     // ---- judging
-
-    private void judgeAll(int agno, long agInodes, XfArray listed, XfArray finobt, XfArray free, XfArray rmapInodes,
-            XfArray candidates, Verdicts out) throws XfsException, StagingException {
-        long agFirst = device.inodeNumber(agno, 0);
-        Records inobtRecs = new Records(listed);
-        Records finobtRecs = finobt == null ? null : new Records(finobt);
-        Named named = new Named(agFirst);
-        States states = new States(agFirst);
-        Reach freeSpace = free == null ? null : new Reach(free);
-        Cover rmap = rmapInodes == null ? null : new Cover(rmapInodes);
-        Others others = new Others(agno);
-        ByteBuffer key = ByteBuffer.allocate(Long.BYTES);
-        long previous = -1;
-        for (long c = candidates.loadNext(0, key); c >= 0; c = candidates.loadNext(c + 1, key)) {
-            key.rewind();
-            long s = key.getLong() - 1;
-            key.clear();
-            if (s == previous) {
-                continue;
-            }
-            previous = s;
-            // inobt records before this candidate that are no candidate themselves cannot be chunks
-            for (InodeChunk stray = inobtRecs.before(s); stray != null; stray = inobtRecs.before(s)) {
-                out.accept(misplaced(stray));
-            }
-            out.accept(judge(agFirst, s, inobtRecs.at(s), finobtRecs == null ? null : finobtRecs.at(s), named, states, freeSpace,
-                    rmap, others));
-        }
-        for (InodeChunk stray = inobtRecs.before(Long.MAX_VALUE); stray != null; stray = inobtRecs.before(Long.MAX_VALUE)) {
-            out.accept(misplaced(stray));
-        }
-    }
 
     /** The verdict on an inobt record no chunk can be at: it goes. */
     private Verdict misplaced(InodeChunk r) {
@@ -253,9 +296,10 @@ final class ChunkProof {
                 + " (chunks start at multiples of " + geometry.chunkAlignment() + " inodes, within the AG)", 0, 0);
     }
 
-    private Verdict judge(long agFirst, long s, InodeChunk listed, InodeChunk finobt, Named named, States states, Reach freeSpace,
-            Cover rmap, Others others) throws XfsException, StagingException {
-        long namedMask = named.mask(agFirst + s);
+    /** The verdict on the candidate chunk at AG inode {@code s}, from each of its allocation units' judgements. */
+    private Verdict judge(long agFirst, long s, InodeChunk listed, InodeChunk finobt, NamedStarts named, States states,
+            Reach freeSpace, Cover rmap, Others others) throws XfsException, StagingException {
+        long namedMask = named.mask(s);
         InodeMapRecord.State[] seen = states.of(agFirst + s);
         InodeProbe[] inode = new InodeProbe[InodeChunk.INODES];
         boolean settled = true;
@@ -311,7 +355,8 @@ final class ChunkProof {
                         settled &= seen[i] != InodeMapRecord.State.UNREADABLE;
                     }
                     if (!listedAllocated) {
-                        why.add(inodes + " are there (" + (finobtAllocated ? "the finobt lists them, " : "") + evidence(d, isNamed, inRmap, free, user) + ")");
+                        why.add(inodes + " are there (" + (finobtAllocated ? "the finobt lists them, " : "")
+                                + evidence(d, isNamed, inRmap, free, user) + ")");
                     }
                 }
                 case ABSENT -> {
@@ -610,30 +655,6 @@ final class ChunkProof {
                 return c;
             }
             return null;
-        }
-    }
-
-    /** Which inodes the directory tree reached or named, from the sorted link counts. */
-    private final class Named {
-        private final XfArray links = ctx.observation(Observation.LINK_COUNTS);
-        private final LinkCountRecord rec = new LinkCountRecord();
-        private long at;
-
-        Named(long agFirst) throws StagingException {
-            at = firstAtLeast(links, agFirst, from -> rec.loadNext(links, from), rec::ino);
-        }
-
-        /** One bit per inode of the 64 from {@code first} that a directory names (or the walk reached). */
-        long mask(long first) throws StagingException {
-            while (at >= 0 && rec.ino() < first) {
-                at = rec.loadNext(links, at + 1);
-            }
-            long m = 0;
-            while (at >= 0 && rec.ino() < first + InodeChunk.INODES) {
-                m |= 1L << (rec.ino() - first);
-                at = rec.loadNext(links, at + 1);
-            }
-            return m;
         }
     }
 
