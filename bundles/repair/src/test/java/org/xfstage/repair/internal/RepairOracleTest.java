@@ -360,7 +360,7 @@ class RepairOracleTest {
 
     /**
      * Damage outside every strategy's scope: a directory block, inode chunks the evidence cannot prove (a hidden half
-     * chunk with a damaged inode in it), an AGI header too broken to decode (the scrub stops there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
+     * chunk with a damaged inode in it), an inobt that cannot be walked, an AGI header too broken to decode (the scrub stops there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
      * leads out of the tree (the leaf it named is lost to the pointers: the new tree would need a block that is not
      * its own, and the free-space trees would have to give it).
      */
@@ -371,6 +371,9 @@ class RepairOracleTest {
                 // (before, the rebuild kept the tree's holes and gave the live inodes' blocks back as free space)
                 Arguments.of("inobt", "default", List.of("agi 0", "addr root", "write -d recs[2].holemask 0xff00", "inode 6700",
                         "write -c core.gen 77")),
+                // a startino moved past the next record's: the inobt cannot be walked (keys out of order), and the AGI's
+                // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
+                Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("agi", "default", List.of("agi 1", "write -d magicnum 0x12345678")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
