@@ -100,6 +100,21 @@ public interface XfsDevice extends AutoCloseable {
     int inodesPerBlock();
 
     /**
+     * Where inode chunks can lie and which parts of them are allocated together (the inode alignment and the sparse
+     * inode allocation of this filesystem): for placing a chunk from the inodes found in it.
+     */
+    InodeChunkGeometry inodeChunkGeometry();
+
+    /**
+     * What is at inode number {@code ino}, from that inode alone: whether it decodes as a v3 inode of this filesystem
+     * (magic, version, checksum, the inode number it records, the filesystem uuid) and, if so, whether it is in use.
+     * Never follows a fork and never fails on what it reads; a number outside the filesystem is {@link InodeProbe#NONE}.
+     * A valid inode is evidence that an inode chunk holds that number, not proof that it is allocated (the blocks of
+     * a freed chunk keep their old inodes).
+     */
+    InodeProbe probeInode(long ino) throws XfsException;
+
+    /**
      * The fields of a header as they are on disk ({@code agi_unlinked[3]} is {@link HeaderField#agiUnlinked}(3)); the
      * header must be the structure it claims to be (magic). The superblock is the one the filesystem was opened on
      * ({@link #superblockChoice()}): the primary, or when it is not trusted the agreed copy merged as it would be

@@ -42,6 +42,10 @@ final class Geometry {
     final long metaUuid1;
     final int roCompat;
     final int incompat;
+    /** Blocks an inode chunk's start is aligned to (sb_inoalignmt; v5 always has the ALIGN feature). */
+    final long inoAlignBlocks;
+    /** Blocks a sparse inode allocation takes and is aligned to (sb_spino_align; 0 without sparse inodes). */
+    final long spinoAlignBlocks;
 
     Geometry(Struct sb) {
         blockSize = (int) sb.get("blocksize");
@@ -61,6 +65,8 @@ final class Geometry {
         logBlocks = sb.get("logblocks");
         roCompat = (int) sb.get("features_ro_compat");
         incompat = (int) sb.get("features_incompat");
+        inoAlignBlocks = sb.get("inoalignmt");
+        spinoAlignBlocks = sb.get("spino_align");
         boolean metaUuid = (incompat & FEAT_INCOMPAT_META_UUID) != 0;
         metaUuid0 = sb.get(metaUuid ? "meta_uuid0" : "uuid0");
         metaUuid1 = sb.get(metaUuid ? "meta_uuid1" : "uuid1");

@@ -29,7 +29,10 @@ import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.InodeChunkGeometry;
 import org.xfstage.api.device.InodeField;
+import org.xfstage.api.device.InodeProbe;
 import org.xfstage.api.device.ReverseMapping;
 import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.FileType;
@@ -59,6 +62,8 @@ final class XfsImage implements XfsDevice {
     final Contents contents;
     /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
     private boolean view;
+    /** This JVM's claim on the file, released after the channel is closed; null for a view. */
+    private Object claim;
 
     private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, SuperblockChoice choice) {
         this.source = source;
@@ -73,6 +78,18 @@ final class XfsImage implements XfsDevice {
     }
 
     static XfsImage open(Path path, OpenOptions options) throws XfsException {
+        Object claim = OpenImages.claim(path); // before any descriptor of the file is opened (see OpenImages)
+        try {
+            XfsImage fs = openClaimed(path, options);
+            fs.claim = claim;
+            return fs;
+        } catch (XfsException | RuntimeException e) {
+            OpenImages.release(claim);
+            throw e;
+        }
+    }
+
+    private static XfsImage openClaimed(Path path, OpenOptions options) throws XfsException {
         String name = path.toString();
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS) && !Files.exists(path)) {
             throw new XfsException(name + ": no such file or device");
@@ -307,6 +324,40 @@ final class XfsImage implements XfsDevice {
     @Override
     public int inodesPerBlock() {
         return geometry.blockSize / geometry.inodeSize;
+    }
+
+    @Override
+    public InodeChunkGeometry inodeChunkGeometry() {
+        Geometry g = geometry;
+        int perBlock = inodesPerBlock();
+        // xfs_ialloc_setup_geometry: chunks aligned to sb_inoalignmt blocks; without it, to a block
+        long align = Math.max(1, g.inoAlignBlocks) * perBlock;
+        // a sparse allocation is sb_spino_align blocks (a multiple of the holemask's 4 inodes that divides 64)
+        long unit = InodeChunk.INODES;
+        if (g.hasSparseInodes() && g.spinoAlignBlocks > 0) {
+            long sparse = g.spinoAlignBlocks * perBlock;
+            if (sparse < InodeChunk.INODES && sparse % InodeChunk.INODES_PER_HOLEMASK_BIT == 0 && InodeChunk.INODES % sparse == 0) {
+                unit = sparse;
+            }
+        }
+        return new InodeChunkGeometry(perBlock, (int) Math.min(align, Integer.MAX_VALUE), (int) unit);
+    }
+
+    @Override
+    public InodeProbe probeInode(long ino) throws XfsException {
+        byte[] raw;
+        try {
+            raw = image.read(geometry.inodeOffset(ino), geometry.inodeSize);
+        } catch (XfsFormatException e) {
+            return InodeProbe.NONE; // outside the filesystem: no inode can be there
+        }
+        Inode inode;
+        try {
+            inode = Inode.decode(raw, geometry, ino);
+        } catch (XfsFormatException e) {
+            return InodeProbe.NONE;
+        }
+        return inode.mode == 0 ? InodeProbe.FREE : InodeProbe.IN_USE;
     }
 
     @Override
@@ -709,5 +760,6 @@ final class XfsImage implements XfsDevice {
             // closing the channel releases the lock too
         }
         closeQuietly(channel);
+        OpenImages.release(claim);
     }
 }

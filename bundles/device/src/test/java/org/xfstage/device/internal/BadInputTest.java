@@ -149,6 +149,41 @@ class BadInputTest {
         XfsImage.open(img, OpenOptions.forWriting()).close(); // released on close
     }
 
+    /**
+     * A second open refused in this JVM leaves the first one's lock in place: another process still cannot open the
+     * image, not even to read. (POSIX locks belong to the process: had the refused open made a descriptor of the file
+     * and closed it, the first open's lock would be gone.)
+     */
+    @Test
+    void aRefusedSecondOpenKeepsTheFirstOnesLock() throws Exception {
+        Path img = copyOfDefault("kept.img");
+        try (XfsImage first = XfsImage.open(img, OpenOptions.forWriting())) {
+            assertEquals(3, openInAnotherProcess(img), "locked against other processes");
+            String why = refusal(img, OpenOptions.readOnly());
+            assertTrue(why.contains("already open in this container"), why);
+            assertEquals(3, openInAnotherProcess(img), "still locked after a refused second open");
+        }
+        assertEquals(0, openInAnotherProcess(img), "released on close");
+    }
+
+    private static int openInAnotherProcess(Path img) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), ReadOnlyOpen.class.getName(), img.toString()).inheritIO().start();
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        return p.exitValue();
+    }
+
+    /** Opens an image read-only in its own JVM: exit 0 when it could, 3 when it was refused. */
+    public static final class ReadOnlyOpen {
+        public static void main(String[] args) {
+            try (XfsImage fs = XfsImage.open(Path.of(args[0]), OpenOptions.readOnly())) {
+                System.exit(0);
+            } catch (org.xfstage.api.device.XfsException e) {
+                System.exit(3);
+            }
+        }
+    }
+
     @Test
     void dirtyLogIsRefusedAsXfsRepairDoes() throws Exception {
         Path img = copyOfDefault("dirty.img");

@@ -328,4 +328,38 @@ class DeviceCorpusTest {
             assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
         }
     }
+
+    /**
+     * The chunk geometry is what xfs_db says the superblock holds (sb_inoalignmt, sb_spino_align, sb_inopblock), and
+     * the probe tells an inode in use, a free inode of a chunk, and what is not an inode (a file's data block, a
+     * number past the filesystem) apart, as the inobt and the files' extents say.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void chunkGeometryComesFromTheSuperblockAndTheProbeReadsOneInode(String geometry) throws Exception {
+        Path img = image(geometry);
+        Map<String, Long> sb = xfsDb(img, List.of("sb 0", "p inopblock inoalignmt spino_align"));
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            org.xfstage.api.device.InodeChunkGeometry chunks = fs.inodeChunkGeometry();
+            assertEquals(sb.get("inopblock"), (long) chunks.inodesPerBlock());
+            assertEquals(sb.get("inoalignmt") * sb.get("inopblock"), chunks.chunkAlignment());
+            // every corpus geometry is made with sparse inodes (the mkfs default): an allocation is sb_spino_align blocks
+            assertTrue(fs.info().features().contains("sparse"));
+            assertEquals(sb.get("spino_align") * sb.get("inopblock"), chunks.allocationUnit());
+
+            assertEquals(org.xfstage.api.device.InodeProbe.IN_USE, fs.probeInode(fs.geometry.rootIno));
+            List<org.xfstage.api.device.InodeChunk> ag0 = new ArrayList<>();
+            fs.walkBtree(0, org.xfstage.api.device.Btree.INO, ag0::add);
+            org.xfstage.api.device.InodeChunk withFree = ag0.stream().filter(c -> c.freecount() > 0).findFirst().orElseThrow();
+            int free = Long.numberOfTrailingZeros(withFree.free());
+            assertEquals(org.xfstage.api.device.InodeProbe.FREE, fs.probeInode(fs.inodeNumber(0, withFree.startino() + free)));
+            // the first data block of a file holds no inode: the inode numbers of that block probe as none
+            long file = Corpus.lookup(fs, "/deep/a/b/leaf-file");
+            long fsb = Inode.read(fs.image, fs.geometry, file).extents(fs.image, fs.geometry).get(0).startBlock();
+            long agbno = fsb & ((1L << fs.geometry.agBlkLog) - 1);
+            long agno = fsb >>> fs.geometry.agBlkLog;
+            assertEquals(org.xfstage.api.device.InodeProbe.NONE, fs.probeInode(fs.inodeNumber((int) agno, agbno * chunks.inodesPerBlock())));
+            assertEquals(org.xfstage.api.device.InodeProbe.NONE, fs.probeInode(fs.inodeNumber(fs.geometry.agCount, 0)), "past the last AG");
+        }
+    }
 }

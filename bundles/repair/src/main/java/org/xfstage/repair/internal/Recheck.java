@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
@@ -22,7 +23,7 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * The re-check of a repair's plans before anything is written: the scrub again, on a view of the image with the
- * planned blocks in it. When no plan writes inode space (no block of an inode chunk or of a file), what the first
+ * planned blocks in it (a view of the open the repair holds). When no plan writes inode space (no block of an inode chunk or of a file), what the first
  * scrub read in the inodes and the directory tree still holds: then only the metadata is walked again and the first
  * scrub's inode map, link counts and file extents are reused, unless the inobts now list other chunks. A plan that
  * would leave damage is refused, by name, and nothing is written.
@@ -33,6 +34,7 @@ final class Recheck implements AutoCloseable {
     private final Services services;
     private final String run;
     private final Path image;
+    private final XfsDevice held;
     private final Progress progress;
     // what the first scrub found in the inodes and the directory tree, kept for the re-check
     private XfArray space;
@@ -42,10 +44,12 @@ final class Recheck implements AutoCloseable {
     private FsInfo info;
     private long maxExtent;
 
-    Recheck(Services services, String run, Path image, Progress progress) {
+    /** {@code held}: the repair's open of the image, which the re-check reads views of. */
+    Recheck(Services services, String run, Path image, XfsDevice held, Progress progress) {
         this.services = services;
         this.run = run;
         this.image = image;
+        this.held = held;
         this.progress = progress;
     }
 
@@ -64,11 +68,11 @@ final class Recheck implements AutoCloseable {
         List<BlockImage> blocks = planner.blocks();
         ScrubReport after = null;
         if (untouched(blocks)) {
-            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).scrubView(blocks, this::metadataAgain)
+            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrubView(blocks, this::metadataAgain)
                     .orElse(null);
         }
         if (after == null) {
-            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).scrubView(blocks);
+            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrubView(blocks);
         }
         if (!after.clean()) {
             Finding f = after.findings().get(0);

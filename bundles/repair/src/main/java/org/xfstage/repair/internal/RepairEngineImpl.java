@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.RepairEngine;
@@ -35,7 +36,8 @@ import org.xfstage.api.staging.XfBlobFactory;
  * The repair engine: the DS component (its configuration, the device and staging services, the strategy whiteboard)
  * and the order of a run's phases. A scrub is one {@link ScrubRun}. A repair is a scrub that makes its plans while its
  * observations are staged ({@link Planner}), then, when everything found has a plan and the plans are to be applied,
- * the {@link Recheck} of the plans on a view of the image, and the journaled write ({@link Commit}).
+ * the {@link Recheck} of the plans on a view of the image, and the journaled write ({@link Commit}), all on one open of
+ * the image held from the first read to the last write (for writing when the plans are to be applied).
  */
 @Component(service = RepairEngine.class, configurationPid = RepairEngineImpl.PID)
 @Designate(ocd = RepairEngineImpl.Config.class)
@@ -143,8 +145,9 @@ public class RepairEngineImpl implements RepairEngine {
         }
         String run = "repair " + newRunId();
         Planner planner = new Planner(run, services.runner());
-        try (Recheck recheck = new Recheck(services, run, image, progress)) {
-            ScrubReport before = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).scrub((chosen, ctx, findings, staged) -> {
+        try (XfsDevice held = open(image, options.apply());
+                Recheck recheck = new Recheck(services, run, image, held, progress)) {
+            ScrubReport before = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrub((chosen, ctx, findings, staged) -> {
                 if (!findings.isEmpty()) {
                     planner.plan(chosen, ctx, findings);
                 }
@@ -157,8 +160,25 @@ public class RepairEngineImpl implements RepairEngine {
                 return new RepairReport(before, planner.plans(), unrepaired, false, null, null);
             }
             ScrubReport after = recheck.check(planner);
-            new Commit(services, run, image).write(planner.blocks(), planner.plans().size(), options.journal());
+            new Commit(services, run, held).write(planner.blocks(), planner.plans().size(), options.journal());
             return new RepairReport(before, planner.plans(), unrepaired, true, options.journal().toString(), after);
+        }
+    }
+
+    /**
+     * The one open of a repair, held from its first read to its last write: with {@code apply}, for writing with the
+     * exclusive lock, so that no other run or process can change (or read) the image between the scrub, the plans,
+     * the re-check and the write; a dry run reads, with the shared lock.
+     */
+    private XfsDevice open(Path image, boolean apply) throws RepairException {
+        XfsDeviceService devs = devices;
+        if (devs == null) {
+            throw new RepairException("the XFS device service is not available (is bundle xfstage-device started?)");
+        }
+        try {
+            return devs.open(image, apply ? OpenOptions.forWriting() : OpenOptions.readOnly());
+        } catch (XfsException e) {
+            throw new RepairException(e.getMessage(), e);
         }
     }
 

@@ -35,8 +35,9 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
 /**
  * One scrub of one image, or of a view of it with planned blocks in it (nothing is written): the device opened
- * read-only, the observations staged by a walk and sorted, then each chosen strategy's check. A repair's first scrub
- * also makes its plans here, while the observations are still staged. Every log line carries the run's id.
+ * read-only (in a repair, a view of the open the repair holds), the observations staged by a walk and sorted, then each
+ * chosen strategy's check. A repair's first scrub also makes its plans here, while the observations are still staged.
+ * Every log line carries the run's id.
  * <p>
  * What cannot be decoded is a finding; a scrub that cannot run (device, staging, a strategy failing or hanging,
  * cancellation) ends with a one-line {@link RepairException}.
@@ -68,9 +69,11 @@ final class ScrubRun {
     private final Map<String, Registered> chosen;
     private final XfsDeviceService devices;
     private final XfArrayFactory arrays;
+    /** The open a repair holds for its whole run, scrubbed through views of it; null: this scrub opens the image itself. */
+    private final XfsDevice held;
 
     private ScrubRun(Services services, String run, Path image, Progress progress, Map<String, Registered> chosen,
-            XfsDeviceService devices, XfArrayFactory arrays) {
+            XfsDeviceService devices, XfArrayFactory arrays, XfsDevice held) {
         this.services = services;
         this.run = run;
         this.image = image;
@@ -78,6 +81,15 @@ final class ScrubRun {
         this.chosen = chosen;
         this.devices = devices;
         this.arrays = arrays;
+        this.held = held;
+    }
+
+    /**
+     * The same scrub on {@code device}, opened by the caller (a repair: from its first read to its last write), read
+     * through views of it that this scrub closes (closing a view releases nothing) instead of an open of its own.
+     */
+    ScrubRun on(XfsDevice device) {
+        return new ScrubRun(services, run, image, progress, chosen, devices, arrays, device);
     }
 
     /** A scrub as run {@code run}, with the strategies active now (those {@code options} name, when it names any). */
@@ -100,7 +112,7 @@ final class ScrubRun {
         if (arr == null) {
             throw new RepairException("the xfarray staging service is not available (are bundles xfstage-xfarray and xfstage-xfile started?)");
         }
-        return new ScrubRun(services, run, image, progress == null ? Progress.NONE : progress, chosen, devs, arr);
+        return new ScrubRun(services, run, image, progress == null ? Progress.NONE : progress, chosen, devs, arr, null);
     }
 
     /** The image, walked whole. */
@@ -131,8 +143,9 @@ final class ScrubRun {
         Map<String, String> used = new LinkedHashMap<>();
         chosen.forEach((k, v) -> used.put(k, v.bundle()));
         LOG.info("[{}] start {} with {} strategies", run, image, chosen.size());
-        try (XfsDevice opened = devices.open(image, OpenOptions.readOnly());
-                XfsDevice view = planned.isEmpty() ? null : opened.withPlanned(planned)) {
+        // a repair's held open is read through a view (of no blocks: the image itself), which closing releases nothing of
+        try (XfsDevice opened = held != null ? held.withPlanned(planned) : devices.open(image, OpenOptions.readOnly());
+                XfsDevice view = held != null || planned.isEmpty() ? null : opened.withPlanned(planned)) {
             XfsDevice dev = view == null ? opened : view;
             FsInfo info;
             try {
@@ -149,7 +162,9 @@ final class ScrubRun {
                 if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
                     return Optional.empty();
                 }
-                RunContext ctx = new RunContext(dev, info, staged, arrays, services.blobsOrMissing(), progress);
+                // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
+                RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), services.blobsOrMissing(),
+                        progress);
                 check(ctx, findings);
                 then.accept(chosen, ctx, findings, staged);
             }

@@ -72,9 +72,13 @@ class RepairOracleTest {
 
     static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
-        builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        builtIns().forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
+    }
+
+    /** The built-in strategies, new ones, by the structure each registers for. */
+    static Map<String, RepairStrategy> builtIns() {
+        return Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
     }
 
     @AfterAll
@@ -110,6 +114,10 @@ class RepairOracleTest {
                 Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1")),
                 Arguments.of("inobt-mask-and-finobt", List.of("agi 1", "addr root", "write -d recs[1].free 0", "agi 1",
                         "addr free_root", "write -d recs[1].freecount 7")),
+                // the inode chunks themselves: the rebuild takes them from the inodes, not from the damaged tree
+                Arguments.of("inobt-holemask", List.of("agi 0", "addr root", "write -d recs[2].holemask 0xff00")),
+                Arguments.of("inobt-numrecs", List.of("agi 3", "addr root", "write -d numrecs 4")),
+                Arguments.of("inobt-startino", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("finobt-freecount", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9")),
                 Arguments.of("finobt-free-mask", List.of("agi 1", "addr free_root", "write -d recs[1].free 3")),
                 Arguments.of("finobt-and-agi", List.of("agi 0", "addr free_root", "write -d recs[1].freecount 9", "agi 0",
@@ -206,9 +214,30 @@ class RepairOracleTest {
         return out;
     }
 
+    /**
+     * The inode chunks on a real sparse chunk (see {@link #base}): a holemask that claims the hole (the record's count
+     * no longer agrees), the holes swapped (the record agrees with itself, but the directory tree names inodes in what
+     * it calls a hole), and the record lost with the tree's only record; each time the rebuild must give the chunk
+     * back its hole (the hole's blocks are free and hold the stale inodes the unit had) and keep the live half.
+     */
+    static Stream<Arguments> onARealSparseChunk() {
+        List<Arguments> recipes = List.of(
+                Arguments.of("sparse-holemask-cleared", List.of("agi 1", "addr root", "write -d recs[1].holemask 0")),
+                Arguments.of("sparse-holemask-swapped", List.of("agi 1", "addr root", "write -d recs[1].holemask 0xff")),
+                Arguments.of("sparse-record-lost", List.of("agi 1", "addr root", "write -d numrecs 0")));
+        return Stream.of("sparse-default", "sparse-rmapbt").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0], a.get()[1])));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("onARealSparseChunk")
+    void aSparseChunkGetsBackTheHolesItsInodesShow(String geometry, String recipe, List<String> commands) throws Exception {
+        repairAndUndo(geometry, recipe, commands);
+    }
+
     private void repairAndUndo(String geometry, String recipe, List<String> commands) throws Exception {
         Path img = damagedCopy(geometry + "-" + recipe, commands, geometry);
-        List<String> manifestBefore = manifest(CorpusImages.image(geometry));
+        List<String> manifestBefore = manifest(base(geometry));
+        long icountBefore = icount(base(geometry));
         String damaged = sha256(img);
 
         RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);
@@ -223,6 +252,7 @@ class RepairOracleTest {
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
         assertEquals(manifestBefore, manifest(img), recipe + ": no file lost or changed");
+        assertEquals(icountBefore, icount(img), recipe + ": sb_icount as before the damage (no inode chunk lost or made up)");
         System.out.printf("REPAIR %-8s %-22s repaired: %s%n", geometry, recipe, done.plans().stream().flatMap(p -> p.changes().stream()).toList());
 
         assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
@@ -305,6 +335,56 @@ class RepairOracleTest {
         System.out.printf("MATRIX %-20s %-24s repaired%n", geometry, recipe);
     }
 
+    /** Shared fixtures made once per run (the sparse images). */
+    @TempDir
+    static Path fixtures;
+    private static final Map<String, Path> SPARSE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The image a geometry's recipes start from: the corpus image, or for "sparse-G" corpus image G with a real sparse
+     * inode chunk. mkfs.xfs -p makes none, so AG 1's only chunk (inodes 128-132 in use, the rest free) is made one: its
+     * inobt and finobt records and its AGI say that the upper 32 inodes are a hole, and a full xfs_repair gives the
+     * hole's blocks back to free space (and the rmapbt) and sets the counters. The hole's blocks keep the free inodes
+     * they held, as a hole of a real filesystem keeps what its blocks held.
+     */
+    static Path base(String geometry) throws Exception {
+        if (!geometry.startsWith("sparse-")) {
+            return CorpusImages.image(geometry);
+        }
+        synchronized (SPARSE) {
+            Path made = SPARSE.get(geometry);
+            if (made != null) {
+                return made;
+            }
+            Path img = fixtures.resolve(geometry + ".img");
+            Files.copy(CorpusImages.image(geometry.substring("sparse-".length())), img, StandardCopyOption.REPLACE_EXISTING);
+            List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
+            for (String c : List.of("agi 1", "addr root", "write -d recs[1].holemask 0xff00", "write -d recs[1].count 32",
+                    "write -d recs[1].freecount 27", "agi 1", "addr free_root", "write -d recs[1].holemask 0xff00",
+                    "write -d recs[1].count 32", "write -d recs[1].freecount 27", "agi 1", "write -d count 32", "write -d freecount 27")) {
+                cmd.add("-c");
+                cmd.add(c);
+            }
+            cmd.add(img.toString());
+            CorpusImages.run(cmd);
+            var repaired = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), img.toString()));
+            assertEquals(0, repaired.getKey(), "xfs_repair makes the sparse fixture consistent:\n" + repaired.getValue());
+            var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+            assertEquals(0, check.getKey(), "the sparse fixture is clean:\n" + check.getValue());
+            String rec = CorpusImages.run(List.of(CorpusImages.tool("xfs_db"), "-r", "-c", "agi 1", "-c", "addr root", "-c", "print recs",
+                    img.toString()));
+            assertTrue(rec.contains("[128,0xff00,32,27,"), "AG 1 holds a sparse chunk: " + rec);
+            SPARSE.put(geometry, img);
+            return img;
+        }
+    }
+
+    private static long icount(Path img) throws Exception {
+        try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly())) {
+            return d.info().icount();
+        }
+    }
+
     private static List<String> features(String geometry) throws Exception {
         try (XfsDevice d = new XfsDeviceServiceImpl().open(CorpusImages.image(geometry), OpenOptions.readOnly())) {
             return d.info().features();
@@ -321,13 +401,21 @@ class RepairOracleTest {
     }
 
     /**
-     * Damage outside every strategy's scope: a directory block, an AGI header too broken to decode (the scrub stops
-     * there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
+     * Damage outside every strategy's scope: a directory block, inode chunks the evidence cannot prove (a hidden half
+     * chunk with a damaged inode in it), an inobt that cannot be walked, an AGI header too broken to decode (the scrub stops there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
      * leads out of the tree (the leaf it named is lost to the pointers: the new tree would need a block that is not
      * its own, and the free-space trees would have to give it).
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
+                // a holemask that hides half a chunk, one of whose hidden inodes is damaged: the directory tree names
+                // inodes there, but which are free cannot be read, so the chunk cannot be proven and nothing is planned
+                // (before, the rebuild kept the tree's holes and gave the live inodes' blocks back as free space)
+                Arguments.of("inobt", "default", List.of("agi 0", "addr root", "write -d recs[2].holemask 0xff00", "inode 6700",
+                        "write -c core.gen 77")),
+                // a startino moved past the next record's: the inobt cannot be walked (keys out of order), and the AGI's
+                // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
+                Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("agi", "default", List.of("agi 1", "write -d magicnum 0x12345678")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
@@ -463,7 +551,7 @@ class RepairOracleTest {
 
     private Path damagedCopy(String name, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(name + ".img");
-        Files.copy(CorpusImages.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(base(geometry), img, StandardCopyOption.REPLACE_EXISTING);
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
         for (String c : commands) {
             cmd.add("-c");

@@ -26,16 +26,17 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * finobt: exactly the inobt records that have free inodes, with the same contents. The repair bulk-loads a new
- * finobt from the inobt into the old finobt's blocks (when it needs as many: a tree of another size would change
- * free space, which this strategy does not plan yet), and rewrites the AGI's finobt root and level with its
- * counters from the inobt.
+ * finobt from the inode chunks as the evidence proves them ({@link ChunkProof}; a sound inobt gives the same records)
+ * into the old finobt's blocks (when it needs as many: a tree of another size would change free space, which this
+ * strategy does not plan yet), and rewrites the AGI's finobt root and level with its counters from those chunks.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=finobt")
 public class FinobtStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of();
+        // the check compares the two trees; the repair proves the chunks (ChunkProof) on these
+        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.SPACE_MAP);
     }
 
     @Override
@@ -87,18 +88,23 @@ public class FinobtStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         Set<Coverage> covers = new HashSet<>();
         for (int agno : ags) {
-            try (XfArray inobt = InodeChunks.stage(ctx, agno, Btree.INO, false);
-                    XfArray records = InodeTreeRebuild.withFreeInodes(ctx, inobt)) {
-                Map<HeaderField, Long> agi = new LinkedHashMap<>();
-                InodeTreeRebuild.counters(inobt, agi);
-                List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, Btree.FINO, records, agi);
-                if (tree == null) {
+            // from the chunks as the inodes prove them, not from the inobt as it is: it may be what is wrong too
+            try (XfArray chunks = InodeChunks.create(ctx, "repair finobt: chunks of AG " + agno)) {
+                if (InodeTreeRebuild.proven(ctx, agno, chunks) == null) {
                     return null;
                 }
-                blocks.addAll(tree);
-                blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
-                changes.add("AG " + agno + " finobt rebuilt from the inobt: " + records.length() + " records in " + tree.size()
-                        + " block(s) (its own), AGI " + agi);
+                try (XfArray records = InodeTreeRebuild.withFreeInodes(ctx, chunks)) {
+                    Map<HeaderField, Long> agi = new LinkedHashMap<>();
+                    InodeTreeRebuild.counters(chunks, agi);
+                    List<BlockImage> tree = InodeTreeRebuild.intoOwnBlocks(ctx, agno, Btree.FINO, records, agi);
+                    if (tree == null) {
+                        return null;
+                    }
+                    blocks.addAll(tree);
+                    blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, agi));
+                    changes.add("AG " + agno + " finobt rebuilt from the proven inode chunks: " + records.length() + " records in "
+                            + tree.size() + " block(s) (its own), AGI " + agi);
+                }
             }
             covers.add(new Coverage("finobt", agno));
             covers.add(new Coverage("agi", agno));

@@ -102,12 +102,4 @@ final class InodeChunks {
         }
         return a;
     }
-
-    /**
-     * The chunk (same place and holes) with its free mask, count and freecount as the inodes say: {@code free[i]}
-     * whether inode {@code i} is free; holes are marked free and not counted, as on disk.
-     */
-    static InodeChunk corrected(InodeChunk c, boolean[] free) {
-        return c.withFreeInodes(i -> free[i]);
-    }
 }

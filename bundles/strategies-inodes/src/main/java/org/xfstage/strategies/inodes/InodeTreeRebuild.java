@@ -8,6 +8,7 @@ import java.util.TreeSet;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.Feature;
+import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsDevice;
@@ -18,7 +19,8 @@ import org.xfstage.api.staging.UncheckedStagingException;
 import org.xfstage.api.staging.XfArray;
 
 /**
- * The rebuild the inode btree strategies share: new records, staged in xfarrays, bulk-loaded into the tree's own
+ * The rebuild the inode btree strategies share: records proven from the inodes and the evidence around them
+ * ({@link ChunkProof}, never copied from the tree being replaced), staged in xfarrays, bulk-loaded into the tree's own
  * blocks, so that free space (and its btrees, the rmapbt, the AGFL) stay as they are. A tree that would need
  * another number of blocks is not planned (null): that needs blocks allocated or given back, which these
  * strategies do not do yet.
@@ -69,6 +71,66 @@ final class InodeTreeRebuild {
             ags.add(f.agno());
         }
         return ags;
+    }
+
+    /**
+     * What a rebuild of an AG's inode btrees starts from: the chunks proven (see {@link ChunkProof}), how they differ
+     * from the inobt's records.
+     *
+     * @param records  chunk records proven
+     * @param restored chunks the inobt does not list
+     * @param dropped  inobt records where no chunk is (or that no chunk can be at)
+     * @param reshaped chunks whose holes are not where the inobt says
+     * @param masks    chunks whose free mask or counts alone differ
+     */
+    record Proven(long records, int restored, int dropped, int reshaped, int masks) {
+        /** Whether the chunks themselves differ from what the inobt lists (not only their free masks and counts). */
+        boolean moved() {
+            return restored + dropped + reshaped > 0;
+        }
+
+        @Override
+        public String toString() {
+            return masks + " corrected from the inodes" + (restored > 0 ? ", " + restored + " restored" : "")
+                    + (dropped > 0 ? ", " + dropped + " dropped" : "") + (reshaped > 0 ? ", " + reshaped + " with their holes corrected" : "");
+        }
+    }
+
+    /**
+     * Stages into {@code out} (empty) the chunk records of AG {@code agno} as the evidence proves them, in startino
+     * order, never taken from the inobt itself: the tree only names candidates.
+     *
+     * @return what was proven, or null when the proof is not sure of every chunk, or an inode of a proven chunk cannot
+     *         be read (its free state is unknown): then no rebuild may be planned
+     */
+    static Proven proven(ScrubContext ctx, int agno, XfArray out) throws Exception {
+        FsInfo.AgInfo ag = ctx.info().ags().stream().filter(a -> a.agno() == agno).findFirst().orElse(null);
+        if (ag == null) {
+            return null;
+        }
+        int[] n = new int[5]; // unsure or unsettled, restored, dropped, reshaped, masks
+        InodeChunks rec = new InodeChunks();
+        boolean placed;
+        try (XfArray listed = InodeChunks.stage(ctx, agno, Btree.INO, false)) {
+            placed = new ChunkProof(ctx).prove(ag, listed, v -> {
+                if (!v.sure() || v.proven() != null && !v.settled()) {
+                    n[0]++;
+                    return;
+                }
+                if (v.placeDiffers()) {
+                    n[v.listed() == null ? 1 : v.proven() == null ? 2 : 3]++;
+                } else if (v.proven() != null && !v.proven().equals(v.listed())) {
+                    n[4]++;
+                }
+                if (v.proven() != null) {
+                    rec.set(v.proven()).appendTo(out);
+                }
+            });
+        }
+        if (!placed || n[0] > 0) {
+            return null;
+        }
+        return new Proven(out.length(), n[1], n[2], n[3], n[4]);
     }
 
     /** The finobt's records, staged: the inobt's records (staged) with free inodes; the caller closes the array. */

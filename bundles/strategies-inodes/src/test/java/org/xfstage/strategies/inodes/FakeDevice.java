@@ -16,6 +16,9 @@ import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.InodeChunkGeometry;
+import org.xfstage.api.device.InodeProbe;
 import org.xfstage.api.device.InodeField;
 import org.xfstage.api.device.ManifestEntry;
 import org.xfstage.api.device.XfsDevice;
@@ -46,6 +49,7 @@ final class FakeDevice implements XfsDevice {
     private final Map<BtreeType, Map<Integer, List<?>>> trees = new HashMap<>();
     private final Map<Integer, Map<Integer, Long>> buckets = new HashMap<>();
     private final Map<BtreeType, long[]> oldBlocks = new HashMap<>();
+    private final Map<Long, InodeProbe> probes = new HashMap<>();
     final List<HeaderUpdate> headerUpdates = new ArrayList<>();
     final List<InodeUpdate> inodeUpdates = new ArrayList<>();
     final List<Load> loads = new ArrayList<>();
@@ -136,6 +140,30 @@ final class FakeDevice implements XfsDevice {
     @Override
     public int inodesPerBlock() {
         throw new UnsupportedOperationException();
+    }
+
+    /**
+     * 4 inodes a block (a chunk at AG inode 64 is blocks 16-31), chunks where a chunk fits, sparse allocations of one
+     * holemask bit (4 inodes, one block).
+     */
+    @Override
+    public InodeChunkGeometry inodeChunkGeometry() {
+        return new InodeChunkGeometry(InodeChunk.INODES_PER_HOLEMASK_BIT, InodeChunk.INODES, InodeChunk.INODES_PER_HOLEMASK_BIT);
+    }
+
+    /** The inodes the test put there; none elsewhere. */
+    @Override
+    public InodeProbe probeInode(long ino) {
+        return probes.getOrDefault(ino, InodeProbe.NONE);
+    }
+
+    /** What {@link #probeInode} finds at inodes {@code first} on, one character each: u in use, f free, - none. */
+    FakeDevice inodes(long first, String states) {
+        for (int i = 0; i < states.length(); i++) {
+            char c = states.charAt(i);
+            probes.put(first + i, c == 'u' ? InodeProbe.IN_USE : c == 'f' ? InodeProbe.FREE : InodeProbe.NONE);
+        }
+        return this;
     }
 
     @Override

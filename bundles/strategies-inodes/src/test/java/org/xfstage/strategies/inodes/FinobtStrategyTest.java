@@ -1,15 +1,20 @@
 package org.xfstage.strategies.inodes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.Feature;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 
 class FinobtStrategyTest {
     private static final InodeChunk FULL = new InodeChunk(64, 0, 64, 0, 0);
@@ -51,5 +56,26 @@ class FinobtStrategyTest {
     @Test
     void aFilesystemWithoutFinobtIsNotChecked() throws Exception {
         assertEquals(List.of(), context(List.of(), List.of(TWO_FREE), List.of()).check(finobt));
+    }
+
+    @Test
+    void theRepairRebuildsTheFinobtFromTheChunksTheInodesProveAndTheAgiWithIt() throws Exception {
+        FakeContext ctx = context(List.of(Feature.FINOBT), List.of(FULL, TWO_FREE, ONE_FREE), List.of(FULL));
+        ctx.device.blocks(BtreeType.FINO, 30);
+        long first = ctx.device.inodeNumber(0, 64);
+        Staged.inodes(ctx.staged(Observation.INODE_MAP), first, Staged.times(64, 'u'));
+        Staged.inodes(ctx.staged(Observation.INODE_MAP), first + 64, "ff" + Staged.times(62, 'u'));
+        Staged.inodes(ctx.staged(Observation.INODE_MAP), first + 128, "f" + Staged.times(63, 'u'));
+        Staged.named(ctx.staged(Observation.LINK_COUNTS), first, Staged.times(64, 'n'));
+        Staged.named(ctx.staged(Observation.LINK_COUNTS), first + 64, ".." + Staged.times(62, 'n'));
+        Staged.named(ctx.staged(Observation.LINK_COUNTS), first + 128, "." + Staged.times(63, 'n'));
+
+        Plan plan = finobt.plan(ctx, ctx.check(finobt));
+
+        assertNotNull(plan);
+        assertEquals(List.of(List.of(TWO_FREE, ONE_FREE)), ctx.device.loads.stream().map(FakeDevice.Load::records).toList());
+        assertEquals(192L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.AGI_COUNT));
+        assertEquals(3L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.AGI_FREECOUNT));
+        assertTrue(ctx.stagingClosed());
     }
 }

@@ -28,14 +28,4 @@ class InodeChunksTest {
         assertEquals(chunks, back);
         assertEquals(chunks, streamed);
     }
-
-    @Test
-    void aCorrectedChunkCountsOnlyItsInodesAndMarksItsHolesFree() {
-        boolean[] free = new boolean[InodeChunk.INODES];
-        free[0] = true;
-        free[63] = true; // a hole: ignored
-        InodeChunk c = new InodeChunk(64, 1 << 15, 64, 30, 0);
-
-        assertEquals(new InodeChunk(64, 1 << 15, 60, 1, 0xfL << 60 | 1), InodeChunks.corrected(c, free));
-    }
 }

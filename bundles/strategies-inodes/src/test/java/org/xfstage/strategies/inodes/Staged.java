@@ -2,6 +2,7 @@ package org.xfstage.strategies.inodes;
 
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -36,5 +37,18 @@ final class Staged {
     /** {@code n} times the character {@code c}. */
     static String times(int n, char c) {
         return String.valueOf(c).repeat(n);
+    }
+
+    /**
+     * Appends to the link counts a directory entry for each inode of the chunk from {@code first} marked {@code n} in
+     * {@code named} (one character per inode, as {@link #inodes}). Call in inode order.
+     */
+    static void named(XfArray links, long first, String named) throws StagingException {
+        LinkCountRecord r = new LinkCountRecord();
+        for (int i = 0; i < named.length(); i++) {
+            if (named.charAt(i) == 'n') {
+                r.link(first + i, LinkCountRecord.Kind.ENTRY).appendTo(links);
+            }
+        }
     }
 }

@@ -105,6 +105,16 @@ public class BnobtStrategy implements RepairStrategy {
         return b;
     }
 
+    /**
+     * The inobt's repair comes first: free space is the complement of what the walk found, and a walk that followed a
+     * damaged inobt (a lost record, a wrong holemask) missed inode chunks and the files in them; the inobt's rebuild
+     * brings them back from the inodes and answers for those findings, so they must not be planned as free space.
+     */
+    @Override
+    public Set<String> after() {
+        return Set.of("inobt");
+    }
+
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
         return FreeSpaceRebuild.plan(ctx, findings, "bnobt");

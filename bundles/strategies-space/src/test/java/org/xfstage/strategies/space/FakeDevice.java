@@ -248,6 +248,16 @@ final class FakeDevice implements XfsDevice {
     }
 
     @Override
+    public org.xfstage.api.device.InodeChunkGeometry inodeChunkGeometry() {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public org.xfstage.api.device.InodeProbe probeInode(long ino) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
     public Map<HeaderField, Long> header(HeaderKind kind, int agno) {
         throw new UnsupportedOperationException();
     }
