@@ -246,6 +246,10 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist (" + g.agCount + " AGs)");
         sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, SpaceUse.HEADERS); // superblock, AGF, AGI, AGFL
+        // the log before the AGFL: an AGFL that cannot be read must not make the log look free
+        if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
+            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, SpaceUse.LOG);
+        }
         Struct agf = Headers.agf(image, g, agno);
         Struct agfl = Headers.agfl(image, g, agno);
         int size = Headers.agflSize(g);
@@ -254,9 +258,6 @@ final class XfsImage implements XfsDevice {
             long agbno = Headers.agflEntry(agfl, (int) slot);
             Headers.check(agbno < agf.get("length"), "AGFL of AG " + agno + ": slot " + slot + " holds block " + agbno + " past the AG");
             sink.extent(agbno, 1, SpaceUse.AGFL);
-        }
-        if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
-            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, SpaceUse.LOG);
         }
     }
 
