@@ -195,9 +195,7 @@ public class AgiStrategy implements RepairStrategy {
                 if (!ProvenRoots.put(ctx, agno, t, fields)) {
                     return null; // no block is proven to be the root: nothing to point the header at
                 }
-                changes.add("AG " + agno + " " + HeaderField.root(t) + ": " + header.get(HeaderField.root(t)) + " -> "
-                        + fields.get(HeaderField.root(t)) + ", " + HeaderField.level(t) + ": " + header.get(HeaderField.level(t))
-                        + " -> " + fields.get(HeaderField.level(t)));
+                changes.add(rootChange(agno, t, header, fields));
             }
             fields.put(HeaderField.AGI_COUNT, sum.count());
             fields.put(HeaderField.AGI_FREECOUNT, sum.freecount());
@@ -251,7 +249,19 @@ public class AgiStrategy implements RepairStrategy {
         return ctx.device().newHeader(HeaderKind.AGI, agno, fields);
     }
 
-    /** A rebuilt inode btree rewrites the AGI too; its counters are planned after it. */
+    /** A root and height set to the proven ones, in words: the height only when it changes. */
+    private static String rootChange(int agno, BtreeType t, Map<HeaderField, Long> was, Map<HeaderField, Long> now) {
+        HeaderField root = HeaderField.root(t);
+        HeaderField level = HeaderField.level(t);
+        String out = "AG " + agno + " " + root + ": " + was.get(root) + " -> " + now.get(root);
+        return was.get(level).equals(now.get(level)) ? out : out + ", " + level + ": " + was.get(level) + " -> " + now.get(level);
+    }
+
+    /**
+     * A rebuilt inode btree rewrites the AGI too; its counters are planned after it. An AGI that cannot be decoded
+     * leaves its trees walkable (the device reads its pointers all the same), so they have no findings from it and
+     * this strategy makes it new.
+     */
     @Override
     public Set<String> after() {
         return Set.of("inobt", "finobt");

@@ -169,9 +169,7 @@ public class AgfStrategy implements RepairStrategy {
                 if (!ProvenRoots.put(ctx, agno, t, want)) {
                     return null; // no block is proven to be the root: nothing to point the header at
                 }
-                changes.add("AG " + agno + " " + HeaderField.root(t) + ": " + header.get(HeaderField.root(t)) + " -> "
-                        + want.get(HeaderField.root(t)) + ", " + HeaderField.level(t) + ": " + header.get(HeaderField.level(t))
-                        + " -> " + want.get(HeaderField.level(t)));
+                changes.add(rootChange(agno, t, header, want));
             }
             blocks.add(ctx.device().updateHeader(HeaderKind.AGF, agno, want));
         }
@@ -188,7 +186,18 @@ public class AgfStrategy implements RepairStrategy {
         return new Plan("agf", blocks, changes, covers);
     }
 
-    /** A rebuilt free-space btree rewrites the AGF too; its counters are planned after it. */
+    /** A root and height set to the proven ones, in words: the height only when it changes. */
+    private static String rootChange(int agno, BtreeType t, Map<HeaderField, Long> was, Map<HeaderField, Long> now) {
+        HeaderField root = HeaderField.root(t);
+        HeaderField level = HeaderField.level(t);
+        String out = "AG " + agno + " " + root + ": " + was.get(root) + " -> " + now.get(root);
+        return was.get(level).equals(now.get(level)) ? out : out + ", " + level + ": " + was.get(level) + " -> " + now.get(level);
+    }
+
+    /**
+     * A rebuilt free-space btree rewrites the AGF too, its counters are planned after it; and whichever of them plans
+     * first makes an AGF that cannot be decoded new ({@link FreeSpaceRebuild}), covering this strategy's finding.
+     */
     @Override
     public Set<String> after() {
         return Set.of("bnobt", "cntbt", "agfl");
