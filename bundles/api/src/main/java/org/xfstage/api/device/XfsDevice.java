@@ -53,12 +53,13 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * The root block and height a walk of a per-AG btree starts from. The AG header (AGF or AGI) names it: its pointer
-     * is taken when the block it names is a root of this tree at the height the header gives (magic, self-described
-     * place, owner and uuid, level, no siblings; the block's checksum and records are its walk's business). An AGF or
-     * AGI that does not decode (bad magic or checksum) is read for its pointers all the same, as xfs_repair does; the
-     * header itself is reported by the checks that read it with {@link #header}.
+     * and height are taken when the block it names is a block of this tree (magic, self-described place, owner and
+     * uuid); whatever else is wrong with that block (level, siblings, checksum, records) is its walk's to report, and no
+     * other block replaces it. An AGF or AGI that does not decode (bad magic or checksum) is read for its pointers all
+     * the same, as xfs_repair does; the header itself is reported by the checks that read it with {@link #header}.
      * <p>
-     * When the pointer leads to no such block, the root is searched for ({@link #findBtreeRoots}): of the candidates,
+     * When the pointer leads out of the tree (another tree's block, a header, past the AG, an impossible height), the
+     * root is searched for ({@link #findBtreeRoots}): of the candidates,
      * those that head a tree that walks cleanly, less those with a block that is free (in the other free-space btree
      * for the bnobt and cntbt, in the bnobt for the rest) or on the AGFL, since a rebuilt tree leaves its old blocks
      * with their headers. That free-space btree is walked from its own header's pointer only, so that one search never

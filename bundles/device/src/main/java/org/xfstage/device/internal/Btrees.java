@@ -81,18 +81,17 @@ final class Btrees {
 
     /**
      * The root block and height a walk of a tree starts from (see {@link org.xfstage.api.device.XfsDevice#btreeRoot}):
-     * the header's pointer when it leads to a root of the tree at the header's height, else the one block the search
-     * proves to be the root.
+     * the header's pointer when it leads to a block of the tree, else the one block the search proves to be the root.
      */
     long[] root(int agno, BtreeType type) throws XfsException {
         long[] claimed = claimedRoot(agno, type);
-        String problem = rootProblem(agno, type, claimed[0], claimed[1]);
+        String problem = notOfTree(agno, type, claimed[0], claimed[1]);
         return problem == null ? claimed : searchedRoot(agno, type, problem);
     }
 
     /**
      * The root block and height the AG header gives a tree: read from an AGF or AGI that does not decode too (a bad
-     * magic or checksum leaves its pointers as good as they were); {@link #rootProblem} decides whether they are.
+     * magic or checksum leaves its pointers as good as they were); {@link #notOfTree} decides whether they are.
      */
     private long[] claimedRoot(int agno, BtreeType type) throws XfsException {
         String prefix = switch (type) {
@@ -115,12 +114,12 @@ final class Btrees {
     }
 
     /**
-     * Why block {@code agbno} is not the root of a tree of this type in this AG with {@code levels} levels, or null
-     * when it is: a block of the tree (magic, self-described place and owner, uuid) at level levels-1 with no
-     * siblings. Its checksum and records are not looked at: a damaged root is still the root, and its walk says what
-     * is wrong with it.
+     * Why a header's pointer to block {@code agbno}, of a tree {@code levels} high, leads nowhere in the tree, or null
+     * when it leads to a block of it (magic, self-described place and owner, uuid). That block stays the root whatever
+     * else is wrong with it (its level, siblings, checksum, records): its walk reports that, and no other block is
+     * looked for, so that a damaged root is never replaced by an old one or by a part of itself.
      */
-    private String rootProblem(int agno, BtreeType type, long agbno, long levels) throws XfsException {
+    private String notOfTree(int agno, BtreeType type, long agbno, long levels) throws XfsException {
         String where = type.name().toLowerCase() + "bt of AG " + agno + " block " + agbno;
         if (levels < 1 || levels > MAX_LEVELS) {
             return type.name().toLowerCase() + "bt of AG " + agno + ": impossible height " + levels;
@@ -135,12 +134,6 @@ final class Btrees {
         }
         if (h.get("blkno") != offset >> 9 || h.get("owner") != agno || !Headers.sameUuid(h, g)) {
             return where + ": a block of another place, AG or filesystem";
-        }
-        if (h.get("level") != levels - 1) {
-            return where + ": level " + h.get("level") + ", expected " + (levels - 1);
-        }
-        if (h.get("leftsib") != NULL_AGBLOCK || h.get("rightsib") != NULL_AGBLOCK) {
-            return where + ": has siblings, so it is not a root";
         }
         return null;
     }
@@ -176,7 +169,7 @@ final class Btrees {
     }
 
     /**
-     * The root when the header's pointer is not one (see {@link #rootProblem}): of the {@link #candidates}, those that
+     * The root when the header's pointer leads out of the tree (see {@link #notOfTree}): of the {@link #candidates}, those that
      * head a tree that walks cleanly, less those with a block that is free or on the AGFL (an old tree's blocks,
      * given back when it was rebuilt elsewhere, keep their headers). Free space is what the other free-space btree
      * (for the bnobt and cntbt) or the bnobt (for the others) says, walked from its header's pointer only, so that one
@@ -227,7 +220,7 @@ final class Btrees {
     private Set<Long> givenBack(int agno, BtreeType freeTree, java.util.NavigableSet<Long> blocks) throws XfsException {
         Set<Long> out = new HashSet<>();
         long[] claimed = claimedRoot(agno, freeTree);
-        if (rootProblem(agno, freeTree, claimed[0], claimed[1]) != null) {
+        if (notOfTree(agno, freeTree, claimed[0], claimed[1]) != null) {
             return null;
         }
         try {

@@ -113,16 +113,6 @@ final class Headers {
         }
     }
 
-    /** Whether the AGF of an AG decodes: the header itself is sound, whatever its counters say. */
-    static boolean agfDecodes(Image image, Geometry g, int agno) throws XfsException {
-        try {
-            agf(image, g, agno);
-            return true;
-        } catch (XfsFormatException e) {
-            return false;
-        }
-    }
-
     /**
      * A new AG header sector (AGF or AGI) from nothing but the geometry: zeroed, with the magic, version 1, seqno,
      * the AG's length and the filesystem's metadata uuid; the caller sets the rest and encodes it (which sets the

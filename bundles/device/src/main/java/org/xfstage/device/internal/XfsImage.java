@@ -168,9 +168,16 @@ final class XfsImage implements XfsDevice {
         for (int agno = 0; agno < g.agCount; agno++) {
             // a header that does not decode is damage for the agf and agi checks to report and rebuild, not a reason
             // to stop here: its figures are what its sector holds, and the AG is as long as the geometry says
-            Struct agf = Headers.salvagedAgf(image, g, agno);
+            Struct agf;
+            long length;
+            try {
+                agf = Headers.agf(image, g, agno);
+                length = agf.get("length");
+            } catch (XfsFormatException e) {
+                agf = Headers.salvagedAgf(image, g, agno);
+                length = g.agLength(agno);
+            }
             Struct agi = Headers.salvagedAgi(image, g, agno);
-            long length = Headers.agfDecodes(image, g, agno) ? agf.get("length") : g.agLength(agno);
             ags.add(new FsInfo.AgInfo(agno, length, agf.get("freeblks"), agf.get("longest"), agi.get("count"),
                     agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks"), agf.get("rmap_blocks"), agf.get("refcount_blocks")));
         }

@@ -161,6 +161,21 @@ class AgHeaderRebuildTest {
         }
     }
 
+    @Test
+    void aRootThatIsDamagedStaysTheRootAndItsWalkSaysWhy() throws Exception {
+        long root;
+        try (XfsImage fs = XfsImage.open(DeviceCorpusTest.image("default"), OpenOptions.readOnly())) {
+            root = fs.header(HeaderKind.AGF, 1).get(HeaderField.root(BtreeType.BNO));
+        }
+        // a one-level tree whose root now says it is a node: no search, no other block put in its place
+        Path img = damaged("default", "agf 1", "addr bnoroot", "write -d level 1");
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            assertEquals(new XfsDevice.BtreeRoot(root, 1), fs.btreeRoot(1, BtreeType.BNO));
+            XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.walkBtree(1, Btree.BNO, r -> { }));
+            assertTrue(e.getMessage().contains("block " + root + ": level 1, expected 0"), e.getMessage());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"default", "rmapbt", "b1024"})
     void newHeadersMadeFromTheFieldsOfEveryAgReadBackAsThoseFields(String geometry) throws Exception {
