@@ -40,7 +40,9 @@ public record FsInfo(String uuid, String label, int blockSize, int sectorSize, i
     }
 
     /**
-     * One allocation group.
+     * One allocation group. For an AG whose AGF or AGI does not decode (bad magic or checksum, another AG's seqno,
+     * another filesystem's uuid) the figures are what that header's sector holds, unchecked, and the length is the
+     * geometry's; {@link XfsDevice#header} says what is wrong with it.
      *
      * @param agno       its number
      * @param length     blocks in it

@@ -27,7 +27,7 @@ public interface XfsDevice extends AutoCloseable {
     void manifest(boolean checksums, Progress progress, Consumer<ManifestEntry> sink) throws XfsException, CancelledException;
 
     /**
-     * Walks one per-AG btree from its root (in the AGF or AGI) to its leaves, left to right, verifying every block on
+     * Walks one per-AG btree from its root ({@link #btreeRoot}) to its leaves, left to right, verifying every block on
      * the way (magic, CRC, self-describing header, level, record count, sibling links, key order), and hands each
      * leaf record to {@code sink}.
      *
@@ -50,6 +50,47 @@ public interface XfsDevice extends AutoCloseable {
      * @throws XfsFormatException when the pointers do not lead to such blocks
      */
     long[] btreeBlocks(int agno, BtreeType type) throws XfsException;
+
+    /**
+     * The root block and height a walk of a per-AG btree starts from. The AG header (AGF or AGI) names it: its pointer
+     * and height are taken when the block it names is a block of this tree (magic, self-described place, owner and
+     * uuid); whatever else is wrong with that block (level, siblings, checksum, records) is its walk's to report, and no
+     * other block replaces it. An AGF or AGI that does not decode (bad magic or checksum) is read for its pointers all
+     * the same, as xfs_repair does; the header itself is reported by the checks that read it with {@link #header}.
+     * <p>
+     * When the pointer leads out of the tree (another tree's block, a header, past the AG, an impossible height), the
+     * root is searched for ({@link #findBtreeRoots}): of the candidates,
+     * those that head a tree that walks cleanly, less those with a block that is free (in the other free-space btree
+     * for the bnobt and cntbt, in the bnobt for the rest) or on the AGFL, since a rebuilt tree leaves its old blocks
+     * with their headers. That free-space btree is walked from its own header's pointer only, so that one search never
+     * leans on another. Exactly one candidate must remain; then the walks use it, and a check comparing it with the
+     * header's pointer finds the header wrong.
+     *
+     * @throws XfsFormatException when the pointer leads to no root and no single block is proven one (none remains,
+     *                            several do, or the free-space btree that tells them apart cannot be walked)
+     */
+    BtreeRoot btreeRoot(int agno, BtreeType type) throws XfsException;
+
+    /**
+     * Every block of AG {@code agno} that could be the root of a per-AG btree of this type, by reading the header of
+     * every block of the AG once: a block of such a tree in this AG (magic, self-described place and owner, uuid)
+     * with no siblings, as a root stands alone at its level. Tallest first, then by block number. Blocks of old trees
+     * (rebuilt elsewhere, given back to free space or to the AGFL) look the same: the caller picks the one the tree's
+     * other blocks hang from, for example the one the scrub's walk found in use by that tree.
+     *
+     * @throws XfsFormatException when the filesystem has no such tree, or more than a few thousand blocks look like
+     *                            its root (a trashed AG, not old copies of a tree)
+     */
+    java.util.List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) throws XfsException;
+
+    /**
+     * A per-AG btree's root.
+     *
+     * @param block  its AG block number
+     * @param levels the tree's height (1: the root is a leaf), as the AGF and AGI count it
+     */
+    record BtreeRoot(long block, int levels) {
+    }
 
     /**
      * Every block of AG {@code agno} that belongs to the filesystem's own structures rather than to a btree or a
@@ -133,13 +174,28 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage updateHeader(HeaderKind kind, int agno, java.util.Map<HeaderField, Long> counters) throws XfsException;
 
     /**
+     * A new AGF or AGI for AG {@code agno}, made from nothing but the geometry and {@code fields}: for a header that
+     * cannot be decoded, which {@link #updateHeader} refuses to change. The device fills in the magic, version, seqno,
+     * the AG's length, the uuid and the CRC (the lsn is 0); the AGI's unlinked buckets, newino and dirino are empty
+     * unless given. {@code fields} are those {@link #updateHeader} accepts, and must hold every one the filesystem's
+     * features use: for an AGF freeblks, longest, btreeblks, flfirst, fllast, flcount and the root and level of the
+     * bnobt and cntbt, plus those of the rmapbt (with rmap_blocks) and refcountbt (with refcount_blocks) where they
+     * exist; for an AGI count, freecount, root and level, plus free_root and free_level with a finobt and iblocks and
+     * fblocks where the filesystem counts them ({@link Feature#INOBTCOUNT}).
+     *
+     * @throws IllegalArgumentException for the superblock, a field of another header or one that is missing
+     */
+    BlockImage newHeader(HeaderKind kind, int agno, java.util.Map<HeaderField, Long> fields) throws XfsException;
+
+    /**
      * The AGI's unlinked buckets that are not empty: bucket number to the AG inode number at the head of its list.
      */
     java.util.Map<Integer, Long> unlinkedBuckets(int agno) throws XfsException;
 
     /**
      * A new AGFL for the AG holding exactly {@code blocks} (slots 0..n-1): the AGF must then be updated with flfirst 0,
-     * fllast n-1 and flcount n.
+     * fllast n-1 and flcount n. Its header is made from the geometry (magic, seqno, uuid, CRC), so an AGFL whose
+     * header is damaged is rebuilt as well as one whose entries are.
      */
     BlockImage rebuildAgfl(int agno, long[] blocks) throws XfsException;
 

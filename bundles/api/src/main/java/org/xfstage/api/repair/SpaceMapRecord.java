@@ -88,6 +88,31 @@ public final class SpaceMapRecord {
         buf.rewind();
     }
 
+    /**
+     * Whether a space map sorted in {@link #ORDER} holds a record of {@code use} that starts at block {@code agbno} of
+     * AG {@code agno}, by binary search (the walk stages a btree's blocks one by one, so each block of a tree it walked
+     * starts a record). Loads into this record.
+     */
+    public boolean holds(XfArray sorted, int agno, long agbno, SpaceUse use) throws StagingException {
+        long want = position(agno, agbno);
+        long lo = 0;
+        long hi = sorted.length();
+        while (lo < hi) { // the first record at or after the position
+            long mid = (lo + hi) >>> 1;
+            if (Long.compareUnsigned(load(sorted, mid).position(), want) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for (long i = lo; i < sorted.length() && load(sorted, i).position() == want; i++) {
+            if (use() == use) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Copies another record into this. */
     public SpaceMapRecord copy(SpaceMapRecord other) {
         buf.put(0, other.buf, 0, SIZE);

@@ -1,11 +1,15 @@
 package org.xfstage.device.internal;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
 
 /**
  * Walks of the short-form (per-AG) btrees: every block verified (magic, CRC, blkno, uuid, owner, level, record
@@ -75,47 +79,186 @@ final class Btrees {
         return seen.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** The root block and height of a tree, from its AG header. */
-    private long[] root(int agno, BtreeType type) throws XfsException {
-        Struct agf = Headers.agf(image, g, agno);
-        long root;
-        long levels;
+    /**
+     * The root block and height a walk of a tree starts from (see {@link org.xfstage.api.device.XfsDevice#btreeRoot}):
+     * the header's pointer when it leads to a block of the tree, else the one block the search proves to be the root.
+     */
+    long[] root(int agno, BtreeType type) throws XfsException {
+        long[] claimed = claimedRoot(agno, type);
+        String problem = notOfTree(agno, type, claimed[0], claimed[1]);
+        return problem == null ? claimed : searchedRoot(agno, type, problem);
+    }
+
+    /**
+     * The root block and height the AG header gives a tree: read from an AGF or AGI that does not decode too (a bad
+     * magic or checksum leaves its pointers as good as they were); {@link #notOfTree} decides whether they are.
+     */
+    private long[] claimedRoot(int agno, BtreeType type) throws XfsException {
+        String prefix = switch (type) {
+            case BNO -> "bno_";
+            case CNT -> "cnt_";
+            case RMAP -> "rmap_";
+            case REFCOUNT -> "refcount_";
+            case INO -> "";
+            case FINO -> "free_";
+        };
         switch (type) {
-            case BNO -> {
-                root = agf.get("bno_root");
-                levels = agf.get("bno_level");
+            case RMAP -> Headers.check(g.hasRmapbt(), "this filesystem has no rmapbt");
+            case REFCOUNT -> Headers.check(g.hasReflink(), "this filesystem has no refcountbt");
+            case FINO -> Headers.check(g.hasFinobt(), "this filesystem has no finobt");
+            default -> {
             }
-            case CNT -> {
-                root = agf.get("cnt_root");
-                levels = agf.get("cnt_level");
-            }
-            case RMAP -> {
-                Headers.check((g.roCompat & Geometry.FEAT_RO_RMAPBT) != 0, "this filesystem has no rmapbt");
-                root = agf.get("rmap_root");
-                levels = agf.get("rmap_level");
-            }
-            case REFCOUNT -> {
-                Headers.check((g.roCompat & Geometry.FEAT_RO_REFLINK) != 0, "this filesystem has no refcountbt");
-                root = agf.get("refcount_root");
-                levels = agf.get("refcount_level");
-            }
-            case INO, FINO -> {
-                Headers.check(type == BtreeType.INO || g.hasFinobt(), "this filesystem has no finobt");
-                Struct agi = Headers.agi(image, g, agno);
-                root = agi.get(type == BtreeType.INO ? "root" : "free_root");
-                levels = agi.get(type == BtreeType.INO ? "level" : "free_level");
-            }
-            default -> throw new IllegalArgumentException(type.toString());
         }
-        Headers.check(levels >= 1 && levels <= MAX_LEVELS, () -> type.name().toLowerCase() + "bt of AG " + agno + ": impossible height " + levels);
-        return new long[] {root, levels};
+        Struct h = type == BtreeType.INO || type == BtreeType.FINO ? Headers.salvagedAgi(image, g, agno) : Headers.salvagedAgf(image, g, agno);
+        return new long[] {h.get(prefix + "root"), h.get(prefix + "level")};
+    }
+
+    /**
+     * Why a header's pointer to block {@code agbno}, of a tree {@code levels} high, leads nowhere in the tree, or null
+     * when it leads to a block of it (magic, self-described place and owner, uuid). That block stays the root whatever
+     * else is wrong with it (its level, siblings, checksum, records): its walk reports that, and no other block is
+     * looked for, so that a damaged root is never replaced by an old one or by a part of itself.
+     */
+    private String notOfTree(int agno, BtreeType type, long agbno, long levels) throws XfsException {
+        String where = type.name().toLowerCase() + "bt of AG " + agno + " block " + agbno;
+        if (levels < 1 || levels > MAX_LEVELS) {
+            return type.name().toLowerCase() + "bt of AG " + agno + ": impossible height " + levels;
+        }
+        if (agbno >= g.agLength(agno)) {
+            return where + ": outside the AG";
+        }
+        long offset = g.agBlockOffset(agno, agbno);
+        Struct h = new Struct(Layouts.SBLOCK, image.read(offset, SBLOCK_HDR), 0);
+        if (h.get("magic") != shape(type).magic()) {
+            return where + ": bad magic 0x" + Long.toHexString(h.get("magic"));
+        }
+        if (h.get("blkno") != offset >> 9 || h.get("owner") != agno || !Headers.sameUuid(h, g)) {
+            return where + ": a block of another place, AG or filesystem";
+        }
+        return null;
+    }
+
+    /** Most root candidates a search keeps: more is a trashed AG, not stale copies of a tree. */
+    static final int MAX_CANDIDATES = 4096;
+
+    /**
+     * Every block of the AG that could be the root of a tree of this type: a block of such a tree (magic,
+     * self-described place and owner, uuid) with no siblings, at a level a tree can have. Reads the header of every
+     * block of the AG past its headers, once; tallest first, then by block.
+     *
+     * @return pairs of (AG block, height)
+     */
+    List<long[]> candidates(int agno, BtreeType type) throws XfsException {
+        claimedRoot(agno, type); // the tree must exist on this filesystem
+        long first = (4L * g.sectorSize + g.blockSize - 1) / g.blockSize; // past superblock, AGF, AGI and AGFL
+        long magic = shape(type).magic();
+        List<long[]> out = new ArrayList<>();
+        for (long agbno = first; agbno < g.agLength(agno); agbno++) {
+            long offset = g.agBlockOffset(agno, agbno);
+            Struct h = new Struct(Layouts.SBLOCK, image.read(offset, SBLOCK_HDR), 0);
+            if (h.get("magic") == magic && h.get("blkno") == offset >> 9 && h.get("owner") == agno && Headers.sameUuid(h, g)
+                    && h.get("level") < MAX_LEVELS && h.get("leftsib") == NULL_AGBLOCK && h.get("rightsib") == NULL_AGBLOCK) {
+                long levels = h.get("level") + 1;
+                Headers.check(out.size() < MAX_CANDIDATES, () -> type.name().toLowerCase() + "bt of AG " + agno + ": more than "
+                        + MAX_CANDIDATES + " blocks look like its root");
+                out.add(new long[] {agbno, levels});
+            }
+        }
+        out.sort(Comparator.<long[]>comparingLong(c -> -c[1]).thenComparingLong(c -> c[0]));
+        return out;
+    }
+
+    /**
+     * The root when the header's pointer leads out of the tree (see {@link #notOfTree}): of the {@link #candidates}, those that
+     * head a tree that walks cleanly, less those with a block that is free or on the AGFL (an old tree's blocks,
+     * given back when it was rebuilt elsewhere, keep their headers). Free space is what the other free-space btree
+     * (for the bnobt and cntbt) or the bnobt (for the others) says, walked from its header's pointer only, so that one
+     * search never leans on another. Exactly one must remain.
+     */
+    private long[] searchedRoot(int agno, BtreeType type, String problem) throws XfsException {
+        List<long[]> whole = new ArrayList<>();
+        List<long[]> blocksOf = new ArrayList<>();
+        for (long[] c : candidates(agno, type)) {
+            List<Long> blocks = new ArrayList<>();
+            try {
+                walkFrom(agno, type, c[0], c[1], r -> { }, h -> blocks.add(blockOf(agno, h)));
+            } catch (XfsFormatException e) {
+                continue; // not a whole tree: a damaged old tree, or a block that only looks like a root
+            }
+            whole.add(c);
+            blocksOf.add(blocks.stream().mapToLong(Long::longValue).sorted().toArray());
+        }
+        if (!whole.isEmpty()) { // one stale tree alone is no more the root than one of two: the evidence decides
+            java.util.TreeSet<Long> all = new java.util.TreeSet<>();
+            blocksOf.forEach(bs -> java.util.Arrays.stream(bs).forEach(all::add));
+            BtreeType freeTree = type == BtreeType.BNO ? BtreeType.CNT : BtreeType.BNO;
+            Set<Long> given = givenBack(agno, freeTree, all);
+            if (given == null) {
+                throw new XfsFormatException(problem + "; the " + freeTree.name().toLowerCase() + "bt cannot be walked to tell "
+                        + "an old tree's blocks from the one in use");
+            }
+            for (int i = whole.size() - 1; i >= 0; i--) {
+                if (java.util.Arrays.stream(blocksOf.get(i)).anyMatch(given::contains)) {
+                    whole.remove(i);
+                }
+            }
+        }
+        if (whole.size() != 1) {
+            String why = whole.isEmpty() ? "no other block heads a whole tree of it"
+                    : whole.size() + " blocks head whole trees of it (" + whole.stream().map(c -> String.valueOf(c[0])).toList()
+                            + ") and none can be told from the others";
+            throw new XfsFormatException(problem + "; " + why);
+        }
+        return whole.get(0);
+    }
+
+    /**
+     * Which of {@code blocks} are free or on the AGFL: in a free extent of {@code freeTree} walked from its header's
+     * pointer, or listed by the AGFL (left out when it cannot be read: a block it lists is not in use either way).
+     * Null when the free-space tree cannot be walked: then nothing tells old blocks from live ones.
+     */
+    private Set<Long> givenBack(int agno, BtreeType freeTree, java.util.NavigableSet<Long> blocks) throws XfsException {
+        Set<Long> out = new HashSet<>();
+        long[] claimed = claimedRoot(agno, freeTree);
+        if (notOfTree(agno, freeTree, claimed[0], claimed[1]) != null) {
+            return null;
+        }
+        try {
+            walkFrom(agno, freeTree, claimed[0], claimed[1], e -> out.addAll(blocks.subSet(e[0], true, e[0] + e[1], false)), h -> { });
+        } catch (XfsFormatException e) {
+            return null;
+        }
+        try {
+            Struct agf = Headers.salvagedAgf(image, g, agno);
+            Struct agfl = Headers.agfl(image, g, agno);
+            int size = Headers.agflSize(g);
+            long count = agf.get("flcount");
+            long first = agf.get("flfirst");
+            if (count <= size && first < size) {
+                for (long i = 0, slot = first; i < count; i++, slot = (slot + 1) % size) {
+                    out.add(Headers.agflEntry(agfl, (int) slot));
+                }
+            }
+        } catch (XfsFormatException e) {
+            // an AGFL that cannot be read says nothing
+        }
+        return out;
+    }
+
+    /** The AG block of a verified block header. */
+    private long blockOf(int agno, Struct h) {
+        return (h.get("blkno") << 9) / g.blockSize - (long) agno * g.agBlocks;
     }
 
     /** As {@link #walk(int, BtreeType, Consumer)}, also handing every verified block to {@code blocks}. */
     long walk(int agno, BtreeType type, Consumer<long[]> sink, Consumer<Struct> blocks) throws XfsException {
         long[] top = root(agno, type);
-        long root = top[0];
-        long levels = top[1];
+        return walkFrom(agno, type, top[0], top[1], sink, blocks);
+    }
+
+    /** A walk from a given root of a given height. */
+    private long walkFrom(int agno, BtreeType type, long root, long levels, Consumer<long[]> sink, Consumer<Struct> blocks)
+            throws XfsException {
         String tree = type.name().toLowerCase() + "bt of AG " + agno;
         Walk w = new Walk(agno, type, tree, (int) levels, sink, blocks);
         w.visit(root, (int) levels - 1, null);

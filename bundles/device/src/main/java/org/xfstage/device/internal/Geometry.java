@@ -157,6 +157,20 @@ final class Geometry {
         return agBlockOffset((int) agno, agbno) + index * inodeSize;
     }
 
+    /** Blocks in AG {@code agno}: agblocks, less for a last AG that the data section cuts short. */
+    long agLength(int agno) {
+        return Math.min(agBlocks, dataBlocks - (long) agno * agBlocks);
+    }
+
+    boolean hasReflink() {
+        return (roCompat & FEAT_RO_REFLINK) != 0;
+    }
+
+    /** agi_iblocks and agi_fblocks are kept (INOBTCNT). */
+    boolean hasInobtCounts() {
+        return (roCompat & FEAT_RO_INOBTCNT) != 0;
+    }
+
     long agOf(long fsb) {
         return fsb >>> agBlkLog;
     }

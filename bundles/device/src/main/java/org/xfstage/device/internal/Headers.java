@@ -68,6 +68,45 @@ final class Headers {
     }
 
     /**
+     * The AGF of an AG for a walk: decoded and verified, or, when it fails its checks (a bad magic or checksum, a
+     * seqno or uuid of another), the fields its sector holds all the same, as xfs_repair reads a header it is about
+     * to rebuild. Nothing in it is verified then: a caller checks every field it uses (a root pointer must lead to a
+     * root of its tree, AGFL indexes must be in range), and the header itself is reported by its own check.
+     */
+    static Struct salvagedAgf(Image image, Geometry g, int agno) throws XfsException {
+        try {
+            return agf(image, g, agno);
+        } catch (XfsFormatException e) {
+            return new Struct(Layouts.AGF, image.read(g.agBlockOffset(agno, 0) + g.sectorSize, g.sectorSize), 0);
+        }
+    }
+
+    /** The AGI of an AG for a walk, as {@link #salvagedAgf} reads the AGF. */
+    static Struct salvagedAgi(Image image, Geometry g, int agno) throws XfsException {
+        try {
+            return agi(image, g, agno);
+        } catch (XfsFormatException e) {
+            return new Struct(Layouts.AGI, image.read(g.agBlockOffset(agno, 0) + 2L * g.sectorSize, g.sectorSize), 0);
+        }
+    }
+
+    /**
+     * A new AG header sector (AGF or AGI) from nothing but the geometry: zeroed, with the magic, version 1, seqno,
+     * the AG's length and the filesystem's metadata uuid; the caller sets the rest and encodes it (which sets the
+     * CRC). The lsn is 0, as xfs_repair leaves the headers it rebuilds.
+     */
+    static Struct freshAgHeader(Geometry g, int agno, Layout layout, long magic) {
+        Struct h = new Struct(layout, new byte[g.sectorSize], 0);
+        h.set("magicnum", magic);
+        h.set("versionnum", 1);
+        h.set("seqno", agno);
+        h.set("length", g.agLength(agno));
+        h.set("uuid0", g.metaUuid0);
+        h.set("uuid1", g.metaUuid1);
+        return h;
+    }
+
+    /**
      * Reads sector {@code sector} of an AG (1 AGF, 2 AGI, 3 AGFL) and checks what every AG header has: magic, CRC
      * over the sector, seqno and uuid.
      */
@@ -99,12 +138,18 @@ final class Headers {
     }
 
     /**
-     * A new AGFL sector holding {@code blocks} in slots 0..n-1 and NULLAGBLOCK in the rest (the AGF then says flfirst
-     * 0, fllast n-1, flcount n).
+     * A new AGFL sector for AG {@code agno} holding {@code blocks} in slots 0..n-1 and NULLAGBLOCK in the rest (the AGF
+     * then says flfirst 0, fllast n-1, flcount n).
      */
-    static byte[] agflWith(Struct old, Geometry g, long[] blocks) throws XfsFormatException {
+    static byte[] agflWith(Geometry g, int agno, long[] blocks) throws XfsFormatException {
         check(blocks.length <= agflSize(g), () -> "AGFL: " + blocks.length + " blocks do not fit " + agflSize(g) + " slots");
-        byte[] b = old.encode(0, g.sectorSize); // header fields as they are
+        // a header of its own from the geometry: the old sector may be what is damaged (magic, seqno, uuid)
+        Struct header = new Struct(Layouts.AGFL, new byte[g.sectorSize], 0);
+        header.set("magicnum", AGFL_MAGIC);
+        header.set("seqno", agno);
+        header.set("uuid0", g.metaUuid0);
+        header.set("uuid1", g.metaUuid1);
+        byte[] b = header.encode(0, g.sectorSize);
         java.util.Arrays.fill(b, AGFL_BNO_OFFSET, g.sectorSize, (byte) 0xff);
         for (int i = 0; i < blocks.length; i++) {
             int at = AGFL_BNO_OFFSET + 4 * i;
@@ -113,9 +158,7 @@ final class Headers {
             b[at + 2] = (byte) (blocks[i] >>> 8);
             b[at + 3] = (byte) blocks[i];
         }
-        Struct s = new Struct(Layouts.AGFL, b, 0);
-        s.set("lsn", 0);
-        return s.encode(0, g.sectorSize);
+        return new Struct(Layouts.AGFL, b, 0).encode(0, g.sectorSize); // the lsn stays 0, as xfs_repair leaves it
     }
 
     static boolean sameUuid(Struct s, Geometry g) {

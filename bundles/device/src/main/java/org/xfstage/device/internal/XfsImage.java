@@ -197,19 +197,19 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         List<FsInfo.AgInfo> ags = new ArrayList<>();
         for (int agno = 0; agno < g.agCount; agno++) {
+            // a header that does not decode is damage for the agf and agi checks to report and rebuild, not a reason
+            // to stop here: its figures are what its sector holds, and the AG is as long as the geometry says
             Struct agf;
-            Struct agi;
+            long length;
             try {
                 agf = Headers.agf(image, g, agno);
+                length = agf.get("length");
             } catch (XfsFormatException e) {
-                throw new XfsFormatException(e.getMessage(), "agf");
+                agf = Headers.salvagedAgf(image, g, agno);
+                length = g.agLength(agno);
             }
-            try {
-                agi = Headers.agi(image, g, agno);
-            } catch (XfsFormatException e) {
-                throw new XfsFormatException(e.getMessage(), "agi");
-            }
-            ags.add(new FsInfo.AgInfo(agno, agf.get("length"), agf.get("freeblks"), agf.get("longest"), agi.get("count"),
+            Struct agi = Headers.salvagedAgi(image, g, agno);
+            ags.add(new FsInfo.AgInfo(agno, length, agf.get("freeblks"), agf.get("longest"), agi.get("count"),
                     agi.get("freecount"), agf.get("flcount"), agf.get("btreeblks"), agf.get("rmap_blocks"), agf.get("refcount_blocks")));
         }
         Struct sb = superblock;
@@ -277,17 +277,22 @@ final class XfsImage implements XfsDevice {
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist (" + g.agCount + " AGs)");
         sink.extent(0, 3L * g.sectorSize / g.blockSize + 1, SpaceUse.HEADERS); // superblock, AGF, AGI, AGFL
-        Struct agf = Headers.agf(image, g, agno);
+        // the log before the AGFL: an AGFL that cannot be read must not make the log look free
+        if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
+            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, SpaceUse.LOG);
+        }
+        // an AGF that does not decode still says where its list is (the agf check reports the header); its indexes
+        // are checked here, as the AGF's decoding would have
+        Struct agf = Headers.salvagedAgf(image, g, agno);
         Struct agfl = Headers.agfl(image, g, agno);
         int size = Headers.agflSize(g);
         long count = agf.get("flcount");
-        for (long i = 0, slot = agf.get("flfirst"); i < count; i++, slot = (slot + 1) % size) {
+        long first = agf.get("flfirst");
+        Headers.check(count <= size && first < size, () -> "AGF of AG " + agno + ": AGFL indexes out of range");
+        for (long i = 0, slot = first; i < count; i++, slot = (slot + 1) % size) {
             long agbno = Headers.agflEntry(agfl, (int) slot);
-            Headers.check(agbno < agf.get("length"), "AGFL of AG " + agno + ": slot " + slot + " holds block " + agbno + " past the AG");
+            Headers.check(agbno < g.agLength(agno), "AGFL of AG " + agno + ": slot " + slot + " holds block " + agbno + " past the AG");
             sink.extent(agbno, 1, SpaceUse.AGFL);
-        }
-        if (g.logStart != 0 && g.agOf(g.logStart) == agno) {
-            sink.extent(g.logStart & ((1L << g.agBlkLog) - 1), g.logBlocks, SpaceUse.LOG);
         }
     }
 
@@ -385,8 +390,7 @@ final class XfsImage implements XfsDevice {
             }
             case AGF -> {
                 layout = Layouts.AGF;
-                allowed = Set.of("freeblks", "longest", "btreeblks", "flcount", "flfirst", "fllast", "bno_root", "cnt_root",
-                        "bno_level", "cnt_level", "rmap_blocks", "rmap_root", "rmap_level", "refcount_blocks", "refcount_root", "refcount_level");
+                allowed = AGF_UPDATABLE;
                 offset = g.agBlockOffset(agno, 0) + g.sectorSize;
                 what = "AGF of AG " + agno;
             }
@@ -413,6 +417,92 @@ final class XfsImage implements XfsDevice {
                 : kind == HeaderKind.AGF ? Headers.AGF_MAGIC : Headers.AGI_MAGIC), () -> what + ": bad magic; it cannot be updated, only rebuilt");
         counters.forEach(s::set);
         return new BlockImage(offset, s.encode(0, g.sectorSize), what);
+    }
+
+    /** Fields of a new AGF: required always, with an rmapbt, with a refcountbt. */
+    private static final List<String> AGF_REQUIRED = List.of("bno_root", "bno_level", "cnt_root", "cnt_level", "flfirst", "fllast",
+            "flcount", "freeblks", "longest", "btreeblks");
+    private static final List<String> AGF_RMAP = List.of("rmap_root", "rmap_level", "rmap_blocks");
+    private static final List<String> AGF_REFCOUNT = List.of("refcount_root", "refcount_level", "refcount_blocks");
+    /** Fields of a new AGI: required always, with a finobt, with INOBTCNT. */
+    private static final List<String> AGI_REQUIRED = List.of("count", "freecount", "root", "level");
+    private static final List<String> AGI_FINOBT = List.of("free_root", "free_level");
+    private static final List<String> AGI_COUNTS = List.of("iblocks", "fblocks");
+
+    @Override
+    public BlockImage newHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) throws XfsException {
+        Geometry g = geometry;
+        Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
+        List<String> required = new ArrayList<>();
+        Set<String> allowed;
+        Struct h;
+        long offset;
+        String what;
+        switch (kind) {
+            case AGF -> {
+                required.addAll(AGF_REQUIRED);
+                if (g.hasRmapbt()) {
+                    required.addAll(AGF_RMAP);
+                }
+                if (g.hasReflink()) {
+                    required.addAll(AGF_REFCOUNT);
+                }
+                allowed = AGF_UPDATABLE;
+                h = Headers.freshAgHeader(g, agno, Layouts.AGF, Headers.AGF_MAGIC);
+                offset = g.agBlockOffset(agno, 0) + g.sectorSize;
+                what = "AGF of AG " + agno;
+            }
+            case AGI -> {
+                required.addAll(AGI_REQUIRED);
+                if (g.hasFinobt()) {
+                    required.addAll(AGI_FINOBT);
+                }
+                if (g.hasInobtCounts()) {
+                    required.addAll(AGI_COUNTS);
+                }
+                allowed = AGI_UPDATABLE;
+                h = Headers.freshAgHeader(g, agno, Layouts.AGI, Headers.AGI_MAGIC);
+                h.set("newino", NULL_AG);
+                h.set("dirino", NULL_AG);
+                for (int i = 0; i < UNLINKED_BUCKETS; i++) {
+                    h.set("unlinked" + i, NULL_AG);
+                }
+                offset = g.agBlockOffset(agno, 0) + 2L * g.sectorSize;
+                what = "AGI of AG " + agno;
+            }
+            default -> throw new IllegalArgumentException("only an AGF or an AGI can be made new, not the " + kind);
+        }
+        Set<String> given = new java.util.HashSet<>();
+        for (Map.Entry<HeaderField, Long> e : fields.entrySet()) {
+            String f = e.getKey().name();
+            if (e.getKey().kind() != kind || !allowed.contains(f)) {
+                throw new IllegalArgumentException(e.getKey() + " cannot be set in a new " + kind + "; only " + allowed);
+            }
+            h.set(f, e.getValue() == HeaderField.NULL ? NULL_AG : e.getValue());
+            given.add(f);
+        }
+        List<String> missing = required.stream().filter(f -> !given.contains(f)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("a new " + kind + " of this filesystem needs " + missing);
+        }
+        return new BlockImage(offset, h.encode(0, g.sectorSize), what);
+    }
+
+    @Override
+    public BtreeRoot btreeRoot(int agno, BtreeType type) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        long[] root = new Btrees(image, geometry).root(agno, type);
+        return new BtreeRoot(root[0], (int) root[1]);
+    }
+
+    @Override
+    public List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        List<BtreeRoot> out = new ArrayList<>();
+        for (long[] c : new Btrees(image, geometry).candidates(agno, type)) {
+            out.add(new BtreeRoot(c[0], (int) c[1]));
+        }
+        return out;
     }
 
     /**
@@ -569,6 +659,9 @@ final class XfsImage implements XfsDevice {
         return (1L << 21) - 1;
     }
 
+    private static final Set<String> AGF_UPDATABLE = Set.of("freeblks", "longest", "btreeblks", "flcount", "flfirst", "fllast",
+            "bno_root", "cnt_root", "bno_level", "cnt_level", "rmap_blocks", "rmap_root", "rmap_level", "refcount_blocks",
+            "refcount_root", "refcount_level");
     private static final Set<String> AGI_UPDATABLE;
 
     static {
@@ -599,13 +692,12 @@ final class XfsImage implements XfsDevice {
     public BlockImage rebuildAgfl(int agno, long[] blocks) throws XfsException {
         Geometry g = geometry;
         Headers.check(agno >= 0 && agno < g.agCount, () -> "AG " + agno + " does not exist");
-        long length = Headers.agf(image, g, agno).get("length");
+        // bounded by the geometry, not by the AGF, which may be the header being rebuilt with it
+        long length = g.agLength(agno);
         for (long b : blocks) {
             Headers.check(b > 3L * g.sectorSize / g.blockSize && b < length, () -> "AGFL of AG " + agno + ": block " + b + " is not in the AG");
         }
-        Struct old = new Struct(Layouts.AGFL, image.read(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, g.sectorSize), 0);
-        Headers.check(old.get("magicnum") == Headers.AGFL_MAGIC, () -> "AGFL of AG " + agno + ": bad magic; it cannot be updated");
-        return new BlockImage(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, Headers.agflWith(old, g, blocks), "AGFL of AG " + agno);
+        return new BlockImage(g.agBlockOffset(agno, 0) + 3L * g.sectorSize, Headers.agflWith(g, agno, blocks), "AGFL of AG " + agno);
     }
 
     @Override

@@ -133,7 +133,20 @@ class RepairOracleTest {
                         "write -d freecount 1")),
                 // two plans change AG 0's AGF: the second is made on a view with the first in it
                 Arguments.of("refcount-and-bnobt", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2", "agf 0",
-                        "addr bnoroot", "write -d recs[1].blockcount 3")));
+                        "addr bnoroot", "write -d recs[1].blockcount 3")),
+                // AG headers xfs_repair rebuilds in phase 5: made new from what the walk proved (an AGF with the free-space
+                // trees and the AGFL, an AGI from the inodes), or pointed at the root the walk proved (block 5 of AG 1 is
+                // an old refcountbt block on the default geometry, an old rmapbt block on the rmapbt one)
+                Arguments.of("agf-magic", List.of("agf 1", "write -d magicnum 0")),
+                Arguments.of("agf-crc", List.of("agf 2", "write -c freeblks 5")),
+                Arguments.of("agi-magic", List.of("agi 1", "write -d magicnum 0")),
+                Arguments.of("agi-crc", List.of("agi 3", "write -c freecount 1")),
+                Arguments.of("agi-root-elsewhere", List.of("agi 1", "write -d root 5")),
+                Arguments.of("agf-bnoroot-elsewhere", List.of("agf 1", "write -d bnoroot 5")),
+                Arguments.of("agfl-magic", List.of("agfl 1", "write -d magicnum 0")),
+                Arguments.of("agfl-seqno", List.of("agfl 1", "write -d seqno 3")),
+                // AG 2 holds the log, which must not look free when its AGFL cannot be read
+                Arguments.of("agfl-uuid", List.of("agfl 2", "write -d uuid 01234567-89ab-cdef-0123-456789abcdef")));
     }
 
     /** Every recipe on the default geometry and on the rmapbt one (where free space and the AGFL are the rmapbt's too). */
@@ -402,9 +415,11 @@ class RepairOracleTest {
 
     /**
      * Damage outside every strategy's scope: a directory block, inode chunks the evidence cannot prove (a hidden half
-     * chunk with a damaged inode in it), an inobt that cannot be walked, an AGI header too broken to decode (the scrub stops there), an unlinked bucket naming an inode in use (it would have to be freed), an rmapbt node pointer that
-     * leads out of the tree (the leaf it named is lost to the pointers: the new tree would need a block that is not
-     * its own, and the free-space trees would have to give it).
+     * chunk with a damaged inode in it), an inobt that cannot be walked, an unlinked bucket naming an inode in use (it
+     * would have to be freed), an rmapbt node pointer that leads out of the tree (the leaf it named is lost to the
+     * pointers: the new tree would need a block that is not its own, and the free-space trees would have to give it),
+     * and on the rmapbt geometry an AGF that does not decode whose bnobt root is damaged too (the new free-space trees
+     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at).
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
@@ -416,9 +431,9 @@ class RepairOracleTest {
                 // a startino moved past the next record's: the inobt cannot be walked (keys out of order), and the AGI's
                 // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
                 Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
-                Arguments.of("agi", "default", List.of("agi 1", "write -d magicnum 0x12345678")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
-                Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
+                Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
+                Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
     }
 
     @ParameterizedTest(name = "{0} on {1}")

@@ -143,6 +143,12 @@ class ScrubOracleTest {
         r.add(Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200"), Set.of("agi")));
         r.add(Arguments.of("agi-unlinked-in-use", List.of("agi 0", "write -d unlinked[4] 132"), Set.of("agi")));
         r.add(Arguments.of("agf-refcntblocks", List.of("agf 0", "write -d refcntblocks 5"), Set.of("agf")));
+        // AG headers xfs_repair rebuilds (phase 5): one that does not decode, and a root pointer that leads to another
+        // block (a stale refcountbt block left in free space); each found in its own header, the walks going on
+        r.add(Arguments.of("agf-magic", List.of("agf 1", "write -d magicnum 0"), Set.of("agf")));
+        r.add(Arguments.of("agi-magic", List.of("agi 1", "write -d magicnum 0"), Set.of("agi")));
+        r.add(Arguments.of("agi-root-elsewhere", List.of("agi 1", "write -d root 5"), Set.of("agi")));
+        r.add(Arguments.of("agf-bnoroot-elsewhere", List.of("agf 1", "write -d bnoroot 5"), Set.of("agf")));
         r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752"), Set.of("bnobt", "refcountbt", "sb-counters")));
         superblockRecipes().forEach(a -> r.add(Arguments.of(a.get()[0], a.get()[1], Set.of(a.get()[0].toString().startsWith("sb-primary")
                 ? "sb-primary" : "sb-secondary"))));
@@ -227,7 +233,47 @@ class ScrubOracleTest {
                 Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1"), Set.of("rmapbt")),
                 Arguments.of("rmapbt-node-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0"), Set.of("agf", "bnobt", "rmapbt")),
                 Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5"), Set.of("agf")),
-                Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3"), Set.of("refcountbt")));
+                Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3"), Set.of("refcountbt")),
+                // AG headers: block 5 of AG 1 is a stale rmapbt leaf here
+                Arguments.of("agf-magic-rmapbt", List.of("agf 1", "write -d magicnum 0"), Set.of("agf")),
+                Arguments.of("agf-crc-rmapbt", List.of("agf 2", "write -c freeblks 5"), Set.of("agf")),
+                Arguments.of("agi-magic-rmapbt", List.of("agi 1", "write -d magicnum 0"), Set.of("agi")),
+                Arguments.of("agi-crc-rmapbt", List.of("agi 3", "write -c freecount 1"), Set.of("agi")),
+                Arguments.of("agi-root-elsewhere-rmapbt", List.of("agi 1", "write -d root 5"), Set.of("agi")),
+                Arguments.of("agf-bnoroot-elsewhere-rmapbt", List.of("agf 1", "write -d bnoroot 5"), Set.of("agf")));
+    }
+
+    /**
+     * An AGFL whose header is damaged (magic, seqno, uuid): xfs_repair -n prints "Metadata corruption detected" but
+     * exits 0 (it rebuilds the AGFL in phase 5 anyway), while the kernel's verifier would refuse the AGFL and with it
+     * every allocation in the AG. We report it (the AGFL cannot be read, so its blocks look free to the bnobt check,
+     * and on the rmapbt geometry unmapped to the rmapbt check), and repair rebuilds it (RepairOracleTest).
+     */
+    static Stream<Arguments> agflHeaderRecipes() {
+        Set<String> reported = Set.of("agfl", "bnobt");
+        Set<String> withRmapbt = Set.of("agfl", "bnobt", "rmapbt");
+        return Stream.of(
+                Arguments.of("agfl-magic", List.of("agfl 1", "write -d magicnum 0"), "default", reported),
+                Arguments.of("agfl-seqno", List.of("agfl 1", "write -d seqno 3"), "default", reported),
+                Arguments.of("agfl-uuid", List.of("agfl 2", "write -d uuid 01234567-89ab-cdef-0123-456789abcdef"), "default", reported),
+                Arguments.of("agfl-magic-rmapbt", List.of("agfl 0", "write -d magicnum 0"), "rmapbt", withRmapbt),
+                Arguments.of("agfl-seqno-rmapbt", List.of("agfl 1", "write -d seqno 3"), "rmapbt", withRmapbt),
+                Arguments.of("agfl-uuid-rmapbt", List.of("agfl 2", "write -d uuid 01234567-89ab-cdef-0123-456789abcdef"), "rmapbt",
+                        withRmapbt));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("agflHeaderRecipes")
+    void agflHeaderDamageThatXfsRepairLetsPassIsFound(String recipe, List<String> commands, String geometry, Set<String> structures)
+            throws Exception {
+        Verdicts v = verdicts(recipe, commands, geometry);
+        assertTrue(!v.theyFindDamage() && v.xfsRepairOutput().contains("Metadata corruption detected"),
+                "xfs_repair -n sees it and lets it pass (if this fails, it learnt to fail it: move the recipe to recipes())\n"
+                        + v.xfsRepairOutput());
+        assertEquals(new TreeSet<>(structures), v.ours().findings().stream().map(f -> f.structure())
+                .collect(Collectors.toCollection(TreeSet::new)), recipe + ": reported under " + v.ours().findings());
+        assertTrue(v.ours().findings().stream().anyMatch(f -> f.structure().equals("agfl") && f.location().equals("AG headers")),
+                v.ours().findings().toString());
     }
 
     /**

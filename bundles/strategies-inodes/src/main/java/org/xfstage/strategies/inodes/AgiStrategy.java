@@ -10,10 +10,14 @@ import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Component;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.Observation;
@@ -23,11 +27,18 @@ import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.XfArray;
 
 /**
- * agi: the AGI's inode count and free count against the inobt, and its unlinked buckets, which must be empty: an
- * image xfstage opens has a clean log, so no inode is still waiting to be freed, and a bucket that names one is left
- * over or garbage (xfs_repair -n reports it too). The repair sets the counters to what the inobt holds and empties
- * the buckets whose inode is not in use; an inode in use there (an orphan still to be freed) needs freeing, which
- * this strategy does not do, so then it plans nothing.
+ * agi: the AGI itself, its tree pointers, its inode count and free count against the inobt, and its unlinked buckets,
+ * which must be empty: an image xfstage opens has a clean log, so no inode is still waiting to be freed, and a bucket
+ * that names one is left over or garbage (xfs_repair -n reports it too). The repair sets the counters to what the
+ * inobt holds and empties the buckets whose inode is not in use; an inode in use there (an orphan still to be freed)
+ * needs freeing, which this strategy does not do, so then it plans nothing.
+ * <p>
+ * A header that cannot be decoded (a bad magic or checksum, another AG's seqno, another filesystem's uuid) is made new,
+ * as xfs_repair's phase 5 and the kernel's xrep_agi do, from what the walk proved and nothing of the old one: the
+ * counts from the inodes of the AG's chunks (the inode map), the roots of the inobt and finobt as {@link ProvenRoots}
+ * finds them, their block counts, and empty buckets. In a header that decodes, the roots and heights must be the ones
+ * the walks start from (a pointer to another block leaves the tree unreachable for the kernel); the repair points
+ * them at the proven roots.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=agi")
 public class AgiStrategy implements RepairStrategy {
@@ -87,9 +98,62 @@ public class AgiStrategy implements RepairStrategy {
         return out;
     }
 
+    /** The trees whose roots an AGI holds. */
+    private static final List<BtreeType> TREES = List.of(BtreeType.INO, BtreeType.FINO);
+
+    /** The AGI's fields, or null when it cannot be decoded (and then why, to {@code findings}). */
+    private static Map<HeaderField, Long> header(ScrubContext ctx, int agno, Consumer<Finding> findings) throws Exception {
+        try {
+            return ctx.device().header(HeaderKind.AGI, agno);
+        } catch (XfsFormatException e) {
+            findings.accept(new Finding("agi", agno, "AGI", e.getMessage(), "a header rebuilt from the AG's inodes"));
+            return null;
+        }
+    }
+
+    /**
+     * The trees whose root or height the AGI has wrong: what it says against the root the walks start from (its own
+     * pointer when that leads to a root, else the one the device finds). A tree whose root cannot be found at all is
+     * left out: its walk reports it.
+     */
+    private static List<BtreeType> wrongRoots(ScrubContext ctx, int agno, Map<HeaderField, Long> header, Consumer<Finding> findings)
+            throws Exception {
+        List<BtreeType> wrong = new ArrayList<>();
+        for (BtreeType t : TREES) {
+            if (!ctx.info().hasTree(t)) {
+                continue;
+            }
+            XfsDevice.BtreeRoot root;
+            try {
+                root = ctx.device().btreeRoot(agno, t);
+            } catch (XfsFormatException e) {
+                continue;
+            }
+            long says = header.get(HeaderField.root(t));
+            long height = header.get(HeaderField.level(t));
+            if (says != root.block()) {
+                findings.accept(new Finding("agi", agno, HeaderField.root(t).toString(), "says block " + says + ", which is not the "
+                        + t.treeName() + "'s root", String.valueOf(root.block())));
+            }
+            if (height != root.levels()) {
+                findings.accept(new Finding("agi", agno, HeaderField.level(t).toString(), "says " + height + " levels",
+                        String.valueOf(root.levels())));
+            }
+            if (says != root.block() || height != root.levels()) {
+                wrong.add(t);
+            }
+        }
+        return wrong;
+    }
+
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
+            Map<HeaderField, Long> header = header(ctx, ag.agno(), findings);
+            if (header == null) {
+                continue; // its figures and buckets mean nothing: it is rebuilt whole
+            }
+            wrongRoots(ctx, ag.agno(), header, findings);
             Counted sum = counted(ctx, ag.agno());
             if (ag.inodes() != sum.count()) {
                 findings.accept(new Finding("agi", ag.agno(), HeaderField.AGI_COUNT.toString(), "says " + ag.inodes() + " inodes",
@@ -115,9 +179,24 @@ public class AgiStrategy implements RepairStrategy {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         for (int agno : ags) {
+            Map<HeaderField, Long> header = header(ctx, agno, f -> { });
+            if (header == null) {
+                BlockImage made = fresh(ctx, agno, changes);
+                if (made == null) {
+                    return null;
+                }
+                blocks.add(made);
+                continue;
+            }
             Counted sum = counted(ctx, agno);
             FsInfo.AgInfo ag = ctx.info().ags().get(agno);
             Map<HeaderField, Long> fields = new LinkedHashMap<>();
+            for (BtreeType t : wrongRoots(ctx, agno, header, f -> { })) {
+                if (!ProvenRoots.put(ctx, agno, t, fields)) {
+                    return null; // no block is proven to be the root: nothing to point the header at
+                }
+                changes.add(rootChange(agno, t, header, fields));
+            }
             fields.put(HeaderField.AGI_COUNT, sum.count());
             fields.put(HeaderField.AGI_FREECOUNT, sum.freecount());
             changes.add("AG " + agno + " " + HeaderField.AGI_COUNT + ": " + ag.inodes() + " -> " + sum.count() + ", "
@@ -134,7 +213,55 @@ public class AgiStrategy implements RepairStrategy {
         return new Plan("agi", blocks, changes);
     }
 
-    /** A rebuilt inode btree rewrites the AGI too; its counters are planned after it. */
+    /**
+     * A new AGI for an AG whose AGI cannot be decoded: counts from the inode map (every inode of the chunks the walk
+     * found, free when its mode is zero), the proven roots with their block counts, and empty buckets (the log is
+     * clean). Null when a root is proven nowhere.
+     */
+    private static BlockImage fresh(ScrubContext ctx, int agno, List<String> changes) throws Exception {
+        long first = ctx.device().inodeNumber(agno, 0);
+        long end = agno + 1 < ctx.info().agCount() ? ctx.device().inodeNumber(agno + 1, 0) : Long.MAX_VALUE;
+        long count = 0;
+        long free = 0;
+        XfArray inodes = ctx.observation(Observation.INODE_MAP);
+        InodeMapRecord r = new InodeMapRecord();
+        for (long i = r.loadNext(inodes, 0); i >= 0; i = r.loadNext(inodes, i + 1)) {
+            if (r.ino() >= first && r.ino() < end) {
+                count++;
+                if (r.state() == InodeMapRecord.State.FREE) { // an unreadable one is a finding of its own
+                    free++;
+                }
+            }
+        }
+        Map<HeaderField, Long> fields = new LinkedHashMap<>();
+        fields.put(HeaderField.AGI_COUNT, count);
+        fields.put(HeaderField.AGI_FREECOUNT, free);
+        for (BtreeType t : TREES) {
+            if (ctx.info().hasTree(t) && !ProvenRoots.put(ctx, agno, t, fields)) {
+                return null;
+            }
+        }
+        if (!ctx.info().has(Feature.INOBTCOUNT)) {
+            TREES.forEach(t -> fields.remove(HeaderField.blocks(t))); // kept only where the filesystem counts them
+        }
+        changes.add("AG " + agno + ": AGI made new: " + count + " inodes, " + free + " free, "
+                + HeaderField.root(BtreeType.INO) + " " + fields.get(HeaderField.root(BtreeType.INO)) + ", empty unlinked buckets");
+        return ctx.device().newHeader(HeaderKind.AGI, agno, fields);
+    }
+
+    /** A root and height set to the proven ones, in words: the height only when it changes. */
+    private static String rootChange(int agno, BtreeType t, Map<HeaderField, Long> was, Map<HeaderField, Long> now) {
+        HeaderField root = HeaderField.root(t);
+        HeaderField level = HeaderField.level(t);
+        String out = "AG " + agno + " " + root + ": " + was.get(root) + " -> " + now.get(root);
+        return was.get(level).equals(now.get(level)) ? out : out + ", " + level + ": " + was.get(level) + " -> " + now.get(level);
+    }
+
+    /**
+     * A rebuilt inode btree rewrites the AGI too; its counters are planned after it. An AGI that cannot be decoded
+     * leaves its trees walkable (the device reads its pointers all the same), so they have no findings from it and
+     * this strategy makes it new.
+     */
     @Override
     public Set<String> after() {
         return Set.of("inobt", "finobt");

@@ -10,12 +10,17 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.xfstage.api.device.Btree;
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.SpaceMapRecord;
 
 class AgiStrategyTest {
     private static final long ALL_USED = 0;
@@ -122,5 +127,86 @@ class AgiStrategyTest {
 
         assertTrue(found.get(0).problem().contains("(unreadable)"), found.get(0)::problem);
         assertNull(agi.plan(ctx, found));
+    }
+
+    /**
+     * AG 0 of a finobt and inobtcount filesystem whose walk proved the inobt's root at block 9 and the finobt's at 10
+     * (staged in the space map); a search of the AG also finds old roots that the walk did not reach (block 7, two
+     * levels tall, and 8).
+     */
+    private static FakeContext provenRoots() throws Exception {
+        FakeDevice device = new FakeDevice(FakeContext.info(List.of(Feature.FINOBT, Feature.INOBTCOUNT), 64, 4, 0,
+                FakeContext.ag(0, 1000, 64, 4)))
+                .tree(Btree.INO, 0, List.of(FOUR_FREE))
+                .tree(Btree.FINO, 0, List.of(FOUR_FREE))
+                .root(BtreeType.INO, 0, 9, 1)
+                .root(BtreeType.FINO, 0, 10, 1)
+                .candidates(BtreeType.INO, 0, new XfsDevice.BtreeRoot(7, 2), new XfsDevice.BtreeRoot(9, 1))
+                .candidates(BtreeType.FINO, 0, new XfsDevice.BtreeRoot(8, 1), new XfsDevice.BtreeRoot(10, 1))
+                .blocks(BtreeType.INO, 9)
+                .blocks(BtreeType.FINO, 10);
+        FakeContext ctx = new FakeContext(device);
+        Staged.inodes(ctx.staged(Observation.INODE_MAP), device.inodeNumber(0, 128), Staged.times(60, 'u') + Staged.times(4, 'f'));
+        SpaceMapRecord r = new SpaceMapRecord();
+        r.set(0, 9, 1, SpaceUse.INOBT, 0).appendTo(ctx.staged(Observation.SPACE_MAP));
+        r.set(0, 10, 1, SpaceUse.FINOBT, 0).appendTo(ctx.staged(Observation.SPACE_MAP));
+        return ctx;
+    }
+
+    @Test
+    void anAgiThatCannotBeDecodedIsFoundInItsAgAndNothingElseOfItIsChecked() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.undecodableAgi(0).unlinked(0, 3, 200); // its buckets are not read: they mean nothing
+
+        assertEquals(List.of(new Finding("agi", 0, "AGI", "AGI of AG 0: bad magic", "a header rebuilt from the AG's inodes")),
+                ctx.check(agi));
+    }
+
+    @Test
+    void anAgiThatCannotBeDecodedIsMadeNewFromTheInodesAndTheProvenRoots() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.undecodableAgi(0);
+
+        Plan plan = agi.plan(ctx, ctx.check(agi));
+
+        assertNotNull(plan);
+        assertEquals(List.of(), ctx.device.headerUpdates, "nothing is read from the old header or updated in it");
+        assertEquals(List.of(new FakeDevice.NewHeader(HeaderKind.AGI, 0, Map.of(HeaderField.AGI_COUNT, 64L,
+                HeaderField.AGI_FREECOUNT, 4L, HeaderField.root(BtreeType.INO), 9L, HeaderField.level(BtreeType.INO), 1L,
+                HeaderField.blocks(BtreeType.INO), 1L, HeaderField.root(BtreeType.FINO), 10L, HeaderField.level(BtreeType.FINO), 1L,
+                HeaderField.blocks(BtreeType.FINO), 1L))), ctx.device.newHeaders);
+    }
+
+    @Test
+    void aNewAgiCountsTheInodesNotTheInobtsRecords() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.undecodableAgi(0).tree(Btree.INO, 0, List.of(new InodeChunk(128, 0, 64, 9, 0x1ffL)));
+
+        agi.plan(ctx, ctx.check(agi));
+
+        assertEquals(4L, ctx.device.newHeaders.get(0).fields().get(HeaderField.AGI_FREECOUNT), "4 inodes have mode 0");
+    }
+
+    @Test
+    void anAgiRootThatNamesAnotherBlockIsFoundAndPointedAtTheProvenRoot() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.agiSays(0, HeaderField.root(BtreeType.INO), 5);
+
+        List<Finding> found = ctx.check(agi);
+        Plan plan = agi.plan(ctx, found);
+
+        assertEquals(List.of(new Finding("agi", 0, "agi_root", "says block 5, which is not the inobt's root", "9")), found);
+        assertNotNull(plan);
+        assertEquals(9L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.root(BtreeType.INO)));
+        assertEquals(1L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.level(BtreeType.INO)));
+    }
+
+    @Test
+    void noNewAgiWhenNoCandidateIsARootTheWalkReached() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.undecodableAgi(0).candidates(BtreeType.INO, 0, new XfsDevice.BtreeRoot(7, 2));
+
+        assertNull(agi.plan(ctx, ctx.check(agi)));
+        assertEquals(List.of(), ctx.device.newHeaders);
     }
 }

@@ -45,7 +45,16 @@ final class FakeDevice implements XfsDevice {
     record Load(int agno, BtreeType type, List<Object> records, long[] blocks) {
     }
 
+    /** A new header a plan asked for. */
+    record NewHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) {
+    }
+
     private final FsInfo info;
+    private final Map<String, BtreeRoot> roots = new HashMap<>();
+    private final Map<String, List<BtreeRoot>> candidates = new HashMap<>();
+    private final Map<Integer, Map<HeaderField, Long>> agiSays = new HashMap<>();
+    private final java.util.Set<Integer> undecodable = new java.util.HashSet<>();
+    final List<NewHeader> newHeaders = new ArrayList<>();
     private final Map<BtreeType, Map<Integer, List<?>>> trees = new HashMap<>();
     private final Map<Integer, Map<Integer, Long>> buckets = new HashMap<>();
     private final Map<BtreeType, long[]> oldBlocks = new HashMap<>();
@@ -74,6 +83,46 @@ final class FakeDevice implements XfsDevice {
     FakeDevice blocks(BtreeType type, long... agbnos) {
         oldBlocks.put(type, agbnos);
         return this;
+    }
+
+    /** The root walks of the tree start from in AG {@code agno} (else block 100 + the type's ordinal, one level). */
+    FakeDevice root(BtreeType type, int agno, long block, int levels) {
+        roots.put(type + "/" + agno, new BtreeRoot(block, levels));
+        return this;
+    }
+
+    /** What a search of AG {@code agno} finds that looks like the tree's root (else the root walks start from). */
+    FakeDevice candidates(BtreeType type, int agno, BtreeRoot... found) {
+        candidates.put(type + "/" + agno, List.of(found));
+        return this;
+    }
+
+    /** A field of the AGI of AG {@code agno} that says something else than the trees (its roots say theirs unless told). */
+    FakeDevice agiSays(int agno, HeaderField field, long value) {
+        agiSays.computeIfAbsent(agno, a -> new HashMap<>()).put(field, value);
+        return this;
+    }
+
+    /** The AGI of AG {@code agno} cannot be decoded. */
+    FakeDevice undecodableAgi(int agno) {
+        undecodable.add(agno);
+        return this;
+    }
+
+    @Override
+    public BtreeRoot btreeRoot(int agno, BtreeType type) {
+        return roots.getOrDefault(type + "/" + agno, new BtreeRoot(100 + type.ordinal(), 1));
+    }
+
+    @Override
+    public List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) {
+        return candidates.getOrDefault(type + "/" + agno, List.of(btreeRoot(agno, type)));
+    }
+
+    @Override
+    public BlockImage newHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) {
+        newHeaders.add(new NewHeader(kind, agno, Map.copyOf(fields)));
+        return new BlockImage(agno, new byte[0], "new " + kind + " of AG " + agno);
     }
 
     @Override
@@ -166,9 +215,22 @@ final class FakeDevice implements XfsDevice {
         return this;
     }
 
+    /** The AGI's tree fields: the roots walks start from, unless the test says otherwise. */
     @Override
-    public Map<HeaderField, Long> header(HeaderKind kind, int agno) {
-        throw new UnsupportedOperationException("strategies read the AGI's buckets through unlinkedBuckets");
+    public Map<HeaderField, Long> header(HeaderKind kind, int agno) throws XfsFormatException {
+        if (kind != HeaderKind.AGI) {
+            throw new UnsupportedOperationException("the inode strategies read only the AGI");
+        }
+        if (undecodable.contains(agno)) {
+            throw new XfsFormatException("AGI of AG " + agno + ": bad magic", "agi");
+        }
+        Map<HeaderField, Long> out = new HashMap<>();
+        for (BtreeType t : List.of(BtreeType.INO, BtreeType.FINO)) {
+            out.put(HeaderField.root(t), btreeRoot(agno, t).block());
+            out.put(HeaderField.level(t), (long) btreeRoot(agno, t).levels());
+        }
+        out.putAll(agiSays.getOrDefault(agno, Map.of()));
+        return out;
     }
 
     @Override

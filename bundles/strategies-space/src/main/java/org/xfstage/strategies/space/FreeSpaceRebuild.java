@@ -39,6 +39,11 @@ import org.xfstage.api.staging.XfArray;
  * AGFL holds what the rmapbt says it holds, so that the rmapbt's AG-owned records stay true; when the new trees cannot
  * take exactly the old blocks, or the rmapbt cannot say what the AGFL is, nothing is planned there (the rmapbt would
  * have to change too).
+ * <p>
+ * An AGF that cannot be decoded is made new around the rebuilt trees ({@link XfsDevice#newHeader}), as xfs_repair's
+ * phase 5 makes every AGF: the AGFL is then always rewritten (the old one's place in its slots is the damaged
+ * header's to say), and the rmapbt's and refcountbt's roots are the proven ones ({@link ProvenRoots}). In a header that
+ * decodes, those roots are set too when they are wrong, so that a plan that covers the AGF's findings leaves none.
  */
 final class FreeSpaceRebuild {
     private FreeSpaceRebuild() {
@@ -66,8 +71,9 @@ final class FreeSpaceRebuild {
         XfsDevice dev = ctx.device();
         for (int agno : ags) {
             FsInfo.AgInfo ag = info.ags().get(agno);
+            boolean fresh = !decodes(dev, agno);
             if (rmap) {
-                if (!inOwnBlocks(ctx, ag, blocks, changes, covers)) {
+                if (!inOwnBlocks(ctx, ag, fresh, blocks, changes, covers)) {
                     return null;
                 }
                 for (String s : List.of("bnobt", "cntbt", "agf")) {
@@ -115,8 +121,11 @@ final class FreeSpaceRebuild {
             blocks.addAll(trees.bno().blocks());
             blocks.addAll(trees.cnt().blocks());
             blocks.add(dev.rebuildAgfl(agno, agfl));
-            blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
-            changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
+            if (!withOtherRoots(ctx, agno, agf, fresh)) {
+                return null;
+            }
+            blocks.add(agfImage(dev, agno, agf, fresh));
+            changes.add("AG " + agno + ": " + (fresh ? "AGF made new; " : "") + "bnobt and cntbt rebuilt from the space map: " + rest.size() + " free extents, "
                     + agf.get(HeaderField.AGF_FREEBLKS) + " free blocks (was " + ag.freeBlocks() + "), " + taken.length + " btree blocks; AGFL "
                     + keep.length + " of " + listed.size() + " blocks kept, " + (agfl.length - keep.length) + " added");
             for (String s : COVERS) {
@@ -133,7 +142,7 @@ final class FreeSpaceRebuild {
      * blocks (one in use, one listed twice, a count cut short), it is rewritten with those, which puts the rmapbt's
      * findings in this AG right too. False when that is not possible.
      */
-    private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, List<BlockImage> blocks, List<String> changes,
+    private static boolean inOwnBlocks(ScrubContext ctx, FsInfo.AgInfo ag, boolean fresh, List<BlockImage> blocks, List<String> changes,
             Set<Coverage> covers) throws Exception {
         XfsDevice dev = ctx.device();
         int agno = ag.agno();
@@ -172,16 +181,23 @@ final class FreeSpaceRebuild {
         blocks.addAll(trees.bno().blocks());
         blocks.addAll(trees.cnt().blocks());
         String agflChange = "AGFL and rmapbt unchanged";
-        if (rewrite) {
+        if (rewrite || fresh) { // a new AGF cannot keep the old one's slots: the same blocks go to slots 0..n-1
             blocks.add(dev.rebuildAgfl(agno, agfl));
             agf.put(HeaderField.AGF_FLFIRST, 0L);
             agf.put(HeaderField.AGF_FLLAST, (long) agfl.length - 1);
             agf.put(HeaderField.AGF_FLCOUNT, (long) agfl.length);
+        }
+        if (rewrite) {
             covers.add(new Coverage("rmapbt", agno));
             agflChange = "AGFL rewritten with the " + agfl.length + " blocks the rmapbt gives it (it listed " + listed + ")";
+        } else if (fresh) {
+            agflChange = "AGFL rewritten from slot 0 with its " + agfl.length + " blocks";
         }
-        blocks.add(dev.updateHeader(HeaderKind.AGF, agno, agf));
-        changes.add("AG " + agno + ": bnobt and cntbt rebuilt from the space map into their own " + old.length + " blocks: "
+        if (!withOtherRoots(ctx, agno, agf, fresh)) {
+            return false;
+        }
+        blocks.add(agfImage(dev, agno, agf, fresh));
+        changes.add("AG " + agno + ": " + (fresh ? "AGF made new; " : "") + "bnobt and cntbt rebuilt from the space map into their own " + old.length + " blocks: "
                 + rest.size() + " free extents, " + agf.get(HeaderField.AGF_FREEBLKS) + " free blocks (was " + ag.freeBlocks() + "); " + agflChange);
         return true;
     }
@@ -209,6 +225,38 @@ final class FreeSpaceRebuild {
             return null;
         }
         return out.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Whether the AG's AGF decodes; when it does not, the rebuild makes it new. */
+    private static boolean decodes(XfsDevice dev, int agno) throws Exception {
+        try {
+            dev.header(HeaderKind.AGF, agno);
+            return true;
+        } catch (XfsFormatException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Adds the roots of the AGF's trees this rebuild does not build (rmapbt, refcountbt) to its fields: all of them for
+     * a new header, those the header has wrong for one that decodes.
+     *
+     * @return false when a root that is needed is proven nowhere
+     */
+    private static boolean withOtherRoots(ScrubContext ctx, int agno, Map<HeaderField, Long> agf, boolean fresh) throws Exception {
+        Map<HeaderField, Long> header = fresh ? null : ctx.device().header(HeaderKind.AGF, agno);
+        List<BtreeType> wrong = fresh ? List.of() : AgfStrategy.wrongRoots(ctx, agno, header, f -> { });
+        for (BtreeType t : List.of(BtreeType.RMAP, BtreeType.REFCOUNT)) {
+            if (ctx.info().hasTree(t) && (fresh || wrong.contains(t)) && !ProvenRoots.put(ctx, agno, t, agf)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The AGF with the rebuild's fields: made new when the old one cannot be decoded, else updated. */
+    private static BlockImage agfImage(XfsDevice dev, int agno, Map<HeaderField, Long> agf, boolean fresh) throws Exception {
+        return fresh ? dev.newHeader(HeaderKind.AGF, agno, agf) : dev.updateHeader(HeaderKind.AGF, agno, agf);
     }
 
     /** Both new free-space trees of an AG and the AGF fields they make (roots, levels, free counters, btreeblks). */

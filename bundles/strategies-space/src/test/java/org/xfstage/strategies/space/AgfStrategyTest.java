@@ -15,6 +15,8 @@ import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FreeExtent;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Plan;
 
@@ -76,5 +78,52 @@ class AgfStrategyTest {
         FakeContext ctx = damagedLongestInAg1();
 
         assertNull(agf.plan(ctx, List.of(new Finding("agf", -1, "AGF", "cannot be read", null))));
+    }
+
+    @Test
+    void anAgfThatCannotBeDecodedIsFoundInItsAgAndItsFiguresAreNotCompared() throws Exception {
+        FakeContext ctx = damagedLongestInAg1();
+        ctx.device.undecodableAgf(1);
+
+        assertEquals(List.of(new Finding("agf", 1, "AGF", "AGF of AG 1: bad magic", "a header rebuilt from the AG's trees")),
+                ctx.check(agf));
+    }
+
+    /** AG 0 whose walk proved the bnobt's root at block 6 (staged); a search also finds an old bnobt root, block 20. */
+    private static FakeContext bnobtRootProvenAt6() {
+        FakeContext ctx = new FakeContext(List.of(), ag(0, 100, 35, 30)).used(0, 6, 1, SpaceUse.BNOBT);
+        ctx.device.tree(0, Btree.BNO, List.of(new FreeExtent(10, 30), new FreeExtent(50, 5))).blocks(0, BtreeType.BNO, 6)
+                .candidates(0, BtreeType.BNO, new XfsDevice.BtreeRoot(20, 2), new XfsDevice.BtreeRoot(6, 1));
+        return ctx;
+    }
+
+    @Test
+    void aRootPointerToAnotherBlockIsFoundAndPointedAtTheRootTheWalkProved() throws Exception {
+        FakeContext ctx = bnobtRootProvenAt6();
+        ctx.device.agfSays(0, HeaderField.root(BtreeType.BNO), 5);
+
+        List<Finding> found = ctx.check(agf);
+        Plan plan = agf.plan(ctx, found);
+
+        assertEquals(List.of(new Finding("agf", 0, "agf_bno_root", "says block 5, which is not the bnobt's root", "6")), found);
+        assertEquals(6L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.root(BtreeType.BNO)));
+        assertEquals(1L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.level(BtreeType.BNO)));
+        assertEquals(List.of("AG 0 agf_bno_root: 5 -> 6"), plan.changes());
+    }
+
+    @Test
+    void aWrongHeightIsFoundToo() throws Exception {
+        FakeContext ctx = bnobtRootProvenAt6();
+        ctx.device.agfSays(0, HeaderField.level(BtreeType.BNO), 3);
+
+        assertEquals(List.of(new Finding("agf", 0, "agf_bno_level", "says 3 levels", "1")), ctx.check(agf));
+    }
+
+    @Test
+    void noPlanWhenNoBlockIsProvenTheRoot() throws Exception {
+        FakeContext ctx = bnobtRootProvenAt6();
+        ctx.device.agfSays(0, HeaderField.root(BtreeType.BNO), 5).candidates(0, BtreeType.BNO, new XfsDevice.BtreeRoot(20, 2));
+
+        assertNull(agf.plan(ctx, ctx.check(agf)));
     }
 }

@@ -38,6 +38,15 @@ final class FakeDevice implements XfsDevice {
     record Load(int agno, BtreeType type, List<Object> records, List<Long> blocks) {
     }
 
+    /** One call of {@link #newHeader}. */
+    record NewHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) {
+    }
+
+    private final Map<String, BtreeRoot> roots = new HashMap<>();
+    private final Map<String, List<BtreeRoot>> candidates = new HashMap<>();
+    private final Map<Integer, Map<HeaderField, Long>> agfSays = new HashMap<>();
+    private final java.util.Set<Integer> undecodable = new java.util.HashSet<>();
+    final List<NewHeader> newHeaders = new ArrayList<>();
     private final Map<BtreeType, Map<Integer, List<?>>> records = new HashMap<>();
     private final Map<BtreeType, Map<Integer, long[]>> blocks = new HashMap<>();
     private final Map<Long, List<Map.Entry<Integer, ReverseMapping>>> mappings = new HashMap<>();
@@ -74,6 +83,46 @@ final class FakeDevice implements XfsDevice {
     FakeDevice superblock(int agno, Map<HeaderField, Long> identity) {
         superblocks.put(agno, Map.copyOf(identity));
         return this;
+    }
+
+    /** The root walks of the tree start from in AG {@code agno} (else its first block, one level). */
+    FakeDevice root(int agno, BtreeType type, long block, int levels) {
+        roots.put(type + "/" + agno, new BtreeRoot(block, levels));
+        return this;
+    }
+
+    /** What a search of AG {@code agno} finds that looks like the tree's root (else the root walks start from). */
+    FakeDevice candidates(int agno, BtreeType type, BtreeRoot... found) {
+        candidates.put(type + "/" + agno, List.of(found));
+        return this;
+    }
+
+    /** A field of the AGF of AG {@code agno} that says something else than the trees (its roots say theirs unless told). */
+    FakeDevice agfSays(int agno, HeaderField field, long value) {
+        agfSays.computeIfAbsent(agno, a -> new HashMap<>()).put(field, value);
+        return this;
+    }
+
+    /** The AGF of AG {@code agno} cannot be decoded. */
+    FakeDevice undecodableAgf(int agno) {
+        undecodable.add(agno);
+        return this;
+    }
+
+    @Override
+    public BtreeRoot btreeRoot(int agno, BtreeType type) {
+        return roots.getOrDefault(type + "/" + agno, new BtreeRoot(btreeBlocks(agno, type)[0], 1));
+    }
+
+    @Override
+    public List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) {
+        return candidates.getOrDefault(type + "/" + agno, List.of(btreeRoot(agno, type)));
+    }
+
+    @Override
+    public BlockImage newHeader(HeaderKind kind, int agno, Map<HeaderField, Long> fields) {
+        newHeaders.add(new NewHeader(kind, agno, Map.copyOf(fields)));
+        return new BlockImage(agno, new byte[0], "new " + kind + " of AG " + agno);
     }
 
     @Override
@@ -247,6 +296,7 @@ final class FakeDevice implements XfsDevice {
         throw new UnsupportedOperationException();
     }
 
+    /** The AGF's tree fields: the roots walks start from, unless the test says otherwise. */
     @Override
     public org.xfstage.api.device.InodeChunkGeometry inodeChunkGeometry() {
         throw new UnsupportedOperationException();
@@ -258,8 +308,20 @@ final class FakeDevice implements XfsDevice {
     }
 
     @Override
-    public Map<HeaderField, Long> header(HeaderKind kind, int agno) {
-        throw new UnsupportedOperationException();
+    public Map<HeaderField, Long> header(HeaderKind kind, int agno) throws XfsFormatException {
+        if (kind != HeaderKind.AGF) {
+            throw new UnsupportedOperationException("the space strategies read only the AGF");
+        }
+        if (undecodable.contains(agno)) {
+            throw new XfsFormatException("AGF of AG " + agno + ": bad magic", "agf");
+        }
+        Map<HeaderField, Long> out = new HashMap<>();
+        for (BtreeType t : List.of(BtreeType.BNO, BtreeType.CNT, BtreeType.RMAP, BtreeType.REFCOUNT)) {
+            out.put(HeaderField.root(t), btreeRoot(agno, t).block());
+            out.put(HeaderField.level(t), (long) btreeRoot(agno, t).levels());
+        }
+        out.putAll(agfSays.getOrDefault(agno, Map.of()));
+        return out;
     }
 
     @Override
