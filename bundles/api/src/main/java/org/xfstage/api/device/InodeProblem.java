@@ -186,8 +186,8 @@ public record InodeProblem(long ino, Kind kind, boolean attrFork, long at, long 
         SYMLINK_HEADER(Structure.SYMLINK, false, "remote target block %1$d records itself at sector %2$d (it is at %3$d) or another uuid"),
         /** A remote symlink header whose target offset is not where the previous block's bytes end (at: the block). */
         SYMLINK_OFFSET(Structure.SYMLINK, false, "remote target block %1$d holds the target from byte %2$d, expected from %3$d"),
-        /** A remote symlink header claiming more bytes than its extent holds (at: the block). */
-        SYMLINK_BYTES(Structure.SYMLINK, false, "remote target block %1$d claims %2$d bytes, it holds at most %3$d"),
+        /** A remote symlink header claiming another byte count than its extent holds of the target (at: the block). */
+        SYMLINK_BYTES(Structure.SYMLINK, false, "remote target block %1$d claims %2$d bytes, it holds %3$d"),
         /** The remote blocks hold another number of bytes than the size says. */
         SYMLINK_TARGET(Structure.SYMLINK, false, "remote blocks hold %2$d bytes of target, the size says %3$d"),
 
@@ -212,6 +212,8 @@ public record InodeProblem(long ino, Kind kind, boolean attrFork, long at, long 
         XATTR_HEADER(Structure.XATTR, false, "attribute block %1$d records itself at sector %2$d (it is at %3$d) or another uuid"),
         /** A leaf header whose count, usedbytes or firstused does not fit the block (at: attribute block). */
         XATTR_LEAF_HEADER(Structure.XATTR, false, "attribute leaf %1$d: header value %2$d out of range (limit %3$d)"),
+        /** A sibling pointer of a leaf or node block that does not name its neighbour (at: attribute block). */
+        XATTR_SIBLING(Structure.XATTR, false, "attribute block %1$d has sibling %2$d, expected %3$d"),
         /** Leaf entries out of hash order (at: attribute block, found: entry). */
         XATTR_HASH_ORDER(Structure.XATTR, false, "attribute block %1$d entry %2$d is out of hash order"),
         /** An entry whose hashval is not the hash of its name (at: attribute block, found: entry). */
