@@ -648,7 +648,9 @@ final class InodeChecks {
                 ok = false;
             }
             boolean inFs = skipRanges || e.count() == 0 || rangeValid(index, e);
-            if (ok && inFs && !skipRanges) {
+            if (e.count() > 0 && inFs && !skipRanges) {
+                // the file owns these blocks even when the record breaks a rule of the map (an offset out of order,
+                // an unwritten flag where none may be): free space is right to count them as used
                 out.extent(e.startBlock(), e.count(), e.startOff(), attr, false, e.unwritten());
             }
             if (map != null && ok && inFs) {
