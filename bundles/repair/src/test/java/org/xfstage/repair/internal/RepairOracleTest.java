@@ -39,6 +39,10 @@ import org.xfstage.strategies.inodes.FinobtStrategy;
 import org.xfstage.strategies.inodes.InobtStrategy;
 import org.xfstage.strategies.inodes.NlinkStrategy;
 import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.namespace.BmapStrategy;
+import org.xfstage.strategies.namespace.InodeStrategy;
+import org.xfstage.strategies.namespace.SymlinkStrategy;
+import org.xfstage.strategies.namespace.XattrStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -73,6 +77,9 @@ class RepairOracleTest {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
         Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
         builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        // bundles/strategies-namespace
+        Map.of("inode", new InodeStrategy(), "bmap", new BmapStrategy(), "symlink", new SymlinkStrategy(), "xattr", new XattrStrategy())
+                .forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
 
