@@ -131,6 +131,16 @@ final class InodeChecks {
         return attr ? (1L << 15) - 1 : (1L << 31) - 1;
     }
 
+    /**
+     * A block number as the kernel and xfs_repair use it: XFS_FSB_TO_AGNO keeps 32 bits of the AG number, so bits of
+     * a pointer or startblock above those are ignored by both (the block is read and checked where the low bits
+     * say). They are ignored here too, or we would call damaged what both of them read as it is.
+     */
+    long canonical(long fsb) {
+        long agno = (fsb >>> g.agBlkLog) & 0xffffffffL;
+        return (agno << g.agBlkLog) | (fsb & ((1L << g.agBlkLog) - 1));
+    }
+
     /** xfs_verify_fsbno: in an AG, inside its length, past its headers. */
     boolean validFsb(long fsb) {
         if (fsb < 0) {
@@ -527,7 +537,8 @@ final class InodeChecks {
          * One pointer of a node (or of the root, {@code parent} 0) and its key: the child walked, the key compared
          * with the child's first offset and with the keys before it. Returns the key.
          */
-        private long child(long parent, long key, long lastKey, long ptr, int level, boolean underRoot) throws XfsException {
+        private long child(long parent, long key, long lastKey, long pointer, int level, boolean underRoot) throws XfsException {
+            long ptr = canonical(pointer);
             if (!validFsb(ptr)) {
                 run.fork(Kind.BMBT_POINTER, attr, parent, ptr, -1);
                 unreadable();
@@ -625,7 +636,9 @@ final class InodeChecks {
         }
 
         /** One record (process_bmbt_reclist_int): state, length, order, range, offset; its blocks handed on if valid. */
-        private void record(Inode.Extent e) throws XfsException {
+        private void record(Inode.Extent raw) throws XfsException {
+            long start = canonical(raw.startBlock());
+            Inode.Extent e = start == raw.startBlock() ? raw : new Inode.Extent(raw.startOff(), start, raw.count(), raw.unwritten());
             long index = records++;
             blocks += e.count();
             boolean ok = true;
