@@ -212,7 +212,7 @@ final class InodeChecks {
         // the attribute fork
         int aformat = (int) core.get(F_AFORMAT);
         long anextents = nrext64Inode(core) ? core.get(F_NEXTENTS) : core.get(F_ANEXTENTS);
-        ForkReader attr = new ForkReader(run, true, type, out, true);
+        ForkReader attr = new ForkReader(run, true, type, out, forkoff != 0);
         if (forkoff == 0) {
             if (aformat != Inode.FMT_EXTENTS) {
                 run.core(Kind.AFORMAT, aformat, Inode.FMT_EXTENTS);
@@ -473,7 +473,8 @@ final class InodeChecks {
         long blocks;
         long lastEnd;
         private long prevEnd;
-        private final Set<Long> seen = new HashSet<>();
+        /** The bmbt blocks met, made on the first (most forks have no bmbt). */
+        private Set<Long> seen;
         /** Per bmbt level: the block met last at that level, and its right sibling pointer. */
         private final long[] lastAtLevel = new long[MAX_DEPTH];
         private final long[] rightOfLast = new long[MAX_DEPTH];
@@ -555,6 +556,9 @@ final class InodeChecks {
 
         /** A bmbt block at {@code level} (scan_bmapbt); returns the first file offset below it, or -1. */
         private long block(long fsb, int level, boolean underRoot) throws XfsException {
+            if (seen == null) {
+                seen = new HashSet<>();
+            }
             if (!seen.add(fsb) || seen.size() > g.dataBlocks) {
                 run.fork(Kind.BMBT_CYCLE, attr, fsb, -1, -1);
                 unreadable();
