@@ -21,6 +21,10 @@ import org.xfstage.strategies.inodes.FinobtStrategy;
 import org.xfstage.strategies.inodes.InobtStrategy;
 import org.xfstage.strategies.inodes.NlinkStrategy;
 import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.namespace.BmapStrategy;
+import org.xfstage.strategies.namespace.InodeStrategy;
+import org.xfstage.strategies.namespace.SymlinkStrategy;
+import org.xfstage.strategies.namespace.XattrStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -55,6 +59,9 @@ public final class XfsRepairComparison {
         RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
         Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        // bundles/strategies-namespace
+        Map.of("inode", new InodeStrategy(), "bmap", new BmapStrategy(), "symlink", new SymlinkStrategy(), "xattr", new XattrStrategy())
+                .forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         if (mode.equals("repair")) {
             repair(engine, image, repeats);
             arrays.deactivate();

@@ -108,6 +108,45 @@ public interface XfsDevice extends AutoCloseable {
     boolean inodeSpace(long ino, InodeSpaceSink sink) throws XfsException;
 
     /**
+     * As {@link #inodeSpace(long, InodeSpaceSink)}, verifying the inode whole in the same read (as
+     * {@link #checkInode} does) and reporting every rule it breaks to {@code problems}. Blocks of extents that lie
+     * outside the filesystem are not reported to {@code sink}; an extent map that breaks a rule is reported as far
+     * as it can be read. For a walk that reads every inode anyway: it costs no second read.
+     * <p>
+     * The default verifies nothing (for devices that cannot; the device bundle's does).
+     *
+     * @return true when the inode is in use
+     * @throws XfsFormatException when the inode cannot be decoded at all (magic, version, CRC, its own number, the
+     *                            uuid, a mode of no known type, a data fork format its type cannot have): then
+     *                            nothing in it can be checked
+     */
+    default boolean inodeSpace(long ino, InodeSpaceSink sink, ProblemSink problems) throws XfsException {
+        return inodeSpace(ino, sink);
+    }
+
+    /**
+     * Verifies inode {@code ino} whole and reports every rule it breaks, each once, with where it is: the core
+     * (sizes and counts against the forks, flags against the filesystem's features, extent size hints, the
+     * unlinked pointer, fork offsets and formats), the extent maps of both forks and their bmbt blocks, a
+     * symlink's target, the extended attributes (short form, leaf and node blocks, remote values). What is legal is
+     * not reported: blocks past EOF, holes, a sparse tail, unwritten extents in regular files, shared blocks.
+     * Directory contents are not read (the directory strategy does). Bounded: every loop is limited by what the
+     * inode maps.
+     *
+     * @return true when the inode is in use (a free inode is only checked for its unlinked pointer)
+     * @throws XfsFormatException as {@link #inodeSpace(long, InodeSpaceSink, ProblemSink)}
+     */
+    default boolean checkInode(long ino, ProblemSink problems) throws XfsException {
+        return inodeSpace(ino, (agno, agbno, length, bmbt) -> { }, problems);
+    }
+
+    /** Receives the problems a verifying read of an inode finds. */
+    @FunctionalInterface
+    interface ProblemSink {
+        void problem(InodeProblem problem);
+    }
+
+    /**
      * The reverse mappings of inode {@code ino}: every extent of its data and attribute forks with its file offset,
      * and every block of their bmbts (offset 0), as the rmapbt would hold them, each with its AG. Extents come in
      * offset order per fork, each as the inode maps it (adjacent ones are not merged).

@@ -7,5 +7,10 @@ public enum Observation {
     /** Every inode of every inode chunk, sorted by inode number: {@link InodeMapRecord}s (in use, free, unreadable). */
     INODE_MAP,
     /** What link counts should be, from the tree walk, sorted by inode: {@link LinkCountRecord}s. */
-    LINK_COUNTS
+    LINK_COUNTS,
+    /**
+     * What the device found wrong in the inodes the walk read (in the same read), in walk order:
+     * {@link InodeProblemRecord}s, one per problem; empty on a healthy filesystem.
+     */
+    INODE_PROBLEMS
 }

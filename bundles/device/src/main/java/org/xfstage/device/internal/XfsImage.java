@@ -301,6 +301,20 @@ final class XfsImage implements XfsDevice {
         return inodeMappings(ino, (agno, m) -> sink.extent(agno, m.start(), m.length(), m.bmbt()));
     }
 
+    /** The verifying reader of inodes, made on first use (a scrub's walk; manifests and repairs never need it). */
+    private InodeChecks inodeChecks;
+
+    @Override
+    public boolean inodeSpace(long ino, InodeSpaceSink sink, ProblemSink problems) throws XfsException {
+        if (inodeChecks == null) {
+            inodeChecks = new InodeChecks(image, geometry, superblock);
+        }
+        long mask = (1L << geometry.agBlkLog) - 1;
+        return inodeChecks.check(Inode.read(image, geometry, ino),
+                (fsb, count, startOff, attr, bmbt, unwritten) -> sink.extent((int) geometry.agOf(fsb), fsb & mask, count, bmbt),
+                problems);
+    }
+
     @Override
     public boolean inodeMappings(long ino, MappingSink sink) throws XfsException {
         Inode inode = Inode.read(image, geometry, ino);

@@ -40,6 +40,7 @@ final class Recheck implements AutoCloseable {
     private XfArray space;
     private XfArray inodes;
     private XfArray links;
+    private XfArray problems;
     private byte[] chunks;
     private FsInfo info;
     private long maxExtent;
@@ -58,6 +59,7 @@ final class Recheck implements AutoCloseable {
         space = staged.take(Observation.SPACE_MAP);
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
+        problems = staged.take(Observation.INODE_PROBLEMS);
         chunks = staged.chunks();
         info = firstInfo;
         maxExtent = maxExtentLength;
@@ -100,7 +102,8 @@ final class Recheck implements AutoCloseable {
         }
         w.staged().borrow(Observation.INODE_MAP, inodes);
         w.staged().borrow(Observation.LINK_COUNTS, links);
-        LOG.info("[{}] walk: metadata again, the inodes' space, inode map and link counts of the first scrub", w.run());
+        w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
         return true;
     }
 
@@ -117,7 +120,7 @@ final class Recheck implements AutoCloseable {
      * the space map) an inode chunk's or a file's; then what the first walk read there still holds.
      */
     private boolean untouchedBy(List<BlockImage> blocks) throws StagingException {
-        if (space == null || inodes == null || links == null || chunks == null || info == null || maxExtent <= 0) {
+        if (space == null || inodes == null || links == null || problems == null || chunks == null || info == null || maxExtent <= 0) {
             return false;
         }
         long agBytes = info.agBlocks() * info.blockSize();
@@ -185,7 +188,7 @@ final class Recheck implements AutoCloseable {
 
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links}) {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems}) {
             if (a != null) {
                 a.close();
             }

@@ -19,6 +19,7 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.InodeProblemRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
@@ -192,7 +193,9 @@ final class ScrubRun {
         w.staged().put(Observation.INODE_MAP, inodes);
         XfArray links = w.arrays().create("scrub " + w.run() + " link counts", LinkCountRecord.SIZE);
         w.staged().put(Observation.LINK_COUNTS, links);
-        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, w.findings()::add, w.progress());
+        XfArray problems = w.arrays().create("scrub " + w.run() + " inode problems", InodeProblemRecord.SIZE);
+        w.staged().put(Observation.INODE_PROBLEMS, problems);
+        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, w.findings()::add, w.progress());
         walk.walk();
         long t1 = System.nanoTime();
         LinkCounter counter = new LinkCounter(links);

@@ -7,11 +7,13 @@ import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.InodeProblem;
 import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.InodeProblemRecord;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
@@ -20,8 +22,9 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * The one walk of a scrub: for every AG, the static space (headers, AGFL, log), every block of every btree, every
- * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map.
- * Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
+ * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map,
+ * and what the device finds wrong in it, in the same read, into the inode problems (for the inode, bmap, symlink and
+ * xattr strategies). Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
  * <p>
  * Without an inode map, only the metadata: the inodes are not read (a repair's re-check reuses what the first walk
  * found in them when no plan wrote inode space); the chunks the inobt lists are summed up in {@link #chunks()} so
@@ -32,10 +35,13 @@ final class SpaceWalk {
     private final FsInfo info;
     private final XfArray space;
     private final XfArray inodes;
+    /** What the device finds wrong in the inodes it reads for the walk (null for a metadata-only walk). */
+    private final XfArray problems;
     private final Consumer<Finding> findings;
     private final Progress progress;
     private final SpaceMapRecord spaceRec = new SpaceMapRecord();
     private final InodeMapRecord inodeRec = new InodeMapRecord();
+    private final InodeProblemRecord problemRec = new InodeProblemRecord();
     private StagingException stagingFailure;
     private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
@@ -46,10 +52,17 @@ final class SpaceWalk {
     private long lastIno = -1;
 
     SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
+        this(device, info, space, inodes, null, findings, progress);
+    }
+
+    /** A walk that also stages, in {@code problems}, what the device finds wrong in each inode as it reads it. */
+    SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, XfArray problems, Consumer<Finding> findings,
+            Progress progress) {
         this.device = device;
         this.info = info;
         this.space = space;
         this.inodes = inodes;
+        this.problems = problems;
         this.findings = findings;
         this.progress = progress;
         try {
@@ -146,7 +159,8 @@ final class SpaceWalk {
             InodeMapRecord.State state;
             try {
                 state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len,
-                        bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino)) ? InodeMapRecord.State.IN_USE : InodeMapRecord.State.FREE;
+                        bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino), p -> problem(agno, p))
+                        ? InodeMapRecord.State.IN_USE : InodeMapRecord.State.FREE;
             } catch (XfsException e) {
                 findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
                 state = InodeMapRecord.State.UNREADABLE; // neither in use nor free for the inobt check
@@ -159,6 +173,18 @@ final class SpaceWalk {
                 stagingFailure = e;
             }
             inodesSeen++;
+        }
+    }
+
+    /** One problem the device found in an inode it read for the walk: staged for the strategies of its structure. */
+    private void problem(int agno, InodeProblem p) {
+        if (problems == null || stagingFailure != null) {
+            return;
+        }
+        try {
+            problemRec.set(p, agno).appendTo(problems);
+        } catch (StagingException e) {
+            stagingFailure = e;
         }
     }
 

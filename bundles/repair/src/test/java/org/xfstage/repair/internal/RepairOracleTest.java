@@ -39,6 +39,10 @@ import org.xfstage.strategies.inodes.FinobtStrategy;
 import org.xfstage.strategies.inodes.InobtStrategy;
 import org.xfstage.strategies.inodes.NlinkStrategy;
 import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.namespace.BmapStrategy;
+import org.xfstage.strategies.namespace.InodeStrategy;
+import org.xfstage.strategies.namespace.SymlinkStrategy;
+import org.xfstage.strategies.namespace.XattrStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -78,7 +82,10 @@ class RepairOracleTest {
 
     /** The built-in strategies, new ones, by the structure each registers for. */
     static Map<String, RepairStrategy> builtIns() {
-        return Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
+        return Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()),
+                // bundles/strategies-namespace
+                Map.entry("inode", new InodeStrategy()), Map.entry("bmap", new BmapStrategy()), Map.entry("symlink", new SymlinkStrategy()),
+                Map.entry("xattr", new XattrStrategy()));
     }
 
     @AfterAll

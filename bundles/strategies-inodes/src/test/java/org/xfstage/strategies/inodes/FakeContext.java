@@ -31,6 +31,7 @@ final class FakeContext implements ScrubContext {
                 case SPACE_MAP -> SpaceMapRecord.SIZE;
                 case INODE_MAP -> InodeMapRecord.SIZE;
                 case LINK_COUNTS -> LinkCountRecord.SIZE;
+                case INODE_PROBLEMS -> org.xfstage.api.repair.InodeProblemRecord.SIZE;
             };
             observations.put(o, new FakeXfArray(o.name().toLowerCase(), size));
         }

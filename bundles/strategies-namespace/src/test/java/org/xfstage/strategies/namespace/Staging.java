@@ -1,0 +1,124 @@
+package org.xfstage.strategies.namespace;
+
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlobFactory;
+import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfile.internal.XFileFactoryImpl;
+
+/**
+ * A scrub's context for strategy tests: observations staged in real xfarrays (as the engine stages them), and a
+ * device that knows only a directory tree (for the paths of findings) and counts how often it was walked.
+ */
+final class Staging implements ScrubContext, AutoCloseable {
+    private final XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
+    private final XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
+    private final Map<Observation, XfArray> staged = new EnumMap<>(Observation.class);
+    private final List<ManifestEntry> tree = new ArrayList<>();
+    private final FsInfo info;
+    /** After how many entries the tree walk fails as a damaged tree would (-1: never). */
+    int treeBreaksAfter = -1;
+    int treeWalks;
+
+    Staging(boolean reflink) {
+        List<String> features = new ArrayList<>(List.of("crc", "finobt", "ftype", "sparse"));
+        if (reflink) {
+            features.add("reflink");
+        }
+        List<FsInfo.AgInfo> ags = new ArrayList<>();
+        for (int agno = 0; agno < 4; agno++) {
+            ags.add(new FsInfo.AgInfo(agno, 32768, 30000, 30000, 64, 10, 4, 0, 0, 1));
+        }
+        info = new FsInfo("uuid", "", 4096, 512, 512, 4, 32768, 131072, 4096, 16384, 65536, 0, 0, 25, features, 256, 40,
+                120000, ags);
+    }
+
+    /** A path of the tree the device walks. */
+    Staging path(String path, long ino) {
+        tree.add(new ManifestEntry(path, FileType.FILE, 0644, 0, null, null, ino, 1));
+        return this;
+    }
+
+    /** The array of an observation, made on first use; records appended to it are staged. */
+    XfArray array(Observation o, int recordSize) throws Exception {
+        XfArray a = staged.get(o);
+        if (a == null) {
+            a = arrays.create(o.name(), recordSize);
+            staged.put(o, a);
+        }
+        return a;
+    }
+
+    /** The findings of a strategy's check. */
+    List<org.xfstage.api.repair.Finding> check(org.xfstage.api.repair.RepairStrategy s) throws Exception {
+        List<org.xfstage.api.repair.Finding> out = new ArrayList<>();
+        s.check(this, out::add);
+        return out;
+    }
+
+    @Override
+    public XfsDevice device() {
+        return (XfsDevice) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {XfsDevice.class}, (p, m, args) -> {
+            if (!m.getName().equals("manifest")) {
+                throw new UnsupportedOperationException("the strategies read only the tree: " + m.getName());
+            }
+            treeWalks++;
+            @SuppressWarnings("unchecked")
+            Consumer<ManifestEntry> sink = (Consumer<ManifestEntry>) args[2];
+            for (int i = 0; i < tree.size(); i++) {
+                if (i == treeBreaksAfter) {
+                    throw new XfsFormatException("directory inode 128 block 0: checksum mismatch");
+                }
+                sink.accept(tree.get(i));
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public FsInfo info() {
+        return info;
+    }
+
+    @Override
+    public XfArray observation(Observation o) {
+        return staged.get(o);
+    }
+
+    @Override
+    public XfArrayFactory arrays() {
+        return arrays;
+    }
+
+    @Override
+    public XfBlobFactory blobs() {
+        throw new UnsupportedOperationException("no strategy of this bundle stages blobs");
+    }
+
+    @Override
+    public Progress progress() {
+        return Progress.NONE;
+    }
+
+    @Override
+    public void close() {
+        staged.values().forEach(XfArray::close);
+        arrays.deactivate();
+        xfiles.deactivate();
+    }
+}
