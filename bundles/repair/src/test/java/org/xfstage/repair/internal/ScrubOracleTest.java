@@ -309,7 +309,7 @@ class ScrubOracleTest {
                 Arguments.of("agi-magic-rmapbt", List.of("agi 1", "write -d magicnum 0"), Set.of("agi")),
                 Arguments.of("agi-crc-rmapbt", List.of("agi 3", "write -c freecount 1"), Set.of("agi")),
                 Arguments.of("agi-root-elsewhere-rmapbt", List.of("agi 1", "write -d root 5"), Set.of("agi")),
-                Arguments.of("agf-bnoroot-elsewhere-rmapbt", List.of("agf 1", "write -d bnoroot 5"), Set.of("agf"))),
+                Arguments.of("agf-bnoroot-elsewhere-rmapbt", List.of("agf 1", "write -d bnoroot 5"), Set.of("agf")),
                 Arguments.of("file-nblocks-rmapbt", List.of("path /size-100", "write -d core.nblocks 5"), Set.of("inode")),
                 Arguments.of("cowextsize-rmapbt", List.of("path /size-65553", "write -d v3.cowextsize 16"), Set.of("inode")),
                 Arguments.of("extents-overlap-rmapbt", List.of("path /holey", "write -d u3.bmx[1].startoff 10"), Set.of("bmap", "rmapbt")),
