@@ -156,7 +156,7 @@ final class OutputFile {
         IOException error;
 
         Sink(OutputStream file) {
-            super(new java.io.BufferedOutputStream(file, 1 << 16));
+            super(new java.io.BufferedOutputStream(file, 64 * 1024));
         }
 
         @Override
