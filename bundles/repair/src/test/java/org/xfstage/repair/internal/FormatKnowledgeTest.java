@@ -27,7 +27,7 @@ import org.xfstage.api.device.HeaderField;
 class FormatKnowledgeTest {
     /** The sources that must hold no format knowledge, from this module's folder. */
     private static final List<String> SOURCES = List.of("src/main/java", "../strategies-space/src/main/java",
-            "../strategies-inodes/src/main/java", "../shell/src/main/java", "../../examples/strategy-example/src/main/java");
+            "../strategies-inodes/src/main/java", "../strategies-namespace/src/main/java", "../shell/src/main/java", "../../examples/strategy-example/src/main/java");
 
     private static final List<Pattern> RULES = rules();
 

@@ -39,6 +39,7 @@ import org.xfstage.strategies.inodes.FinobtStrategy;
 import org.xfstage.strategies.inodes.InobtStrategy;
 import org.xfstage.strategies.inodes.NlinkStrategy;
 import org.xfstage.strategies.inodes.SbCountersStrategy;
+import org.xfstage.strategies.namespace.DirectoryStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -47,6 +48,7 @@ import org.xfstage.strategies.space.RefcountbtStrategy;
 import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfarray.internal.XfBlobFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
@@ -66,12 +68,12 @@ class RepairOracleTest {
     static void start() {
         xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
         arrays = new XfArrayFactoryImpl(xfiles);
-        engine = engineWithBuiltIns(arrays);
+        engine = engineWithBuiltIns(xfiles, arrays);
     }
 
-    static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
-        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
+    static RepairEngineImpl engineWithBuiltIns(XFileFactoryImpl xfiles, XfArrayFactoryImpl arrays) {
+        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays, new XfBlobFactoryImpl(xfiles));
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()), Map.entry("directory", new DirectoryStrategy()));
         builtIn.forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
@@ -310,7 +312,7 @@ class RepairOracleTest {
      */
     @Test
     void aPlanThatWouldNotRepairIsRefusedBeforeAnythingIsWritten() throws Exception {
-        RepairEngineImpl e = engineWithBuiltIns(arrays);
+        RepairEngineImpl e = engineWithBuiltIns(xfiles, arrays);
         AgfStrategy real = new AgfStrategy();
         e.addStrategy(new RepairStrategy() {
             @Override
@@ -409,7 +411,7 @@ class RepairOracleTest {
         public static void main(String[] args) throws Exception {
             HaltingWrites.haltBeforeBlock(Integer.parseInt(args[2]));
             XFileFactoryImpl xf = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
-            RepairEngineImpl e = engineWithBuiltIns(new XfArrayFactoryImpl(xf));
+            RepairEngineImpl e = engineWithBuiltIns(xf, new XfArrayFactoryImpl(xf));
             e.repair(Path.of(args[0]), new RepairOptions(true, Path.of(args[1])), Progress.NONE);
             System.exit(0); // not reached: the listener halts the JVM
         }
