@@ -27,6 +27,7 @@ import java.util.function.LongConsumer;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeField;
@@ -55,6 +56,8 @@ final class XfsImage implements XfsDevice {
     final Struct superblock;
     final Geometry geometry;
     final Contents contents;
+    final InodeNumbers inodeNumbers;
+    final Directories directories;
     /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
     private boolean view;
 
@@ -66,7 +69,9 @@ final class XfsImage implements XfsDevice {
         this.image = image;
         this.superblock = sb;
         this.geometry = new Geometry(sb);
-        this.contents = new Contents(image, geometry);
+        this.inodeNumbers = new InodeNumbers(sb, geometry);
+        this.directories = new Directories(image, geometry, inodeNumbers);
+        this.contents = new Contents(image, geometry, directories);
     }
 
     static XfsImage open(Path path, OpenOptions options) throws XfsException {
@@ -220,6 +225,20 @@ final class XfsImage implements XfsDevice {
                 }
             }
         }
+    }
+
+    @Override
+    public void directory(long ino, DirectorySink sink) throws XfsException {
+        Inode dir = Inode.read(image, geometry, ino);
+        if (dir.type() != FileType.DIRECTORY) {
+            throw new XfsException("inode " + ino + " is not a directory");
+        }
+        directories.read(dir, sink, true);
+    }
+
+    @Override
+    public void directoryTree(Progress progress, DirectorySink sink) throws CancelledException {
+        new DirectoryTree(image, geometry, inodeNumbers, directories).walk(progress, sink);
     }
 
     @Override
