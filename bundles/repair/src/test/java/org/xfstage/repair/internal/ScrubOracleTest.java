@@ -165,6 +165,7 @@ class ScrubOracleTest {
         r.add(Arguments.of("dir-block-free-inode", List.of("path /block", "dblock 0", "write -d bu[3].inumber 262300"), Set.of("directory", "nlinks"), "names inode 262300, which is free"));
         r.add(Arguments.of("dir-block-tag", List.of("path /block", "dblock 0", "write -d bu[3].tag 0x70"), Set.of("directory", "nlinks"), "entry's tag says 112"));
         r.add(Arguments.of("dir-block-ftype", List.of("path /block", "dblock 0", "write -d bu[3].filetype 7"), Set.of("directory"), "file type symlink, but inode 655490 is a file"));
+        r.add(Arguments.of("dir-block-dot-ftype", List.of("path /block", "dblock 0", "write -d bu[0].filetype 3"), Set.of("directory"), "file type char device, but it names a directory"));
         r.add(Arguments.of("dir-block-bestfree", List.of("path /block", "dblock 0", "write -d bhdr.bestfree[0].length 0x800"), Set.of("directory"), "bad bestfree table"));
         r.add(Arguments.of("dir-block-leaf-hash", List.of("path /block", "dblock 0", "write -d bleaf[3].hashval 0x7bd71625"), Set.of("directory"), "bad hash: hash index entry 3"));
         r.add(Arguments.of("dir-block-leaf-address", List.of("path /block", "dblock 0", "write -d bleaf[3].address 0x91"), Set.of("directory"), "where no entry starts"));

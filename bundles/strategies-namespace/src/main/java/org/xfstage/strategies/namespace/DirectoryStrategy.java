@@ -161,6 +161,11 @@ public class DirectoryStrategy implements RepairStrategy {
         @Override
         public void entry(DirectoryEntry e) {
             flush(null);
+            if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
+                // both name directories: "." its own, ".." its parent (a short-form ".." records no type)
+                out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "file type " + typeName(e.type())
+                        + ", but it names a directory", typeName(FileType.DIRECTORY));
+            }
             if (e.isDot()) {
                 stage(e, 0, EntryRecord.Kind.DOT, false);
                 return;

@@ -196,6 +196,16 @@ class DirectoryStrategyTest {
     }
 
     @Test
+    void aDotEntryWhoseFileTypeIsNotDirectoryIsFound() throws Exception {
+        Tree t = clean();
+        t.events.add(s -> s.directory(201, "/c"));
+        t.events.add(s -> s.entry(Tree.entry(201, ".", 201, FileType.CHAR_DEVICE)));
+        t.events.add(s -> s.entry(Tree.entry(201, "..", ROOT, FileType.DIRECTORY)));
+        t.name(ROOT, "c", 201, FileType.DIRECTORY, FileType.DIRECTORY);
+        assertOneFinding(check(t), "file type char device, but it names a directory");
+    }
+
+    @Test
     void aNameHeldTwiceInOneDirectoryIsFound() throws Exception {
         List<Finding> found = check(clean().name(ROOT, "f", 301, FileType.FILE, FileType.FILE).name(200, "f", 302, FileType.FILE, FileType.FILE));
         assertOneFinding(found, "holds \"f\" twice (inodes ");
