@@ -30,12 +30,14 @@ import org.xfstage.api.staging.XfBlob;
  * be held to on its own (names, file types, inode numbers, "." and "..", short-form counts, data blocks and their
  * free-space tables, the hash index against every name, the free index, the size), each problem it finds becomes a
  * finding here, and each inode an entry names is read for its type. While the entries stream by, this checks what
- * needs the inode map or the named inode: an entry naming an inode that is free or that no inode chunk holds, and an
- * entry whose file type is not the named inode's. Each entry is staged as a fixed record ({@link EntryRecord}: parent,
+ * needs the inode map or the named inode: an entry naming an inode that is free or that no inode chunk holds (looked
+ * up only when the named inode does not read as one in use, so a clean tree costs no lookups), and an entry whose
+ * file type is not the named inode's. Each entry is staged as a fixed record ({@link EntryRecord}: parent,
  * hash, name cookie, child, file type) in an xfarray, its name in an xfblob; nothing per entry stays on the heap.
- * Two sorts of the records then show what no single directory shows: one directory holding a name twice (sorted by
- * directory and hash, equal names are neighbours), and a subdirectory named by two directories or whose ".." is not
- * the directory that names it (sorted by the subdirectory, its naming entries meet its ".." record).
+ * Sorted, the records show one directory holding a name twice (equal names of one directory are neighbours). The
+ * links between directories (a name naming a subdirectory, a "..") are staged apart ({@link LinkRecord}, few: two
+ * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
+ * directory that names it, shows in its group.
  * <p>
  * This strategy reports; it plans no repair (a directory rebuild is xfs_repair's).
  */
@@ -60,15 +62,16 @@ public class DirectoryStrategy implements RepairStrategy {
         Findings out = new Findings(findings);
         try (XfBlob names = ctx.blobs().create("directory check: names");
                 XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
+                XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
                 DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
-            Walk walk = new Walk(ctx, names, entries, paths, out);
+            Walk walk = new Walk(ctx, names, entries, links, paths, out);
             ctx.device().directoryTree(ctx.progress(), walk);
             walk.finish();
             paths.sort(ctx.progress());
-            entries.sort(EntryRecord.BY_NAME, SortOptions.DEFAULT, ctx.progress());
+            entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             duplicateNames(ctx, entries, names, paths, out);
-            entries.sort(EntryRecord.BY_JOIN, SortOptions.DEFAULT, ctx.progress());
-            parents(ctx, entries, paths, out, walk.root);
+            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            parents(ctx, links, paths, out, walk.root);
         }
         out.finish();
     }
@@ -104,11 +107,12 @@ public class DirectoryStrategy implements RepairStrategy {
         private final ScrubContext ctx;
         private final XfBlob names;
         private final XfArray entries;
+        private final XfArray links;
         private final DirectoryPaths paths;
         private final Findings out;
-        private final XfArray inodeMap;
-        private final InodeMapRecord inode = new InodeMapRecord();
+        private final InodeFinder inodes;
         private final EntryRecord rec = new EntryRecord();
+        private final LinkRecord link = new LinkRecord();
         private final boolean typed;
         private String path = "/";
         /** The walk's first directory: the root. */
@@ -117,13 +121,15 @@ public class DirectoryStrategy implements RepairStrategy {
         private long pendingCookie;
         private StagingException failure;
 
-        Walk(ScrubContext ctx, XfBlob names, XfArray entries, DirectoryPaths paths, Findings out) {
+        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, DirectoryPaths paths, Findings out) {
             this.ctx = ctx;
             this.names = names;
             this.entries = entries;
+            this.links = links;
             this.paths = paths;
             this.out = out;
-            this.inodeMap = ctx.observation(Observation.INODE_MAP);
+            XfArray map = ctx.observation(Observation.INODE_MAP);
+            this.inodes = map == null ? null : new InodeFinder(map);
             this.typed = ctx.info().has(Feature.FTYPE);
         }
 
@@ -167,12 +173,11 @@ public class DirectoryStrategy implements RepairStrategy {
                         + ", but it names a directory", typeName(FileType.DIRECTORY));
             }
             if (e.isDot()) {
-                stage(e, 0, EntryRecord.Kind.DOT, false);
                 return;
             }
-            inMap(e);
             if (e.isDotDot()) {
-                stage(e, 0, EntryRecord.Kind.DOTDOT, false);
+                inMap(e);
+                link(e.directory(), LinkRecord.Kind.DOTDOT, e.child());
                 return;
             }
             if (failure == null) {
@@ -192,11 +197,11 @@ public class DirectoryStrategy implements RepairStrategy {
 
         /** The named inode is in the inode map and in use (unreadable ones are the inode walk's to report). */
         private void inMap(DirectoryEntry e) {
-            if (failure != null || inodeMap == null) {
+            if (failure != null || inodes == null) {
                 return;
             }
             try {
-                InodeMapRecord.State state = inode.find(inodeMap, e.child());
+                InodeMapRecord.State state = inodes.state(e.child());
                 if (state == null) {
                     out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "names inode " + e.child()
                             + ", which no inode chunk holds", null);
@@ -216,20 +221,34 @@ public class DirectoryStrategy implements RepairStrategy {
                 return;
             }
             pending = null;
+            if (childType == null) {
+                // the named inode is not one in use: the inode map says whether it is free or not an inode at all (a
+                // named inode that reads as in use is in use; an inode btree that disagrees is that check's finding)
+                inMap(e);
+            }
             if (typed && childType != null && e.type() != childType) {
                 out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "file type " + typeName(e.type())
                         + ", but inode " + e.child() + " is a " + typeName(childType), typeName(childType));
             }
-            stage(e, pendingCookie, EntryRecord.Kind.NAME, childType == FileType.DIRECTORY);
-        }
-
-        private void stage(DirectoryEntry e, long cookie, EntryRecord.Kind kind, boolean childDir) {
             if (failure != null) {
                 return;
             }
             try {
-                rec.set(e.directory(), e.hash(), kind == EntryRecord.Kind.NAME ? nameKey(e.name()) : 0, e.child(), cookie, kind,
-                        e.type(), childDir).appendTo(entries);
+                rec.set(e.directory(), e.hash(), nameKey(e.name()), e.child(), pendingCookie, e.type()).appendTo(entries);
+            } catch (StagingException ex) {
+                failure = ex;
+            }
+            if (childType == FileType.DIRECTORY) {
+                link(e.child(), LinkRecord.Kind.NAMED_BY, e.directory());
+            }
+        }
+
+        private void link(long dir, LinkRecord.Kind kind, long other) {
+            if (failure != null) {
+                return;
+            }
+            try {
+                link.set(dir, kind, other).appendTo(links);
             } catch (StagingException ex) {
                 failure = ex;
             }
@@ -278,9 +297,6 @@ public class DirectoryStrategy implements RepairStrategy {
             if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
                 throw new CancelledException("directory check cancelled");
             }
-            if (r.kind() != EntryRecord.Kind.NAME) {
-                continue;
-            }
             if (havePrev && r.parent() == prevParent && r.hash() == prevHash && r.nameKey() == prevKey) {
                 byte[] name = names.load(r.cookie());
                 if (Arrays.equals(name, names.load(prevCookie))) {
@@ -299,16 +315,16 @@ public class DirectoryStrategy implements RepairStrategy {
     }
 
     /**
-     * Sorted by join key: each subdirectory's group holds the names that name it and its own ".." record. One name
-     * must name it (none for the root), and its ".." must be that name's directory.
+     * Sorted by subdirectory: each one's group holds the directories naming it and its own "..". One directory must
+     * name it (none the root), and its ".." must be that directory.
      */
-    private static void parents(ScrubContext ctx, XfArray entries, DirectoryPaths paths, Findings out, long root)
+    private static void parents(ScrubContext ctx, XfArray links, DirectoryPaths paths, Findings out, long root)
             throws StagingException {
-        EntryRecord r = new EntryRecord();
-        long i = r.loadNext(entries, 0);
+        LinkRecord r = new LinkRecord();
+        long i = r.loadNext(links, 0);
         long seen = 0;
-        while (i >= 0 && r.join() != EntryRecord.NO_JOIN) {
-            long dir = r.join();
+        while (i >= 0) {
+            long dir = r.dir();
             long named = 0;
             long[] parents = new long[PARENTS_LISTED];
             long dotdot = -1;
@@ -316,16 +332,16 @@ public class DirectoryStrategy implements RepairStrategy {
                 if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
                     throw new CancelledException("directory check cancelled");
                 }
-                if (r.kind() == EntryRecord.Kind.NAME) {
+                if (r.kind() == LinkRecord.Kind.NAMED_BY) {
                     if (named < PARENTS_LISTED) {
-                        parents[(int) named] = r.parent();
+                        parents[(int) named] = r.other();
                     }
                     named++;
-                } else if (r.kind() == EntryRecord.Kind.DOTDOT) {
-                    dotdot = r.child();
+                } else {
+                    dotdot = r.other();
                 }
-                i = r.loadNext(entries, i + 1);
-            } while (i >= 0 && r.join() == dir);
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.dir() == dir);
             if (named > 1 || (named == 1 && dir == root)) {
                 StringBuilder by = new StringBuilder();
                 for (int k = 0; k < Math.min(named, PARENTS_LISTED); k++) {
