@@ -184,6 +184,8 @@ final class Directories {
         /** Addresses (data-space byte offset / 8) and hashes of the entries read, in address order. */
         private final Ints addrs = new Ints();
         private final Ints hashes = new Ints();
+        /** For case-insensitive names with a Latin-1 capital: the hash older xfsprogs gave them (see DirHash). */
+        private final java.util.Map<Integer, Integer> olderHashes = new java.util.HashMap<>();
         private final BitSet indexed = new BitSet();
         /** Data blocks read (by data block number) and their longest free region; -1 when it could not be trusted. */
         private final TreeMap<Long, Integer> dataBests = new TreeMap<>();
@@ -450,6 +452,9 @@ final class Directories {
                 }
                 return;
             }
+            if (g.asciiCi && DirHash.hasLatin1Capital(name)) {
+                olderHashes.put(addrs.n, DirHash.hashAsciiOnly(name, 0, name.length));
+            }
             addrs.add((int) (offset >>> 3));
             hashes.add(hash);
             long db = dablk / fsbPerDirBlock;
@@ -706,7 +711,8 @@ final class Directories {
                             + ", which another index entry points at", false);
                 } else {
                     indexed.set(e);
-                    if ((hashes.a[e] & 0xffffffffL) != hash) {
+                    Integer older = olderHashes.get(e);
+                    if ((hashes.a[e] & 0xffffffffL) != hash && (older == null || (older & 0xffffffffL) != hash)) {
                         problem(Kind.HASH, dablk, p, "hash index entry " + i + " says hash 0x" + Long.toHexString(hash)
                                 + " for the entry at byte " + byteOffset + ", whose name hashes to 0x"
                                 + Integer.toHexString(hashes.a[e]), false);

@@ -92,6 +92,25 @@ class DirectoriesTest {
         }
     }
 
+    /**
+     * On an ASCII case-insensitive filesystem made by mkfs.xfs -p, names with bytes in the Latin-1 capitals' range
+     * carry the hash of an ASCII-only fold (older xfsprogs), not the one libxfs uses now: both are consistent.
+     */
+    @Test
+    void caseInsensitiveNamesHashedEitherWayAreClean() throws Exception {
+        Path img = Corpus.image("ascii-ci-v1", Corpus.mixedCaseTree(), List.of("-n", "version=ci"));
+        Collected c = new Collected();
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            assertTrue(fs.info().features().contains("ascii-ci"));
+            fs.directoryTree(Progress.NONE, c);
+        }
+        assertEquals(List.of(), c.problems);
+        assertEquals(2 + 300, c.entriesOf("/Dir-300"));
+        byte[] name = c.entries.stream().filter(e -> e.nameString().startsWith("Entry-7-")).findFirst().orElseThrow().name();
+        assertTrue(DirHash.hash(name, 0, name.length, true) != DirHash.hashAsciiOnly(name, 0, name.length),
+                "the names exercise both folds");
+    }
+
     /** Damage recipes: name, geometry, directory, xfs_db -x commands (from the directory's inode), the kind expected. */
     static Stream<Arguments> damage() {
         return Stream.of(
