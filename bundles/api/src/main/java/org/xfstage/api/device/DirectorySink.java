@@ -25,7 +25,7 @@ public interface DirectorySink {
     void problem(DirectoryProblem problem);
 
     /**
-     * In a tree walk, right after each entry other than "." and "..": the inode it names as read.
+     * In a tree walk, right after each entry other than ".": the inode it names as read.
      *
      * @param ino  the inode number the entry names
      * @param type its file type from its mode, or null when it is no inode in use (free, outside the filesystem, or

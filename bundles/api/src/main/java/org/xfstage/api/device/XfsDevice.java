@@ -46,7 +46,7 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * Walks the directory tree from the root, reading each directory reached as {@link #directory} does and each
-     * inode an entry names (for its type, {@link DirectorySink#child}); each directory is read once, however many
+     * inode an entry other than "." names (for its type, {@link DirectorySink#child}); each directory is read once, however many
      * entries name it, and the walk goes on past damage. Before a directory's entries, {@link DirectorySink#directory}
      * says which one and its path.
      *

@@ -18,8 +18,8 @@ import org.xfstage.api.staging.Progress;
 
 /**
  * The walk of the directory tree for checking it: every directory reached from the root is read once by the verifying
- * reader, and every inode an entry names is read for its type (one inode read per entry, as the manifest's walk
- * does). A directory named a second time is not read again (the caller sees both entries); the walk goes on past
+ * reader, and every inode an entry other than "." names is read for its type (one inode read per entry, as the
+ * manifest's walk does). A directory named a second time is not read again (the caller sees both entries); the walk goes on past
  * any damage. The heap holds the directories still to read and the set of those read, as the manifest's walk does.
  */
 final class DirectoryTree {
@@ -72,11 +72,14 @@ final class DirectoryTree {
                 @Override
                 public void entry(DirectoryEntry e) {
                     sink.entry(e);
-                    if (e.isDot() || e.isDotDot()) {
+                    if (e.isDot()) {
                         return;
                     }
                     FileType type = typeOf(e.child());
                     sink.child(e.child(), type);
+                    if (e.isDotDot()) {
+                        return;
+                    }
                     if (type == FileType.DIRECTORY && !read.contains(e.child())) {
                         subdirs.add(new Pending(e.child(), prefix + Directories.printable(e.name()), at.depth() + 1));
                     }

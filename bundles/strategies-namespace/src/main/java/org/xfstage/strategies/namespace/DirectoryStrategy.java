@@ -100,8 +100,7 @@ public class DirectoryStrategy implements RepairStrategy {
 
     /**
      * Receives the device's walk: problems become findings, entries are checked against the inode map and the named
-     * inode's type, and staged. An entry other than "." and ".." is followed by its child's type: the record waits for
-     * it.
+     * inode's type, and staged. An entry other than "." is followed by its child's type: the record waits for it.
      */
     private static final class Walk implements DirectorySink {
         private final ScrubContext ctx;
@@ -119,6 +118,8 @@ public class DirectoryStrategy implements RepairStrategy {
         private long root = -1;
         private DirectoryEntry pending;
         private long pendingCookie;
+        /** A ".." waiting for its child's type: the inode map is asked only when the parent does not read as in use. */
+        private DirectoryEntry dotdot;
         private StagingException failure;
 
         Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, DirectoryPaths paths, Findings out) {
@@ -167,6 +168,7 @@ public class DirectoryStrategy implements RepairStrategy {
         @Override
         public void entry(DirectoryEntry e) {
             flush(null);
+            dotdot = null;
             if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
                 // both name directories: "." its own, ".." its parent (a short-form ".." records no type)
                 out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "file type " + typeName(e.type())
@@ -176,8 +178,8 @@ public class DirectoryStrategy implements RepairStrategy {
                 return;
             }
             if (e.isDotDot()) {
-                inMap(e);
                 link(e.directory(), LinkRecord.Kind.DOTDOT, e.child());
+                dotdot = e; // its child's type follows
                 return;
             }
             if (failure == null) {
@@ -192,6 +194,13 @@ public class DirectoryStrategy implements RepairStrategy {
 
         @Override
         public void child(long ino, FileType type) {
+            if (dotdot != null) {
+                if (type == null) {
+                    inMap(dotdot);
+                }
+                dotdot = null;
+                return;
+            }
             flush(type);
         }
 

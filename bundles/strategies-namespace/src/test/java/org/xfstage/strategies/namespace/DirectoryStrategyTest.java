@@ -190,6 +190,27 @@ class DirectoryStrategyTest {
         assertOneFinding(check(t), "names inode 999, which no inode chunk holds");
     }
 
+    /** An inode map missing a whole AG's chunks (its inobt unreadable) makes no finding of names that read in use. */
+    @Test
+    void theInodeMapIsAskedOnlyForNamedInodesThatDoNotReadInUse() throws Exception {
+        Tree t = new Tree().dir(ROOT, "/", ROOT);
+        t.events.add(s -> s.child(ROOT, FileType.DIRECTORY));
+        t.name(ROOT, "a", 200, FileType.DIRECTORY, FileType.DIRECTORY).dir(200, "/a", ROOT);
+        t.events.add(s -> s.child(ROOT, FileType.DIRECTORY));
+        t.inodes.remove(ROOT);
+        t.inodes.remove(200L);
+        assertEquals(List.of(), check(t));
+    }
+
+    @Test
+    void aDotDotNamingAFreeInodeIsFound() throws Exception {
+        Tree t = clean().dir(201, "/b", 250).name(ROOT, "b", 201, FileType.DIRECTORY, FileType.DIRECTORY);
+        t.events.add(t.events.size() - 1, s -> s.child(250, null)); // right after /b's ".."
+        t.inodes.put(250L, false);
+        List<Finding> found = check(t);
+        assertTrue(found.stream().anyMatch(f -> f.problem().equals("names inode 250, which is free")), found.toString());
+    }
+
     @Test
     void aFileTypeThatIsNotTheInodesIsFound() throws Exception {
         assertOneFinding(check(clean().name(200, "l", 302, FileType.SYMLINK, FileType.FILE)), "file type symlink, but inode 302 is a file");
