@@ -25,6 +25,7 @@ import org.xfstage.strategies.namespace.BmapStrategy;
 import org.xfstage.strategies.namespace.InodeStrategy;
 import org.xfstage.strategies.namespace.SymlinkStrategy;
 import org.xfstage.strategies.namespace.XattrStrategy;
+import org.xfstage.strategies.namespace.DirectoryStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -34,6 +35,7 @@ import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.strategies.space.SbPrimaryStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfarray.internal.XfBlobFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
@@ -56,8 +58,8 @@ public final class XfsRepairComparison {
         XfsDeviceServiceImpl devices = new XfsDeviceServiceImpl();
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
-        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()));
+        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays, new XfBlobFactoryImpl(xfiles));
+        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()), Map.entry("directory", new DirectoryStrategy()));
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         // bundles/strategies-namespace
         Map.of("inode", new InodeStrategy(), "bmap", new BmapStrategy(), "symlink", new SymlinkStrategy(), "xattr", new XattrStrategy())

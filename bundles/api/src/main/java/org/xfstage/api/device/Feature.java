@@ -22,7 +22,9 @@ public enum Feature {
     /** Timestamps past 2038. */
     BIGTIME("bigtime"),
     /** 64-bit extent counters. */
-    NREXT64("nrext64");
+    NREXT64("nrext64"),
+    /** Directory names hashed and looked up without regard to ASCII (and Latin-1) case. */
+    ASCII_CI("ascii-ci");
 
     private final String mkfsName;
 

@@ -27,6 +27,36 @@ public interface XfsDevice extends AutoCloseable {
     void manifest(boolean checksums, Progress progress, Consumer<ManifestEntry> sink) throws XfsException, CancelledException;
 
     /**
+     * Reads directory {@code ino} with every check the format allows on its own, and hands each entry it can decode and
+     * each problem it finds to {@code sink}; damage is reported, never thrown. Covers the four forms (short form,
+     * block, leaf, node): names, file types, inode numbers (valid numbers of this filesystem, not that they are in
+     * use), "." and "..", short-form counts, each data block's header, entries and table of free regions, the hash of
+     * every name against the hash index, the index's order, addresses, counts and tail, its node keys against their
+     * children, the free index against the data blocks, and the inode's size against the last data block. Whether the
+     * named inodes exist and what they are is for the caller to check (a tree walk: {@link #directoryTree}). Every
+     * loop is bounded: a corrupt count or pointer ends that part of the read with a problem.
+     *
+     * @throws XfsFormatException when the inode cannot be read
+     * @throws XfsException       when the inode is not a directory, or the device reads no directories (the default,
+     *                            for devices made before this method)
+     */
+    default void directory(long ino, DirectorySink sink) throws XfsException {
+        throw new XfsException(source() + ": this device does not read directories");
+    }
+
+    /**
+     * Walks the directory tree from the root, reading each directory reached as {@link #directory} does and each
+     * inode an entry other than "." names (for its type, {@link DirectorySink#child}); each directory is read once, however many
+     * entries name it, and the walk goes on past damage. Before a directory's entries, {@link DirectorySink#directory}
+     * says which one and its path.
+     *
+     * @throws XfsException when the device reads no directories (the default, for devices made before this method)
+     */
+    default void directoryTree(Progress progress, DirectorySink sink) throws XfsException, CancelledException {
+        throw new XfsException(source() + ": this device does not read directories");
+    }
+
+    /**
      * Walks one per-AG btree from its root ({@link #btreeRoot}) to its leaves, left to right, verifying every block on
      * the way (magic, CRC, self-describing header, level, record count, sibling links, key order), and hands each
      * leaf record to {@code sink}.

@@ -9,19 +9,20 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
+import org.xfstage.api.device.DirectoryEntry;
+import org.xfstage.api.device.DirectoryProblem;
+import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.XfsException;
+import org.xfstage.api.device.XfsFormatException;
 
 /**
- * What inodes hold: directory entries (short form, and data blocks of block, leaf and node directories), symlink
- * targets (local, and remote blocks with their headers), and file content read through the extent map.
+ * What inodes hold: directory entries (through the verifying reader, {@link Directories}), symlink targets (local,
+ * and remote blocks with their headers), and file content read through the extent map.
  */
 final class Contents {
-    static final long DIR3_BLOCK_MAGIC = 0x58444233L; // XDB3
-    static final long DIR3_DATA_MAGIC = 0x58444433L; // XDD3
     static final long SYMLINK_MAGIC = 0x58534C4DL; // XSLM
     /** Directory data lives below 32 GiB of directory address space; leaf and free blocks above. */
     static final long DIR2_LEAF_OFFSET = 1L << 35;
-    private static final int DIR3_DATA_HDR = 64;
     private static final int SYMLINK_HDR = 56;
     private static final int SYMLINK_MAXLEN = 1024;
     private static final int READ_CHUNK = 1 << 20;
@@ -32,110 +33,41 @@ final class Contents {
 
     private final Image image;
     private final Geometry g;
+    private final Directories directories;
 
-    Contents(Image image, Geometry g) {
+    Contents(Image image, Geometry g, Directories directories) {
         this.image = image;
         this.g = g;
+        this.directories = directories;
     }
 
-    /** The entries of a directory, without "." and "..". */
+    /**
+     * The entries of a directory, without "." and "..", as the verifying reader lists them (data blocks or short form
+     * only, not the hash index). Damage that may lose or misread entries ends the read at the first such problem;
+     * damage that leaves the entries readable (a wrong hash, a bad free-space table) is the directory check's to report.
+     */
     List<DirEntry> directory(Inode dir) throws XfsException {
-        return dir.format == Inode.FMT_LOCAL ? shortForm(dir) : dataBlocks(dir);
-    }
-
-    private List<DirEntry> shortForm(Inode dir) throws XfsException {
-        byte[] d = dir.localData();
-        String where = "directory inode " + dir.ino + " (short form)";
-        Headers.check(d.length >= 6, () -> where + ": header truncated");
-        int count = d[0] & 0xff;
-        boolean i8 = (d[1] & 0xff) != 0;
-        int inoSize = i8 ? 8 : 4;
-        int pos = 2 + inoSize;
-        List<DirEntry> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            Headers.check(pos + 3 <= d.length, where + ": entry " + i + " past the end");
-            int namelen = d[pos] & 0xff;
-            int nameAt = pos + 3;
-            int inoAt = nameAt + namelen + (g.hasFtype() ? 1 : 0);
-            Headers.check(namelen > 0 && inoAt + inoSize <= d.length, where + ": entry " + i + " past the end");
-            long ino = i8 ? Inode.u64(d, inoAt) & 0x00FFFFFFFFFFFFFFL : Inode.u32(d, inoAt);
-            out.add(new DirEntry(new String(d, nameAt, namelen, StandardCharsets.UTF_8), ino));
-            pos = inoAt + inoSize;
-        }
-        return out;
-    }
-
-    private List<DirEntry> dataBlocks(Inode dir) throws XfsException {
-        List<Inode.Extent> map = dir.extents(image, g);
-        long leafBlock = DIR2_LEAF_OFFSET >> g.blockLog;
-        int fsbPerDirBlock = g.dirBlockSize / g.blockSize;
         List<DirEntry> out = new ArrayList<>();
-        for (Inode.Extent e : map) {
-            for (long b = e.startOff(); b < e.startOff() + e.count() && b < leafBlock; b++) {
-                if (b % fsbPerDirBlock != 0) {
-                    continue; // not the first block of a directory block
+        DirectoryProblem[] lost = {null};
+        directories.read(dir, new DirectorySink() {
+            @Override
+            public void entry(DirectoryEntry e) {
+                if (!e.isDot() && !e.isDotDot()) {
+                    out.add(new DirEntry(new String(e.name(), StandardCharsets.UTF_8), e.child()));
                 }
-                byte[] block = readDirBlock(map, b, fsbPerDirBlock, dir.ino);
-                entries(block, dir.ino, b, out);
             }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+                if (p.entriesLost() && lost[0] == null) {
+                    lost[0] = p;
+                }
+            }
+        }, false);
+        if (lost[0] != null) {
+            throw new XfsFormatException(lost[0].where() + ": " + lost[0].detail(), "directory");
         }
         return out;
-    }
-
-    /** The directory block starting at file block {@code first}, mapped block by block. */
-    private byte[] readDirBlock(List<Inode.Extent> map, long first, int fsbPerDirBlock, long ino) throws XfsException {
-        byte[] out = new byte[g.dirBlockSize];
-        for (int i = 0; i < fsbPerDirBlock; i++) {
-            long fsb = map(map, first + i);
-            Headers.check(fsb >= 0, () -> "directory inode " + ino + ": directory block at file block " + first + " is not fully mapped");
-            System.arraycopy(image.read(g.fsbOffset(fsb), g.blockSize), 0, out, i * g.blockSize, g.blockSize);
-        }
-        return out;
-    }
-
-    private static long map(List<Inode.Extent> map, long fileBlock) {
-        for (Inode.Extent e : map) {
-            if (fileBlock >= e.startOff() && fileBlock < e.startOff() + e.count()) {
-                return e.startBlock() + (fileBlock - e.startOff());
-            }
-        }
-        return -1;
-    }
-
-    private void entries(byte[] block, long ino, long fileBlock, List<DirEntry> out) throws XfsException {
-        String where = "directory inode " + ino + " block " + fileBlock; // one per directory block, not per entry
-        Struct h = new Struct(Layouts.DIR3_DATA, block, 0);
-        long magic = h.get("magic");
-        Headers.check(magic == DIR3_BLOCK_MAGIC || magic == DIR3_DATA_MAGIC, () -> where + ": bad magic");
-        Headers.check(h.crcValid(0, block.length), () -> where + ": checksum mismatch");
-        Headers.check(h.get("owner") == ino, () -> where + ": owned by inode " + h.get("owner"));
-        Headers.check(Headers.sameUuid(h, g), () -> where + ": uuid is not this filesystem's");
-        int end = block.length;
-        if (magic == DIR3_BLOCK_MAGIC) {
-            long count = Inode.u32(block, block.length - 8);
-            Headers.check(count <= (block.length - DIR3_DATA_HDR - 8) / 8, () -> where + ": bad leaf count " + count);
-            end = block.length - 8 - (int) count * 8;
-        }
-        int pos = DIR3_DATA_HDR;
-        while (pos < end) {
-            Headers.check(pos + 8 <= end, where + ": entry at " + pos + " runs past the data");
-            if (Inode.u16(block, pos) == 0xFFFF) { // unused space: freetag, length
-                int len = Inode.u16(block, pos + 2);
-                Headers.check(len >= 8 && len % 8 == 0 && pos + len <= end, where + ": bad free space length " + len + " at " + pos);
-                pos += len;
-                continue;
-            }
-            long entIno = Inode.u64(block, pos);
-            int namelen = block[pos + 8] & 0xff;
-            int entsize = (8 + 1 + namelen + (g.hasFtype() ? 1 : 0) + 2 + 7) & ~7;
-            Headers.check(namelen > 0 && pos + entsize <= end, where + ": bad entry at " + pos);
-            Headers.check(Inode.u16(block, pos + entsize - 2) == pos, where + ": entry tag at " + pos + " does not point back");
-            String name = new String(block, pos + 9, namelen, StandardCharsets.UTF_8);
-            if (!name.equals(".") && !name.equals("..")) {
-                out.add(new DirEntry(name, entIno));
-            }
-            pos += entsize;
-        }
     }
 
     /** The target of a symlink. */

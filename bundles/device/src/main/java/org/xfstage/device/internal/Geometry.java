@@ -20,6 +20,8 @@ final class Geometry {
     static final int FEAT_INCOMPAT_BIGTIME = 0x8;
     static final int FEAT_INCOMPAT_NEEDSREPAIR = 0x10;
     static final int FEAT_INCOMPAT_NREXT64 = 0x20;
+    /** XFS_SB_VERSION_BORGBIT in sb_versionnum: directory names hash and compare without regard to ASCII case. */
+    static final int VERSION_BORGBIT = 0x4000;
     /** Incompatible features this reader understands; any other bit makes the filesystem unreadable for us. */
     static final int FEAT_INCOMPAT_KNOWN = 0x3f;
 
@@ -46,6 +48,7 @@ final class Geometry {
     final long inoAlignBlocks;
     /** Blocks a sparse inode allocation takes and is aligned to (sb_spino_align; 0 without sparse inodes). */
     final long spinoAlignBlocks;
+    final boolean asciiCi;
 
     Geometry(Struct sb) {
         blockSize = (int) sb.get("blocksize");
@@ -67,6 +70,7 @@ final class Geometry {
         incompat = (int) sb.get("features_incompat");
         inoAlignBlocks = sb.get("inoalignmt");
         spinoAlignBlocks = sb.get("spino_align");
+        asciiCi = (sb.get("versionnum") & VERSION_BORGBIT) != 0;
         boolean metaUuid = (incompat & FEAT_INCOMPAT_META_UUID) != 0;
         metaUuid0 = sb.get(metaUuid ? "meta_uuid0" : "uuid0");
         metaUuid1 = sb.get(metaUuid ? "meta_uuid1" : "uuid1");
@@ -116,6 +120,9 @@ final class Geometry {
         }
         if ((incompat & FEAT_INCOMPAT_META_UUID) != 0) {
             f.add("meta_uuid");
+        }
+        if (asciiCi) {
+            f.add("ascii-ci");
         }
         return f;
     }

@@ -145,6 +145,11 @@ final class Inode {
         return s.encode(0, raw.length);
     }
 
+    /** Bytes of the data fork (the literal area, or up to the attribute fork). */
+    int dataForkSize() {
+        return forkSize;
+    }
+
     /** The inline bytes of a LOCAL data fork (up to the fork size). */
     byte[] localData() throws XfsFormatException {
         Headers.check(format == FMT_LOCAL, () -> "inode " + ino + ": data fork is not local");

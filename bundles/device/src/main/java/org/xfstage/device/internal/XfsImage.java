@@ -27,6 +27,7 @@ import java.util.function.LongConsumer;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.Btree;
 import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeChunk;
@@ -60,6 +61,8 @@ final class XfsImage implements XfsDevice {
     final SuperblockChoice choice;
     final Geometry geometry;
     final Contents contents;
+    final InodeNumbers inodeNumbers;
+    final Directories directories;
     /** A view made by {@link #withPlanned}: the device it was made from keeps the channel and the lock. */
     private boolean view;
     /** This JVM's claim on the file, released after the channel is closed; null for a view. */
@@ -74,7 +77,9 @@ final class XfsImage implements XfsDevice {
         this.choice = choice;
         this.superblock = choice.chosen;
         this.geometry = new Geometry(superblock);
-        this.contents = new Contents(image, geometry);
+        this.inodeNumbers = new InodeNumbers(superblock, geometry);
+        this.directories = new Directories(image, geometry, inodeNumbers);
+        this.contents = new Contents(image, geometry, directories);
     }
 
     static XfsImage open(Path path, OpenOptions options) throws XfsException {
@@ -251,6 +256,20 @@ final class XfsImage implements XfsDevice {
                 }
             }
         }
+    }
+
+    @Override
+    public void directory(long ino, DirectorySink sink) throws XfsException {
+        Inode dir = Inode.read(image, geometry, ino);
+        if (dir.type() != FileType.DIRECTORY) {
+            throw new XfsException("inode " + ino + " is not a directory");
+        }
+        directories.read(dir, sink, true);
+    }
+
+    @Override
+    public void directoryTree(Progress progress, DirectorySink sink) throws CancelledException {
+        new DirectoryTree(image, geometry, inodeNumbers, directories).walk(progress, sink);
     }
 
     @Override

@@ -158,6 +158,23 @@ final class Corpus {
         return t;
     }
 
+    /**
+     * For case-insensitive filesystems: directories of the short, block and leaf forms whose names mix cases, ASCII
+     * and (in UTF-8) bytes in the Latin-1 capitals' range, which hash differently depending on who folded them.
+     */
+    static List<Node> mixedCaseTree() {
+        List<Node> t = new ArrayList<>();
+        t.add(dir("/", 0755));
+        for (int[] d : new int[][] {{3}, {30}, {300}}) {
+            String path = "/Dir-" + d[0];
+            t.add(dir(path, 0755));
+            for (int i = 0; i < d[0]; i++) {
+                t.add(file(path + "/Entry-" + i + "-\u00c4\u00d6-MiXeD", 0644, new byte[0]));
+            }
+        }
+        return t;
+    }
+
     private static void dirWith(List<Node> t, String path, int entries, Random rnd) {
         t.add(dir(path, 0755));
         for (int i = 0; i < entries; i++) {

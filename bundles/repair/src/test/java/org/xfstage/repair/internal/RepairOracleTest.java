@@ -43,6 +43,7 @@ import org.xfstage.strategies.namespace.BmapStrategy;
 import org.xfstage.strategies.namespace.InodeStrategy;
 import org.xfstage.strategies.namespace.SymlinkStrategy;
 import org.xfstage.strategies.namespace.XattrStrategy;
+import org.xfstage.strategies.namespace.DirectoryStrategy;
 import org.xfstage.strategies.space.AgfStrategy;
 import org.xfstage.strategies.space.AgflStrategy;
 import org.xfstage.strategies.space.BnobtStrategy;
@@ -52,6 +53,7 @@ import org.xfstage.strategies.space.RmapbtStrategy;
 import org.xfstage.strategies.space.SbPrimaryStrategy;
 import org.xfstage.strategies.space.SbSecondaryStrategy;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
+import org.xfstage.xfarray.internal.XfBlobFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
@@ -71,11 +73,11 @@ class RepairOracleTest {
     static void start() {
         xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
         arrays = new XfArrayFactoryImpl(xfiles);
-        engine = engineWithBuiltIns(arrays);
+        engine = engineWithBuiltIns(xfiles, arrays);
     }
 
-    static RepairEngineImpl engineWithBuiltIns(XfArrayFactoryImpl arrays) {
-        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays);
+    static RepairEngineImpl engineWithBuiltIns(XFileFactoryImpl xfiles, XfArrayFactoryImpl arrays) {
+        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays, new XfBlobFactoryImpl(xfiles));
         builtIns().forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }
@@ -85,7 +87,7 @@ class RepairOracleTest {
         return Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()),
                 // bundles/strategies-namespace
                 Map.entry("inode", new InodeStrategy()), Map.entry("bmap", new BmapStrategy()), Map.entry("symlink", new SymlinkStrategy()),
-                Map.entry("xattr", new XattrStrategy()));
+                Map.entry("xattr", new XattrStrategy()), Map.entry("directory", new DirectoryStrategy()));
     }
 
     @AfterAll
@@ -462,7 +464,7 @@ class RepairOracleTest {
      */
     @Test
     void aPlanThatWouldNotRepairIsRefusedBeforeAnythingIsWritten() throws Exception {
-        RepairEngineImpl e = engineWithBuiltIns(arrays);
+        RepairEngineImpl e = engineWithBuiltIns(xfiles, arrays);
         AgfStrategy real = new AgfStrategy();
         e.addStrategy(new RepairStrategy() {
             @Override
@@ -561,7 +563,7 @@ class RepairOracleTest {
         public static void main(String[] args) throws Exception {
             HaltingWrites.haltBeforeBlock(Integer.parseInt(args[2]));
             XFileFactoryImpl xf = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
-            RepairEngineImpl e = engineWithBuiltIns(new XfArrayFactoryImpl(xf));
+            RepairEngineImpl e = engineWithBuiltIns(xf, new XfArrayFactoryImpl(xf));
             e.repair(Path.of(args[0]), new RepairOptions(true, Path.of(args[1])), Progress.NONE);
             System.exit(0); // not reached: the listener halts the JVM
         }

@@ -1,0 +1,369 @@
+package org.xfstage.strategies.namespace;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.DirectoryEntry;
+import org.xfstage.api.device.DirectoryProblem;
+import org.xfstage.api.device.DirectorySink;
+import org.xfstage.api.device.Feature;
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
+
+/**
+ * directory: every directory reachable from the root, read by the device's verifying reader, and what only the whole
+ * tree shows.
+ * <p>
+ * The device walks the tree ({@code XfsDevice.directoryTree}): each directory is read once with every check it can
+ * be held to on its own (names, file types, inode numbers, "." and "..", short-form counts, data blocks and their
+ * free-space tables, the hash index against every name, the free index, the size), each problem it finds becomes a
+ * finding here, and each inode an entry names is read for its type. While the entries stream by, this checks what
+ * needs the inode map or the named inode: an entry naming an inode that is free or that no inode chunk holds (looked
+ * up only when the named inode does not read as one in use, so a clean tree costs no lookups), and an entry whose
+ * file type is not the named inode's. Each entry is staged as a fixed record ({@link EntryRecord}: parent,
+ * hash, name cookie, child, file type) in an xfarray, its name in an xfblob; nothing per entry stays on the heap.
+ * Sorted, the records show one directory holding a name twice (equal names of one directory are neighbours). The
+ * links between directories (a name naming a subdirectory, a "..") are staged apart ({@link LinkRecord}, few: two
+ * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
+ * directory that names it, shows in its group.
+ * <p>
+ * This strategy reports; it plans no repair (a directory rebuild is xfs_repair's).
+ */
+@Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
+public class DirectoryStrategy implements RepairStrategy {
+    /** The structure this strategy checks, as findings name it. */
+    static final String STRUCTURE = "directory";
+    /** Findings listed at most; the rest are counted in one last finding (a wrecked directory has thousands). */
+    static final int MAX_FINDINGS = 100;
+    /** Records between two looks at cancellation in the passes over the staged entries. */
+    private static final int CANCEL_CHECK = 65_536;
+    /** Named in several places below: how many naming directories a message lists. */
+    private static final int PARENTS_LISTED = 3;
+
+    @Override
+    public Set<Observation> needs() {
+        return Set.of(Observation.INODE_MAP);
+    }
+
+    @Override
+    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        Findings out = new Findings(findings);
+        try (XfBlob names = ctx.blobs().create("directory check: names");
+                XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
+                XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
+                DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
+            Walk walk = new Walk(ctx, names, entries, links, paths, out);
+            ctx.device().directoryTree(ctx.progress(), walk);
+            walk.finish();
+            paths.sort(ctx.progress());
+            entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            duplicateNames(ctx, entries, names, paths, out);
+            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            parents(ctx, links, paths, out, walk.root);
+        }
+        out.finish();
+    }
+
+    /** Passes findings on up to {@link #MAX_FINDINGS}, then counts them. */
+    private static final class Findings {
+        private final Consumer<Finding> sink;
+        private long count;
+
+        Findings(Consumer<Finding> sink) {
+            this.sink = sink;
+        }
+
+        void add(String location, String problem, String expected) {
+            if (count++ < MAX_FINDINGS) {
+                sink.accept(new Finding(STRUCTURE, -1, location, problem, expected));
+            }
+        }
+
+        void finish() {
+            if (count > MAX_FINDINGS) {
+                sink.accept(new Finding(STRUCTURE, -1, "directories", (count - MAX_FINDINGS) + " more findings not listed", null));
+            }
+        }
+    }
+
+    /**
+     * Receives the device's walk: problems become findings, entries are checked against the inode map and the named
+     * inode's type, and staged. An entry other than "." is followed by its child's type: the record waits for it.
+     */
+    private static final class Walk implements DirectorySink {
+        private final ScrubContext ctx;
+        private final XfBlob names;
+        private final XfArray entries;
+        private final XfArray links;
+        private final DirectoryPaths paths;
+        private final Findings out;
+        private final InodeFinder inodes;
+        private final EntryRecord rec = new EntryRecord();
+        private final LinkRecord link = new LinkRecord();
+        private final boolean typed;
+        private String path = "/";
+        /** The walk's first directory: the root. */
+        private long root = -1;
+        private DirectoryEntry pending;
+        private long pendingCookie;
+        /** A ".." waiting for its child's type: the inode map is asked only when the parent does not read as in use. */
+        private DirectoryEntry dotdot;
+        private StagingException failure;
+
+        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, DirectoryPaths paths, Findings out) {
+            this.ctx = ctx;
+            this.names = names;
+            this.entries = entries;
+            this.links = links;
+            this.paths = paths;
+            this.out = out;
+            XfArray map = ctx.observation(Observation.INODE_MAP);
+            this.inodes = map == null ? null : new InodeFinder(map);
+            this.typed = ctx.info().has(Feature.FTYPE);
+        }
+
+        private String here(long ino) {
+            return "directory " + path + " (inode " + ino + ")";
+        }
+
+        @Override
+        public void directory(long ino, String p) {
+            path = p;
+            if (root < 0) {
+                root = ino;
+            }
+            if (failure == null) {
+                try {
+                    paths.add(ino, p);
+                } catch (StagingException e) {
+                    failure = e;
+                }
+            }
+        }
+
+        @Override
+        public void problem(DirectoryProblem p) {
+            StringBuilder where = new StringBuilder(here(p.directory()));
+            if (p.block() >= 0) {
+                where.append(" block ").append(p.block());
+            }
+            if (p.offset() >= 0) {
+                where.append(" offset ").append(p.offset());
+            }
+            out.add(where.toString(), p.kind().description() + ": " + p.detail(), null);
+        }
+
+        @Override
+        public void entry(DirectoryEntry e) {
+            flush(null);
+            dotdot = null;
+            if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
+                // both name directories: "." its own, ".." its parent (a short-form ".." records no type)
+                out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "file type " + typeName(e.type())
+                        + ", but it names a directory", typeName(FileType.DIRECTORY));
+            }
+            if (e.isDot()) {
+                return;
+            }
+            if (e.isDotDot()) {
+                link(e.directory(), LinkRecord.Kind.DOTDOT, e.child());
+                dotdot = e; // its child's type follows
+                return;
+            }
+            if (failure == null) {
+                try {
+                    pendingCookie = names.store(e.name());
+                    pending = e;
+                } catch (StagingException ex) {
+                    failure = ex;
+                }
+            }
+        }
+
+        @Override
+        public void child(long ino, FileType type) {
+            if (dotdot != null) {
+                if (type == null) {
+                    inMap(dotdot);
+                }
+                dotdot = null;
+                return;
+            }
+            flush(type);
+        }
+
+        /** The named inode is in the inode map and in use (unreadable ones are the inode walk's to report). */
+        private void inMap(DirectoryEntry e) {
+            if (failure != null || inodes == null) {
+                return;
+            }
+            try {
+                InodeMapRecord.State state = inodes.state(e.child());
+                if (state == null) {
+                    out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "names inode " + e.child()
+                            + ", which no inode chunk holds", null);
+                } else if (state == InodeMapRecord.State.FREE) {
+                    out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "names inode " + e.child()
+                            + ", which is free", null);
+                }
+            } catch (StagingException ex) {
+                failure = ex;
+            }
+        }
+
+        /** Stages the pending name, now that its child's type is known (null: not an inode in use, or not told). */
+        private void flush(FileType childType) {
+            DirectoryEntry e = pending;
+            if (e == null) {
+                return;
+            }
+            pending = null;
+            if (childType == null) {
+                // the named inode is not one in use: the inode map says whether it is free or not an inode at all (a
+                // named inode that reads as in use is in use; an inode btree that disagrees is that check's finding)
+                inMap(e);
+            }
+            if (typed && childType != null && e.type() != childType) {
+                out.add(here(e.directory()) + " entry \"" + e.nameString() + "\"", "file type " + typeName(e.type())
+                        + ", but inode " + e.child() + " is a " + typeName(childType), typeName(childType));
+            }
+            if (failure != null) {
+                return;
+            }
+            try {
+                rec.set(e.directory(), e.hash(), nameKey(e.name()), e.child(), pendingCookie, e.type()).appendTo(entries);
+            } catch (StagingException ex) {
+                failure = ex;
+            }
+            if (childType == FileType.DIRECTORY) {
+                link(e.child(), LinkRecord.Kind.NAMED_BY, e.directory());
+            }
+        }
+
+        private void link(long dir, LinkRecord.Kind kind, long other) {
+            if (failure != null) {
+                return;
+            }
+            try {
+                link.set(dir, kind, other).appendTo(links);
+            } catch (StagingException ex) {
+                failure = ex;
+            }
+        }
+
+        void finish() throws StagingException {
+            flush(null);
+            if (failure != null) {
+                throw failure;
+            }
+            if (ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+        }
+    }
+
+    private static String typeName(FileType t) {
+        return t == null ? "unknown" : t.name().toLowerCase().replace('_', ' ');
+    }
+
+    /** A 64-bit FNV-1a hash of a name: with the name hash, it sorts equal names next to each other. */
+    static long nameKey(byte[] name) {
+        long h = FNV_OFFSET;
+        for (byte b : name) {
+            h = (h ^ (b & BYTE)) * FNV_PRIME;
+        }
+        return h;
+    }
+
+    private static final long FNV_OFFSET = -3750763034362895579L;
+    private static final long FNV_PRIME = 1099511628211L;
+    private static final int BYTE = 255;
+
+    /** Sorted by directory and name: a name held twice in one directory shows as neighbours with the same bytes. */
+    private static void duplicateNames(ScrubContext ctx, XfArray entries, XfBlob names, DirectoryPaths paths, Findings out)
+            throws StagingException {
+        EntryRecord r = new EntryRecord();
+        long prevParent = -1;
+        int prevHash = 0;
+        long prevKey = 0;
+        long prevCookie = 0;
+        long prevChild = -1;
+        boolean havePrev = false;
+        long seen = 0;
+        for (long i = r.loadNext(entries, 0); i >= 0; i = r.loadNext(entries, i + 1)) {
+            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+            if (havePrev && r.parent() == prevParent && r.hash() == prevHash && r.nameKey() == prevKey) {
+                byte[] name = names.load(r.cookie());
+                if (Arrays.equals(name, names.load(prevCookie))) {
+                    out.add("directory " + paths.name(r.parent()), "holds \"" + new String(name, StandardCharsets.UTF_8)
+                            + "\" twice (inodes " + prevChild + " and " + r.child() + ")", null);
+                    continue; // compare later copies with the first
+                }
+            }
+            havePrev = true;
+            prevParent = r.parent();
+            prevHash = r.hash();
+            prevKey = r.nameKey();
+            prevCookie = r.cookie();
+            prevChild = r.child();
+        }
+    }
+
+    /**
+     * Sorted by subdirectory: each one's group holds the directories naming it and its own "..". One directory must
+     * name it (none the root), and its ".." must be that directory.
+     */
+    private static void parents(ScrubContext ctx, XfArray links, DirectoryPaths paths, Findings out, long root)
+            throws StagingException {
+        LinkRecord r = new LinkRecord();
+        long i = r.loadNext(links, 0);
+        long seen = 0;
+        while (i >= 0) {
+            long dir = r.dir();
+            long named = 0;
+            long[] parents = new long[PARENTS_LISTED];
+            long dotdot = -1;
+            do {
+                if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                    throw new CancelledException("directory check cancelled");
+                }
+                if (r.kind() == LinkRecord.Kind.NAMED_BY) {
+                    if (named < PARENTS_LISTED) {
+                        parents[(int) named] = r.other();
+                    }
+                    named++;
+                } else {
+                    dotdot = r.other();
+                }
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.dir() == dir);
+            if (named > 1 || (named == 1 && dir == root)) {
+                StringBuilder by = new StringBuilder();
+                for (int k = 0; k < Math.min(named, PARENTS_LISTED); k++) {
+                    by.append(k == 0 ? "" : ", ").append(paths.name(parents[k]));
+                }
+                out.add("directory " + paths.name(dir), (dir == root ? "the root directory is named by " : "named by ") + named
+                        + (named == 1 ? " directory: " : " directories: ") + by + (named > PARENTS_LISTED ? ", ..." : ""),
+                        dir == root ? "none" : "one");
+            } else if (named == 1 && dotdot >= 0 && dotdot != parents[0] && dotdot != dir) {
+                // (a ".." naming its own directory is reported by the device)
+                out.add("directory " + paths.name(dir), ".. names " + paths.name(dotdot) + ", but the directory is in "
+                        + paths.name(parents[0]), String.valueOf(parents[0]));
+            }
+        }
+    }
+}
