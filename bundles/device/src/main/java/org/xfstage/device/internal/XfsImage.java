@@ -557,21 +557,28 @@ final class XfsImage implements XfsDevice {
         return sb;
     }
 
+    /**
+     * versionnum bits the kernel sets in the primary alone while the filesystem is in use (XFS_SB_VERSION_ATTRBIT with
+     * the first extended attribute, XFS_SB_VERSION_QUOTABIT when quotas are turned on): the copies are only rewritten
+     * by growfs, so a copy without them is as the kernel leaves it, not damage (xfs_repair -n agrees).
+     */
+    private static final long VERSION_SET_IN_USE = 0x0010 | 0x0040;
+
     @Override
     public Map<HeaderField, Long> superblockIdentity(int agno) throws XfsException {
-        Struct sb = superblockCopy(agno);
-        Map<HeaderField, Long> out = new java.util.LinkedHashMap<>();
-        for (String f : SB_IDENTITY) {
-            out.put(new HeaderField(HeaderKind.SUPERBLOCK, f), sb.get(f));
-        }
-        return out;
+        return identity(superblockCopy(agno));
     }
 
     @Override
     public Map<HeaderField, Long> agreedSuperblockIdentity() {
+        return identity(superblock);
+    }
+
+    private static Map<HeaderField, Long> identity(Struct sb) {
         Map<HeaderField, Long> out = new java.util.LinkedHashMap<>();
         for (String f : SB_IDENTITY) {
-            out.put(new HeaderField(HeaderKind.SUPERBLOCK, f), superblock.get(f));
+            long v = sb.get(f);
+            out.put(new HeaderField(HeaderKind.SUPERBLOCK, f), f.equals("versionnum") ? v & ~VERSION_SET_IN_USE : v);
         }
         return out;
     }
