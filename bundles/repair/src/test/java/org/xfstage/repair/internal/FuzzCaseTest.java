@@ -70,6 +70,32 @@ class FuzzCaseTest {
         assertEquals(List.of("sb 0", "write -d agcount 12345"), number.reproduction("12345"));
     }
 
+    /** The undo check compares images where either has data; a byte anywhere else (a hole in the other) counts too. */
+    @Test
+    void sparseImagesAreEqualOnlyWithTheSameBytesInDataAndHoles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path a = dir.resolve("a");
+        java.nio.file.Path b = dir.resolve("b");
+        for (java.nio.file.Path p : List.of(a, b)) {
+            try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 4096);
+                ch.write(java.nio.ByteBuffer.wrap(new byte[] {9}), (64 << 20) - 1); // 64 MiB, a hole in the middle
+            }
+        }
+        assertTrue(SparseFiles.sameBytes(a, b));
+        try (var ch = java.nio.channels.FileChannel.open(b, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {7}), 32 << 20); // into a's hole
+        }
+        assertTrue(!SparseFiles.sameBytes(a, b) && !SparseFiles.sameBytes(b, a));
+        try (var ch = java.nio.channels.FileChannel.open(b, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0}), 32 << 20); // zeros where a has a hole: the same bytes
+        }
+        assertTrue(SparseFiles.sameBytes(a, b));
+        try (var ch = java.nio.channels.FileChannel.open(b, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {3}), 4097);
+        }
+        assertTrue(!SparseFiles.sameBytes(a, b));
+    }
+
     @Test
     void xfsRepairProblemLinesLeaveOutProgressAndHostNotes() {
         String out = """
