@@ -110,7 +110,7 @@ class FuzzOracleTest {
     static void start() {
         xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
         arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(arrays);
+        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
         runner = newRunner();
     }
 
