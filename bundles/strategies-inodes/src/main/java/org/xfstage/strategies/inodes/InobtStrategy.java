@@ -42,9 +42,10 @@ import org.xfstage.api.staging.XfArray;
 public class InobtStrategy implements RepairStrategy {
     private static final int MAX_PER_AG = 20;
     /** What a scrub's walk of a damaged inobt gets wrong in its AG, besides the inode btrees and the AGI. */
-    private static final List<String> FOLLOWS_THE_CHUNKS = List.of("bnobt", "cntbt", "agf", "agfl", "rmapbt", "refcountbt", "inode");
+    private static final List<String> FOLLOWS_THE_CHUNKS = List.of("bnobt", "cntbt", "agf", "agfl", "rmapbt", "refcountbt", "inode", "bmap",
+            "symlink", "xattr");
     /** ... and in the whole filesystem. */
-    private static final List<String> FOLLOWS_THE_CHUNKS_GLOBALLY = List.of("sb-counters");
+    private static final List<String> FOLLOWS_THE_CHUNKS_GLOBALLY = List.of("sb-counters", "inode", "bmap", "symlink", "xattr");
 
     @Override
     public Set<Observation> needs() {

@@ -119,4 +119,13 @@ public class BmapStrategy implements RepairStrategy {
         }
         return !(reflink && a == SpaceUse.FILE_DATA && b == SpaceUse.FILE_DATA);
     }
+
+    /**
+     * Blocks "also used by inode chunks" may be the walk's mistake when the inobt is damaged (it read chunks that are
+     * not there): an inobt rebuild from proof comes first and answers for those findings.
+     */
+    @Override
+    public java.util.Set<String> after() {
+        return java.util.Set.of("inobt");
+    }
 }
