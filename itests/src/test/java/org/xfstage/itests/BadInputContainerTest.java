@@ -44,10 +44,6 @@ public class BadInputContainerTest extends ContainerSupport {
         new Random(42).nextBytes(noise);
         inputs.put("random bytes", Files.write(dir.resolve("random.img"), noise));
         inputs.put("a truncated image", Files.write(dir.resolve("truncated.img"), head));
-        Path bomb = dir.resolve("bomb.img");
-        Files.copy(good, bomb);
-        xfsprogs.db(bomb, "sb 0", "write -d agcount 2000000000");
-        inputs.put("a superblock claiming 2e9 AGs", bomb);
 
         StringBuilder matrix = new StringBuilder();
         for (Map.Entry<String, Path> in : inputs.entrySet()) {
@@ -65,6 +61,17 @@ public class BadInputContainerTest extends ContainerSupport {
             }
         }
         System.out.print(matrix);
+
+        // a primary claiming 2e9 AGs is no longer a bad input: its copies outvote it (as xfs_repair finds them), the
+        // scrub reads the filesystem on the agreed geometry and reports the primary, allocating nothing for 2e9 AGs
+        Path bomb = dir.resolve("bomb.img");
+        Files.copy(good, bomb);
+        xfsprogs.db(bomb, "sb 0", "write -d agcount 2000000000");
+        String before = digest(bomb);
+        Result r = exec("xfs:scrub " + bomb);
+        assertEquals(r.out(), 1, r.status());
+        assertTrue(r.out(), r.out().contains("sb-primary") && !r.out().contains("Exception"));
+        assertEquals("a scrub writes nothing", before, digest(bomb));
     }
 
     /** A full staging area (maxTotalBytes made tiny at runtime): the scrub cannot stage, says so, writes nothing. */
