@@ -57,7 +57,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  *
  * <p>A normal run takes a fixed sample ({@link #SAMPLE_SIZE} cases, chosen by hashing each case id with the seed);
  * {@code -Dxfstage.fuzz=full} runs every case (and repairs every case where we find damage);
- * {@code -Dxfstage.fuzz.seed=N} takes another sample; {@code -Dxfstage.fuzz.record=true} rewrites the known file's
+ * {@code -Dxfstage.fuzz.seed=N} takes another sample; {@code -Dxfstage.fuzz.only=PREFIX,...} keeps one family of
+ * structures; {@code -Dxfstage.fuzz.record=true} rewrites the known file's
  * entries for the cases run from what they did (the others' entries are kept). The table goes to System.out (FUZZ
  * lines) and target/fuzz-report.md.
  */
@@ -214,6 +215,7 @@ class FuzzOracleTest {
      * sample or not by its own id, so a change to the list elsewhere moves few cases in or out. In generation order.
      */
     static List<FuzzCase> select(List<FuzzCase> all) {
+        all = only(all);
         if (full()) {
             return all;
         }
@@ -223,6 +225,19 @@ class FuzzOracleTest {
         all.forEach(c -> rank.put(c.id(), FuzzCase.hash(salt, c.id())));
         Set<String> chosen = new TreeSet<>(all.stream().map(FuzzCase::id).sorted(Comparator.comparingLong(rank::get)).limit(size).toList());
         return all.stream().filter(c -> chosen.contains(c.id())).toList();
+    }
+
+    /**
+     * {@code -Dxfstage.fuzz.only=dir-,inode-dir} keeps the cases whose structure (the id's second part) starts with one
+     * of the comma-separated prefixes: the full set of one family of structures, while working on its checks.
+     */
+    static List<FuzzCase> only(List<FuzzCase> all) {
+        String only = System.getProperty("xfstage.fuzz.only", "").trim();
+        if (only.isEmpty()) {
+            return all;
+        }
+        List<String> prefixes = List.of(only.split(","));
+        return all.stream().filter(c -> prefixes.stream().anyMatch(p -> c.id().split("/")[1].startsWith(p.trim()))).toList();
     }
 
     /** Whether a case where we find damage is repaired: all of them in full mode, else one in {@link #REPAIR_ONE_IN} by id. */
