@@ -42,7 +42,7 @@ class AgHeaderRebuildTest {
     /** A copy of a corpus image with xfs_db -x commands applied. */
     private Path damaged(String geometry, String... commands) throws Exception {
         Path img = dir.resolve(geometry + "-" + commands.length + "-" + System.nanoTime() + ".img");
-        Files.copy(DeviceCorpusTest.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
         List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-x"));
         for (String c : commands) {
             cmd.add("-c");

@@ -158,7 +158,7 @@ class DirectoriesTest {
     @MethodSource("damage")
     void damageIsReportedAsWhatItIs(String name, String geometry, String path, List<String> commands, Kind expected) throws Exception {
         Path img = dir.resolve(name + ".img");
-        Files.copy(DeviceCorpusTest.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
         long ino;
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             ino = Corpus.lookup(fs, path);

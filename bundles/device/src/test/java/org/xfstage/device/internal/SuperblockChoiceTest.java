@@ -42,7 +42,7 @@ class SuperblockChoiceTest {
 
     private Path copyOf(String geometry, String name) throws Exception {
         Path img = dir.resolve(name);
-        Files.copy(DeviceCorpusTest.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
         return img;
     }
 

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +28,7 @@ import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
+import org.xfstage.device.internal.SparseFiles;
 import org.xfstage.device.internal.HaltingWrites;
 import org.xfstage.device.internal.XfsDeviceServiceImpl;
 import org.xfstage.strategies.inodes.AgiStrategy;
@@ -379,7 +376,7 @@ class RepairOracleTest {
                 return made;
             }
             Path img = fixtures.resolve(geometry + ".img");
-            Files.copy(CorpusImages.image(geometry.substring("sparse-".length())), img, StandardCopyOption.REPLACE_EXISTING);
+            SparseFiles.copy(CorpusImages.image(geometry.substring("sparse-".length())), img);
             List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
             for (String c : List.of("agi 1", "addr root", "write -d recs[1].holemask 0xff00", "write -d recs[1].count 32",
                     "write -d recs[1].freecount 27", "agi 1", "addr free_root", "write -d recs[1].holemask 0xff00",
@@ -519,7 +516,7 @@ class RepairOracleTest {
         Path journal = dir.resolve("a.undo");
         engine.repair(a, new RepairOptions(true, journal), Progress.NONE);
         Path other = dir.resolve("other.img");
-        Files.copy(CorpusImages.image("b1024"), other, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(CorpusImages.image("b1024"), other);
         String before = sha256(other);
         RepairException e = org.junit.jupiter.api.Assertions.assertThrows(RepairException.class, () -> engine.undo(journal, other));
         assertTrue(e.getMessage().contains("made for another image"), e.getMessage());
@@ -575,7 +572,7 @@ class RepairOracleTest {
 
     private Path damagedCopy(String name, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(name + ".img");
-        Files.copy(base(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(base(geometry), img);
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
         for (String c : commands) {
             cmd.add("-c");
@@ -595,14 +592,8 @@ class RepairOracleTest {
         return out;
     }
 
+    /** The image's fingerprint: equal exactly when the bytes are (zero blocks skipped, see SparseFiles). */
     static String sha256(Path file) throws Exception {
-        MessageDigest md = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
+        return SparseFiles.digest(file);
     }
 }

@@ -23,6 +23,7 @@ import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
+import org.xfstage.device.internal.SparseFiles;
 import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
 import org.xfstage.xfile.internal.XFileFactoryImpl;
 
@@ -225,7 +226,7 @@ class ScrubOracleTest {
     @org.junit.jupiter.api.Test
     void noAgreementIsRefusedAsXfsRepairRefuses() throws Exception {
         Path img = dir.resolve("no-agreement.img");
-        Files.copy(CorpusImages.image("default"), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(CorpusImages.image("default"), img);
         applyRecipe(img, List.of("sb 1", "write -d magicnum 0", "sb 2", "write -d magicnum 0"));
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertTrue(repair.getKey() != 0 && repair.getValue().contains("could not find valid secondary superblock"), repair.getValue());
@@ -489,7 +490,7 @@ class ScrubOracleTest {
     /** Damages a copy of the geometry's image with the recipe, asks xfs_repair -n and the scrub, prints the row. */
     private Verdicts verdicts(String recipe, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(recipe + ".img");
-        Files.copy(CorpusImages.image(geometry), img, StandardCopyOption.REPLACE_EXISTING);
+        SparseFiles.copy(CorpusImages.image(geometry), img);
         applyRecipe(img, commands);
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         ScrubReport ours;
