@@ -475,9 +475,12 @@ final class InodeChecks {
         private long prevEnd;
         /** The bmbt blocks met, made on the first (most forks have no bmbt). */
         private Set<Long> seen;
-        /** Per bmbt level: the block met last at that level, and its right sibling pointer. */
-        private final long[] lastAtLevel = new long[MAX_DEPTH];
-        private final long[] rightOfLast = new long[MAX_DEPTH];
+        /**
+         * Per bmbt level: the block met last at that level (-1: none yet), and its right sibling pointer. Made when
+         * the first bmbt root is read: two forks are read per inode and most have no bmbt.
+         */
+        private long[] lastAtLevel;
+        private long[] rightOfLast;
 
         ForkReader(Run run, boolean attr, FileType type, Mappings out, boolean keep) {
             this.run = run;
@@ -485,7 +488,6 @@ final class InodeChecks {
             this.type = type;
             this.out = out;
             this.map = keep ? new ArrayList<>() : null;
-            java.util.Arrays.fill(lastAtLevel, -1);
         }
 
         void read(int format, int start, int size, long count) throws XfsException {
@@ -517,6 +519,11 @@ final class InodeChecks {
                 run.fork(Kind.BMBT_ROOT, attr, -1, level, numrecs);
                 unreadable();
                 return;
+            }
+            if (lastAtLevel == null) {
+                lastAtLevel = new long[MAX_DEPTH];
+                rightOfLast = new long[MAX_DEPTH];
+                java.util.Arrays.fill(lastAtLevel, -1);
             }
             long lastKey = -1;
             for (int i = 0; i < numrecs; i++) {

@@ -257,21 +257,19 @@ final class StagedArray implements XfArray {
         long i = Math.max(0, from);
         int p = dst.position();
         while (i < length) {
-            long data = file.seekData(i * r);
-            if (data < 0) {
-                return -1;
-            }
-            i = Math.max(i, data / r); // records wholly in a hole are null: skip them unread
-            if (i >= length) {
-                return -1;
-            }
+            // A scan through stored records finds one at i nearly always: load it first, and search for data
+            // (skipping a hole unread) only after a null record, not before every record.
             file.load(i * r, dst);
             dst.position(p);
             loads++;
             if (!Records.isZero(dst, p, r)) {
                 return i;
             }
-            i++;
+            long data = file.seekData((i + 1) * r);
+            if (data < 0) {
+                return -1;
+            }
+            i = Math.max(i + 1, data / r); // records wholly in a hole are null: skip them unread
         }
         return -1;
     }
