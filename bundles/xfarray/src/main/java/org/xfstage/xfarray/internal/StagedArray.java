@@ -38,6 +38,16 @@ final class StagedArray implements XfArray {
     private final long maxIndex;
     private final byte[] nullRecord;
     private long loads;
+    /** Bumped by every change of the records: a thread's read-ahead copy from before a change is not used after it. */
+    private long changes;
+    /**
+     * Each reading thread's copy of the records after the one it read last, for {@link #loadNext}: a scan through
+     * the array then pays one copy out of the xfile per {@link #READ_AHEAD_BYTES}, not a range check, a page lookup and
+     * a copy per record. Static state only (no reference to this array), so a thread's entry is dropped when the array
+     * is gone.
+     */
+    private final ThreadLocal<ReadAhead> readAhead;
+    static final int READ_AHEAD_BYTES = 16 << 10;
     private long stores;
     private long compares;
     private long partitions;
@@ -45,6 +55,8 @@ final class StagedArray implements XfArray {
     StagedArray(String name, int recordSize, XFileFactory files, Consumer<StagedArray> onClose) throws StagingException {
         this.name = name;
         this.r = recordSize;
+        int perRead = Math.max(1, READ_AHEAD_BYTES / this.r) * this.r;
+        this.readAhead = ThreadLocal.withInitial(() -> new ReadAhead(perRead));
         this.files = files;
         this.onClose = onClose;
         this.maxIndex = Long.MAX_VALUE / recordSize - 1;
@@ -83,6 +95,7 @@ final class StagedArray implements XfArray {
 
     /** Puts a complete new file in place of the current one, which is closed. */
     void replaceFile(XFile complete) {
+        changes++;
         XFile old = file;
         file = complete;
         old.close();
@@ -173,6 +186,7 @@ final class StagedArray implements XfArray {
 
     private void grow(long index) {
         stores++;
+        changes++;
         if (index >= length) {
             length = index + 1;
         }
@@ -184,6 +198,7 @@ final class StagedArray implements XfArray {
         long off = index * r;
         file.discard(off, r);
         stores++;
+        changes++;
         releaseEmptyPages(off, off + r);
         if (freeSlots == null) {
             freeSlots = files.create("xfarray " + name + " (free slots)");
@@ -256,13 +271,15 @@ final class StagedArray implements XfArray {
         checkOpen();
         long i = Math.max(0, from);
         int p = dst.position();
+        ReadAhead ahead = readAhead.get();
         while (i < length) {
-            // A scan through stored records finds one at i nearly always: load it first, and search for data
-            // (skipping a hole unread) only after a null record, not before every record.
-            file.load(i * r, dst);
-            dst.position(p);
+            if (ahead.changes != changes || i < ahead.first || i >= ahead.first + ahead.count) {
+                fill(ahead, i);
+            }
+            int at = (int) (i - ahead.first) * r;
             loads++;
-            if (!Records.isZero(dst, p, r)) {
+            if (!Records.isZero(ahead.buf, at, r)) {
+                dst.put(p, ahead.buf, at, r);
                 return i;
             }
             long data = file.seekData((i + 1) * r);
@@ -272,6 +289,28 @@ final class StagedArray implements XfArray {
             i = Math.max(i + 1, data / r); // records wholly in a hole are null: skip them unread
         }
         return -1;
+    }
+
+    /** Copies records from {@code from} on (as many as fit) into a thread's read-ahead. */
+    private void fill(ReadAhead ahead, long from) throws StagingException {
+        long n = Math.min(ahead.buf.capacity() / r, length - from);
+        ahead.buf.clear().limit((int) n * r);
+        file.load(from * r, ahead.buf);
+        ahead.first = from;
+        ahead.count = n;
+        ahead.changes = changes;
+    }
+
+    /** One thread's read-ahead: records [first, first + count) as they were at {@code changes}. */
+    private static final class ReadAhead {
+        final ByteBuffer buf;
+        long first;
+        long count;
+        long changes = -1;
+
+        ReadAhead(int bytes) {
+            buf = ByteBuffer.allocate(bytes);
+        }
     }
 
     @Override
@@ -284,9 +323,11 @@ final class StagedArray implements XfArray {
         checkOpen();
         ExternalSort sort = new ExternalSort(this, comparator, options == null ? SortOptions.DEFAULT : options, progress,
                 chunkBytes);
+        changes++;
         try {
             sort.run();
         } finally {
+            changes++;
             loads += sort.loads.sum();
             stores += sort.stores.sum();
             compares += sort.compares.sum();
@@ -305,6 +346,7 @@ final class StagedArray implements XfArray {
             return;
         }
         closed = true;
+        readAhead.remove();
         file.close();
         if (freeSlots != null) {
             freeSlots.close();

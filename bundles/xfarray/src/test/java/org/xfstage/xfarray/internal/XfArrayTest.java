@@ -91,6 +91,47 @@ class XfArrayTest {
         }
     }
 
+    /** loadNext reads ahead per thread; a change made after a read must be seen by the next one, on every thread. */
+    @Test
+    void loadNextSeesEveryChangeMadeAfterItsReadAhead() throws Exception {
+        try (XfArray a = arrays.create("read-ahead", 8)) {
+            for (int i = 1; i <= 5000; i++) {
+                a.append(ByteBuffer.allocate(8).putLong(0, i));
+            }
+            ByteBuffer b = ByteBuffer.allocate(8);
+            assertEquals(0, a.loadNext(0, b));
+            a.store(1, ByteBuffer.allocate(8).putLong(0, 77));
+            assertEquals(1, a.loadNext(1, b));
+            assertEquals(77, b.getLong(0), "a store after the read-ahead");
+            a.unset(2);
+            assertEquals(3, a.loadNext(2, b), "an unset record after the read-ahead is skipped");
+            assertEquals(4, b.getLong(0));
+            a.append(ByteBuffer.allocate(8).putLong(0, 9999));
+            assertEquals(4999, a.loadNext(4999, b));
+            assertEquals(5000, a.loadNext(5000, b), "an append after the read-ahead");
+            assertEquals(9999, b.getLong(0));
+            long[] seen = new long[1];
+            Thread other = new Thread(() -> {
+                try {
+                    ByteBuffer c = ByteBuffer.allocate(8);
+                    for (long i = a.loadNext(0, c); i >= 0; i = a.loadNext(i + 1, c)) {
+                        seen[0] += c.getLong(0);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            other.start();
+            other.join();
+            long sum = 0;
+            for (long i = a.loadNext(0, b); i >= 0; i = a.loadNext(i + 1, b)) {
+                sum += b.getLong(0);
+            }
+            assertEquals(sum, seen[0], "another thread reads the same records");
+            assertEquals(5000L * 5001 / 2 - 2 + 77 - 3 + 9999, sum);
+        }
+    }
+
     @Test
     void errorsAreClear() throws Exception {
         try (XfArray a = arrays.create("errors", 8)) {
