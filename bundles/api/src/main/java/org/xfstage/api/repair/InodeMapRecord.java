@@ -1,8 +1,8 @@
 package org.xfstage.api.repair;
 
-import java.nio.ByteBuffer;
 
 import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -10,7 +10,7 @@ import org.xfstage.api.staging.XfArray;
  * A record of {@link Observation#INODE_MAP}, read and written in place (a reusable flyweight, not thread-safe):
  * one inode of an inode chunk and its state.
  */
-public final class InodeMapRecord {
+public final class InodeMapRecord extends StagedRecord<InodeMapRecord> {
     /** Bytes per staged record. */
     public static final int SIZE = 16;
     /** The order the engine sorts the inode map in: by inode number. */
@@ -28,7 +28,10 @@ public final class InodeMapRecord {
 
     private static final State[] STATES = State.values();
     // ino + 1 u64 (inode 0 would make an all-zero, null record), state u64; big-endian
-    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    public InodeMapRecord() {
+        super(SIZE);
+    }
 
     /** The inode number. */
     public long ino() {
@@ -47,23 +50,8 @@ public final class InodeMapRecord {
         return this;
     }
 
-    /** Loads record {@code index} of {@code array} into this. */
-    public InodeMapRecord load(XfArray array, long index) throws StagingException {
-        array.load(index, buf);
-        return this;
-    }
 
-    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
-    public long loadNext(XfArray array, long from) throws StagingException {
-        return array.loadNext(from, buf);
-    }
 
-    /** Appends this record to {@code array}. */
-    public void appendTo(XfArray array) throws StagingException {
-        buf.rewind();
-        array.append(buf);
-        buf.rewind();
-    }
 
     /**
      * The state of inode {@code ino} in a sorted inode map, by binary search; null when no chunk holds it. Loads

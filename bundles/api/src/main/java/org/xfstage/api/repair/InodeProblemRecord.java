@@ -1,8 +1,8 @@
 package org.xfstage.api.repair;
 
-import java.nio.ByteBuffer;
 
 import org.xfstage.api.device.InodeProblem;
+import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -10,14 +10,17 @@ import org.xfstage.api.staging.XfArray;
  * A record of {@link Observation#INODE_PROBLEMS}, read and written in place (a reusable flyweight, not thread-safe):
  * one {@link InodeProblem} the device reported while the walk read the inode.
  */
-public final class InodeProblemRecord {
+public final class InodeProblemRecord extends StagedRecord<InodeProblemRecord> {
     /** Bytes per staged record. */
     public static final int SIZE = 40;
     private static final InodeProblem.Kind[] KINDS = InodeProblem.Kind.values();
 
     // ino + 1 u64 (never an all-zero, null record), kind u16, attr fork u8, a zero byte, agno u32, at, found,
     // expected u64; big-endian
-    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    public InodeProblemRecord() {
+        super(SIZE);
+    }
 
     /** Sets every field from a problem of an inode of AG {@code agno}. */
     public InodeProblemRecord set(InodeProblem p, int agno) {
@@ -48,15 +51,5 @@ public final class InodeProblemRecord {
         return KINDS[buf.getShort(8)];
     }
 
-    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
-    public long loadNext(XfArray array, long from) throws StagingException {
-        return array.loadNext(from, buf);
-    }
 
-    /** Appends this record to {@code array}. */
-    public void appendTo(XfArray array) throws StagingException {
-        buf.rewind();
-        array.append(buf);
-        buf.rewind();
-    }
 }

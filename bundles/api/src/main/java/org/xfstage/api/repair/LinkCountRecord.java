@@ -1,8 +1,8 @@
 package org.xfstage.api.repair;
 
-import java.nio.ByteBuffer;
 
 import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -10,7 +10,7 @@ import org.xfstage.api.staging.XfArray;
  * A record of {@link Observation#LINK_COUNTS}, read and written in place (a reusable flyweight, not thread-safe):
  * what the tree walk saw of one inode's links. Sorted, the records of an inode come together, its own first.
  */
-public final class LinkCountRecord {
+public final class LinkCountRecord extends StagedRecord<LinkCountRecord> {
     /** Bytes per staged record. */
     public static final int SIZE = 24;
     /** The order the engine sorts link counts in: by inode, then kind. */
@@ -28,7 +28,10 @@ public final class LinkCountRecord {
 
     private static final Kind[] KINDS = Kind.values();
     // ino + 1 u64, kind u64, value u64 (INODE: di_nlink, plus 2^32 for a directory); big-endian
-    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    public LinkCountRecord() {
+        super(SIZE);
+    }
 
     /** The inode. */
     public long ino() {
@@ -66,15 +69,5 @@ public final class LinkCountRecord {
         return this;
     }
 
-    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
-    public long loadNext(XfArray array, long from) throws StagingException {
-        return array.loadNext(from, buf);
-    }
 
-    /** Appends this record to {@code array}. */
-    public void appendTo(XfArray array) throws StagingException {
-        buf.rewind();
-        array.append(buf);
-        buf.rewind();
-    }
 }

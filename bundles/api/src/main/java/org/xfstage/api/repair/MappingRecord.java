@@ -1,9 +1,9 @@
 package org.xfstage.api.repair;
 
-import java.nio.ByteBuffer;
 
 import org.xfstage.api.device.ReverseMapping;
 import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -13,7 +13,7 @@ import org.xfstage.api.staging.XfArray;
  * {@link #ORDER} is the rmapbt's key order: AG and start block, owner, then the offset with the fork and bmbt
  * flags (as the on-disk key holds them), then the length and the unwritten flag.
  */
-public final class MappingRecord {
+public final class MappingRecord extends StagedRecord<MappingRecord> {
     /** Bytes per staged record. */
     public static final int SIZE = 32;
     /** The rmapbt's order (see the class comment). */
@@ -25,7 +25,10 @@ public final class MappingRecord {
     private static final int ATTR = 4;
     private static final int BMBT = 2;
     private static final int UNWRITTEN = 1;
-    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    public MappingRecord() {
+        super(SIZE);
+    }
 
     /** The AG. */
     public int agno() {
@@ -92,32 +95,12 @@ public final class MappingRecord {
         return set(agno, m.start(), m.length(), m.owner(), m.offset(), m.attrFork(), m.bmbt(), m.unwritten());
     }
 
-    /** Copies another record into this. */
-    public MappingRecord copy(MappingRecord other) {
-        buf.put(0, other.buf, 0, SIZE);
-        return this;
-    }
 
     /** Compares in {@link #ORDER}. */
     public int compareTo(MappingRecord other) {
         return ORDER.compare(buf, 0, other.buf, 0);
     }
 
-    /** Loads record {@code index} of {@code array} into this. */
-    public MappingRecord load(XfArray array, long index) throws StagingException {
-        array.load(index, buf);
-        return this;
-    }
 
-    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
-    public long loadNext(XfArray array, long from) throws StagingException {
-        return array.loadNext(from, buf);
-    }
 
-    /** Appends this record to {@code array}. */
-    public void appendTo(XfArray array) throws StagingException {
-        buf.rewind();
-        array.append(buf);
-        buf.rewind();
-    }
 }

@@ -1,9 +1,9 @@
 package org.xfstage.api.repair;
 
-import java.nio.ByteBuffer;
 
 import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 
@@ -12,7 +12,7 @@ import org.xfstage.api.staging.XfArray;
  * {@link #SIZE} bytes, reused record after record, so that a pass over millions of records allocates nothing.
  * Not thread-safe.
  */
-public final class SpaceMapRecord {
+public final class SpaceMapRecord extends StagedRecord<SpaceMapRecord> {
     /** Bytes per staged record. */
     public static final int SIZE = 24;
     /** The order the engine sorts the space map in: by AG, then block, then length. */
@@ -20,7 +20,10 @@ public final class SpaceMapRecord {
     private static final SpaceUse[] USES = SpaceUse.values();
 
     // agno u32, agbno u32, length u32, use u8, 3 zero bytes, owner u64; big-endian
-    private final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+    public SpaceMapRecord() {
+        super(SIZE);
+    }
 
     /** The AG. */
     public int agno() {
@@ -70,23 +73,8 @@ public final class SpaceMapRecord {
         return this;
     }
 
-    /** Loads record {@code index} of {@code array} into this. */
-    public SpaceMapRecord load(XfArray array, long index) throws StagingException {
-        array.load(index, buf);
-        return this;
-    }
 
-    /** Loads the first record at or after {@code from} into this; its index, or -1 at the end. */
-    public long loadNext(XfArray array, long from) throws StagingException {
-        return array.loadNext(from, buf);
-    }
 
-    /** Appends this record to {@code array}. */
-    public void appendTo(XfArray array) throws StagingException {
-        buf.rewind();
-        array.append(buf);
-        buf.rewind();
-    }
 
     /**
      * Whether a space map sorted in {@link #ORDER} holds a record of {@code use} that starts at block {@code agbno} of
@@ -113,11 +101,6 @@ public final class SpaceMapRecord {
         return false;
     }
 
-    /** Copies another record into this. */
-    public SpaceMapRecord copy(SpaceMapRecord other) {
-        buf.put(0, other.buf, 0, SIZE);
-        return this;
-    }
 
     @Override
     public String toString() {
