@@ -19,7 +19,7 @@ import org.xfstage.api.staging.XfArrayStats;
  * An {@link XfArray} on one {@link XFile}. Slots made null by {@link #unset} are remembered on a stack kept in
  * a second xfile (8 bytes a slot), so {@link #storeAnywhere} finds one in O(1) instead of scanning.
  */
-final class StagedArray implements XfArray {
+final class StagedArray implements XfArray, Provider.Staged {
     private static final int PAGE = 4096;
 
     private final String name;
@@ -65,7 +65,8 @@ final class StagedArray implements XfArray {
     }
 
     /** Whether this array stages its records through that xfile service. */
-    boolean madeBy(XFileFactory f) {
+    @Override
+    public boolean madeBy(XFileFactory f) {
         return files == f;
     }
 

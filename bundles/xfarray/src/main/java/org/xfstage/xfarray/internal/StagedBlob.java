@@ -15,7 +15,7 @@ import org.xfstage.api.staging.XfBlobFactory;
  * itself, so a stale or invented cookie can never return another blob's bytes; a freed blob's key is zeroed. Keys are
  * 8-byte aligned; the first lies past offset 0, so 0 is never a cookie.
  */
-final class StagedBlob implements XfBlob {
+final class StagedBlob implements XfBlob, Provider.Staged {
     /** Marks a live key ("XBLB"). */
     private static final int MAGIC = 'X' << 24 | 'B' << 16 | 'L' << 8 | 'B';
     private static final int KEY = 16;
@@ -38,7 +38,8 @@ final class StagedBlob implements XfBlob {
         this.file = files.create("xfblob " + name);
     }
 
-    boolean madeBy(XFileFactory f) {
+    @Override
+    public boolean madeBy(XFileFactory f) {
         return files == f;
     }
 

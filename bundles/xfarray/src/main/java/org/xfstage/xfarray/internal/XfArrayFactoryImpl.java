@@ -3,17 +3,12 @@ package org.xfstage.xfarray.internal;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import org.xfstage.api.staging.StagingClosedException;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArray;
@@ -27,47 +22,29 @@ import org.xfstage.api.staging.XfArrayInfo;
  */
 @Component(service = XfArrayFactory.class)
 public class XfArrayFactoryImpl implements XfArrayFactory {
-    private static final Logger LOG = LoggerFactory.getLogger(XfArrayFactoryImpl.class);
-
-    private final Set<StagedArray> live = ConcurrentHashMap.newKeySet();
-    private volatile XFileFactory xfiles;
-    private volatile boolean deactivated;
+    private final Provider<StagedArray> provider;
 
     public XfArrayFactoryImpl() {
+        this(null);
     }
 
     /** A factory on the given xfile service, for use without a framework (tests, benchmarks). */
     public XfArrayFactoryImpl(XFileFactory xfiles) {
-        this.xfiles = xfiles;
+        this.provider = new Provider<>("xfarray", xfiles);
     }
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     void bindXFileFactory(XFileFactory f) {
-        xfiles = f;
+        provider.bind(f);
     }
 
     void unbindXFileFactory(XFileFactory f) {
-        int closed = 0;
-        for (StagedArray a : List.copyOf(live)) {
-            if (a.madeBy(f)) {
-                a.close();
-                closed++;
-            }
-        }
-        if (xfiles == f) {
-            xfiles = null;
-        }
-        if (closed > 0) {
-            LOG.info("xfile service went away: closed {} xfarray(s) staged on it", closed);
-        }
+        provider.unbind(f);
     }
 
     @Deactivate
     public void deactivate() {
-        deactivated = true;
-        for (StagedArray a : List.copyOf(live)) {
-            a.close();
-        }
+        provider.deactivate();
     }
 
     @Override
@@ -76,19 +53,14 @@ public class XfArrayFactoryImpl implements XfArrayFactory {
             throw new IllegalArgumentException("record size " + recordSize + " of xfarray '" + name + "' is out of range "
                     + MIN_RECORD_SIZE + ".." + MAX_RECORD_SIZE);
         }
-        XFileFactory f = xfiles;
-        if (deactivated || f == null) {
-            throw new StagingClosedException("the xfarray service has no xfile service (is bundle xfstage-xfile started?)");
-        }
-        StagedArray a = new StagedArray(name, recordSize, f, live::remove);
-        live.add(a);
-        return a;
+        XFileFactory f = provider.xfiles();
+        return provider.opened(new StagedArray(name, recordSize, f, provider::closed));
     }
 
     @Override
     public List<XfArrayInfo> liveArrays() {
         List<XfArrayInfo> out = new ArrayList<>();
-        for (StagedArray a : live) {
+        for (StagedArray a : provider.live()) {
             out.add(a.info());
         }
         out.sort(Comparator.comparing(XfArrayInfo::name));
