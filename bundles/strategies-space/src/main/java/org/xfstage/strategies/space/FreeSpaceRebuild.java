@@ -24,6 +24,7 @@ import org.xfstage.api.repair.Coverage;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.ProvenRoots;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;

@@ -1,4 +1,4 @@
-package org.xfstage.strategies.inodes;
+package org.xfstage.api.repair;
 
 import java.util.Map;
 
@@ -7,9 +7,6 @@ import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
-import org.xfstage.api.repair.Observation;
-import org.xfstage.api.repair.ScrubContext;
-import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.XfArray;
 
 /**
@@ -17,15 +14,15 @@ import org.xfstage.api.staging.XfArray;
  * tree's root ({@link XfsDevice#findBtreeRoots}: its magic, this AG, standing alone at its level), the tallest that
  * the scrub's walk staged as a block of that tree, so that the tree's other blocks hang from it; where there is an
  * rmapbt, it must also give the block to the tree's owner. Old trees that were rebuilt elsewhere leave blocks that
- * look the same, but the walk did not reach them: they are free or on the AGFL. (The same rule as strategies-space's
- * for the AGF: bundles share only the api.)
+ * look the same, but the walk did not reach them: they are free or on the AGFL. For the strategies that rebuild the AGF
+ * and the AGI (from different bundles).
  */
-final class ProvenRoots {
+public final class ProvenRoots {
     private ProvenRoots() {
     }
 
     /** The proven root of tree {@code type} of the AG, or null when no candidate is one. */
-    static XfsDevice.BtreeRoot of(ScrubContext ctx, int agno, BtreeType type) throws Exception {
+    public static XfsDevice.BtreeRoot of(ScrubContext ctx, int agno, BtreeType type) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         SpaceMapRecord r = new SpaceMapRecord();
         SpaceUse use = SpaceUse.of(type);
@@ -43,7 +40,7 @@ final class ProvenRoots {
      *
      * @return false when the tree has no proven root
      */
-    static boolean put(ScrubContext ctx, int agno, BtreeType type, Map<HeaderField, Long> fields) throws Exception {
+    public static boolean put(ScrubContext ctx, int agno, BtreeType type, Map<HeaderField, Long> fields) throws Exception {
         XfsDevice.BtreeRoot root = of(ctx, agno, type);
         if (root == null) {
             return false;
