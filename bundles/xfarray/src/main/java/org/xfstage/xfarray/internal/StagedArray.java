@@ -168,8 +168,12 @@ final class StagedArray implements XfArray, Provider.Staged {
             throw new IllegalArgumentException("an all-zero record is null and cannot be stored in xfarray '" + name + "'; use unset");
         }
         int p = src.position();
-        file.store(off, src);
-        src.position(p);
+        if (src.hasArray()) { // the flyweights' heap buffers: the xfile's one-page fast path
+            file.store(off, src.array(), src.arrayOffset() + p, r);
+        } else {
+            file.store(off, src);
+            src.position(p);
+        }
         grow(index);
     }
 
