@@ -126,6 +126,8 @@ public final class XfsRepairComparison {
     private static void repair(RepairEngineImpl engine, Path image, int repeats) throws Exception {
         double[] ours = new double[repeats];
         double[] theirs = new double[repeats];
+        double[] oursCpu = new double[repeats];
+        double[] theirsCpu = new double[repeats];
         long peak = 0;
         Path dir = java.nio.file.Files.createTempDirectory("xfstage-repair-bench");
         try {
@@ -136,23 +138,29 @@ public final class XfsRepairComparison {
                 System.gc();
                 resetPeaks();
                 long t0 = System.nanoTime();
+                long c0 = processCpuNanos();
                 var r = engine.repair(a, new org.xfstage.api.repair.RepairOptions(true, journal), Progress.NONE);
                 double s = (System.nanoTime() - t0) / 1e9;
+                double sc = (processCpuNanos() - c0) / 1e9;
                 if (!r.applied() || !r.after().clean()) {
                     throw new IllegalStateException("our repair did not leave it clean: " + r.unrepaired());
                 }
                 Path b = damagedCopy(image, dir.resolve("theirs.img"));
                 long t1 = System.nanoTime();
+                long c1 = childrenCpuNanos();
                 Process p = new ProcessBuilder("xfs_repair", b.toString()).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
                 int rc = p.waitFor();
                 double t = (System.nanoTime() - t1) / 1e9;
+                double tc = (childrenCpuNanos() - c1) / 1e9;
                 if (rc != 0) {
                     throw new IllegalStateException("xfs_repair exited " + rc);
                 }
                 if (i >= 0) {
                     ours[i] = s;
                     theirs[i] = t;
+                    oursCpu[i] = sc;
+                    theirsCpu[i] = tc;
                     peak = Math.max(peak, peakHeap());
                 }
             }
@@ -164,12 +172,12 @@ public final class XfsRepairComparison {
             }
             java.nio.file.Files.delete(dir);
         }
-        Arrays.sort(ours);
-        Arrays.sort(theirs);
+        double a = median(ours);
+        double b = median(theirs);
         System.out.printf(Locale.ROOT, "repair (bnobt of AG 1 rebuilt) of %s: %.3f s (scrub, plan, re-check on a view, journal, write), "
-                + "xfs_repair %.3f s, ratio %.2fx (target <= 1.0x), peak heap %d MiB of %d MiB%n", image.getFileName(),
-                ours[repeats / 2], theirs[repeats / 2], ours[repeats / 2] / theirs[repeats / 2], peak >> 20,
-                Runtime.getRuntime().maxMemory() >> 20);
+                + "xfs_repair %.3f s, ratio %.2fx (target <= 1.0x), peak heap %d MiB of %d MiB; CPU %.3f s against %.3f s, "
+                + "ratio %.2fx%n", image.getFileName(), a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
+                median(oursCpu), median(theirsCpu), median(oursCpu) / median(theirsCpu));
     }
 
     private static Path damagedCopy(Path image, Path copy) throws Exception {
