@@ -514,18 +514,19 @@ final class FleetNode implements AutoCloseable {
         return hz.getExecutorService(EXECUTOR);
     }
 
-    /** One row of {@code xfs:fleet-status}. */
-    record Status(DeviceEntry device, DeviceResult last, boolean present, boolean overdue) {
+    /** One row of {@code xfs:fleet-status}: the device, its last result, and who holds its lease now (or null). */
+    record Status(DeviceEntry device, DeviceResult last, boolean present, boolean overdue, String lease) {
     }
 
     /** The last verdict of every device, and which are overdue by this member's scrubIntervalHours. */
     List<Status> status() {
         IMap<String, DeviceResult> results = hz.getMap(RESULTS);
+        IMap<String, String> leases = hz.getMap(LEASES);
         long now = System.currentTimeMillis();
         List<Status> out = new ArrayList<>();
         for (DeviceEntry e : devices()) {
             DeviceResult r = results.get(e.device());
-            out.add(new Status(e, r, member(e.memberUuid()) != null, overdue(r, now)));
+            out.add(new Status(e, r, member(e.memberUuid()) != null, overdue(r, now), leases.get(e.device())));
         }
         return out;
     }

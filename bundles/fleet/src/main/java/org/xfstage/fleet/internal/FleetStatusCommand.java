@@ -32,6 +32,7 @@ public class FleetStatusCommand extends FleetAction {
                 x.put("member", r.device().node());
                 x.put("present", r.present());
                 x.put("overdue", r.overdue());
+                x.put("lease", r.lease());
                 x.put("last", r.last() == null ? null : toJson(r.last()));
                 list.add(x);
             }
@@ -50,11 +51,12 @@ public class FleetStatusCommand extends FleetAction {
         table.column("When");
         table.column("Last scrubbed");
         table.column("Overdue");
+        table.column("Lease");
         for (FleetNode.Status r : rows) {
             DeviceResult l = r.last();
             table.addRow().addContent(r.device().device(), r.device().node() + (r.present() ? "" : " (absent)"),
                     l == null ? "never" : l.verdict(), l == null ? "-" : time(l.startMillis()), l == null ? "-" : time(l.lastCompletedMillis()),
-                    r.overdue() ? "overdue" : "");
+                    r.overdue() ? "overdue" : "", r.lease() == null ? "" : r.lease());
         }
         table.print(System.out);
         System.out.printf("scheduler: %s; every %s h, %s; %d device(s), %d overdue%n", scheduler == null ? "none yet" : scheduler,

@@ -128,6 +128,8 @@ class FleetClusterTest {
         DeviceResult second = nodes.get(2).repair(List.of("/img/n1-a"), true, "bob@n2").get(0);
         assertEquals(Verdict.BUSY, second.verdict(), second.toString());
         assertTrue(second.detail().contains("repair --apply from alice@n0"), "says who holds it: " + second.detail());
+        FleetNode.Status leased = nodes.get(0).status().stream().filter(s -> s.device().device().equals("n1:/img/n1-a")).findFirst().orElseThrow();
+        assertTrue(leased.lease().startsWith("n1 repair --apply from alice@n0"), "the status shows the lease: " + leased.lease());
         DeviceResult scrub = nodes.get(2).scrubAll(1).stream().filter(r -> r.device().equals("n1:/img/n1-a")).findFirst().orElseThrow();
         assertEquals(Verdict.BUSY, scrub.verdict(), "nor does a scrub read it while it is being written");
 
