@@ -240,6 +240,7 @@ final class FleetNode implements AutoCloseable {
         }
         IMap<String, String> leases = hz.getMap(LEASES);
         if (!lease(leases, device)) {
+            LOG.info("fleet {}: repair of {} for {} refused: the device is under a lease", nodeName(), path, requester);
             return busy(device, path, start, leases.get(device));
         }
         IMap<String, DeviceResult> results = hz.getMap(RESULTS);
@@ -451,6 +452,7 @@ final class FleetNode implements AutoCloseable {
                 continue;
             }
             DeviceEntry e = match.get(0);
+            LOG.info("fleet {}: repair{} of {} sent to its member for {}", nodeName(), apply ? " --apply" : "", e.device(), requester);
             out.add(runOn(e, new FleetTasks.Repair(e.device(), apply, requester)));
         }
         return out;
