@@ -35,7 +35,9 @@ import org.xfstage.fleet.internal.DeviceResult.Verdict;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
@@ -145,6 +147,13 @@ final class FleetNode implements AutoCloseable {
         c.setProperty("hazelcast.logging.type", "jdk"); // Karaf's pax-logging takes java.util.logging; no slf4j 2 needed
         s.properties().forEach(c::setProperty);
         c.getJetConfig().setEnabled(false);
+        // tasks and results come from other members through Java serialization: only the fleet's own classes and the
+        // JDK and Hazelcast types they are made of are read ("[" lets arrays through, their elements are checked), in
+        // place of Hazelcast's default list, which lets every java* class through; so a process that reaches the port
+        // cannot have a member deserialize a gadget chain of other classes
+        JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig().setDefaultsDisabled(true).setWhitelist(new ClassFilter()
+                .addPrefixes(FleetNode.class.getPackageName() + ".", "java.lang.", "java.util.", "java.time.", "com.hazelcast.", "["));
+        c.getSerializationConfig().setJavaSerializationFilterConfig(filter);
         c.getExecutorConfig(EXECUTOR).setPoolSize(s.poolSize());
         NetworkConfig n = c.getNetworkConfig();
         n.setPort(s.port()).setPortAutoIncrement(false);

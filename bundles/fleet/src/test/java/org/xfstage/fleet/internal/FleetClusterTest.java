@@ -79,6 +79,13 @@ class FleetClusterTest {
         assertEquals(List.of("n0", "n1", "n2"), members.stream().map(MemberInfo::node).toList(), "oldest first");
         assertEquals(List.of("agf: n0 org.xfstage.strategies.space@0, n1 org.xfstage.strategies.space@0, n2 org.xfstage.strategies.space@10"),
                 FleetMembersCommand.differences(members), "the member with another strategy ranking is flagged");
+
+        IMap<String, Object> other = nodes.get(0).instance().getMap("not-the-fleet's");
+        other.set("k", new java.io.File("/etc/passwd"));
+        com.hazelcast.nio.serialization.HazelcastSerializationException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                com.hazelcast.nio.serialization.HazelcastSerializationException.class, () -> nodes.get(1).instance().getMap("not-the-fleet's").get("k"));
+        assertTrue(String.valueOf(refused.getMessage()).contains("java.io.File"),
+                "a class outside the fleet's and the JDK's basic ones is not deserialized: " + refused.getMessage());
     }
 
     @Test
