@@ -373,7 +373,10 @@ final class FleetNode implements AutoCloseable {
                 continue;
             }
             try {
-                out.add(f.get());
+                MemberInfo info = answer(f, () -> !hz.getCluster().getMembers().contains(m));
+                if (info != null) {
+                    out.add(info);
+                }
             } catch (ExecutionException e) {
                 LOG.info("fleet {}: member {} did not answer: {}", nodeName(), m.getAddress(), e.getCause().toString());
             }
@@ -476,7 +479,8 @@ final class FleetNode implements AutoCloseable {
         Future<DeviceResult> f = null;
         try {
             f = executor().submitToMember(task, m);
-            return f.get();
+            DeviceResult r = answer(f, () -> member(e.memberUuid()) == null);
+            return r != null ? r : left(e, "left during the run");
         } catch (ExecutionException | RejectedExecutionException | TargetNotMemberException x) {
             if (memberGone(x) || member(e.memberUuid()) == null) {
                 return left(e, "left during the run");
@@ -489,6 +493,30 @@ final class FleetNode implements AutoCloseable {
                 f.cancel(true);
             }
             throw x;
+        }
+    }
+
+    /** How often a wait for a member's answer looks at the interrupt flag and at the member. */
+    private static final long POLL_MILLIS = 200;
+
+    /**
+     * A member's answer, or null when the member is gone and the answer has not come. Hazelcast's {@code get()} parks
+     * again after an interrupt, so the answer is polled: Ctrl-C (an interrupt of the command's thread) ends the wait
+     * and cancels the task, and a member that is no longer in the cluster ends it too.
+     */
+    static <T> T answer(Future<T> f, java.util.function.BooleanSupplier gone) throws InterruptedException, ExecutionException {
+        while (true) {
+            if (Thread.interrupted()) {
+                f.cancel(true);
+                throw new InterruptedException();
+            }
+            try {
+                return f.get(POLL_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException t) {
+                if (gone.getAsBoolean() && !f.isDone()) {
+                    return null;
+                }
+            }
         }
     }
 

@@ -101,6 +101,9 @@ final class Scheduler {
         Map<String, Long> last = new ConcurrentHashMap<>();
         for (DeviceEntry e : node.devices()) {
             DeviceResult r = results.get(e.device());
+            if (r != null && r.verdict() == Verdict.FAILED && now - r.startMillis() < node.intervalMillis()) {
+                continue; // could not be scrubbed (missing, refused, locked): tried again an interval later, not every tick
+            }
             if (!inFlight.containsKey(e.device()) && node.member(e.memberUuid()) != null && node.overdue(r, now)) {
                 due.add(e);
                 last.put(e.device(), r == null ? 0L : r.lastCompletedMillis());
