@@ -66,6 +66,7 @@ final class FleetNode implements AutoCloseable {
     static final String DEVICES = "xfstage.fleet.devices";
     static final String RESULTS = "xfstage.fleet.results";
     static final String LEASES = "xfstage.fleet.leases";
+    static final String HOLDERS = "xfstage.fleet.holders";
     static final String SCHEDULER = "xfstage.fleet.scheduler";
 
     private static final Logger LOG = LoggerFactory.getLogger(FleetNode.class);
@@ -219,12 +220,14 @@ final class FleetNode implements AutoCloseable {
             return new DeviceResult(device, nodeName(), null, start, Verdict.FAILED, List.of(), 0, "not a device of " + nodeName(), null, 0);
         }
         IMap<String, String> leases = hz.getMap(LEASES);
+        IMap<String, String> holders = hz.getMap(HOLDERS);
         if (!lease(leases, device)) {
-            return busy(device, path, start, leases.get(device));
+            return busy(device, path, start, holders.get(device));
         }
         IMap<String, DeviceResult> results = hz.getMap(RESULTS);
+        String holder = nodeName() + " scrub since " + Instant.ofEpochMilli(start);
         try {
-            leases.set(device, nodeName() + " scrub since " + Instant.ofEpochMilli(start));
+            holders.set(device, holder);
             LOG.info("fleet {}: scrub of {} starts", nodeName(), path);
             ScrubReport r = engine.scrub(Path.of(path), ScrubOptions.all(), stopping);
             long took = System.currentTimeMillis() - start;
@@ -236,7 +239,7 @@ final class FleetNode implements AutoCloseable {
         } catch (Exception e) {
             return trouble(results, device, path, start, "scrub", e);
         } finally {
-            release(leases, device);
+            release(leases, holders, device, holder);
         }
     }
 
@@ -248,13 +251,15 @@ final class FleetNode implements AutoCloseable {
             return new DeviceResult(device, nodeName(), null, start, Verdict.FAILED, List.of(), 0, "not a device of " + nodeName(), null, 0);
         }
         IMap<String, String> leases = hz.getMap(LEASES);
+        IMap<String, String> holders = hz.getMap(HOLDERS);
         if (!lease(leases, device)) {
             LOG.info("fleet {}: repair of {} for {} refused: the device is under a lease", nodeName(), path, requester);
-            return busy(device, path, start, leases.get(device));
+            return busy(device, path, start, holders.get(device));
         }
         IMap<String, DeviceResult> results = hz.getMap(RESULTS);
+        String holder = nodeName() + " repair" + (apply ? " --apply" : "") + " from " + requester + " since " + Instant.ofEpochMilli(start);
         try {
-            leases.set(device, nodeName() + " repair" + (apply ? " --apply" : "") + " from " + requester + " since " + Instant.ofEpochMilli(start));
+            holders.set(device, holder);
             Path journal = apply ? Path.of(path + ".xfstage-undo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))
                     : null;
             LOG.info("fleet {}: repair{} of {} for {} starts", nodeName(), apply ? " --apply" : " (dry run)", path, requester);
@@ -286,7 +291,7 @@ final class FleetNode implements AutoCloseable {
         } catch (Exception e) {
             return trouble(results, device, path, start, "repair", e);
         } finally {
-            release(leases, device);
+            release(leases, holders, device, holder);
         }
     }
 
@@ -299,9 +304,14 @@ final class FleetNode implements AutoCloseable {
         }
     }
 
-    private static void release(IMap<String, String> leases, String device) {
+    /**
+     * Frees the lease. Who holds it is kept in a map of its own: a write to a locked key by another thread blocks, so
+     * nothing but the lock is done on the leases map, and the holder entry is removed only if it is still this run's
+     * (after a lease ran out, the next run's entry stays).
+     */
+    private static void release(IMap<String, String> leases, IMap<String, String> holders, String device, String holder) {
         try {
-            leases.delete(device);
+            holders.remove(device, holder);
             leases.unlock(device);
         } catch (HazelcastInstanceNotActiveException | IllegalMonitorStateException e) {
             // this member is stopping (the cluster frees its locks) or the lease ran out: nothing left to free
@@ -561,11 +571,14 @@ final class FleetNode implements AutoCloseable {
     List<Status> status() {
         IMap<String, DeviceResult> results = hz.getMap(RESULTS);
         IMap<String, String> leases = hz.getMap(LEASES);
+        IMap<String, String> holders = hz.getMap(HOLDERS);
         long now = System.currentTimeMillis();
         List<Status> out = new ArrayList<>();
         for (DeviceEntry e : devices()) {
             DeviceResult r = results.get(e.device());
-            out.add(new Status(e, r, member(e.memberUuid()) != null, overdue(r, now), leases.get(e.device())));
+            // a holder entry outlives a member that died holding the lease; the lock does not
+            String lease = leases.isLocked(e.device()) ? holders.get(e.device()) : null;
+            out.add(new Status(e, r, member(e.memberUuid()) != null, overdue(r, now), lease));
         }
         return out;
     }
