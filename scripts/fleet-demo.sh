@@ -199,11 +199,23 @@ sed -i "s/^members = .*/members = 127.0.0.1:5801/" "$work/node0/etc/org.xfstage.
 sed -i "s#^devices = .*#devices = $all#; s/^clusterName = .*/clusterName = xfstage-solo/" "$work/node0/etc/org.xfstage.fleet.cfg"
 echo "allowedPaths = $work" > "$work/node0/etc/org.xfstage.device.cfg"
 rm -f "$work/node0/karaf.pid"
+# a viewer for step 7 (the distribution ships the admin karaf/karaf only)
+printf 'vera = vera,_g_:viewergroup\n_g_\\:viewergroup = group,viewer,ssh\n' >> "$work/node0/etc/users.properties"
 "$work/node0/bin/start"
 wait_member 0
 xfs 0 "xfs:fleet-members" | grep "member(s)"
 xfs 0 "xfs:fleet-scrub" | grep "device(s) in" # a first run after the start, as the three members had: not counted
 figures "one member" 0
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== 7. the command ACL: a viewer may dry-run fleet-repair, not --apply it"
+one="$work/node0/images/img-01.img"
+for c in "xfs:fleet-repair node0:$one" "xfs:fleet-repair --apply node0:$one"; do
+  echo "vera (viewer)> $c"
+  status=0
+  echo "$c" | "$work/node0/bin/client" -u vera -p vera -r 30 -d 1 -b > "$work/acl.out" 2>&1 || status=$?
+  grep -v '^retrying\|JAVA_HOME not set' "$work/acl.out" || true
+  echo "(exit status $status)"
+done
 echo "== figures (the time each fleet-scrub reports, from its start to the last verdict)"
 cat "$work/figures.txt"
