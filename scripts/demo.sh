@@ -23,7 +23,7 @@ xfs_db=$(command -v xfs_db || echo /usr/sbin/xfs_db)
 stop_karaf() {
   "$home/bin/stop" >/dev/null 2>&1 || true
   for _ in $(seq 1 30); do
-    pid=$(cat "$home/data/karaf.pid" 2>/dev/null || true)
+    pid=$(cat "$home/karaf.pid" 2>/dev/null || true) # karaf.pid.file = ${karaf.base}/karaf.pid
     [ -z "$pid" ] && return 0
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 1
