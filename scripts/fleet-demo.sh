@@ -6,6 +6,8 @@
 #   3. a second xfs:fleet-repair --apply of the device under repair, from another instance, is refused
 #   4. a member killed by its pid during a fleet-scrub is reported as left, the others' verdicts are kept
 #   5. the scheduler (the oldest member) is killed and the next oldest takes over
+#   6. the command ACL: a viewer may dry-run fleet-repair, not --apply it
+# Each step checks what it shows (expect): a check that fails makes the script exit 1.
 # Needs the distribution: ./mvnw -B -pl features/feature,features/distribution -am verify -DskipTests
 # Everything goes to target/fleet-demo (about 3 x 33 MB of Karaf plus sparse images); the instances are stopped at
 # the end. Ports: ssh 8301-8303, RMI 1399-1401 / 44644-44646, Hazelcast 5801-5803, on 127.0.0.1.
@@ -99,6 +101,16 @@ xfs() {
   echo "(exit status $status)"
   return 0
 }
+# the proof: a pattern that must be in a command's output, else the demo fails (exit 1) saying what is missing
+failures=0
+expect() { # file, extended regex, what it shows
+  if grep -Eq "$2" "$1"; then
+    echo "ok: $3"
+  else
+    echo "FAILED: $3 (no /$2/ in $1)" >&2
+    failures=$((failures + 1))
+  fi
+}
 # seconds a command takes, for the figures
 timed() {
   local start end
@@ -139,6 +151,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "== 1. members and a fleet scrub"
 xfs 0 xfs:fleet-members
 timed 2 xfs:fleet-scrub --parallel 1
+expect "$work/node2/client.out" "^30 device\(s\) in [0-9]+ ms: 29 clean, 1 damaged, 0 not scrubbed" \
+  "fleet-scrub gathers the verdicts of all 30 devices of the three members, the damaged one found"
 echo "== 2. timing: 3 x 10 across three members"
 figures "three members" 0
 
@@ -154,11 +168,16 @@ for attempt in 1 2 3 4 5; do
   cat "$work/repair-a.out" "$work/repair-b.out"
   if grep -q ": busy" "$work/repair-a.out" "$work/repair-b.out"; then
     echo "figure: a second repair refused under the lease (attempt $attempt)" >> "$work/figures.txt"
+    cat "$work/repair-a.out" "$work/repair-b.out" > "$work/repairs.out"
     break
   fi
   echo "(the repairs did not overlap: the device is damaged again and both are retried)"
   "$xfs_db" -x -c "agf 1" -c "write -d longest 7" "$damaged" >/dev/null
 done
+touch "$work/repairs.out"
+expect "$work/repairs.out" ": busy \(under a lease: node1 repair --apply" "a second repair of the device under repair is refused, its holder named"
+expect "$work/repairs.out" "on node1: repaired \([0-9]+ block\(s\) written\)" "the other repair ran on the owning member"
+expect "$work/repairs.out" "undo journal .* on member node1" "its undo journal stays on the owning member, its path reported"
 xfs 1 xfs:fleet-status
 
 echo "== 4. node2 killed by its pid during a fleet scrub"
@@ -175,6 +194,9 @@ kill -9 "$(pid_of 2)"
 echo "node2 (pid) killed"
 wait "$run"
 cat "$work/scrub-kill.out"
+expect "$work/scrub-kill.out" "node2 +\| member left" "the killed member's devices are reported as member left"
+expect "$work/scrub-kill.out" "^30 device\(s\) in [0-9]+ ms: (2[0-9]) clean, [0-9]+ damaged, [1-9][0-9]* not scrubbed" \
+  "the other members' verdicts are kept"
 
 echo "== 5. the scheduler node0 is killed; node1, the next oldest, takes over"
 xfs 1 "xfs:fleet-status" | grep "^scheduler"
@@ -185,7 +207,9 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 xfs 1 "xfs:fleet-members"
-xfs 1 "xfs:fleet-status" | grep "^scheduler"
+xfs 1 "xfs:fleet-status" > "$work/scheduler.out"
+grep "^scheduler" "$work/scheduler.out" || true
+expect "$work/scheduler.out" "^scheduler: node1" "the scheduler moved to node1 when node0 was killed"
 stop_all
 
 echo "== 6. timing: the same 30 scrubs on one member"
@@ -217,5 +241,11 @@ for c in "xfs:fleet-repair node0:$one" "xfs:fleet-repair --apply node0:$one"; do
   grep -v '^retrying\|JAVA_HOME not set' "$work/acl.out" || true
   echo "(exit status $status)"
 done
+expect "$work/acl.out" "Insufficient credentials" "a viewer cannot fleet-repair --apply (command ACL)"
 echo "== figures (the time each fleet-scrub reports, from its start to the last verdict)"
 cat "$work/figures.txt"
+if [ "$failures" -gt 0 ]; then
+  echo "fleet-demo: $failures check(s) FAILED" >&2
+  exit 1
+fi
+echo "fleet-demo: every check passed"
