@@ -50,20 +50,27 @@ record StagingEstimate(long total, long largestFile, String basis) {
 
     /** The bill of a whole scrub of a filesystem with these figures and {@code inodesPerBlock} inodes in a block. */
     static StagingEstimate of(FsInfo info, int inodesPerBlock) {
+        int perBlock = Math.max(1, inodesPerBlock);
         long inodes = 0; // in chunks, allocated or free
         long free = 0;
         long freeBlocks = 0;
         long treeBlocks = 0;
         for (FsInfo.AgInfo ag : info.ags()) {
-            inodes += Math.max(0, ag.inodes());
-            free += Math.max(0, ag.freeInodes());
-            freeBlocks += Math.max(0, ag.freeBlocks());
-            treeBlocks += Math.max(0, ag.btreeBlocks()) + Math.max(0, ag.rmapBlocks()) + Math.max(0, ag.refcountBlocks());
+            // the counts of a damaged header are bounded by what its AG can hold, so that a fuzzed count cannot make
+            // the bill refuse a run that would fit: the scrub is there to report that header
+            long length = Math.max(0, ag.length());
+            long agInodes = clamp(ag.inodes(), length * perBlock);
+            inodes += agInodes;
+            free += clamp(ag.freeInodes(), agInodes);
+            freeBlocks += clamp(ag.freeBlocks(), length);
+            treeBlocks += clamp(ag.btreeBlocks(), length) + clamp(ag.rmapBlocks(), length) + clamp(ag.refcountBlocks(), length);
         }
-        // a damaged AGI can under-count; the superblock's count is the other witness, and the larger one is kept
-        inodes = Math.max(inodes, Math.max(0, info.icount()));
-        long inUse = Math.max(0, inodes - Math.max(free, 0));
-        long inodeBlocks = (inodes + Math.max(1, inodesPerBlock) - 1) / Math.max(1, inodesPerBlock);
+        if (inodes == 0) { // no AGI counted any (all damaged): the superblock's count, bounded the same way
+            inodes = clamp(info.icount(), Math.max(0, info.dataBlocks()) * perBlock);
+            free = clamp(info.ifree(), inodes);
+        }
+        long inUse = inodes - free;
+        long inodeBlocks = (inodes + perBlock - 1) / perBlock;
         long otherUsed = Math.max(0, info.dataBlocks() - freeBlocks - inodeBlocks - info.logBlocks() - treeBlocks);
         long fileExtents = Math.min(otherUsed, inUse);
         long ags = info.agCount();
@@ -97,6 +104,10 @@ record StagingEstimate(long total, long largestFile, String basis) {
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
+    }
+
+    private static long clamp(long value, long most) {
+        return Math.max(0, Math.min(value, most));
     }
 
     /** Bytes an array of {@code bytes} takes when appended to: the first page, then whole growth steps. */

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
@@ -86,6 +87,29 @@ class StagingEstimateTest {
             arrays.deactivate();
             xfiles.deactivate();
         }
+    }
+
+    /**
+     * A header with a fuzzed count (an AGI claiming 2^31 inodes) must not make the bill refuse the scrub that is there
+     * to report it: each AG's counts are bounded by what the AG can hold.
+     */
+    @Test
+    void aFuzzedCountIsBoundedByWhatItsAgCanHold() {
+        long agBlocks = 32_768;
+        int perBlock = 8;
+        FsInfo.AgInfo sane = new FsInfo.AgInfo(0, agBlocks, 30_000, 20_000, 6_400, 40, 4, 2, 0, 1);
+        FsInfo.AgInfo fuzzed = new FsInfo.AgInfo(1, agBlocks, Long.MAX_VALUE, 20_000, Integer.MAX_VALUE, -5, 4, Long.MAX_VALUE, 0, 1);
+        StagingEstimate one = StagingEstimate.of(info(List.of(sane, sane)), perBlock);
+        StagingEstimate two = StagingEstimate.of(info(List.of(sane, fuzzed)), perBlock);
+        assertTrue(one.total() > 0);
+        // the fuzzed AG counts as full of inodes, no more: 262,144 inodes of at most about 200 bytes staged each
+        assertTrue(two.total() < one.total() + 200L * agBlocks * perBlock, two + " against " + one);
+    }
+
+    private static FsInfo info(List<FsInfo.AgInfo> ags) {
+        long blocks = ags.stream().mapToLong(FsInfo.AgInfo::length).sum();
+        return new FsInfo("u", "", 4096, 512, 512, ags.size(), 32_768, blocks, 4096, 4096, 0, 0, 0, 25, List.of(),
+                Long.MAX_VALUE, 0, 0, ags);
     }
 
     private static void assertRefusal(String message, String setting) {
