@@ -207,9 +207,10 @@ final class ScrubRun {
         StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock());
         figures.put("stagingEstimate", bill.total());
         LOG.info("[{}] staging estimate: {}", run, bill);
-        phases.note("staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")");
+        String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";
         XFileFactory xfiles = services.xfiles().get();
         if (xfiles == null) {
+            phases.note(note);
             return;
         }
         String way = "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged";
@@ -224,6 +225,7 @@ final class ScrubRun {
                     + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
         }
         xfiles.resetPeak();
+        phases.note(note); // after the checks: a refused run says it in its one line
     }
 
     /**

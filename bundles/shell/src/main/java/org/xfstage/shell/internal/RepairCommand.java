@@ -67,6 +67,9 @@ public class RepairCommand extends ReportAction {
         } finally {
             progress.finish();
         }
+        if (!json) {
+            progress.printNotes(out);
+        }
         int status = !r.before().clean() && (!r.applied() || !r.after().clean()) ? DAMAGE : OK;
         if (json) {
             out.println(Json.write(toJson(r)));

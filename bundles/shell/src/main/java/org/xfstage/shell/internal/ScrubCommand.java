@@ -62,6 +62,9 @@ public class ScrubCommand extends ReportAction {
             throw new CommandFailure("could not scrub: " + e.getMessage());
         }
         progress.finish();
+        if (!json) {
+            progress.printNotes(out);
+        }
         if (json) {
             // the object and nothing after it, as xfs:repair --json: what reads it (or --output's FILE) gets one JSON
             // value; the exit status says clean or damaged

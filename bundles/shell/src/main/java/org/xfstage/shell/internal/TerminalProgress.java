@@ -14,8 +14,11 @@ import org.xfstage.api.staging.Progress;
  * checks, plan, write), done and total in the phase's unit (AGs, inodes, records), the rate and the time left, e.g.
  * {@code walk: 5 of 16 AGs (31%), 2.1 AGs/s, about 0:05 left}. Redrawn in place at most five times a second when work
  * is reported, and every second when none is (a long AG still moves the clock), cleared at the end. Nothing at all
- * when the output is not a terminal (bin/client -b, pipes, tests). Notes (a run's staging estimate) go to the
- * command's output as they come, when it prints text. Ctrl-C interrupts the command's thread, which
+ * when the output is not a terminal (bin/client -b, pipes, tests).
+ * <p>
+ * Notes (a run's staging estimate) go to the command's text output: on a terminal as they come, for the person
+ * waiting; otherwise they are kept for {@link #printNotes}, which the command calls before its result, so that a run
+ * that cannot complete still prints its one line only. Ctrl-C interrupts the command's thread, which
  * {@link #isCancelled()} reports.
  */
 final class TerminalProgress implements Progress {
@@ -33,6 +36,7 @@ final class TerminalProgress implements Progress {
     private long phaseStart = System.nanoTime();
     private long lastDraw;
     private boolean drawn;
+    private final java.util.List<String> kept = new java.util.ArrayList<>();
 
     /** A progress line on {@code out}; no notes printed. */
     TerminalProgress(Session session, PrintStream out) {
@@ -84,9 +88,21 @@ final class TerminalProgress implements Progress {
         if (notes == null) {
             return;
         }
+        if (!enabled) {
+            kept.add(line);
+            return;
+        }
         clear();
         notes.println(notePrefix + line);
         notes.flush();
+    }
+
+    /** The notes kept while the run went on (no terminal), each on a line of {@code out}: the result's first lines. */
+    synchronized void printNotes(PrintStream out) {
+        for (String line : kept) {
+            out.println(notePrefix + line);
+        }
+        kept.clear();
     }
 
     @Override

@@ -22,16 +22,19 @@ class ProgressOutputTest {
         assertEquals("sort: 100 of 200 (50%), 100.0/s, about 0:01 left", TerminalProgress.line("sort", "", 200, 100, 1_000_000_000L));
     }
 
+    /** Without a terminal (bin/client, pipes) the note waits for the result: a run that fails prints its one line only. */
     @Test
-    void aNoteIsPrintedOnTheOutputEvenWithoutATerminal() {
+    void withoutATerminalANoteIsTheResultsFirstLine() {
         ByteArrayOutputStream notes = new ByteArrayOutputStream();
         ByteArrayOutputStream line = new ByteArrayOutputStream();
-        TerminalProgress p = new TerminalProgress(null, new PrintStream(line, true, StandardCharsets.UTF_8),
-                new PrintStream(notes, true, StandardCharsets.UTF_8), "img: ");
+        PrintStream out = new PrintStream(notes, true, StandardCharsets.UTF_8);
+        TerminalProgress p = new TerminalProgress(null, new PrintStream(line, true, StandardCharsets.UTF_8), out, "img: ");
         p.total("walk", 4, "AGs");
         p.note("staging estimate: 1.0 MiB (3,520 inodes)");
         p.increment(4);
         p.finish();
+        assertEquals("", notes.toString(StandardCharsets.UTF_8), "nothing before the run ends");
+        p.printNotes(out);
         assertEquals("img: staging estimate: 1.0 MiB (3,520 inodes)" + System.lineSeparator(), notes.toString(StandardCharsets.UTF_8));
         assertEquals("", line.toString(StandardCharsets.UTF_8), "no progress line without a terminal");
     }
