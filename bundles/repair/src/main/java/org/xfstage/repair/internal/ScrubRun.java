@@ -204,7 +204,7 @@ final class ScrubRun {
      * together).
      */
     private void billUpFront(XfsDevice dev, FsInfo info, Map<String, Long> figures, Progress phases) throws RepairException {
-        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock());
+        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), chosen.keySet());
         figures.put("stagingEstimate", bill.total());
         LOG.info("[{}] staging estimate: {}", run, bill);
         String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";

@@ -48,8 +48,20 @@ record StagingEstimate(long total, long largestFile, String basis) {
     /** Space map records per AG beyond its inodes and extents: headers, AGFL, btree roots. */
     private static final int PER_AG_RECORDS = 8;
 
-    /** The bill of a whole scrub of a filesystem with these figures and {@code inodesPerBlock} inodes in a block. */
+    /** The structures of the strategies whose own staging the bill counts (the others stage little). */
+    static final String DIRECTORY_CHECK = "directory";
+    static final String RMAPBT_CHECK = "rmapbt";
+
+    /** The bill of a whole scrub with every strategy. */
     static StagingEstimate of(FsInfo info, int inodesPerBlock) {
+        return of(info, inodesPerBlock, java.util.Set.of(DIRECTORY_CHECK, RMAPBT_CHECK));
+    }
+
+    /**
+     * The bill of a scrub of a filesystem with these figures and {@code inodesPerBlock} inodes in a block, whose checks
+     * are those of {@code structures} (a scrub of some structures only does not pay for the directory check's staging).
+     */
+    static StagingEstimate of(FsInfo info, int inodesPerBlock, java.util.Set<String> structures) {
         int perBlock = Math.max(1, inodesPerBlock);
         long inodes = 0; // in chunks, allocated or free
         long free = 0;
@@ -92,10 +104,14 @@ record StagingEstimate(long total, long largestFile, String basis) {
         long entries = appended(names * ENTRY_BYTES);
         long directory = engine + entries + sortExtra(names, ENTRY_BYTES) + appended(names * NAME_BYTES)
                 + appended(directories * PER_DIRECTORY_BYTES / 3 * 2) + appended(directories * PER_DIRECTORY_BYTES / 3);
-        long peak = Math.max(Math.max(linkSort, spaceSort), directory);
-        long largest = Math.max(Math.max(inodeMap, links), Math.max(space, entries));
+        long peak = Math.max(linkSort, spaceSort);
+        long largest = Math.max(inodeMap, Math.max(links, space));
+        if (structures.contains(DIRECTORY_CHECK)) {
+            peak = Math.max(peak, directory);
+            largest = Math.max(largest, entries);
+        }
         long rmapRecords = 0;
-        if (info.hasTree(BtreeType.RMAP)) {
+        if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
             // one record per file extent, per run of inode chunks, per piece of AG metadata
             rmapRecords = fileExtents + (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES + PER_AG_RECORDS * ags;
             long one = appended(rmapRecords * MappingRecord.SIZE);

@@ -106,6 +106,18 @@ class StagingEstimateTest {
         assertTrue(two.total() < one.total() + 200L * agBlocks * perBlock, two + " against " + one);
     }
 
+    /** A scrub of a few structures does not pay for the directory check's staging (its bill must not refuse it). */
+    @Test
+    void aScrubOfSomeStructuresIsBilledForTheirStagingOnly() {
+        FsInfo.AgInfo ag = new FsInfo.AgInfo(0, 32_768, 10_000, 10_000, 200_000, 40, 4, 2, 0, 1);
+        FsInfo info = info(List.of(ag, ag));
+        long all = StagingEstimate.of(info, 8).total();
+        long agi = StagingEstimate.of(info, 8, java.util.Set.of("agi")).total();
+        // the walk's own arrays remain (about 90 of the 150 bytes an inode costs here)
+        assertTrue(agi < all * 3 / 4, agi + " against " + all);
+        assertEquals(all, StagingEstimate.of(info, 8, java.util.Set.of("agi", "directory")).total(), "no rmapbt: the directory check is the peak");
+    }
+
     private static FsInfo info(List<FsInfo.AgInfo> ags) {
         long blocks = ags.stream().mapToLong(FsInfo.AgInfo::length).sum();
         return new FsInfo("u", "", 4096, 512, 512, ags.size(), 32_768, blocks, 4096, 4096, 0, 0, 0, 25, List.of(),
