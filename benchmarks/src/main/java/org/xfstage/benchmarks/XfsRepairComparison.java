@@ -58,7 +58,7 @@ public final class XfsRepairComparison {
         XfsDeviceServiceImpl devices = new XfsDeviceServiceImpl();
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
-        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays, new XfBlobFactoryImpl(xfiles));
+        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays, new XfBlobFactoryImpl(xfiles), xfiles);
         Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()), Map.entry("directory", new DirectoryStrategy()));
         builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         // bundles/strategies-namespace
@@ -71,6 +71,7 @@ public final class XfsRepairComparison {
             return;
         }
         long[] count = new long[1];
+        long[] staging = new long[2]; // the last scrub's estimate and its real peak
         double[] ours = new double[repeats];
         double[] oursCpu = new double[repeats];
         long peak = 0;
@@ -85,6 +86,8 @@ public final class XfsRepairComparison {
                     throw new IllegalStateException("the comparison image is not clean: " + r.findings().get(0));
                 }
                 count[0] = r.figures().get("inodes");
+                staging[0] = r.figures().getOrDefault("stagingEstimate", 0L);
+                staging[1] = r.figures().getOrDefault("stagingPeak", 0L);
             } else {
                 count[0] = 0;
                 try (XfsDevice dev = devices.open(image, OpenOptions.readOnly())) {
@@ -121,6 +124,22 @@ public final class XfsRepairComparison {
                 + "peak heap %d MiB of %d MiB; CPU %.3f s against %.3f s, ratio %.2fx%n", mode, image.getFileName(), count[0],
                 mode.equals("scrub") ? "inodes" : "paths", a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
                 ac, bc, ac / bc);
+        if (mode.equals("scrub")) {
+            System.out.printf(Locale.ROOT, "staging of %s: peak %.1f MiB, %.1f bytes per inode; estimate before the walk %.1f MiB "
+                    + "(%.2f of the peak); load average %s%n", image.getFileName(), staging[1] / 1048576.0,
+                    staging[1] / (double) Math.max(1, count[0]), staging[0] / 1048576.0, staging[0] / (double) Math.max(1, staging[1]),
+                    loadAverage());
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages: the machine is shared, and wall times mean little without them. */
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
     }
 
     private static void repair(RepairEngineImpl engine, Path image, int repeats) throws Exception {

@@ -24,6 +24,18 @@ public interface XFileFactory {
     /** The files made by this service and not yet closed. */
     List<XFileInfo> liveFiles();
 
-    /** The total byte limit over all live files (bytes used), from the configuration. */
+    /** The total byte limit over all live files (bytes used), from the configuration ({@code maxTotalBytes}). */
     long totalLimit();
+
+    /** The byte limit of one file (bytes used), from the configuration ({@code maxFileBytes}). */
+    long fileLimit();
+
+    /**
+     * The most bytes all live files together used at one moment since the service started or since
+     * {@link #resetPeak()}: what a run really staged at its peak (runs at the same time count together).
+     */
+    long peakBytesUsed();
+
+    /** Starts a new {@link #peakBytesUsed()} from the bytes used now. */
+    void resetPeak();
 }

@@ -58,7 +58,15 @@ final class Planner {
         for (Finding f : findings) {
             byStructure.computeIfAbsent(f.structure(), k -> new ArrayList<>()).add(f);
         }
-        for (String structure : order(chosen, byStructure.keySet())) {
+        List<String> ordered = order(chosen, byStructure.keySet());
+        PhaseProgress phases = ctx.progress() instanceof PhaseProgress pp ? pp : null;
+        if (phases != null) {
+            phases.phase("plan", ordered.size(), "structures");
+        }
+        for (String structure : ordered) {
+            if (phases != null) {
+                phases.step(1);
+            }
             List<Finding> open = new ArrayList<>();
             for (Finding f : byStructure.get(structure)) {
                 if (plans.stream().noneMatch(p -> p.covers().stream().anyMatch(c -> c.covers(f)))) {

@@ -90,12 +90,16 @@ final class Recheck implements AutoCloseable {
     private boolean metadataAgain(ScrubRun.Walking w) throws StagingException {
         try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceMapRecord.SIZE)) {
             SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
+            w.progress().phase("re-check walk", w.info().agCount(), "AGs");
             walk.walk();
             if (!Arrays.equals(walk.chunks(), chunks)) {
                 LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", w.run());
                 return false;
             }
+            w.progress().phase("re-check sort", meta.length(), "records");
+            w.progress().step(meta.length());
             meta.sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
+            w.progress().end();
             withInodeSpace(meta, space, w.space());
             w.figures().put("extents", walk.extents + w.space().length() - meta.length());
             w.figures().put("inodes_reused", inodes.length());

@@ -29,6 +29,7 @@ import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.api.staging.XfBlobFactory;
 
@@ -56,9 +57,10 @@ public class RepairEngineImpl implements RepairEngine {
     private volatile XfsDeviceService devices;
     private volatile XfArrayFactory arrays;
     private volatile XfBlobFactory blobs;
+    private volatile XFileFactory xfiles;
     private final StrategyRegistry registry = new StrategyRegistry();
     private final Services services = new Services(registry, new StrategyRunner(() -> strategyTimeoutSeconds), () -> devices,
-            () -> arrays, () -> blobs);
+            () -> arrays, () -> blobs, () -> xfiles);
 
     public RepairEngineImpl() {
     }
@@ -70,9 +72,15 @@ public class RepairEngineImpl implements RepairEngine {
 
     /** An engine wired by hand with a blob service too (strategies that stage names need one). */
     public RepairEngineImpl(XfsDeviceService devices, XfArrayFactory arrays, XfBlobFactory blobs) {
+        this(devices, arrays, blobs, null);
+    }
+
+    /** An engine wired by hand that also checks each run's staging estimate against the xfile service's limits. */
+    public RepairEngineImpl(XfsDeviceService devices, XfArrayFactory arrays, XfBlobFactory blobs, XFileFactory xfiles) {
         this.devices = devices;
         this.arrays = arrays;
         this.blobs = blobs;
+        this.xfiles = xfiles;
     }
 
     @Activate
@@ -111,6 +119,18 @@ public class RepairEngineImpl implements RepairEngine {
     void unbindBlobs(XfBlobFactory f) {
         if (blobs == f) {
             blobs = null;
+        }
+    }
+
+    /** Optional: only its limits and peak are read (a run's staging estimate against them). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    void bindXfiles(XFileFactory f) {
+        xfiles = f;
+    }
+
+    void unbindXfiles(XFileFactory f) {
+        if (xfiles == f) {
+            xfiles = null;
         }
     }
 
@@ -160,7 +180,10 @@ public class RepairEngineImpl implements RepairEngine {
                 return new RepairReport(before, planner.plans(), unrepaired, false, null, null);
             }
             ScrubReport after = recheck.check(planner);
+            Progress shown = progress == null ? Progress.NONE : progress;
+            shown.total("write", planner.blocks().size(), "blocks"); // one call of the device: the journal, then every block
             new Commit(services, run, held).write(planner.blocks(), planner.plans().size(), options.journal());
+            shown.increment(planner.blocks().size());
             return new RepairReport(before, planner.plans(), unrepaired, true, options.journal().toString(), after);
         }
     }

@@ -31,6 +31,7 @@ import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
@@ -53,7 +54,7 @@ final class ScrubRun {
     }
 
     /** What a walk works with, and where its findings and figures go. */
-    record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, Progress progress, XfArray space,
+    record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, PhaseProgress progress, XfArray space,
             Observations staged, List<Finding> findings, Map<String, Long> figures, long startNanos) {
     }
 
@@ -144,6 +145,7 @@ final class ScrubRun {
         Map<String, String> used = new LinkedHashMap<>();
         chosen.forEach((k, v) -> used.put(k, v.bundle()));
         LOG.info("[{}] start {} with {} strategies", run, image, chosen.size());
+        PhaseProgress phases = new PhaseProgress(progress, run, figures);
         // a repair's held open is read through a view (of no blocks: the image itself), which closing releases nothing of
         try (XfsDevice opened = held != null ? held.withPlanned(planned) : devices.open(image, OpenOptions.readOnly());
                 XfsDevice view = held != null || planned.isEmpty() ? null : opened.withPlanned(planned)) {
@@ -157,17 +159,22 @@ final class ScrubRun {
                 figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
                 return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
             }
+            if (planned.isEmpty()) { // a re-check's staging is the first scrub's, estimated and checked then
+                billUpFront(dev, info, figures, phases);
+            }
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
                 staged.put(Observation.SPACE_MAP, space);
-                if (!walk.stage(new Walking(run, dev, info, arrays, progress, space, staged, findings, figures, t0))) {
+                if (!walk.stage(new Walking(run, dev, info, arrays, phases, space, staged, findings, figures, t0))) {
                     return Optional.empty();
                 }
                 // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
                 RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), services.blobsOrMissing(),
-                        progress);
-                check(ctx, findings);
+                        phases);
+                check(ctx, findings, phases);
+                phases.end();
                 then.accept(chosen, ctx, findings, staged);
+                phases.end(); // a repair's plan phase
             }
         } catch (XfsException e) {
             throw new RepairException(e.getMessage(), e);
@@ -181,8 +188,44 @@ final class ScrubRun {
             throw new RepairException("staging failed: " + e.getMessage(), e);
         }
         figures.put("millis", (System.nanoTime() - t0) / 1_000_000);
+        XFileFactory xfiles = services.xfiles().get();
+        if (xfiles != null && planned.isEmpty()) {
+            figures.put("stagingPeak", xfiles.peakBytesUsed());
+        }
         LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
         return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
+    }
+
+    /**
+     * The memory bill before anything is staged: the staging this run will need, estimated from the superblock and
+     * the AG headers, goes to the figures ({@code stagingEstimate}) and to the person waiting; when the xfile
+     * service's limits cannot hold it, the run stops here in one line naming the setting to raise. The service's
+     * peak starts anew, so that {@code stagingPeak} says what the run really staged (runs at the same time count
+     * together).
+     */
+    private void billUpFront(XfsDevice dev, FsInfo info, Map<String, Long> figures, Progress phases) throws RepairException {
+        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), chosen.keySet());
+        figures.put("stagingEstimate", bill.total());
+        LOG.info("[{}] staging estimate: {}", run, bill);
+        String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";
+        XFileFactory xfiles = services.xfiles().get();
+        if (xfiles == null) {
+            phases.note(note);
+            return;
+        }
+        String way = "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged";
+        if (bill.total() > xfiles.totalLimit()) {
+            throw new RepairException("this run needs about " + StagingEstimate.size(bill.total()) + " of staging ("
+                    + bill.basis() + ") but maxTotalBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.totalLimit())
+                    + ": raise maxTotalBytes (config:property-set -p org.xfstage.xfile maxTotalBytes " + bill.total() + ")" + way);
+        }
+        if (bill.largestFile() > xfiles.fileLimit()) {
+            throw new RepairException("this run needs one staging file of about " + StagingEstimate.size(bill.largestFile())
+                    + " (" + bill.basis() + ") but maxFileBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.fileLimit())
+                    + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
+        }
+        xfiles.resetPeak();
+        phases.note(note); // after the checks: a refused run says it in its one line
     }
 
     /**
@@ -196,9 +239,11 @@ final class ScrubRun {
         XfArray problems = w.arrays().create("scrub " + w.run() + " inode problems", InodeProblemRecord.SIZE);
         w.staged().put(Observation.INODE_PROBLEMS, problems);
         SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, w.findings()::add, w.progress());
+        w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();
         LinkCounter counter = new LinkCounter(links);
+        w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
         try {
             w.device().manifest(false, w.progress(), counter); // every directory, symlink and extent map reachable from the root
         } catch (XfsException e) {
@@ -206,11 +251,16 @@ final class ScrubRun {
         }
         counter.finish();
         long t2 = System.nanoTime();
+        w.progress().phase("sort", links.length() + w.space().length() + (walk.inodesInOrder ? 0 : inodes.length()), "records");
+        w.progress().step(links.length());
         links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        w.progress().step(w.space().length());
         w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
         if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
+            w.progress().step(inodes.length());
             inodes.sort(InodeMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
         }
+        w.progress().end();
         long t3 = System.nanoTime();
         w.figures().put("extents", walk.extents);
         w.figures().put("inodes", walk.inodesSeen);
@@ -223,8 +273,10 @@ final class ScrubRun {
     }
 
     /** Each chosen strategy's check, one after the other, each on a thread of its own and for a limited time. */
-    private void check(RunContext ctx, List<Finding> findings) throws RepairException, StagingException {
+    private void check(RunContext ctx, List<Finding> findings, PhaseProgress phases) throws RepairException, StagingException {
+        phases.phase("checks", chosen.size(), "checks");
         for (Registered r : chosen.values()) {
+            phases.step(1);
             if (progress.isCancelled()) {
                 throw new CancelledException("scrub cancelled before " + r.structure());
             }

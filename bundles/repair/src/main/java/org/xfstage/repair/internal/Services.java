@@ -4,15 +4,18 @@ import java.util.function.Supplier;
 
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.staging.StagingClosedException;
+import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.api.staging.XfBlobFactory;
 
 /**
  * What the phases of a run reach through the engine: its whiteboard, its strategy runner, and the device and staging
- * services as bound at the moment they are asked for (they may come and go during a run).
+ * services as bound at the moment they are asked for (they may come and go during a run). The xfile service is asked
+ * only for its limits and its peak (the arrays reach it through the xfarray service); without it a run is not checked
+ * against the limits before it stages.
  */
 record Services(StrategyRegistry strategies, StrategyRunner runner, Supplier<XfsDeviceService> devices,
-        Supplier<XfArrayFactory> arrays, Supplier<XfBlobFactory> blobs) {
+        Supplier<XfArrayFactory> arrays, Supplier<XfBlobFactory> blobs, Supplier<XFileFactory> xfiles) {
 
     /** The blob service as bound now; one whose every create fails, naming the bundle, when there is none. */
     XfBlobFactory blobsOrMissing() {

@@ -74,7 +74,7 @@ class RepairOracleTest {
     }
 
     static RepairEngineImpl engineWithBuiltIns(XFileFactoryImpl xfiles, XfArrayFactoryImpl arrays) {
-        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays, new XfBlobFactoryImpl(xfiles));
+        RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays, new XfBlobFactoryImpl(xfiles), xfiles);
         builtIns().forEach((k, v) -> e.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
         return e;
     }

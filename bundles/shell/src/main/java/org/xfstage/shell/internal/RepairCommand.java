@@ -58,7 +58,7 @@ public class RepairCommand extends ReportAction {
         RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = out();
         Path journal = journal();
-        TerminalProgress progress = new TerminalProgress(session, System.err);
+        TerminalProgress progress = new TerminalProgress(session, System.err, json ? null : out, image + ": ");
         RepairReport r;
         try {
             r = engine.repair(Path.of(image), new RepairOptions(apply, apply ? journal : null), progress);
@@ -66,6 +66,9 @@ public class RepairCommand extends ReportAction {
             throw new CommandFailure("could not repair: " + e.getMessage());
         } finally {
             progress.finish();
+        }
+        if (!json) {
+            progress.printNotes(out);
         }
         int status = !r.before().clean() && (!r.applied() || !r.after().clean()) ? DAMAGE : OK;
         if (json) {
@@ -123,6 +126,7 @@ public class RepairCommand extends ReportAction {
     static java.util.Map<String, Object> toJson(RepairReport r) {
         java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
         m.put("image", r.before().image());
+        m.put("stagingEstimate", r.before().figures().get("stagingEstimate"));
         m.put("before", ScrubCommand.toJson(r.before()));
         java.util.List<Object> plans = new java.util.ArrayList<>();
         for (Plan p : r.plans()) {

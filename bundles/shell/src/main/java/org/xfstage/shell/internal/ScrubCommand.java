@@ -52,7 +52,8 @@ public class ScrubCommand extends ReportAction {
     int run() throws Exception {
         RepairEngine engine = Commands.engine(this.engine);
         PrintStream out = out();
-        TerminalProgress progress = new TerminalProgress(session, System.err);
+        // the staging estimate is the first line of a text output, printed before the walk; JSON carries it as a field
+        TerminalProgress progress = new TerminalProgress(session, System.err, json ? null : out, image + ": ");
         ScrubReport report;
         try {
             report = engine.scrub(Path.of(image), new ScrubOptions(structures == null ? Set.of() : Set.copyOf(structures)), progress);
@@ -61,6 +62,9 @@ public class ScrubCommand extends ReportAction {
             throw new CommandFailure("could not scrub: " + e.getMessage());
         }
         progress.finish();
+        if (!json) {
+            progress.printNotes(out);
+        }
         if (json) {
             // the object and nothing after it, as xfs:repair --json: what reads it (or --output's FILE) gets one JSON
             // value; the exit status says clean or damaged
@@ -109,7 +113,44 @@ public class ScrubCommand extends ReportAction {
         }
         m.put("findings", fs);
         m.put("strategies", new LinkedHashMap<>(r.strategies()));
-        m.put("figures", new LinkedHashMap<>(r.figures()));
+        Long estimate = r.figures().get("stagingEstimate");
+        m.put("stagingEstimate", estimate);
+        m.put("stagingPeak", r.figures().get("stagingPeak"));
+        m.put("phases", phases(r.figures()));
+        Map<String, Long> figures = new LinkedHashMap<>(r.figures());
+        figures.keySet().removeIf(k -> k.startsWith("phase:")); // listed as phases
+        m.put("figures", figures);
         return m;
+    }
+
+    /**
+     * The run's phases in order, each {@code {"name","unit","units","seconds"}}, from the figures the engine keeps for
+     * each ({@code phase:NAME:UNIT} = units done, {@code phase:NAME:ms}).
+     */
+    static List<Object> phases(Map<String, Long> figures) {
+        Map<String, Map<String, Object>> byName = new LinkedHashMap<>();
+        figures.forEach((k, v) -> {
+            if (!k.startsWith("phase:")) {
+                return;
+            }
+            int colon = k.lastIndexOf(':');
+            if (colon <= "phase:".length()) {
+                return;
+            }
+            String name = k.substring("phase:".length(), colon);
+            String what = k.substring(colon + 1);
+            Map<String, Object> p = byName.computeIfAbsent(name, n -> {
+                Map<String, Object> x = new LinkedHashMap<>();
+                x.put("name", n);
+                return x;
+            });
+            if (what.equals("ms")) {
+                p.put("seconds", v / 1000.0);
+            } else {
+                p.put("unit", what);
+                p.put("units", v);
+            }
+        });
+        return new ArrayList<>(byName.values());
     }
 }

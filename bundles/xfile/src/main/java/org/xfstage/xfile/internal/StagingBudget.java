@@ -7,6 +7,8 @@ import org.xfstage.api.staging.XFileFullException;
 /** Bytes allocated by all live files of one factory, held against the configured total limit. */
 final class StagingBudget {
     private final AtomicLong used = new AtomicLong();
+    /** The highest {@link #used} since the factory started or {@link #resetPeak}: what a run really staged at once. */
+    private final AtomicLong peak = new AtomicLong();
     private volatile long maxTotalBytes;
 
     StagingBudget(long maxTotalBytes) {
@@ -36,9 +38,19 @@ final class StagingBudget {
                         + " (configuration org.xfstage.xfile)");
             }
             if (used.compareAndSet(now, now + bytes)) {
+                peak.accumulateAndGet(now + bytes, Math::max);
                 return;
             }
         }
+    }
+
+    long peak() {
+        return peak.get();
+    }
+
+    /** Starts a new peak from what is used now. */
+    void resetPeak() {
+        peak.set(used.get());
     }
 
     void release(long bytes) {

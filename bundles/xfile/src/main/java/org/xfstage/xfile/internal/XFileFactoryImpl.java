@@ -144,6 +144,22 @@ public class XFileFactoryImpl implements XFileFactory {
         return budget.limit();
     }
 
+    @Override
+    public long fileLimit() {
+        StagingSettings now = settings;
+        return now == null ? Long.MAX_VALUE : now.maxFileBytes();
+    }
+
+    @Override
+    public long peakBytesUsed() {
+        return budget.peak();
+    }
+
+    @Override
+    public void resetPeak() {
+        budget.resetPeak();
+    }
+
     long totalBytesUsed() {
         return budget.used();
     }

@@ -1,0 +1,171 @@
+package org.xfstage.repair.internal;
+
+import org.xfstage.api.device.BtreeType;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
+import org.xfstage.api.repair.MappingRecord;
+import org.xfstage.api.repair.SpaceMapRecord;
+
+/**
+ * The memory bill of a scrub, made before anything is staged: the peak of the xfile bytes a whole walk and the checks
+ * of the built-in strategies will use at one moment, from the counts of the superblock and the AG headers (inodes
+ * allocated and free in the AGIs, free blocks in the AGFs, the log's and the btrees' blocks), which cost no read beyond
+ * the ones that opened the image.
+ * <p>
+ * What is staged, as measured on the corpus and the benchmark images (StagingEstimateTest keeps this model honest):
+ * the engine's inode map (one record per inode of every chunk), link counts (one per inode in use and one per entry
+ * naming it), space map (one per block of inode chunks, one per file extent, a few per AG); then, while they are
+ * alive, the directory check's entries (one per name, {@value #ENTRY_BYTES} bytes) and names (about
+ * {@value #NAME_BYTES} bytes a short name), or on an rmapbt filesystem the rmapbt check's four arrays of reverse
+ * mappings. A sort past one chunk of records writes a second file as large as its array while it runs. Arrays grow
+ * by pages, appended ones {@value #GROW_BYTES} bytes at a time.
+ * <p>
+ * The file extents are not in any header: they are taken as the blocks in use outside inode chunks, the log and the
+ * btrees, but no more than one per inode in use — right for inode-bound filesystems (empty or one-block files) and an
+ * over-estimate of a small part of the bill where files hold many blocks in few extents. Directory and name counts
+ * are taken as one entry per inode in use; long names make the names larger than estimated.
+ *
+ * @param total       the peak bytes of staging the run will use at one moment
+ * @param largestFile the bytes of the largest single staging file
+ * @param basis       what the estimate was made from, for a person
+ */
+record StagingEstimate(long total, long largestFile, String basis) {
+    /** The directory check's staged entry and name (strategies-namespace: EntryRecord, its name in an xfblob). */
+    static final int ENTRY_BYTES = 49;
+    static final int NAME_BYTES = 24;
+    /** The directory check's per-directory arrays: links (two records of 24 bytes) and paths (16 bytes). */
+    private static final int PER_DIRECTORY_BYTES = 2 * 24 + 16;
+    /** The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged). */
+    private static final int RMAP_ARRAYS = 4;
+    /** xfile pages, and how an appended array grows (the xfile's allocation ahead of appends). */
+    private static final int PAGE = 4096;
+    static final int GROW_BYTES = 16 * PAGE;
+    /** A sort of more records than one chunk (the xfarray sort's chunk: 4 MiB, at most 2^18 records) writes a new file. */
+    private static final long SORT_CHUNK_BYTES = 4L << 20;
+    private static final long SORT_CHUNK_RECORDS = 262_144;
+    /** Space map records per AG beyond its inodes and extents: headers, AGFL, btree roots. */
+    private static final int PER_AG_RECORDS = 8;
+
+    /** The structures of the strategies whose own staging the bill counts (the others stage little). */
+    static final String DIRECTORY_CHECK = "directory";
+    static final String RMAPBT_CHECK = "rmapbt";
+
+    /** The bill of a whole scrub with every strategy. */
+    static StagingEstimate of(FsInfo info, int inodesPerBlock) {
+        return of(info, inodesPerBlock, java.util.Set.of(DIRECTORY_CHECK, RMAPBT_CHECK));
+    }
+
+    /**
+     * The bill of a scrub of a filesystem with these figures and {@code inodesPerBlock} inodes in a block, whose checks
+     * are those of {@code structures} (a scrub of some structures only does not pay for the directory check's staging).
+     */
+    static StagingEstimate of(FsInfo info, int inodesPerBlock, java.util.Set<String> structures) {
+        int perBlock = Math.max(1, inodesPerBlock);
+        long inodes = 0; // in chunks, allocated or free
+        long free = 0;
+        long freeBlocks = 0;
+        long treeBlocks = 0;
+        for (FsInfo.AgInfo ag : info.ags()) {
+            // the counts of a damaged header are bounded by what its AG can hold, so that a fuzzed count cannot make
+            // the bill refuse a run that would fit: the scrub is there to report that header
+            long length = Math.max(0, ag.length());
+            long agInodes = clamp(ag.inodes(), length * perBlock);
+            inodes += agInodes;
+            free += clamp(ag.freeInodes(), agInodes);
+            freeBlocks += clamp(ag.freeBlocks(), length);
+            treeBlocks += clamp(ag.btreeBlocks(), length) + clamp(ag.rmapBlocks(), length) + clamp(ag.refcountBlocks(), length);
+        }
+        if (inodes == 0) { // no AGI counted any (all damaged): the superblock's count, bounded the same way
+            inodes = clamp(info.icount(), Math.max(0, info.dataBlocks()) * perBlock);
+            free = clamp(info.ifree(), inodes);
+        }
+        long inUse = inodes - free;
+        long inodeBlocks = (inodes + perBlock - 1) / perBlock;
+        long otherUsed = Math.max(0, info.dataBlocks() - freeBlocks - inodeBlocks - info.logBlocks() - treeBlocks);
+        long fileExtents = Math.min(otherUsed, inUse);
+        long ags = info.agCount();
+
+        long spaceRecords = inodeBlocks + fileExtents + PER_AG_RECORDS * ags;
+        long linkRecords = 2 * inUse;
+        long names = Math.max(0, inUse - 1); // every inode in use but the root is named once
+        long directories = 1 + inUse / 1000;
+
+        long inodeMap = appended(inodes * InodeMapRecord.SIZE);
+        long links = sortedSize(linkRecords, LinkCountRecord.SIZE);
+        long space = sortedSize(spaceRecords, SpaceMapRecord.SIZE);
+        // the walk's end: the link counts sorted while the space map waits, then the space map sorted
+        long linkSort = inodeMap + appended(spaceRecords * SpaceMapRecord.SIZE) + appended(linkRecords * LinkCountRecord.SIZE)
+                + sortExtra(linkRecords, LinkCountRecord.SIZE);
+        long spaceSort = inodeMap + links + appended(spaceRecords * SpaceMapRecord.SIZE) + sortExtra(spaceRecords, SpaceMapRecord.SIZE);
+        long engine = inodeMap + links + space;
+        // the directory check: its entries sorted while the names and the engine's arrays are alive
+        long entries = appended(names * ENTRY_BYTES);
+        long directory = engine + entries + sortExtra(names, ENTRY_BYTES) + appended(names * NAME_BYTES)
+                + appended(directories * PER_DIRECTORY_BYTES / 3 * 2) + appended(directories * PER_DIRECTORY_BYTES / 3);
+        long peak = Math.max(linkSort, spaceSort);
+        long largest = Math.max(inodeMap, Math.max(links, space));
+        if (structures.contains(DIRECTORY_CHECK)) {
+            peak = Math.max(peak, directory);
+            largest = Math.max(largest, entries);
+        }
+        long rmapRecords = 0;
+        if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
+            // one record per file extent, per run of inode chunks, per piece of AG metadata
+            rmapRecords = fileExtents + (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES + PER_AG_RECORDS * ags;
+            long one = appended(rmapRecords * MappingRecord.SIZE);
+            peak = Math.max(peak, engine + RMAP_ARRAYS * one);
+            largest = Math.max(largest, one);
+        }
+        String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
+        return new StagingEstimate(peak, largest, basis);
+    }
+
+    private static long clamp(long value, long most) {
+        return Math.max(0, Math.min(value, most));
+    }
+
+    /** Bytes an array of {@code bytes} takes when appended to: the first page, then whole growth steps. */
+    static long appended(long bytes) {
+        if (bytes <= 0) {
+            return 0;
+        }
+        if (bytes <= PAGE) {
+            return PAGE;
+        }
+        return PAGE + (bytes - PAGE + GROW_BYTES - 1) / GROW_BYTES * GROW_BYTES;
+    }
+
+    /** Bytes an array of {@code records} takes after its sort: the sort's new file, exact to the page, when there is one. */
+    private static long sortedSize(long records, int size) {
+        long extra = sortExtra(records, size);
+        return extra > 0 ? extra : appended(records * size);
+    }
+
+    /** The second file a sort of {@code records} writes while it runs (none when they fit one chunk, sorted in memory). */
+    private static long sortExtra(long records, int size) {
+        long chunk = Math.min(SORT_CHUNK_RECORDS, SORT_CHUNK_BYTES / size);
+        if (records <= chunk) {
+            return 0;
+        }
+        return (records * size + PAGE - 1) / PAGE * PAGE;
+    }
+
+    /** Bytes as a person reads them: KiB, MiB or GiB. */
+    static String size(long bytes) {
+        double kib = bytes / 1024.0;
+        if (kib >= 1024 * 1024) {
+            return String.format("%.1f GiB", kib / (1024 * 1024));
+        }
+        if (kib >= 1024) {
+            return String.format("%.1f MiB", kib / 1024);
+        }
+        return String.format("%.0f KiB", Math.ceil(kib));
+    }
+
+    @Override
+    public String toString() {
+        return size(total) + " (" + basis + "), largest file " + size(largestFile);
+    }
+}
