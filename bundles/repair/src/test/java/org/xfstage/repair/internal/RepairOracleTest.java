@@ -193,6 +193,34 @@ class RepairOracleTest {
     }
 
     /**
+     * Inode cores whose right values the inode proves (the inode strategy, issue 18), each recipe several fields of
+     * several inodes to keep the cost down: the counts against the forks (di_nblocks of an extents file, di_nextents
+     * of the bmbt-format /fragmented, di_anextents of an inode without an attribute fork); flags no kernel allows here
+     * (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the bitmap); extent
+     * size hints (a hint without its flag, a file's flag on a directory, which xfs_repair clears so that the hint is
+     * valid again, a CoW hint without its flag); an unlinked pointer in an AG with no unlinked list and an attribute
+     * format without an attribute fork.
+     */
+    static Stream<Arguments> inodeCores() {
+        List<Arguments> recipes = List.of(
+                Arguments.of("inode-counts", List.of("path /size-1", "write -d core.nblocks 9", "path /fragmented",
+                        "write -d core.nextents 40", "path /tool", "write -d core.naextents 2")),
+                Arguments.of("inode-flags", List.of("path /size-1", "write -d core.realtime 1", "path /secret",
+                        "write -d core.rtinherit 1", "path /tool", "write -d core.newrtbm 1")),
+                Arguments.of("inode-hints", List.of("path /size-1", "write -d core.extsize 7", "path /deep/a", "write -d core.extsz 1",
+                        "path /secret", "write -d v3.cowextsize 5")),
+                Arguments.of("inode-unlinked-aformat", List.of("path /size-1", "write -d next_unlinked 200", "path /tool",
+                        "write -d core.aformat 1")));
+        return Stream.of("default", "rmapbt", "b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0], a.get()[1])));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("inodeCores")
+    void inodeCoreRepairSetsWhatTheInodeProves(String geometry, String recipe, List<String> commands) throws Exception {
+        repairAndUndo(geometry, recipe, commands);
+    }
+
+    /**
      * The superblocks (ScrubOracleTest.superblockRecipes): a primary that fails a check or is outvoted by its copies
      * is rewritten from the agreed copy, the copies are left alone; a copy that disagrees is rewritten from the
      * primary. xfs_repair -n is clean after either, and undo gives the damaged image back.
@@ -438,6 +466,12 @@ class RepairOracleTest {
                 // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
                 Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
+                // inode cores xfs_repair clears (and frees their blocks and drops their entries): not repaired in place
+                Arguments.of("inode", "default", List.of("path /null-dev", "write -d core.size 5")),
+                Arguments.of("inode", "b1024", List.of("path /size-1", "write -d core.forkoff 42")),
+                // a single-block directory's size: the inode strategy would set it (xfs_repair misses it), but the
+                // directory strategy reports it too and plans nothing
+                Arguments.of("directory", "rmapbt", List.of("path /block", "write -d core.size 8192")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
                 Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
     }
