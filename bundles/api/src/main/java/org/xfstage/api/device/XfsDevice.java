@@ -290,8 +290,8 @@ public interface XfsDevice extends AutoCloseable {
      * this method).
      *
      * @param rules the rules a verifying read of the inode ({@link #checkInode}) found broken, all of its core
-     * @throws XfsFormatException when the inode cannot be decoded or is free, a rule is not one repaired in place, or
-     *                            the inode as repaired would still break a rule
+     * @throws XfsFormatException when the inode cannot be decoded or is free, a rule is not one repaired in place or
+     *                            not broken, or the inode as repaired would still break a rule
      */
     default BlockImage repairInodeCore(long ino, java.util.Set<InodeProblem.Kind> rules) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not repair inode cores");

@@ -44,7 +44,7 @@ final class InodeCoreRepair {
      * The bytes of {@code inode} with the rules {@code kinds} set right (CRC set).
      *
      * @throws XfsFormatException when a rule is not one this class repairs, the inode is free, or the result does not
-     *                            prove the repair (a rule still broken, or a new one broken)
+     *                            prove the repair (a rule still broken, or a new one broken), or a rule is not broken
      */
     byte[] repair(Inode inode, Set<Kind> kinds) throws XfsException {
         long ino = inode.ino;
@@ -58,6 +58,13 @@ final class InodeCoreRepair {
         }
         FileType type = inode.checkedType();
         Set<Kind> before = problems(inode);
+        for (Kind k : kinds) {
+            // a fix is applied only where the rule is broken: a size or a count set for a rule the inode keeps could
+            // break what holds (a directory of several blocks is not one block long)
+            if (!before.contains(k)) {
+                throw bad(ino, "'" + k + "' is not broken: nothing to repair");
+            }
+        }
         Struct s = new Struct(Layouts.DINODE, inode.core.raw().clone(), 0);
 
         // flags, then flags2, then the hints, in process_dinode_int's order (the hint rules read the fixed flags)
