@@ -196,21 +196,23 @@ class RepairOracleTest {
      * Inode cores whose right values the inode proves (the inode strategy, issue 18), each recipe several fields of
      * several inodes to keep the cost down: the counts against the forks (di_nblocks of an extents file, di_nextents
      * of the bmbt-format /fragmented, di_anextents of an inode without an attribute fork); flags no kernel allows here
-     * (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the bitmap); extent
+     * (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the bitmap, DAX
+     * and the CoW extent size flag on a fifo, whose zero hint is then valid again); extent
      * size hints (a hint without its flag, a file's flag on a directory, which xfs_repair clears so that the hint is
-     * valid again, a CoW hint without its flag); an unlinked pointer in an AG with no unlinked list and an attribute
-     * format without an attribute fork.
+     * valid again, a CoW hint without its flag); an unlinked pointer in an AG with no unlinked list, the obsolete
+     * di_onlink, and an attribute format without an attribute fork.
      */
     static Stream<Arguments> inodeCores() {
         List<Arguments> recipes = List.of(
                 Arguments.of("inode-counts", List.of("path /size-1", "write -d core.nblocks 9", "path /fragmented",
                         "write -d core.nextents 40", "path /tool", "write -d core.naextents 2")),
                 Arguments.of("inode-flags", List.of("path /size-1", "write -d core.realtime 1", "path /secret",
-                        "write -d core.rtinherit 1", "path /tool", "write -d core.newrtbm 1")),
+                        "write -d core.rtinherit 1", "path /tool", "write -d core.newrtbm 1", "path /pipe", "write -d v3.dax 1",
+                        "write -d v3.cowextsz 1")),
                 Arguments.of("inode-hints", List.of("path /size-1", "write -d core.extsize 7", "path /deep/a", "write -d core.extsz 1",
                         "path /secret", "write -d v3.cowextsize 5")),
-                Arguments.of("inode-unlinked-aformat", List.of("path /size-1", "write -d next_unlinked 200", "path /tool",
-                        "write -d core.aformat 1")));
+                Arguments.of("inode-unlinked-onlink-aformat", List.of("path /size-1", "write -d next_unlinked 200", "path /secret",
+                        "write -d core.onlink 3", "path /tool", "write -d core.aformat 1")));
         return Stream.of("default", "rmapbt", "b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0], a.get()[1])));
     }
 
@@ -453,7 +455,9 @@ class RepairOracleTest {
      * would have to be freed), an rmapbt node pointer that leads out of the tree (the leaf it named is lost to the
      * pointers: the new tree would need a block that is not its own, and the free-space trees would have to give it),
      * and on the rmapbt geometry an AGF that does not decode whose bnobt root is damaged too (the new free-space trees
-     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at).
+     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at); inode
+     * cores xfs_repair clears (a special file with a size, a fork offset past the literal area), and a single-block
+     * directory's size, which the directory strategy reports too and does not plan.
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
