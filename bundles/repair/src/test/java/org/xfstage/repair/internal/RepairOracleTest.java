@@ -193,26 +193,23 @@ class RepairOracleTest {
     }
 
     /**
-     * Inode cores whose right values the inode proves (the inode strategy, issue 18), each recipe several fields of
-     * several inodes to keep the cost down: the counts against the forks (di_nblocks of an extents file, di_nextents
-     * of the bmbt-format /fragmented, di_anextents of an inode without an attribute fork); flags no kernel allows here
-     * (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the bitmap, DAX
-     * and the CoW extent size flag on a fifo, whose zero hint is then valid again); extent
-     * size hints (a hint without its flag, a file's flag on a directory, which xfs_repair clears so that the hint is
-     * valid again, a CoW hint without its flag); an unlinked pointer in an AG with no unlinked list, the obsolete
-     * di_onlink, and an attribute format without an attribute fork.
+     * Inode cores whose right values the inode proves (the inode strategy, issue 18), in two recipes of several fields
+     * of several inodes each to keep the cost down. The counts and pointers: di_nblocks of an extents file, di_nextents
+     * of the bmbt-format /fragmented, di_anextents and the attribute format of an inode without an attribute fork, an
+     * unlinked pointer in an AG with no unlinked list, the obsolete di_onlink. The flags and hints: flags no kernel
+     * allows here (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the
+     * bitmap, DAX and the CoW extent size flag on a fifo, whose zero hint is then valid again), a hint without its flag
+     * (on the realtime-flagged file: the flag is cleared first, the hint is still bad), a file's flag on a directory,
+     * which xfs_repair clears so that the hint is valid again, a CoW hint without its flag.
      */
     static Stream<Arguments> inodeCores() {
         List<Arguments> recipes = List.of(
-                Arguments.of("inode-counts", List.of("path /size-1", "write -d core.nblocks 9", "path /fragmented",
-                        "write -d core.nextents 40", "path /tool", "write -d core.naextents 2")),
-                Arguments.of("inode-flags", List.of("path /size-1", "write -d core.realtime 1", "path /secret",
-                        "write -d core.rtinherit 1", "path /tool", "write -d core.newrtbm 1", "path /pipe", "write -d v3.dax 1",
-                        "write -d v3.cowextsz 1")),
-                Arguments.of("inode-hints", List.of("path /size-1", "write -d core.extsize 7", "path /deep/a", "write -d core.extsz 1",
-                        "path /secret", "write -d v3.cowextsize 5")),
-                Arguments.of("inode-unlinked-onlink-aformat", List.of("path /size-1", "write -d next_unlinked 200", "path /secret",
-                        "write -d core.onlink 3", "path /tool", "write -d core.aformat 1")));
+                Arguments.of("inode-counts-pointers", List.of("path /size-1", "write -d core.nblocks 9", "write -d next_unlinked 200",
+                        "path /fragmented", "write -d core.nextents 40", "path /tool", "write -d core.naextents 2",
+                        "write -d core.aformat 1", "path /secret", "write -d core.onlink 3")),
+                Arguments.of("inode-flags-hints", List.of("path /size-1", "write -d core.realtime 1", "write -d core.extsize 7",
+                        "path /secret", "write -d core.rtinherit 1", "write -d v3.cowextsize 5", "path /tool", "write -d core.newrtbm 1",
+                        "path /pipe", "write -d v3.dax 1", "write -d v3.cowextsz 1", "path /deep/a", "write -d core.extsz 1")));
         return Stream.of("default", "rmapbt", "b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0], a.get()[1])));
     }
 
@@ -457,7 +454,7 @@ class RepairOracleTest {
      * and on the rmapbt geometry an AGF that does not decode whose bnobt root is damaged too (the new free-space trees
      * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at); inode
      * cores xfs_repair clears (a special file with a size, a fork offset past the literal area), and a single-block
-     * directory's size, which the directory strategy reports too and does not plan.
+     * directory's size, which the directory strategy reports too and does not plan; a remote symlink's size.
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
@@ -476,6 +473,8 @@ class RepairOracleTest {
                 // a single-block directory's size: the inode strategy would set it (xfs_repair misses it), but the
                 // directory strategy reports it too and plans nothing
                 Arguments.of("directory", "rmapbt", List.of("path /block", "write -d core.size 8192")),
+                // a remote symlink's size against its blocks' headers: xfs_repair clears the inode (bad symlink header)
+                Arguments.of("symlink", "default", List.of("path /link-long", "write -d core.size 800")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
                 Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
     }
