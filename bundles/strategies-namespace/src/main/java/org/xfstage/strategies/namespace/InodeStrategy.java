@@ -67,6 +67,7 @@ public class InodeStrategy implements RepairStrategy {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         Set<Long> planned = new HashSet<>();
+        long resolved = 0;
         InodeProblemRecord r = new InodeProblemRecord();
         // the walk stages the problems of one inode together, as it reads it: each run of one inode is planned whole
         long i = r.loadNext(staged, 0);
@@ -89,14 +90,23 @@ public class InodeStrategy implements RepairStrategy {
                 continue; // a problem of a fork only: its own strategy's
             }
             refuseUnlessProven(ctx, ino, agno, problems, kinds, planned);
+            // the plan is made on a view with the earlier plans in it: what one of them set right (a single-block
+            // directory's size, by the directory plan) is not asked for again
+            Set<Kind> now = EnumSet.noneOf(Kind.class);
+            ctx.device().checkInode(ino, p -> now.add(p.kind()));
+            kinds.retainAll(now);
+            if (kinds.stream().noneMatch(k -> k.structure() == InodeProblem.Structure.INODE)) {
+                resolved++;
+                continue;
+            }
             blocks.add(ctx.device().repairInodeCore(ino, kinds));
             for (InodeProblem p : problems) {
-                if (changes.size() < MAX_CHANGES) {
+                if (changes.size() < MAX_CHANGES && kinds.contains(p.kind())) {
                     changes.add("inode " + ino + ": " + p.describe() + " -> set right");
                 }
             }
         }
-        if (blocks.isEmpty()) {
+        if (blocks.isEmpty() && resolved == 0) {
             return null; // the findings were not staged by this walk: nothing proves a value
         }
         if (changes.size() == MAX_CHANGES) {

@@ -30,6 +30,7 @@ class InodeStrategyPlanTest {
         InodeProblemRecord r = new InodeProblemRecord();
         for (InodeProblem p : problems) {
             r.set(p, agno).appendTo(a);
+            s.current.computeIfAbsent(p.ino(), k -> new java.util.ArrayList<>()).add(p); // no earlier plan changed it
         }
     }
 
@@ -81,6 +82,22 @@ class InodeStrategyPlanTest {
             s.unlinked.clear();
             assertEquals(1, new InodeStrategy().plan(s, List.of()).blocks().size());
             assertEquals(Map.of(4_194_400L, Set.of(Kind.NEXT_UNLINKED_SET)), s.repairs);
+        }
+    }
+
+    @Test
+    void whatAnEarlierPlanSetRightIsNotAskedForAgain() throws Exception {
+        try (Staging s = new Staging(true)) {
+            stage(s, 2, InodeProblem.of(655_488, Kind.DIRECTORY_BLOCK_SIZE, 8192, 4096), InodeProblem.of(655_500, Kind.NBLOCKS, 3, 2));
+            s.current.remove(655_488L); // the directory plan set the size on the view this plan is made on
+            Plan p = new InodeStrategy().plan(s, List.of());
+            assertEquals(Map.of(655_500L, Set.of(Kind.NBLOCKS)), s.repairs);
+            assertEquals(List.of("inode 655500: di_nblocks is 3, the forks map 2 -> set right"), p.changes());
+            s.repairs.clear();
+            s.current.remove(655_500L);
+            Plan none = new InodeStrategy().plan(s, List.of());
+            assertEquals(List.of(), none.blocks(), "a plan with nothing left to write still answers for the findings");
+            assertEquals(Map.of(), s.repairs);
         }
     }
 

@@ -24,7 +24,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
 /**
  * A scrub's context for strategy tests: observations staged in real xfarrays (as the engine stages them), and a
  * device that knows only a directory tree (for the paths of findings) and counts how often it was walked, the AGI
- * unlinked buckets it is given, and which inode cores it was asked to repair (answering with an empty inode).
+ * unlinked buckets and inode problems it is given, and which inode cores it was asked to repair (answering with an
+ * empty inode).
  */
 final class Staging implements ScrubContext, AutoCloseable {
     private final XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
@@ -37,6 +38,8 @@ final class Staging implements ScrubContext, AutoCloseable {
     int treeWalks;
     /** The inode cores the device was asked to repair, with the rules. */
     final Map<Long, java.util.Set<org.xfstage.api.device.InodeProblem.Kind>> repairs = new java.util.TreeMap<>();
+    /** What a verifying read of each inode finds now (as plans see it, on a view with the earlier plans in it). */
+    final Map<Long, List<org.xfstage.api.device.InodeProblem>> current = new java.util.HashMap<>();
     /** The AGI unlinked buckets per AG (none unless set). */
     final Map<Integer, Map<Integer, Long>> unlinked = new java.util.HashMap<>();
 
@@ -84,6 +87,11 @@ final class Staging implements ScrubContext, AutoCloseable {
                 java.util.Set<org.xfstage.api.device.InodeProblem.Kind> rules = (java.util.Set<org.xfstage.api.device.InodeProblem.Kind>) args[1];
                 repairs.put((Long) args[0], java.util.Set.copyOf(rules));
                 return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("checkInode")) {
+                org.xfstage.api.device.XfsDevice.ProblemSink sink = (org.xfstage.api.device.XfsDevice.ProblemSink) args[1];
+                current.getOrDefault((Long) args[0], List.of()).forEach(sink::problem);
+                return true;
             }
             if (m.getName().equals("unlinkedBuckets")) {
                 return unlinked.getOrDefault((Integer) args[0], Map.of());
