@@ -275,6 +275,29 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage updateInode(long ino, java.util.Map<InodeField, Long> fields) throws XfsException;
 
     /**
+     * Inode {@code ino} with the core fields that break {@code rules} set as xfs_repair's process_dinode_int sets
+     * them, when the inode proves the right value, encoded as the device writes it (CRC set): bits no kernel allows
+     * on this filesystem or this file type cleared (realtime without a realtime device, directory-only or file-only
+     * flags on other types, NEWRTBM, DAX on special files, CoW extent size, bigtime and large extent counts without
+     * their feature, unknown bits), invalid extent size hints zeroed with their flags, the unlinked pointer ended,
+     * the attribute format of an inode without an attribute fork set to extents, di_nblocks, di_nextents and
+     * di_anextents set to what the forks map, a single-block directory's size set to the directory block size.
+     * The inode is read again as it would be written: every rule must then hold, and none may break that held.
+     * <p>
+     * What xfs_repair answers by clearing the inode (a reflink flag where none may be, a bad fork offset, a size
+     * that does not go with the data fork's format, a special file with a size) is refused, as is any rule of a
+     * fork (its extent map, symlink target, attributes). The default refuses everything (for devices made before
+     * this method).
+     *
+     * @param rules the rules a verifying read of the inode ({@link #checkInode}) found broken, all of its core
+     * @throws XfsFormatException when the inode cannot be decoded or is free, a rule is not one repaired in place or
+     *                            not broken, or the inode as repaired would still break a rule
+     */
+    default BlockImage repairInodeCore(long ino, java.util.Set<InodeProblem.Kind> rules) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not repair inode cores");
+    }
+
+    /**
      * Blocks the AGFL must hold so that the AG's btrees can split at every level (xfs_alloc_min_freelist): from the
      * heights of the free-space trees and, on a filesystem with an rmapbt, of the rmapbt.
      */

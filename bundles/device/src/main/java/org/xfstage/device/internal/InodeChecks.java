@@ -37,32 +37,32 @@ final class InodeChecks {
     static final int MAX_PROBLEMS = 20;
 
     // di_flags (xfs_format.h XFS_DIFLAG_*)
-    private static final int DIFLAG_REALTIME = 1;
-    private static final int DIFLAG_NEWRTBM = 1 << 2;
+    static final int DIFLAG_REALTIME = 1;
+    static final int DIFLAG_NEWRTBM = 1 << 2;
     private static final int DIFLAG_RTINHERIT = 1 << 8;
     private static final int DIFLAG_PROJINHERIT = 1 << 9;
     private static final int DIFLAG_NOSYMLINKS = 1 << 10;
-    private static final int DIFLAG_EXTSIZE = 1 << 11;
-    private static final int DIFLAG_EXTSZINHERIT = 1 << 12;
+    static final int DIFLAG_EXTSIZE = 1 << 11;
+    static final int DIFLAG_EXTSZINHERIT = 1 << 12;
     /** XFS_DIFLAG_ANY: bits 0-14. */
-    private static final int DIFLAG_ANY = 0x7fff;
-    private static final int DIFLAG_DIRECTORY_ONLY = DIFLAG_RTINHERIT | DIFLAG_EXTSZINHERIT | DIFLAG_PROJINHERIT | DIFLAG_NOSYMLINKS;
-    private static final int DIFLAG_FILE_ONLY = DIFLAG_REALTIME | DIFLAG_EXTSIZE;
+    static final int DIFLAG_ANY = 0x7fff;
+    static final int DIFLAG_DIRECTORY_ONLY = DIFLAG_RTINHERIT | DIFLAG_EXTSZINHERIT | DIFLAG_PROJINHERIT | DIFLAG_NOSYMLINKS;
+    static final int DIFLAG_FILE_ONLY = DIFLAG_REALTIME | DIFLAG_EXTSIZE;
     // di_flags2 (XFS_DIFLAG2_*)
-    private static final long DIFLAG2_DAX = 1;
+    static final long DIFLAG2_DAX = 1;
     private static final long DIFLAG2_REFLINK = 1 << 1;
-    private static final long DIFLAG2_COWEXTSIZE = 1 << 2;
-    private static final long DIFLAG2_BIGTIME = 1 << 3;
-    private static final long DIFLAG2_NREXT64 = 1 << 4;
+    static final long DIFLAG2_COWEXTSIZE = 1 << 2;
+    static final long DIFLAG2_BIGTIME = 1 << 3;
+    static final long DIFLAG2_NREXT64 = 1 << 4;
     /** XFS_DIFLAG2_ANY of 6.10 (METADATA is 6.13+ metadir only). */
-    private static final long DIFLAG2_ANY = 0x1f;
+    static final long DIFLAG2_ANY = 0x1f;
     /** NULLAGINO: the end of an unlinked list. */
-    private static final long NULL_AGINO = 0xffffffffL;
+    static final long NULL_AGINO = 0xffffffffL;
     /** XFS_MAX_BMBT_EXTLEN: extent size hints are limited like extents. */
     private static final long MAX_EXTLEN = (1L << 21) - 1;
     /** XFS_DIR2_LEAF_OFFSET: a directory's data space ends here; its size never reaches past it. */
     static final long DIR2_DATA_SPACE = 1L << 35;
-    private static final int NSEC_PER_SEC = 1_000_000_000;
+    static final int NSEC_PER_SEC = 1_000_000_000;
     private static final int BMBT_REC = 16;
     private static final int LBLOCK_HDR = 72;
     /** XFS_DA_NODE_MAXDEPTH and bmbt heights stay far below this: deeper is a loop. */

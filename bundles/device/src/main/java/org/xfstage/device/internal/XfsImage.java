@@ -749,6 +749,15 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage repairInodeCore(long ino, java.util.Set<org.xfstage.api.device.InodeProblem.Kind> rules) throws XfsException {
+        if (inodeChecks == null) {
+            inodeChecks = new InodeChecks(image, geometry, superblock);
+        }
+        byte[] fixed = new InodeCoreRepair(inodeChecks).repair(Inode.read(image, geometry, ino), rules);
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;

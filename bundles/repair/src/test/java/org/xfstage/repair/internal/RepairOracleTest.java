@@ -193,6 +193,34 @@ class RepairOracleTest {
     }
 
     /**
+     * Inode cores whose right values the inode proves (the inode strategy, issue 18), in two recipes of several fields
+     * of several inodes each to keep the cost down. The counts and pointers: di_nblocks of an extents file, di_nextents
+     * of the bmbt-format /fragmented, di_anextents and the attribute format of an inode without an attribute fork, an
+     * unlinked pointer in an AG with no unlinked list, the obsolete di_onlink, a single-block directory's size (which
+     * xfs_repair misses; the directory and the inode checks both report it, and the first plan sets it). The flags and hints: flags no kernel
+     * allows here (realtime without a realtime device, a directory flag on a file, NEWRTBM on a file that is not the
+     * bitmap, DAX and the CoW extent size flag on a fifo, whose zero hint is then valid again), a hint without its flag
+     * (on the realtime-flagged file: the flag is cleared first, the hint is still bad), a file's flag on a directory,
+     * which xfs_repair clears so that the hint is valid again, a CoW hint without its flag.
+     */
+    static Stream<Arguments> inodeCores() {
+        List<Arguments> recipes = List.of(
+                Arguments.of("inode-counts-pointers", List.of("path /size-1", "write -d core.nblocks 9", "write -d next_unlinked 200",
+                        "path /fragmented", "write -d core.nextents 40", "path /tool", "write -d core.naextents 2",
+                        "write -d core.aformat 1", "path /secret", "write -d core.onlink 3", "path /block", "write -d core.size 8192")),
+                Arguments.of("inode-flags-hints", List.of("path /size-1", "write -d core.realtime 1", "write -d core.extsize 7",
+                        "path /secret", "write -d core.rtinherit 1", "write -d v3.cowextsize 5", "path /tool", "write -d core.newrtbm 1",
+                        "path /pipe", "write -d v3.dax 1", "write -d v3.cowextsz 1", "path /deep/a", "write -d core.extsz 1")));
+        return Stream.of("default", "rmapbt", "b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0], a.get()[1])));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("inodeCores")
+    void inodeCoreRepairSetsWhatTheInodeProves(String geometry, String recipe, List<String> commands) throws Exception {
+        repairAndUndo(geometry, recipe, commands);
+    }
+
+    /**
      * The superblocks (ScrubOracleTest.superblockRecipes): a primary that fails a check or is outvoted by its copies
      * is rewritten from the agreed copy, the copies are left alone; a copy that disagrees is rewritten from the
      * primary. xfs_repair -n is clean after either, and undo gives the damaged image back.
@@ -425,7 +453,9 @@ class RepairOracleTest {
      * would have to be freed), an rmapbt node pointer that leads out of the tree (the leaf it named is lost to the
      * pointers: the new tree would need a block that is not its own, and the free-space trees would have to give it),
      * and on the rmapbt geometry an AGF that does not decode whose bnobt root is damaged too (the new free-space trees
-     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at).
+     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at); inode
+     * cores xfs_repair clears (a special file with a size, a fork offset past the literal area), a short-form
+     * directory's size, a remote symlink's size.
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -c bhdr.hdr.owner 5")),
@@ -438,6 +468,13 @@ class RepairOracleTest {
                 // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
                 Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
+                // inode cores xfs_repair clears (and frees their blocks and drops their entries): not repaired in place
+                Arguments.of("inode", "default", List.of("path /null-dev", "write -d core.size 5")),
+                Arguments.of("inode", "b1024", List.of("path /size-1", "write -d core.forkoff 42")),
+                // a short-form directory's size: its entries end elsewhere, and which is wrong is not proven
+                Arguments.of("directory", "rmapbt", List.of("path /sf", "write -d core.size 60")),
+                // a remote symlink's size against its blocks' headers: xfs_repair clears the inode (bad symlink header)
+                Arguments.of("symlink", "default", List.of("path /link-long", "write -d core.size 800")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
                 Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
     }

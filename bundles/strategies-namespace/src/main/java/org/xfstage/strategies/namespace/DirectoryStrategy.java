@@ -39,7 +39,8 @@ import org.xfstage.api.staging.XfBlob;
  * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
  * directory that names it, shows in its group.
  * <p>
- * This strategy reports; it plans no repair (a directory rebuild is xfs_repair's).
+ * This strategy reports; the one repair it plans is a single-block directory's size ({@link DirectorySizePlan}); a
+ * directory rebuild is not planned.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -74,6 +75,11 @@ public class DirectoryStrategy implements RepairStrategy {
             parents(ctx, links, paths, out, walk.root);
         }
         out.finish();
+    }
+
+    @Override
+    public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
+        return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
     }
 
     /** Passes findings on up to {@link #MAX_FINDINGS}, then counts them. */

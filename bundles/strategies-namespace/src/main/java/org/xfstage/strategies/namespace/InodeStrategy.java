@@ -1,21 +1,51 @@
 package org.xfstage.strategies.namespace;
 
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.InodeProblem;
+import org.xfstage.api.device.InodeProblem.Kind;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.InodeProblemRecord;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.XfArray;
 
 /**
- * inode: the inode core: sizes against the data fork's format and, for directories, the extent map; di_nblocks, di_nextents and di_anextents against what the forks map; flags and flags2 against the file's type and the filesystem's features; the extent size hints; the fork offset and the attribute fork's format; di_next_unlinked (NULLAGINO on a clean log). The device checks these while the walk reads each inode (one read per inode, no second pass);
- * this strategy reports what it found, with the inode's path. It plans no repair.
+ * inode: the inode core: sizes against the data fork's format and, for directories, the extent map; di_nblocks, di_nextents and di_anextents against what the forks map; flags and flags2 against the file's type and the filesystem's features; the extent size hints; the fork offset and the attribute fork's format; di_next_unlinked (NULLAGINO on a clean log). The device checks these while the walk read each inode (one read per inode, no second pass);
+ * this strategy reports what it found, with the inode's path.
+ * <p>
+ * It repairs the core in place where what the walk read proves the right value, as xfs_repair does: the counts from
+ * the forks' mappings, bits and hints no kernel allows there cleared, the unlinked pointer ended, the attribute
+ * format of an inode without an attribute fork, a single-block directory's size ({@link #REPAIRED}; the device
+ * encodes the inode and reads it again). Everything else is refused, naming the first inode and why: a size the data
+ * does not prove (a regular file's), an inode whose forks break a rule (their counts prove nothing), one that
+ * xfs_repair would clear and whose blocks it would free (a reflink flag where none may be, a bad fork offset).
  */
 @Component(property = RepairStrategy.STRUCTURE + "=inode")
 public class InodeStrategy implements RepairStrategy {
+    /**
+     * The rules whose right value the inode proves: bits cleared, hints zeroed, pointers ended, counts taken from the
+     * forks as read. An inode that breaks any other rule (of its core or of its forks) is not repaired in place.
+     */
+    static final Set<Kind> REPAIRED = EnumSet.of(Kind.ONLINK, Kind.PAD, Kind.FLAGS_UNKNOWN, Kind.FLAGS_REALTIME,
+            Kind.FLAGS_NEWRTBM, Kind.FLAGS_DIRECTORY_ONLY, Kind.FLAGS_FILE_ONLY, Kind.FLAGS2_UNKNOWN, Kind.FLAGS2_DAX,
+            Kind.FLAGS2_COWEXTSIZE_FEATURE, Kind.FLAGS2_COWEXTSIZE_TYPE, Kind.FLAGS2_COWEXTSIZE_REALTIME,
+            Kind.FLAGS2_BIGTIME, Kind.FLAGS2_NREXT64, Kind.EXTSIZE, Kind.COWEXTSIZE, Kind.TIMESTAMP_NSEC,
+            Kind.NEXT_UNLINKED, Kind.NEXT_UNLINKED_SET, Kind.AFORMAT, Kind.NBLOCKS, Kind.NEXTENTS, Kind.ANEXTENTS,
+            Kind.DIRECTORY_BLOCK_SIZE);
+    private static final int MAX_CHANGES = 50;
+
     @Override
     public Set<Observation> needs() {
         return Set.of(Observation.INODE_PROBLEMS);
@@ -24,5 +54,90 @@ public class InodeStrategy implements RepairStrategy {
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         InodeProblems.report(ctx, InodeProblem.Structure.INODE, findings);
+    }
+
+    /**
+     * One new inode per inode with core problems, made by the device from the rules it breaks; every staged problem
+     * is read (not only the reported ones). Refused (an {@link XfsFormatException} naming the inode and the reason,
+     * which the engine logs, and nothing planned) as soon as one inode cannot be repaired in place.
+     */
+    @Override
+    public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        XfArray staged = ctx.observation(Observation.INODE_PROBLEMS);
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        Set<Long> planned = new HashSet<>();
+        long resolved = 0;
+        InodeProblemRecord r = new InodeProblemRecord();
+        // the walk stages the problems of one inode together, as it reads it: each run of one inode is planned whole
+        long i = r.loadNext(staged, 0);
+        while (i >= 0) {
+            long ino = r.ino();
+            int agno = r.agno();
+            Set<Kind> kinds = EnumSet.noneOf(Kind.class);
+            List<InodeProblem> problems = new ArrayList<>();
+            do {
+                if ((i & 4095) == 0 && ctx.progress().isCancelled()) {
+                    throw new CancelledException("repair cancelled while planning inode cores");
+                }
+                kinds.add(r.kind());
+                if (problems.size() < MAX_CHANGES) {
+                    problems.add(r.problem());
+                }
+                i = r.loadNext(staged, i + 1);
+            } while (i >= 0 && r.ino() == ino);
+            if (kinds.stream().noneMatch(k -> k.structure() == InodeProblem.Structure.INODE)) {
+                continue; // a problem of a fork only: its own strategy's
+            }
+            refuseUnlessProven(ctx, ino, agno, problems, kinds, planned);
+            // the plan is made on a view with the earlier plans in it: what one of them set right (a single-block
+            // directory's size, by the directory plan) is not asked for again
+            Set<Kind> now = EnumSet.noneOf(Kind.class);
+            ctx.device().checkInode(ino, p -> now.add(p.kind()));
+            kinds.retainAll(now);
+            if (kinds.stream().noneMatch(k -> k.structure() == InodeProblem.Structure.INODE)) {
+                resolved++;
+                continue;
+            }
+            blocks.add(ctx.device().repairInodeCore(ino, kinds));
+            for (InodeProblem p : problems) {
+                if (changes.size() < MAX_CHANGES && kinds.contains(p.kind())) {
+                    changes.add("inode " + ino + ": " + p.describe() + " -> set right");
+                }
+            }
+        }
+        if (blocks.isEmpty() && resolved == 0) {
+            return null; // the findings were not staged by this walk: nothing proves a value
+        }
+        if (changes.size() == MAX_CHANGES) {
+            changes.add("(and more; " + blocks.size() + " inodes in all)");
+        }
+        return new Plan("inode", blocks, changes);
+    }
+
+    /**
+     * Throws the reason an inode's core is not repaired in place: a rule whose right value it does not prove, an
+     * unlinked pointer that may be a link of a list, an inode met twice.
+     */
+    private static void refuseUnlessProven(ScrubContext ctx, long ino, int agno, List<InodeProblem> problems, Set<Kind> kinds,
+            Set<Long> planned) throws Exception {
+        for (Kind k : kinds) {
+            if (!REPAIRED.contains(k)) {
+                String what = problems.stream().filter(p -> p.kind() == k).findFirst().map(p -> p.structure() + ": " + p.describe())
+                        .orElse(k.structure().structureName() + ": " + k);
+                throw new XfsFormatException("inode " + ino + " is not repaired in place: " + what
+                        + (k.structure() == InodeProblem.Structure.INODE
+                                ? " (its right value is not proven, or xfs_repair clears the inode and frees its blocks)"
+                                : " (a fork that breaks a rule proves no count)"), "inode");
+            }
+        }
+        if (kinds.contains(Kind.NEXT_UNLINKED_SET) && !ctx.device().unlinkedBuckets(agno).isEmpty()) {
+            // with no list in the AG, no inode is on one; otherwise this pointer may be a link of a list
+            throw new XfsFormatException("inode " + ino + ": di_next_unlinked is set and AG " + agno
+                    + " has unlinked lists, which it may belong to: not ended", "inode");
+        }
+        if (!planned.add(ino)) {
+            throw new XfsFormatException("inode " + ino + ": its problems were not staged together; not planned twice", "inode");
+        }
     }
 }

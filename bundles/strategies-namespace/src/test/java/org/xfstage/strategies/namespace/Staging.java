@@ -23,7 +23,9 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * A scrub's context for strategy tests: observations staged in real xfarrays (as the engine stages them), and a
- * device that knows only a directory tree (for the paths of findings) and counts how often it was walked.
+ * device that knows only a directory tree (for the paths of findings) and counts how often it was walked, the AGI
+ * unlinked buckets and inode problems it is given, and which inode cores it was asked to repair (answering with an
+ * empty inode).
  */
 final class Staging implements ScrubContext, AutoCloseable {
     private final XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(1L << 30, 1L << 31);
@@ -34,6 +36,12 @@ final class Staging implements ScrubContext, AutoCloseable {
     /** After how many entries the tree walk fails as a damaged tree would (-1: never). */
     int treeBreaksAfter = -1;
     int treeWalks;
+    /** The inode cores the device was asked to repair, with the rules. */
+    final Map<Long, java.util.Set<org.xfstage.api.device.InodeProblem.Kind>> repairs = new java.util.TreeMap<>();
+    /** What a verifying read of each inode finds now (as plans see it, on a view with the earlier plans in it). */
+    final Map<Long, List<org.xfstage.api.device.InodeProblem>> current = new java.util.HashMap<>();
+    /** The AGI unlinked buckets per AG (none unless set). */
+    final Map<Integer, Map<Integer, Long>> unlinked = new java.util.HashMap<>();
 
     Staging(boolean reflink) {
         List<String> features = new ArrayList<>(List.of("crc", "finobt", "ftype", "sparse"));
@@ -74,6 +82,20 @@ final class Staging implements ScrubContext, AutoCloseable {
     @Override
     public XfsDevice device() {
         return (XfsDevice) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {XfsDevice.class}, (p, m, args) -> {
+            if (m.getName().equals("repairInodeCore")) {
+                @SuppressWarnings("unchecked")
+                java.util.Set<org.xfstage.api.device.InodeProblem.Kind> rules = (java.util.Set<org.xfstage.api.device.InodeProblem.Kind>) args[1];
+                repairs.put((Long) args[0], java.util.Set.copyOf(rules));
+                return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("checkInode")) {
+                org.xfstage.api.device.XfsDevice.ProblemSink sink = (org.xfstage.api.device.XfsDevice.ProblemSink) args[1];
+                current.getOrDefault((Long) args[0], List.of()).forEach(sink::problem);
+                return true;
+            }
+            if (m.getName().equals("unlinkedBuckets")) {
+                return unlinked.getOrDefault((Integer) args[0], Map.of());
+            }
             if (!m.getName().equals("manifest")) {
                 throw new UnsupportedOperationException("the strategies read only the tree: " + m.getName());
             }
