@@ -48,18 +48,47 @@ final class Headers {
         Struct agf = agHeader(image, g, agno, 1, Layouts.AGF, AGF_MAGIC);
         String where = "AGF of AG " + agno;
         check(agf.get("versionnum") == 1, () -> where + ": bad version");
-        long length = agf.get("length");
-        check(length > 0 && length <= g.agBlocks, () -> where + ": bad length " + length);
+        checkLength(agf, g, agno, where);
         // freeblks, longest, count and freecount are counters: the agf and agi strategies compare them with the
         // btrees and repair them, so they are not reasons to refuse the header
-        check(agf.get("flcount") <= agflSize(g) && agf.get("flfirst") < agflSize(g) && agf.get("fllast") < agflSize(g),
-                () -> where + ": AGFL indexes out of range");
+        String fl = agflIndexProblem(agf.get("flfirst"), agf.get("fllast"), agf.get("flcount"), agflSize(g));
+        check(fl == null, () -> where + ": " + fl);
         return agf;
+    }
+
+    /**
+     * An AG header's length: the AG's as the geometry has it, agblocks or the last AG's remainder. The kernel's
+     * verifier refuses another length in all but the last AG, and xfs_repair wants the exact remainder there too
+     * ("bad length N for agf A, should be M"): a header that lies about it is rebuilt.
+     */
+    private static void checkLength(Struct h, Geometry g, int agno, String where) throws XfsFormatException {
+        long length = h.get("length");
+        check(length == g.agLength(agno), () -> where + ": bad length " + length + ", should be " + g.agLength(agno));
+    }
+
+    /**
+     * What is wrong with the AGF's free list indexes, or null: flfirst and fllast must be slots of the AGFL, and the
+     * slots from flfirst to fllast (wrapping past the last slot) must be flcount many; an empty list (flcount 0) says
+     * nothing of the others. This is the kernel's xfs_agfl_needs_reset (which empties the list and leaks its blocks
+     * when it fails) and what xfs_repair's scan_freelist counts ("freeblk count N != flcount C").
+     */
+    static String agflIndexProblem(long first, long last, long count, int size) {
+        if (first >= size || last >= size || count > size) {
+            return "AGFL indexes out of range (flfirst " + first + ", fllast " + last + ", flcount " + count + " of " + size + " slots)";
+        }
+        if (count == 0) {
+            return null;
+        }
+        long active = last >= first ? last - first + 1 : size - first + last + 1;
+        return active == count ? null
+                : "AGFL indexes disagree: slots " + first + " to " + last + " hold " + active + " blocks, flcount says " + count;
     }
 
     static Struct agi(Image image, Geometry g, int agno) throws XfsException {
         Struct agi = agHeader(image, g, agno, 2, Layouts.AGI, AGI_MAGIC);
-        check(agi.get("versionnum") == 1, () -> "AGI of AG " + agno + ": bad version");
+        String where = "AGI of AG " + agno;
+        check(agi.get("versionnum") == 1, () -> where + ": bad version");
+        checkLength(agi, g, agno, where);
         return agi;
     }
 

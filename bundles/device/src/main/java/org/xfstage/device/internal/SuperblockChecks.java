@@ -17,6 +17,7 @@ final class SuperblockChecks {
     /** sb_versionnum bits (xfs_format.h). */
     static final int VERSION_NUMBITS = 0x000f;
     static final int VERSION_NLINK = 0x0020;
+    static final int VERSION_QUOTA = 0x0040;
     static final int VERSION_ALIGN = 0x0080;
     static final int VERSION_DALIGN = 0x0100;
     static final int VERSION_SHARED = 0x0200;
@@ -59,6 +60,10 @@ final class SuperblockChecks {
     private static final long DINODE_MIN = 256;
     private static final long INODES_PER_CHUNK = 64;
     private static final long NEEDSREPAIR = Geometry.FEAT_INCOMPAT_NEEDSREPAIR;
+    /** NULLFSINO: no inode. */
+    static final long NULLFSINO = -1;
+    /** The quota inode fields; 0 reads as NULLFSINO on v5 (xfs_sb_quota_from_disk). */
+    static final List<String> QUOTA_INODES = List.of("uquotino", "gquotino", "pquotino");
 
     /** End of the last field of a v5 superblock without META_UUID (sb_lsn) and with it (sb_meta_uuid). */
     static final int END_WITHOUT_META_UUID = Layouts.SB.get("lsn").offset() + 8;
@@ -235,6 +240,20 @@ final class SuperblockChecks {
         if (sb.get("flags") != 0) {
             out.add(new Problem("bad flags field " + sb.get("flags"), false));
         }
+        if (primary) {
+            out.addAll(inodeProblems(sb, versionnum));
+        } else if (sb.get("inprogress") == 1) {
+            // a copy as mkfs wrote it never has quota inodes or flags (growfs, which copies the primary, clears
+            // inprogress): xfs_repair's secondary_sb_quota warns of each and rewrites the copy
+            for (String f : QUOTA_INODES) {
+                if (!noInode(sb.get(f))) {
+                    out.add(new Problem("non-null " + f + " " + Long.toUnsignedString(sb.get(f)) + " in a copy mkfs made", false));
+                }
+            }
+            if (sb.get("qflags") != 0) {
+                out.add(new Problem("non-null quota flags 0x" + Long.toHexString(sb.get("qflags")) + " in a copy mkfs made", false));
+            }
+        }
         if (sb.get("bad_features2") != features2) {
             out.add(new Problem("bad_features2 0x" + Long.toHexString(sb.get("bad_features2")) + " differs from features2 0x"
                     + Long.toHexString(features2), false));
@@ -249,6 +268,39 @@ final class SuperblockChecks {
             }
         }
         return out;
+    }
+
+    /**
+     * The inode numbers of a primary. mkfs allocates the root directory, then the realtime bitmap and summary inodes,
+     * as the first three inodes of the first chunk, and xfs_repair resets rbmino and rsumino to the root's next two
+     * (calc_mkfs: "inconsistent with calculated value"); a damaged rootino breaks the same relation. Without the
+     * quota bit no quota inode exists, so each quota field is 0 or NULLFSINO, as xfs_repair accepts (it clears any
+     * other value: "quota information would be cleared", or a directory entry naming it is cut).
+     */
+    private static List<Problem> inodeProblems(Struct sb, long versionnum) {
+        List<Problem> out = new ArrayList<>();
+        long root = sb.get("rootino");
+        if (sb.get("rbmino") != root + 1 || sb.get("rsumino") != root + 2) {
+            out.add(new Problem("root, realtime bitmap and summary inodes " + ino(root) + ", " + ino(sb.get("rbmino")) + ", "
+                    + ino(sb.get("rsumino")) + " are not the three consecutive inodes mkfs allocates", false));
+        }
+        if ((versionnum & VERSION_QUOTA) == 0) {
+            for (String f : QUOTA_INODES) {
+                if (!noInode(sb.get(f))) {
+                    out.add(new Problem(f + " " + ino(sb.get(f)) + " without the quota feature (must be 0 or NULLFSINO)", false));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether an inode field names no inode: 0 or NULLFSINO. */
+    static boolean noInode(long ino) {
+        return ino == 0 || ino == NULLFSINO;
+    }
+
+    private static String ino(long ino) {
+        return ino == NULLFSINO ? "NULLFSINO" : Long.toUnsignedString(ino);
     }
 
     private static boolean realtimeOk(Struct sb, long bs) {

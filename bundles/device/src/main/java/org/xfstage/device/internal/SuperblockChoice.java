@@ -402,8 +402,11 @@ final class SuperblockChoice {
             return null;
         }
         Read src = read(image, source.agno(), source.agno() * best.agBlocks() * best.blockSize(), false);
-        // mkfs writes the root inode into some copies only: any agreeing copy's serves a primary that lost its own
-        long root = agreeing.stream().mapToLong(Copy::rootIno).filter(r -> r != 0 && r != NULLFSINO).findFirst().orElse(NULLFSINO);
+        // mkfs writes the root inode into some copies only: the one most agreeing copies carry (a copy's root is not
+        // checked, so one damaged copy must not decide) serves a primary that lost its own
+        Map<Long, Integer> roots = new LinkedHashMap<>();
+        agreeing.stream().mapToLong(Copy::rootIno).filter(r -> !SuperblockChecks.noInode(r)).forEach(r -> roots.merge(r, 1, Integer::sum));
+        long root = roots.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(NULLFSINO);
         Struct merged = merge(src.bytes(), psb, root);
         List<SuperblockVerdict.Disagreement> differ = new ArrayList<>();
         if (psb.get("magicnum") == SuperblockChecks.MAGIC) {
@@ -463,8 +466,9 @@ final class SuperblockChoice {
      * field zeroed), but the inode numbers and version bits only the primary carries (DALIGN and EXTFLG added from
      * the copy), its counters, and not marked unfinished. Kept fields that would fail the checks (a primary whose
      * bytes are garbage) are taken from the copy instead: the version bits first, then the realtime free count. A
-     * root inode of 0 or NULLFSINO is {@code copiesRoot} (the one the agreeing copies carry); realtime inodes of 0 or NULLFSINO follow the root, where mkfs
-     * puts them and where xfs_repair's phase 1 would reset them (calc_mkfs).
+     * root inode of 0 or NULLFSINO, or one other than the agreeing copies carry, is {@code copiesRoot}; the realtime
+     * inodes follow the root, where mkfs puts them and where xfs_repair would reset them (calc_mkfs); quota inodes
+     * without the quota bit are NULLFSINO, as xfs_repair clears them.
      */
     static Struct merge(byte[] copy, Struct primary, long copiesRoot) {
         Struct src = SuperblockChecks.decode(copy);
@@ -486,15 +490,21 @@ final class SuperblockChoice {
                 m.set(f, v);
             }
             long root = m.get("rootino");
-            if (root == 0 || root == NULLFSINO) {
+            boolean copiesHaveRoot = !SuperblockChecks.noInode(copiesRoot);
+            if (SuperblockChecks.noInode(root) || copiesHaveRoot && root != copiesRoot) {
+                // mkfs writes the root into the copies and nothing moves it after: where they hold one, it is the root
                 root = copiesRoot;
                 m.set("rootino", root);
             }
-            if (root != 0 && root != NULLFSINO) {
-                for (int i = 1; i <= 2; i++) {
-                    String f = i == 1 ? "rbmino" : "rsumino";
-                    if (m.get(f) == 0 || m.get(f) == NULLFSINO) {
-                        m.set(f, root + i);
+            if (!SuperblockChecks.noInode(root)) {
+                // the realtime inodes are the root's next two, where mkfs puts them and xfs_repair resets them
+                m.set("rbmino", root + 1);
+                m.set("rsumino", root + 2);
+            }
+            if ((m.get("versionnum") & SuperblockChecks.VERSION_QUOTA) == 0) {
+                for (String f : SuperblockChecks.QUOTA_INODES) {
+                    if (!SuperblockChecks.noInode(m.get(f))) {
+                        m.set(f, NULLFSINO); // no quotas, no quota inode: cleared as xfs_repair clears it
                     }
                 }
             }

@@ -119,7 +119,11 @@ class SuperblockChoiceTest {
                 Arguments.of("logsectlog", 9L, "bad log/data device sector size"),
                 Arguments.of("meta_uuid0", 0x1111222233334444L, "garbage past its last field"),
                 Arguments.of("inprogress", 1L, "unfinished by mkfs"),
-                Arguments.of("dblocks", 131073L, "do not add up"));
+                Arguments.of("dblocks", 131073L, "do not add up"),
+                // the inode numbers only the primary carries: put back where mkfs put them, as xfs_repair resets them
+                Arguments.of("rbmino", 128L, "not the three consecutive inodes"),
+                Arguments.of("rootino", 129L, "not the three consecutive inodes"),
+                Arguments.of("uquotino", 131L, "uquotino 131 without the quota feature"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -328,7 +332,8 @@ class SuperblockChoiceTest {
         Object[][] damage = {{"versionnum", 0xb4a5L | 0x0200}, {"features2", 0x18aL | 0x1}, {"agcount", 5L}, {"agblocks", 32767L},
                 {"rextsize", 0L}, {"rblocks", 10L}, {"inoalignmt", 4L}, {"spino_align", 2L}, {"imax_pct", 101L}, {"unit", 8L},
                 {"dirblklog", 5L}, {"shared_vn", 1L}, {"qflags", 0x10L}, {"flags", 1L}, {"bad_features2", 0L}, {"logsunit", 100L},
-                {"logblocks", 0L}, {"inodelog", 8L}, {"inodesize", 300L}, {"sectlog", 10L}, {"blocklog", 11L}};
+                {"logblocks", 0L}, {"inodelog", 8L}, {"inodesize", 300L}, {"sectlog", 10L}, {"blocklog", 11L}, {"rsumino", 5L},
+                {"gquotino", 7L}, {"pquotino", 1L << 40}};
         for (Object[] d : damage) {
             byte[] s = clean.clone();
             Layouts.SB.get((String) d[0]).put(s, 0, (Long) d[1]);
@@ -338,5 +343,26 @@ class SuperblockChoiceTest {
             }
         }
         assertEquals(List.of(), missed, "damage no check notices");
+    }
+
+    /**
+     * A copy mkfs made (inprogress set) has no quota inodes or flags: xfs_repair warns of each ("non-null user quota
+     * inode field in superblock 1"); 0 and NULLFSINO are both none. The root and realtime inodes of a copy are not
+     * checked: mkfs leaves them NULLFSINO in some.
+     */
+    @Test
+    void copyMadeByMkfsHasNoQuotaInodesOrFlags() throws Exception {
+        byte[] clean = read(DeviceCorpusTest.image("default"), 32768L * 4096, 512);
+        assertEquals(List.of(), SuperblockChecks.problems(clean, false));
+        Object[][] cases = {{"uquotino", 0L, true}, {"gquotino", -1L, true}, {"pquotino", 131L, false}, {"uquotino", 1L, false},
+                {"qflags", 1L, false}, {"rbmino", 0L, true}, {"rootino", -1L, true}};
+        for (Object[] c : cases) {
+            byte[] s = clean.clone();
+            Layouts.SB.get((String) c[0]).put(s, 0, (Long) c[1]);
+            Checksums.update(s, 0, 512, Layouts.SB.crcOffset);
+            List<SuperblockChecks.Problem> p = SuperblockChecks.problems(s, false);
+            assertEquals(c[2], p.isEmpty(), c[0] + " " + c[1] + ": " + p);
+            assertTrue(SuperblockChecks.votes(p), "it still votes on the geometry: " + p);
+        }
     }
 }

@@ -116,6 +116,10 @@ class RepairOracleTest {
                 Arguments.of("agi-unlinked-garbage", List.of("agi 0", "write -d unlinked[3] 200")),
                 Arguments.of("agfl-entry-in-use", List.of("agfl 0", "write -d bno[0] 562")),
                 Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2")),
+                // AG headers that lie about their length are made new from the proof, as a bad magic (agf-flcount above
+                // takes the same way for free list indexes that disagree)
+                Arguments.of("agf-length", List.of("agf 3", "write -d length 32767")),
+                Arguments.of("agi-length", List.of("agi 2", "write -d length 32767")),
                 Arguments.of("inobt-freecount", List.of("agi 0", "addr root", "write -d recs[1].freecount 5")),
                 Arguments.of("inobt-free-mask", List.of("agi 0", "addr root", "write -d recs[1].free 1")),
                 Arguments.of("inobt-mask-and-finobt", List.of("agi 1", "addr root", "write -d recs[1].free 0", "agi 1",
@@ -183,6 +187,8 @@ class RepairOracleTest {
                 Arguments.of("rmapbt-leaf-crc", List.of("agf 0", "addr rmaproot", "addr ptrs[3]", "write -c recs[5].owner 4")),
                 Arguments.of("rmapbt-and-agf", List.of("agf 1", "addr rmaproot", "write -d recs[3].owner 12345", "agf 1",
                         "write -d longest 7")),
+                // inobtcount: the AGI's block counts set to what the trees hold (agi_fblocks the same way)
+                Arguments.of("agi-iblocks", List.of("agi 0", "write -d ino_blocks 2")),
                 Arguments.of("rmapbt-leaf-bmbt-flag", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[17].bmbtblock 0")));
     }
 

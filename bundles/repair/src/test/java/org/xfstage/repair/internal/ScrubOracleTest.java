@@ -147,7 +147,13 @@ class ScrubOracleTest {
         r.add(Arguments.of("symlink-local", List.of("path /link-long", "write -c core.size 7"), Set.of("bnobt", "directory", "inode", "nlinks", "sb-counters")));
         r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5"), Set.of("nlinks")));
         r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644"), Set.of("directory", "inode", "nlinks")));
-        r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2"), Set.of("bnobt")));
+        // the AGF's free list indexes must agree (xfs_repair: "freeblk count 4 != flcount 2"); the walk, which reads
+        // flcount slots from flfirst, also sees free blocks the bnobt does not list, and past the list's end an empty slot
+        r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2"), Set.of("agf", "bnobt")));
+        r.add(Arguments.of("agf-flfirst", List.of("agf 0", "write -d flfirst 1"), Set.of("agf", "agfl", "bnobt")));
+        // an AG header's length is the AG's: the last AG's one block short (it is rebuilt, not trusted)
+        r.add(Arguments.of("agf-length", List.of("agf 3", "write -d length 32767"), Set.of("agf")));
+        r.add(Arguments.of("agi-length", List.of("agi 2", "write -d length 32767"), Set.of("agi")));
         // the corpus's real sharing (AG 0, 4 KiB blocks): [1752,4] mapped 3 times, [1756,4] twice
         r.add(Arguments.of("refcount-count", List.of("agf 0", "addr refcntroot", "write -d recs[1].refcount 2"), Set.of("refcountbt")));
         r.add(Arguments.of("refcount-missing", List.of("agf 0", "addr refcntroot", "write -d numrecs 1"), Set.of("refcountbt")));
@@ -202,7 +208,18 @@ class ScrubOracleTest {
                 Arguments.of("sb-primary-fuzz-uuid", List.of("sb 0", "fuzz -d uuid firstbit")),
                 Arguments.of("sb-primary-fuzz-incompat", List.of("sb 0", "fuzz -d features_incompat lastbit")),
                 Arguments.of("sb-primary-fuzz-spino-align", List.of("sb 0", "fuzz -d spino_align add")),
+                // the inode numbers only the primary carries: the realtime inodes follow the root (xfs_repair's
+                // calculated values), and without quotas every quota inode is 0 or NULLFSINO
+                Arguments.of("sb-primary-rbmino", List.of("sb 0", "write -d rbmino 128")),
+                Arguments.of("sb-primary-fuzz-rsumino", List.of("sb 0", "fuzz -d rsumino firstbit")),
+                Arguments.of("sb-primary-rootino", List.of("sb 0", "write -d rootino 129")),
+                Arguments.of("sb-primary-uquotino", List.of("sb 0", "write -d uquotino 131")),
                 Arguments.of("sb-secondary-logblocks", List.of("sb 2", "write -d logblocks 1000")),
+                // a copy mkfs made has no quota inodes or flags, and the primary's flags and features
+                Arguments.of("sb-secondary-gquotino", List.of("sb 2", "write -d gquotino 131")),
+                Arguments.of("sb-secondary-qflags", List.of("sb 1", "write -d qflags 1")),
+                Arguments.of("sb-secondary-flags", List.of("sb 3", "write -d flags 1")),
+                Arguments.of("sb-secondary-fuzz-ro-compat", List.of("sb 2", "fuzz -d features_ro_compat lastbit")),
                 Arguments.of("sb-secondary-magic", List.of("sb 2", "write -d magicnum 0")),
                 Arguments.of("sb-secondary-crc", List.of("sb 3", "write -c imax_pct 30")));
     }
@@ -396,6 +413,9 @@ class ScrubOracleTest {
                 Arguments.of("rmapbt-attr-fork", List.of("agf 0", "addr rmaproot", "addr ptrs[1]", "write -d recs[14].attrfork 1"), Set.of("rmapbt")),
                 Arguments.of("rmapbt-node-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0"), Set.of("agf", "bnobt", "rmapbt")),
                 Arguments.of("agf-rmapblocks", List.of("agf 0", "write -d rmapblocks 5"), Set.of("agf")),
+                // inobtcount: the AGI counts its trees' blocks
+                Arguments.of("agi-iblocks-rmapbt", List.of("agi 0", "write -d ino_blocks 2"), Set.of("agi")),
+                Arguments.of("agi-fblocks-rmapbt", List.of("agi 1", "write -d fino_blocks 5"), Set.of("agi")),
                 Arguments.of("refcount-count-rmapbt", List.of("agf 0", "addr refcntroot", "write -d recs[2].refcount 3"), Set.of("refcountbt")),
                 // AG headers: block 5 of AG 1 is a stale rmapbt leaf here
                 Arguments.of("agf-magic-rmapbt", List.of("agf 1", "write -d magicnum 0"), Set.of("agf")),

@@ -147,6 +147,38 @@ public class AgiStrategy implements RepairStrategy {
         return wrong;
     }
 
+    /**
+     * With the inobtcount feature the AGI counts the blocks of its trees (agi_iblocks, agi_fblocks): each against the
+     * blocks the tree's pointers reach, as xfs_repair compares them ("bad inobt block count"). A tree that cannot be
+     * walked is left out: its own check reports it. Returns the fields to set, by what they should be.
+     */
+    private static Map<HeaderField, Long> wrongBlockCounts(ScrubContext ctx, int agno, Map<HeaderField, Long> header,
+            Consumer<Finding> findings) throws Exception {
+        Map<HeaderField, Long> out = new LinkedHashMap<>();
+        if (!ctx.info().has(Feature.INOBTCOUNT)) {
+            return out;
+        }
+        for (BtreeType t : TREES) {
+            HeaderField field = HeaderField.blocks(t);
+            if (!ctx.info().hasTree(t) || field == null) {
+                continue;
+            }
+            long blocks;
+            try {
+                blocks = ctx.device().btreeBlocks(agno, t).length;
+            } catch (XfsFormatException e) {
+                continue;
+            }
+            long says = header.get(field);
+            if (says != blocks) {
+                findings.accept(new Finding("agi", agno, field.toString(), "says " + says + " " + t.treeName() + " blocks",
+                        String.valueOf(blocks)));
+                out.put(field, blocks);
+            }
+        }
+        return out;
+    }
+
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
@@ -155,6 +187,7 @@ public class AgiStrategy implements RepairStrategy {
                 continue; // its figures and buckets mean nothing: it is rebuilt whole
             }
             wrongRoots(ctx, ag.agno(), header, findings);
+            wrongBlockCounts(ctx, ag.agno(), header, findings);
             Counted sum = counted(ctx, ag.agno());
             if (ag.inodes() != sum.count()) {
                 findings.accept(new Finding("agi", ag.agno(), HeaderField.AGI_COUNT.toString(), "says " + ag.inodes() + " inodes",
@@ -197,6 +230,10 @@ public class AgiStrategy implements RepairStrategy {
                     return null; // no block is proven to be the root: nothing to point the header at
                 }
                 changes.add(rootChange(agno, t, header, fields));
+            }
+            for (Map.Entry<HeaderField, Long> b : wrongBlockCounts(ctx, agno, header, f -> { }).entrySet()) {
+                changes.add("AG " + agno + " " + b.getKey() + ": " + header.get(b.getKey()) + " -> " + b.getValue());
+                fields.putIfAbsent(b.getKey(), b.getValue()); // a root set to the proven one has set its count already
             }
             fields.put(HeaderField.AGI_COUNT, sum.count());
             fields.put(HeaderField.AGI_FREECOUNT, sum.freecount());

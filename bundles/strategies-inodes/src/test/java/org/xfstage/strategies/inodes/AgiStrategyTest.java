@@ -201,6 +201,23 @@ class AgiStrategyTest {
         assertEquals(1L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.level(BtreeType.INO)));
     }
 
+    /** With inobtcount the AGI counts its trees' blocks: a count the trees do not hold is found and set to theirs. */
+    @Test
+    void treeBlockCountsThatDisagreeWithTheTreesAreFoundAndSet() throws Exception {
+        FakeContext ctx = provenRoots();
+        ctx.device.agiSays(0, HeaderField.blocks(BtreeType.INO), 3).agiSays(0, HeaderField.blocks(BtreeType.FINO), 0);
+
+        List<Finding> found = ctx.check(agi);
+        Plan plan = agi.plan(ctx, found);
+
+        assertEquals(List.of(new Finding("agi", 0, "agi_iblocks", "says 3 inobt blocks", "1"),
+                new Finding("agi", 0, "agi_fblocks", "says 0 finobt blocks", "1")), found);
+        assertNotNull(plan);
+        Map<HeaderField, Long> set = ctx.device.headerUpdates.get(0).fields();
+        assertEquals(1L, set.get(HeaderField.blocks(BtreeType.INO)));
+        assertEquals(1L, set.get(HeaderField.blocks(BtreeType.FINO)));
+    }
+
     @Test
     void noNewAgiWhenNoCandidateIsARootTheWalkReached() throws Exception {
         FakeContext ctx = provenRoots();

@@ -215,7 +215,7 @@ final class FakeDevice implements XfsDevice {
         return this;
     }
 
-    /** The AGI's tree fields: the roots walks start from, unless the test says otherwise. */
+    /** The AGI's tree fields: the roots walks start from and the trees' blocks, unless the test says otherwise. */
     @Override
     public Map<HeaderField, Long> header(HeaderKind kind, int agno) throws XfsFormatException {
         if (kind != HeaderKind.AGI) {
@@ -228,6 +228,9 @@ final class FakeDevice implements XfsDevice {
         for (BtreeType t : List.of(BtreeType.INO, BtreeType.FINO)) {
             out.put(HeaderField.root(t), btreeRoot(agno, t).block());
             out.put(HeaderField.level(t), (long) btreeRoot(agno, t).levels());
+            if (oldBlocks.containsKey(t)) {
+                out.put(HeaderField.blocks(t), (long) oldBlocks.get(t).length); // agi_iblocks, agi_fblocks
+            }
         }
         out.putAll(agiSays.getOrDefault(agno, Map.of()));
         return out;
