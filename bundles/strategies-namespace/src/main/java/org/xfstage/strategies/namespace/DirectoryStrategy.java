@@ -11,6 +11,7 @@ import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.Observation;
@@ -26,7 +27,9 @@ import org.xfstage.api.staging.XfBlob;
  * directory: every directory reachable from the root, read by the device's verifying reader, and what only the whole
  * tree shows.
  * <p>
- * The device walks the tree ({@code XfsDevice.directoryTree}): each directory is read once with every check it can
+ * The engine's walk reads the tree once ({@code XfsDevice.directoryTree}) for the link counts and stages what it read
+ * (Observation.DIRECTORY_WALK), which this replays; without it (a walk that did not stage it) the device walks the tree
+ * here. Either way each directory is read once with every check it can
  * be held to on its own (names, file types, inode numbers, "." and "..", short-form counts, data blocks and their
  * free-space tables, the hash index against every name, the free index, the size), each problem it finds becomes a
  * finding here, and each inode an entry names is read for its type. While the entries stream by, this checks what
@@ -54,7 +57,7 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.INODE_MAP);
+        return Set.of(Observation.INODE_MAP, Observation.DIRECTORY_WALK);
     }
 
     @Override
@@ -64,16 +67,50 @@ public class DirectoryStrategy implements RepairStrategy {
                 XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
                 XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
                 DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
-            Walk walk = new Walk(ctx, names, entries, links, paths, out);
-            ctx.device().directoryTree(ctx.progress(), walk);
+            XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
+            XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
+            boolean staged = walked != null && told != null;
+            // entry names stay where the walk staged them; paths go to this check's own blob
+            XfBlob entryNames = staged ? told : names;
+            Walk walk = new Walk(ctx, entryNames, entries, links, paths, out);
+            if (staged) {
+                replay(ctx, walked, told, walk);
+            } else {
+                ctx.device().directoryTree(ctx.progress(), walk);
+            }
             walk.finish();
             paths.sort(ctx.progress());
             entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            duplicateNames(ctx, entries, names, paths, out);
+            duplicateNames(ctx, entries, entryNames, paths, out);
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             parents(ctx, links, paths, out, walk.root);
         }
         out.finish();
+    }
+
+    /**
+     * What the engine's tree walk read (Observation.DIRECTORY_WALK), told to the walk in the order it was read: the
+     * same as the device's walk would tell it, without a second read of any directory or named inode.
+     */
+    private static void replay(ScrubContext ctx, XfArray walked, XfBlob told, Walk walk) throws StagingException {
+        DirectoryWalkRecord r = new DirectoryWalkRecord();
+        long seen = 0;
+        for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
+            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+            switch (r.kind()) {
+                case DIRECTORY -> walk.directory(r.dir(), new String(told.load(r.cookie()), StandardCharsets.UTF_8));
+                case ENTRY -> {
+                    DirectoryEntry e = r.entry(told.load(r.cookie()));
+                    walk.entry(e, r.cookie());
+                    if (r.childTold()) {
+                        walk.child(e.child(), r.childType());
+                    }
+                }
+                case PROBLEM -> walk.problem(r.problem(new String(told.load(r.cookie()), StandardCharsets.UTF_8)));
+            }
+        }
     }
 
     /** Passes findings on up to {@link #MAX_FINDINGS}, then counts them. */
@@ -167,6 +204,11 @@ public class DirectoryStrategy implements RepairStrategy {
 
         @Override
         public void entry(DirectoryEntry e) {
+            entry(e, 0);
+        }
+
+        /** An entry whose name is in the names blob at {@code cookie} already, or (0) is to be stored there. */
+        void entry(DirectoryEntry e, long cookie) {
             flush(null);
             dotdot = null;
             if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
@@ -184,7 +226,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             if (failure == null) {
                 try {
-                    pendingCookie = names.store(e.name());
+                    pendingCookie = cookie != 0 ? cookie : names.store(e.name());
                     pending = e;
                 } catch (StagingException ex) {
                     failure = ex;
