@@ -308,6 +308,8 @@ class ScrubOracleTest {
         r.add(Arguments.of("dir-block-name", List.of("path /block", "dblock 0", "write -d bu[3].name \"Xntry-00001-with-a-longer-name\""), Set.of("directory"), "bad hash: hash index entry 24"));
         r.add(Arguments.of("dir-block-name-slash", List.of("path /block", "dblock 0", "write -d bu[3].name \"entry/00001-with-a-longer-name\""), Set.of("directory"), "holds '/'"));
         r.add(Arguments.of("dir-block-inumber", List.of("path /block", "dblock 0", "write -d bu[3].inumber 12345"), Set.of("directory"), "names inode 12345, which no inode chunk holds"));
+        // the file the entry named is then named by none: xfs_repair -n would move it to lost+found
+        r.add(Arguments.of("dir-block-disconnected", List.of("path /block", "dblock 0", "write -d bu[3].inumber 12345"), Set.of("directory"), "(disconnected)"));
         r.add(Arguments.of("dir-block-free-inode", List.of("path /block", "dblock 0", "write -d bu[3].inumber 262300"), Set.of("directory"), "names inode 262300, which is free"));
         r.add(Arguments.of("dir-block-tag", List.of("path /block", "dblock 0", "write -d bu[3].tag 0x70"), Set.of("directory"), "entry's tag says 112"));
         r.add(Arguments.of("dir-block-ftype", List.of("path /block", "dblock 0", "write -d bu[3].filetype 7"), Set.of("directory"), "file type symlink, but inode 655490 is a file"));

@@ -2,6 +2,8 @@ package org.xfstage.strategies.namespace;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -11,6 +13,8 @@ import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
@@ -66,13 +70,14 @@ public class DirectoryStrategy implements RepairStrategy {
         try (XfBlob names = ctx.blobs().create("directory check: names");
                 XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
                 XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
+                XfArray named = ctx.arrays().create("directory check: named inodes", NamedRecord.SIZE);
                 DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
             XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
             XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
             boolean staged = walked != null && told != null;
             // entry names stay where the walk staged them; paths go to this check's own blob
             XfBlob entryNames = staged ? told : names;
-            Walk walk = new Walk(ctx, entryNames, entries, links, paths, out);
+            Walk walk = new Walk(ctx, entryNames, entries, links, named, paths, out);
             if (staged) {
                 replay(ctx, walked, told, walk);
             } else {
@@ -84,6 +89,8 @@ public class DirectoryStrategy implements RepairStrategy {
             duplicateNames(ctx, entries, entryNames, paths, out);
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             parents(ctx, links, paths, out, walk.root);
+            named.sort(NamedRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            disconnected(ctx, named, out, walk.root);
         }
         out.finish();
     }
@@ -144,6 +151,8 @@ public class DirectoryStrategy implements RepairStrategy {
         private final XfBlob names;
         private final XfArray entries;
         private final XfArray links;
+        private final XfArray named;
+        private final NamedRecord namedRec = new NamedRecord();
         private final DirectoryPaths paths;
         private final Findings out;
         private final InodeFinder inodes;
@@ -159,11 +168,12 @@ public class DirectoryStrategy implements RepairStrategy {
         private DirectoryEntry dotdot;
         private StagingException failure;
 
-        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, DirectoryPaths paths, Findings out) {
+        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, XfArray named, DirectoryPaths paths, Findings out) {
             this.ctx = ctx;
             this.names = names;
             this.entries = entries;
             this.links = links;
+            this.named = named;
             this.paths = paths;
             this.out = out;
             XfArray map = ctx.observation(Observation.INODE_MAP);
@@ -286,6 +296,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             try {
                 rec.set(e.directory(), e.hash(), nameKey(e.name()), e.child(), pendingCookie, e.type()).appendTo(entries);
+                namedRec.set(e.child()).appendTo(named);
             } catch (StagingException ex) {
                 failure = ex;
             }
@@ -318,6 +329,43 @@ public class DirectoryStrategy implements RepairStrategy {
 
     private static String typeName(FileType t) {
         return t == null ? "unknown" : t.name().toLowerCase().replace('_', ' ');
+    }
+
+    /**
+     * Every inode in use that no entry of the tree names is disconnected (xfs_repair moves it to lost+found): the
+     * inode map and the sorted named inodes, merged. The root and the metadata inodes the superblock names are named
+     * by none. Skipped without an inode map.
+     */
+    private static void disconnected(ScrubContext ctx, XfArray named, Findings out, long root) throws Exception {
+        XfArray map = ctx.observation(Observation.INODE_MAP);
+        if (map == null || root < 0) {
+            return;
+        }
+        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
+        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
+        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
+                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
+            Long ino = sb.get(f);
+            if (ino != null) {
+                unnamed.add(ino);
+            }
+        }
+        InodeMapRecord inode = new InodeMapRecord();
+        NamedRecord name = new NamedRecord();
+        long n = name.loadNext(named, 0);
+        long seen = 0;
+        for (long i = inode.loadNext(map, 0); i >= 0; i = inode.loadNext(map, i + 1)) {
+            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+            long ino = inode.ino();
+            while (n >= 0 && Long.compareUnsigned(name.ino(), ino) < 0) {
+                n = name.loadNext(named, n + 1);
+            }
+            if (inode.state() == InodeMapRecord.State.IN_USE && (n < 0 || name.ino() != ino) && !unnamed.contains(ino)) {
+                out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
+            }
+        }
     }
 
     /** A 64-bit FNV-1a hash of a name: with the name hash, it sorts equal names next to each other. */

@@ -18,6 +18,7 @@ import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
@@ -39,6 +40,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  */
 class DirectoryStrategyTest {
     private static final long ROOT = 128;
+    private static final long RTBITMAP = 129;
     private static XFileFactoryImpl xfiles;
     private static XfArrayFactoryImpl arrays;
     private static XfBlobFactoryImpl blobs;
@@ -112,6 +114,9 @@ class DirectoryStrategyTest {
                             tree.events.forEach(e -> e.accept(sink));
                             return null;
                         }
+                        if (method.getName().equals("header")) { // the superblock: the root and a realtime bitmap
+                            return Map.of(HeaderField.SB_ROOTINO, ROOT, HeaderField.SB_RBMINO, RTBITMAP);
+                        }
                         throw new UnsupportedOperationException(method.getName());
                     });
             FsInfo info = new FsInfo("u", "", 4096, 512, 512, 1, 1000, 1000, 4096, 0, 0, 0, 0, 25, List.of("crc", "ftype"), 0, 0, 0,
@@ -175,6 +180,21 @@ class DirectoryStrategyTest {
         assertEquals("directory /a (inode 200) block 0 offset 64", found.get(0).location());
         assertEquals("bad hash: damage 0", found.get(0).problem());
         assertEquals("50 more findings not listed", found.get(found.size() - 1).problem());
+    }
+
+    /**
+     * An inode in use that no entry names is disconnected (xfs_repair moves it to lost+found); a free one is not, nor
+     * are the root and the metadata inodes the superblock names.
+     */
+    @Test
+    void anInodeInUseThatNoEntryNamesIsDisconnected() throws Exception {
+        Tree t = clean();
+        t.inodes.put(RTBITMAP, true);
+        t.inodes.put(400L, true);
+        t.inodes.put(401L, false);
+        List<Finding> found = check(t);
+        assertOneFinding(found, "in use, but no directory reached from the root names it (disconnected)");
+        assertEquals("inode 400", found.get(0).location());
     }
 
     @Test
