@@ -145,7 +145,9 @@ final class Geometry {
         if (fsb < 0) {
             throw new XfsFormatException("block number " + fsb + " is negative");
         }
-        long agno = fsb >>> agBlkLog;
+        // XFS_FSB_TO_AGNO keeps 32 bits of the AG number: bits above them are ignored by the kernel and xfs_repair,
+        // which read the block the low bits name; so is it read here (InodeChecks#canonical reports nothing for it)
+        long agno = (fsb >>> agBlkLog) & 0xffffffffL;
         if (agno >= agCount) {
             throw new XfsFormatException("block number " + fsb + " names AG " + agno + " of " + agCount);
         }

@@ -172,6 +172,29 @@ class InodeChecksTest {
         assertEquals(0, xfsRepairN(img), "xfs_repair -n misses it (if this fails, it learnt to see it)");
     }
 
+    /**
+     * A startblock with a bit set above the 32 bits of AG number XFS_FSB_TO_AGNO keeps: the kernel and xfs_repair -n
+     * read the block the low bits name and call it clean; the inode check agrees, and the mappings (what the rmapbt
+     * check compares) are those of the clean file, not an error.
+     */
+    @Test
+    void aStartblockWithBitsAboveTheAgNumberMapsTheBlockTheKernelReads() throws Exception {
+        Path clean = DeviceCorpusTest.image("default");
+        long ino = ino(clean, "/size-65553");
+        Path img = damaged("default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock firstbit"));
+        assertEquals(0, xfsRepairN(img), "xfs_repair -n reads the low bits");
+        assertEquals(List.of(), everyInode(img));
+        assertEquals(mappings(clean, ino), mappings(img, ino));
+    }
+
+    private static List<String> mappings(Path img, long ino) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            fs.inodeMappings(ino, (agno, m) -> out.add(agno + ":" + m));
+        }
+        return out;
+    }
+
     /** xfs_db commands that give /size-100 attributes of one form, consistent (xfs_repair -n calls them clean). */
     static List<String> attributes(String form) {
         List<String> c = new ArrayList<>(List.of("path /size-100"));
