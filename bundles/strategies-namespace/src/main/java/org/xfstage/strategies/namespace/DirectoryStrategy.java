@@ -18,6 +18,7 @@ import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
@@ -61,7 +62,7 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.INODE_MAP, Observation.DIRECTORY_WALK);
+        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.DIRECTORY_WALK);
     }
 
     @Override
@@ -70,14 +71,13 @@ public class DirectoryStrategy implements RepairStrategy {
         try (XfBlob names = ctx.blobs().create("directory check: names");
                 XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
                 XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
-                XfArray named = ctx.arrays().create("directory check: named inodes", NamedRecord.SIZE);
                 DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
             XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
             XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
             boolean staged = walked != null && told != null;
             // entry names stay where the walk staged them; paths go to this check's own blob
             XfBlob entryNames = staged ? told : names;
-            Walk walk = new Walk(ctx, entryNames, entries, links, named, paths, out);
+            Walk walk = new Walk(ctx, entryNames, entries, links, paths, out);
             if (staged) {
                 replay(ctx, walked, told, walk);
             } else {
@@ -89,8 +89,7 @@ public class DirectoryStrategy implements RepairStrategy {
             duplicateNames(ctx, entries, entryNames, paths, out);
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             parents(ctx, links, paths, out, walk.root);
-            named.sort(NamedRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            disconnected(ctx, named, out, walk.root);
+            disconnected(ctx, out, walk.root);
         }
         out.finish();
     }
@@ -151,8 +150,6 @@ public class DirectoryStrategy implements RepairStrategy {
         private final XfBlob names;
         private final XfArray entries;
         private final XfArray links;
-        private final XfArray named;
-        private final NamedRecord namedRec = new NamedRecord();
         private final DirectoryPaths paths;
         private final Findings out;
         private final InodeFinder inodes;
@@ -168,12 +165,11 @@ public class DirectoryStrategy implements RepairStrategy {
         private DirectoryEntry dotdot;
         private StagingException failure;
 
-        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, XfArray named, DirectoryPaths paths, Findings out) {
+        Walk(ScrubContext ctx, XfBlob names, XfArray entries, XfArray links, DirectoryPaths paths, Findings out) {
             this.ctx = ctx;
             this.names = names;
             this.entries = entries;
             this.links = links;
-            this.named = named;
             this.paths = paths;
             this.out = out;
             XfArray map = ctx.observation(Observation.INODE_MAP);
@@ -296,7 +292,6 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             try {
                 rec.set(e.directory(), e.hash(), nameKey(e.name()), e.child(), pendingCookie, e.type()).appendTo(entries);
-                namedRec.set(e.child()).appendTo(named);
             } catch (StagingException ex) {
                 failure = ex;
             }
@@ -333,12 +328,13 @@ public class DirectoryStrategy implements RepairStrategy {
 
     /**
      * Every inode in use that no entry of the tree names is disconnected (xfs_repair moves it to lost+found): the
-     * inode map and the sorted named inodes, merged. The root and the metadata inodes the superblock names are named
-     * by none. Skipped without an inode map.
+     * inode map and the link counts (the same walk's entries, already sorted by inode), merged. The root and the
+     * metadata inodes the superblock names are named by none. Skipped without either observation.
      */
-    private static void disconnected(ScrubContext ctx, XfArray named, Findings out, long root) throws Exception {
+    private static void disconnected(ScrubContext ctx, Findings out, long root) throws Exception {
         XfArray map = ctx.observation(Observation.INODE_MAP);
-        if (map == null || root < 0) {
+        XfArray links = ctx.observation(Observation.LINK_COUNTS);
+        if (map == null || links == null || root < 0) {
             return;
         }
         Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
@@ -351,18 +347,20 @@ public class DirectoryStrategy implements RepairStrategy {
             }
         }
         InodeMapRecord inode = new InodeMapRecord();
-        NamedRecord name = new NamedRecord();
-        long n = name.loadNext(named, 0);
+        LinkCountRecord link = new LinkCountRecord();
+        long n = link.loadNext(links, 0);
         long seen = 0;
         for (long i = inode.loadNext(map, 0); i >= 0; i = inode.loadNext(map, i + 1)) {
             if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
                 throw new CancelledException("directory check cancelled");
             }
             long ino = inode.ino();
-            while (n >= 0 && Long.compareUnsigned(name.ino(), ino) < 0) {
-                n = name.loadNext(named, n + 1);
+            // its records come together, its own (INODE) before those of the entries naming it
+            while (n >= 0 && (link.ino() < ino || (link.ino() == ino && link.kind() == LinkCountRecord.Kind.INODE))) {
+                n = link.loadNext(links, n + 1);
             }
-            if (inode.state() == InodeMapRecord.State.IN_USE && (n < 0 || name.ino() != ino) && !unnamed.contains(ino)) {
+            boolean isNamed = n >= 0 && link.ino() == ino && link.kind() == LinkCountRecord.Kind.ENTRY;
+            if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
                 out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
             }
         }

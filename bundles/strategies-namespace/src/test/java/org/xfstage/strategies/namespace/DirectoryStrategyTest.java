@@ -23,9 +23,11 @@ import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.api.staging.XfBlobFactory;
@@ -63,6 +65,8 @@ class DirectoryStrategyTest {
     private static final class Tree {
         final List<Consumer<DirectorySink>> events = new ArrayList<>();
         final Map<Long, Boolean> inodes = new TreeMap<>();
+        /** The inodes entries name, as the engine's walk stages them in the link counts. */
+        final List<Long> named = new ArrayList<>();
 
         Tree dir(long ino, String path, long parent) {
             inodes.put(ino, true);
@@ -74,6 +78,7 @@ class DirectoryStrategyTest {
 
         Tree name(long dir, String name, long child, FileType says, FileType is) {
             inodes.putIfAbsent(child, is != null);
+            named.add(child);
             events.add(s -> {
                 s.entry(entry(dir, name, child, says));
                 s.child(child, is);
@@ -98,7 +103,13 @@ class DirectoryStrategyTest {
     }
 
     private static List<Finding> check(Tree tree) throws Exception {
-        try (XfArray map = arrays.create("inode map", InodeMapRecord.SIZE)) {
+        try (XfArray map = arrays.create("inode map", InodeMapRecord.SIZE);
+                XfArray links = arrays.create("link counts", LinkCountRecord.SIZE)) {
+            LinkCountRecord l = new LinkCountRecord();
+            for (long child : tree.named) {
+                l.link(child, LinkCountRecord.Kind.ENTRY).appendTo(links);
+            }
+            links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, Progress.NONE);
             InodeMapRecord r = new InodeMapRecord();
             tree.inodes.forEach((ino, used) -> {
                 try {
@@ -134,7 +145,7 @@ class DirectoryStrategyTest {
 
                 @Override
                 public XfArray observation(Observation o) {
-                    return o == Observation.INODE_MAP ? map : null;
+                    return o == Observation.INODE_MAP ? map : o == Observation.LINK_COUNTS ? links : null;
                 }
 
                 @Override
@@ -154,7 +165,7 @@ class DirectoryStrategyTest {
             };
             List<Finding> out = new ArrayList<>();
             new DirectoryStrategy().check(ctx, out::add);
-            assertEquals(1, arrays.liveArrays().size(), "the strategy closed its own arrays (the inode map is the test's)");
+            assertEquals(2, arrays.liveArrays().size(), "the strategy closed its own arrays (the inode map and links are the test's)");
             return out;
         }
     }
