@@ -177,14 +177,20 @@ class InodeChecksTest {
      * read the block the low bits name and call it clean; the inode check agrees, and the mappings (what the rmapbt
      * check compares) are those of the clean file, not an error.
      */
-    @Test
-    void aStartblockWithBitsAboveTheAgNumberMapsTheBlockTheKernelReads() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("highBits")
+    void aBlockNumberWithBitsAboveTheAgNumberMapsTheBlockTheKernelReads(String path, String field) throws Exception {
         Path clean = DeviceCorpusTest.image("default");
-        long ino = ino(clean, "/size-65553");
-        Path img = damaged("default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock firstbit"));
+        long ino = ino(clean, path);
+        Path img = damaged("default", List.of("path " + path, "fuzz -d " + field + " firstbit"));
         assertEquals(0, xfsRepairN(img), "xfs_repair -n reads the low bits");
         assertEquals(List.of(), everyInode(img));
         assertEquals(mappings(clean, ino), mappings(img, ino));
+    }
+
+    /** An extent's 52-bit startblock, and a bmbt root pointer's 64 bits (its first bit is the sign of a Java long). */
+    static Stream<Arguments> highBits() {
+        return Stream.of(Arguments.of("/size-65553", "u3.bmx[0].startblock"), Arguments.of("/fragmented", "u3.bmbt.ptrs[1]"));
     }
 
     private static List<String> mappings(Path img, long ino) throws Exception {
