@@ -18,6 +18,18 @@ public interface DirectorySink {
     default void directory(long ino, String path) {
     }
 
+    /**
+     * In a tree walk, before the entries and problems of each directory: which directory follows, with its link count
+     * as read (so that a walk that counts links needs no second read of it). By default {@link #directory(long, String)}.
+     *
+     * @param ino   its inode number
+     * @param path  its path from the root, as the walk reached it
+     * @param nlink its link count on disk, or -1 when the inode could not be read
+     */
+    default void directory(long ino, String path, long nlink) {
+        directory(ino, path);
+    }
+
     /** One entry. */
     void entry(DirectoryEntry entry);
 
@@ -32,5 +44,17 @@ public interface DirectorySink {
      *             unreadable: the inode walk reports those)
      */
     default void child(long ino, FileType type) {
+    }
+
+    /**
+     * In a tree walk, right after each entry other than ".": the inode it names as read, with its link count. By default
+     * {@link #child(long, FileType)}.
+     *
+     * @param ino   the inode number the entry names
+     * @param type  its file type from its mode, or null when it is no inode in use
+     * @param nlink its link count on disk, or -1 when it is no inode in use
+     */
+    default void child(long ino, FileType type, long nlink) {
+        child(ino, type);
     }
 }

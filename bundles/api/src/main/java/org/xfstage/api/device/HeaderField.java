@@ -17,6 +17,22 @@ public record HeaderField(HeaderKind kind, String name) {
     public static final HeaderField SB_IFREE = new HeaderField(HeaderKind.SUPERBLOCK, "ifree");
     /** sb_fdblocks: free data blocks. */
     public static final HeaderField SB_FDBLOCKS = new HeaderField(HeaderKind.SUPERBLOCK, "fdblocks");
+    /**
+     * The inodes the superblock names ({@link XfsDevice#header} of the superblock): the root directory, and the
+     * metadata inodes no directory names (realtime bitmap and summary, user, group and project quotas; NULL or 0 when
+     * there is none).
+     */
+    public static final HeaderField SB_ROOTINO = new HeaderField(HeaderKind.SUPERBLOCK, "rootino");
+    /** See {@link #SB_ROOTINO}. */
+    public static final HeaderField SB_RBMINO = new HeaderField(HeaderKind.SUPERBLOCK, "rbmino");
+    /** See {@link #SB_ROOTINO}. */
+    public static final HeaderField SB_RSUMINO = new HeaderField(HeaderKind.SUPERBLOCK, "rsumino");
+    /** See {@link #SB_ROOTINO}. */
+    public static final HeaderField SB_UQUOTINO = new HeaderField(HeaderKind.SUPERBLOCK, "uquotino");
+    /** See {@link #SB_ROOTINO}. */
+    public static final HeaderField SB_GQUOTINO = new HeaderField(HeaderKind.SUPERBLOCK, "gquotino");
+    /** See {@link #SB_ROOTINO}. */
+    public static final HeaderField SB_PQUOTINO = new HeaderField(HeaderKind.SUPERBLOCK, "pquotino");
 
     /** agf_freeblks: free blocks. */
     public static final HeaderField AGF_FREEBLKS = new HeaderField(HeaderKind.AGF, "freeblks");

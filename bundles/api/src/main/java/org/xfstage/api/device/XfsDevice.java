@@ -46,9 +46,10 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * Walks the directory tree from the root, reading each directory reached as {@link #directory} does and each
-     * inode an entry other than "." names (for its type, {@link DirectorySink#child}); each directory is read once, however many
-     * entries name it, and the walk goes on past damage. Before a directory's entries, {@link DirectorySink#directory}
-     * says which one and its path.
+     * inode an entry other than "." names (for its type and link count, {@link DirectorySink#child}); each directory is
+     * read once, however many entries name it, and the walk goes on past damage. Before a directory's entries,
+     * {@link DirectorySink#directory} says which one, its path and its link count. One walk serves both link counting
+     * and the directory checks (the scrub's).
      *
      * @throws XfsException when the device reads no directories (the default, for devices made before this method)
      */

@@ -12,5 +12,12 @@ public enum Observation {
      * What the device found wrong in the inodes the walk read (in the same read), in walk order:
      * {@link InodeProblemRecord}s, one per problem; empty on a healthy filesystem.
      */
-    INODE_PROBLEMS
+    INODE_PROBLEMS,
+    /**
+     * What the tree walk read of every directory reached from the root, in walk order: {@link DirectoryWalkRecord}s
+     * (each directory, each entry with the type of the inode it names, each problem the verifying reader found), their
+     * names, paths and details in the observation's blob ({@link ScrubContext#observationBlob}). The walk that counts
+     * links reads each directory once and stages this, so the directory check needs no second read.
+     */
+    DIRECTORY_WALK
 }

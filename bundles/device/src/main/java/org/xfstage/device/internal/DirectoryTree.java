@@ -18,8 +18,8 @@ import org.xfstage.api.staging.Progress;
 
 /**
  * The walk of the directory tree for checking it: every directory reached from the root is read once by the verifying
- * reader, and every inode an entry other than "." names is read for its type (one inode read per entry, as the
- * manifest's walk does). A directory named a second time is not read again (the caller sees both entries); the walk goes on past
+ * reader, and every inode an entry other than "." names is read for its type and link count (one inode read per entry,
+ * as the manifest's walk does; the engine counts links from this walk, so nothing reads the tree twice). A directory named a second time is not read again (the caller sees both entries); the walk goes on past
  * any damage. The heap holds the directories still to read and the set of those read, as the manifest's walk does.
  */
 final class DirectoryTree {
@@ -54,10 +54,16 @@ final class DirectoryTree {
             if (!read.add(at.ino())) {
                 continue;
             }
-            sink.directory(at.ino(), at.path());
             Inode dir;
             try {
                 dir = Inode.read(image, g, at.ino());
+            } catch (XfsException e) {
+                sink.directory(at.ino(), at.path(), -1);
+                sink.problem(new DirectoryProblem(at.ino(), Kind.UNREADABLE, -1, -1, e.getMessage(), true));
+                continue;
+            }
+            sink.directory(at.ino(), at.path(), dir.nlink & 0xffffffffL);
+            try {
                 if (dir.type() != FileType.DIRECTORY) {
                     sink.problem(new DirectoryProblem(at.ino(), Kind.FORMAT, -1, -1, "the root inode is not a directory", true));
                     continue;
@@ -75,8 +81,9 @@ final class DirectoryTree {
                     if (e.isDot()) {
                         return;
                     }
-                    FileType type = typeOf(e.child());
-                    sink.child(e.child(), type);
+                    Named child = named(e.child());
+                    FileType type = child == null ? null : child.type();
+                    sink.child(e.child(), type, child == null ? -1 : child.nlink());
                     if (e.isDotDot()) {
                         return;
                     }
@@ -102,14 +109,18 @@ final class DirectoryTree {
         }
     }
 
-    /** The type of the inode an entry names, or null when it is no readable inode in use. */
-    private FileType typeOf(long ino) {
+    /** What the walk tells of a named inode: its type and link count. */
+    private record Named(FileType type, long nlink) {
+    }
+
+    /** The inode an entry names, or null when it is no readable inode in use. */
+    private Named named(long ino) {
         if (!inodes.validForEntry(ino)) {
             return null;
         }
         try {
             Inode child = Inode.read(image, g, ino);
-            return child.mode == 0 ? null : child.type();
+            return child.mode == 0 ? null : new Named(child.type(), child.nlink & 0xffffffffL);
         } catch (XfsException e) {
             return null; // free, unreadable or not an inode: the inode walk and the inode map say which
         }

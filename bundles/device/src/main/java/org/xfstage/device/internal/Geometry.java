@@ -142,10 +142,10 @@ final class Geometry {
 
     /** Byte offset of a filesystem block number (agno in the high bits, agbno below agblklog). */
     long fsbOffset(long fsb) throws XfsFormatException {
-        if (fsb < 0) {
-            throw new XfsFormatException("block number " + fsb + " is negative");
-        }
-        long agno = fsb >>> agBlkLog;
+        // XFS_FSB_TO_AGNO keeps 32 bits of the AG number of the unsigned 64-bit number: bits above them (the sign bit
+        // of a bmbt pointer too) are ignored by the kernel and xfs_repair, which read the block the low bits name; so
+        // is it read here (InodeChecks#canonical reports nothing for it). A hole's -1 still names no AG.
+        long agno = (fsb >>> agBlkLog) & 0xffffffffL;
         if (agno >= agCount) {
             throw new XfsFormatException("block number " + fsb + " names AG " + agno + " of " + agCount);
         }

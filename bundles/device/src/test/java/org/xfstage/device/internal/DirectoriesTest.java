@@ -178,6 +178,40 @@ class DirectoriesTest {
         assertTrue(c.problems.stream().anyMatch(p -> p.kind() == expected && p.directory() == ino), name + ": " + c.problems);
     }
 
+    /**
+     * The walk tells each directory and each named inode with the link count it read, so that one walk can count links
+     * and check directories (the engine's): the same inodes and counts as the manifest's walk reads.
+     */
+    @Test
+    void theWalkTellsTheLinkCountOfEveryInodeItReaches() throws Exception {
+        Map<Long, Long> told = new HashMap<>();
+        Map<Long, Long> manifest = new HashMap<>();
+        try (XfsImage fs = XfsImage.open(DeviceCorpusTest.image("default"), OpenOptions.readOnly())) {
+            fs.directoryTree(Progress.NONE, new DirectorySink() {
+                @Override
+                public void entry(DirectoryEntry entry) {
+                }
+
+                @Override
+                public void problem(DirectoryProblem problem) {
+                }
+
+                @Override
+                public void directory(long ino, String path, long nlink) {
+                    told.put(ino, nlink);
+                }
+
+                @Override
+                public void child(long ino, FileType type, long nlink) {
+                    told.put(ino, nlink);
+                }
+            });
+            fs.manifest(false, Progress.NONE, e -> manifest.put(e.inode(), (long) e.nlink()));
+        }
+        assertTrue(manifest.size() > 3000, "the corpus tree: " + manifest.size());
+        assertEquals(manifest, told);
+    }
+
     @Test
     void theNameHashIsXfsDaHashname() {
         assertEquals(0x2e, hash("."));

@@ -172,6 +172,35 @@ class InodeChecksTest {
         assertEquals(0, xfsRepairN(img), "xfs_repair -n misses it (if this fails, it learnt to see it)");
     }
 
+    /**
+     * A startblock with a bit set above the 32 bits of AG number XFS_FSB_TO_AGNO keeps: the kernel and xfs_repair -n
+     * read the block the low bits name and call it clean; the inode check agrees, and the mappings (what the rmapbt
+     * check compares) are those of the clean file, not an error.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("highBits")
+    void aBlockNumberWithBitsAboveTheAgNumberMapsTheBlockTheKernelReads(String path, String field) throws Exception {
+        Path clean = DeviceCorpusTest.image("default");
+        long ino = ino(clean, path);
+        Path img = damaged("default", List.of("path " + path, "fuzz -d " + field + " firstbit"));
+        assertEquals(0, xfsRepairN(img), "xfs_repair -n reads the low bits");
+        assertEquals(List.of(), everyInode(img));
+        assertEquals(mappings(clean, ino), mappings(img, ino));
+    }
+
+    /** An extent's 52-bit startblock, and a bmbt root pointer's 64 bits (its first bit is the sign of a Java long). */
+    static Stream<Arguments> highBits() {
+        return Stream.of(Arguments.of("/size-65553", "u3.bmx[0].startblock"), Arguments.of("/fragmented", "u3.bmbt.ptrs[1]"));
+    }
+
+    private static List<String> mappings(Path img, long ino) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            fs.inodeMappings(ino, (agno, m) -> out.add(agno + ":" + m));
+        }
+        return out;
+    }
+
     /** xfs_db commands that give /size-100 attributes of one form, consistent (xfs_repair -n calls them clean). */
     static List<String> attributes(String form) {
         List<String> c = new ArrayList<>(List.of("path /size-100"));

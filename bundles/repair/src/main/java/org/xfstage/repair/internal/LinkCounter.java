@@ -1,53 +1,121 @@
 package org.xfstage.repair.internal;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.function.Consumer;
+import java.nio.charset.StandardCharsets;
 
+import org.xfstage.api.device.DirectoryEntry;
+import org.xfstage.api.device.DirectoryProblem;
+import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.FileType;
-import org.xfstage.api.device.ManifestEntry;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
 
 /**
- * Stages the LINK_COUNTS observation from the tree walk: each inode with its on-disk link count, each entry naming
- * it, and each subdirectory's ".." naming its parent. The walk is depth first, so the parent of an entry is on a
- * stack of the directories above it (heap bounded by the tree's depth, not its size).
+ * Receives the device's tree walk (each directory reached from the root read once by its verifying reader, each inode
+ * an entry names read for its type and link count) and stages, from that one read, two observations: LINK_COUNTS
+ * (each inode reached with its on-disk link count, each entry naming it, and for each subdirectory a ".." naming the
+ * directory whose entry names it) and DIRECTORY_WALK (what the reader told, in order, for the directory check: so
+ * that check reads no directory again). An entry's directory is its inode number, never derived from a path (names
+ * may hold '/'); the walk goes on past damage, so entries after a broken directory are still counted.
  */
-final class LinkCounter implements Consumer<ManifestEntry> {
-
-    private record Dir(String path, long ino) {
-    }
-
+final class LinkCounter implements DirectorySink {
     private final XfArray links;
-    private final Deque<Dir> ancestors = new ArrayDeque<>();
+    private final XfArray walk;
+    private final XfBlob bytes;
     private final LinkCountRecord rec = new LinkCountRecord();
+    private final DirectoryWalkRecord told = new DirectoryWalkRecord();
+    /** An entry other than ".", staged once the inode it names has been read (the walk tells it right after). */
+    private DirectoryEntry pending;
+    private long pendingCookie;
     private StagingException failure;
 
-    LinkCounter(XfArray links) {
+    /**
+     * @param links the LINK_COUNTS array
+     * @param walk  the DIRECTORY_WALK array, or null to stage only link counts
+     * @param bytes its blob (names, paths, details)
+     */
+    LinkCounter(XfArray links, XfArray walk, XfBlob bytes) {
         this.links = links;
+        this.walk = walk;
+        this.bytes = bytes;
     }
 
     @Override
-    public void accept(ManifestEntry e) {
-        boolean dir = e.type() == FileType.DIRECTORY;
-        add(rec.inode(e.inode(), e.nlink(), dir));
-        if (!e.path().equals("/")) {
-            String parent = e.path().substring(0, Math.max(1, e.path().lastIndexOf('/')));
-            while (!ancestors.isEmpty() && !ancestors.peek().path().equals(parent)) {
-                ancestors.pop();
-            }
-            if (!ancestors.isEmpty()) {
-                long p = ancestors.peek().ino();
-                add(rec.link(e.inode(), LinkCountRecord.Kind.ENTRY));
-                if (dir) {
-                    add(rec.link(p, LinkCountRecord.Kind.DOTDOT));
-                }
+    public void directory(long ino, String path, long nlink) {
+        flush(false, null);
+        if (nlink >= 0 && path.equals("/")) {
+            add(rec.inode(ino, nlink, true)); // every other directory is counted as the child of an entry
+        }
+        if (walk != null && failure == null) {
+            try {
+                told.directory(ino, bytes.store(path.getBytes(StandardCharsets.UTF_8))).appendTo(walk);
+            } catch (StagingException e) {
+                failure = e;
             }
         }
+    }
+
+    @Override
+    public void entry(DirectoryEntry e) {
+        flush(false, null);
+        if (walk == null || failure != null) {
+            pending = e;
+            return;
+        }
+        try {
+            pendingCookie = bytes.store(e.name());
+            pending = e;
+            if (e.isDot()) { // the walk reads no inode for "."
+                flush(false, null);
+            }
+        } catch (StagingException ex) {
+            failure = ex;
+        }
+    }
+
+    @Override
+    public void child(long ino, FileType type, long nlink) {
+        DirectoryEntry e = pending;
+        flush(true, type);
+        if (e == null || e.isDotDot()) {
+            return; // a ".." is counted from the entry that names the subdirectory
+        }
+        boolean dir = type == FileType.DIRECTORY;
+        if (nlink >= 0) {
+            add(rec.inode(ino, nlink, dir));
+        }
+        add(rec.link(ino, LinkCountRecord.Kind.ENTRY));
         if (dir) {
-            ancestors.push(new Dir(e.path(), e.inode()));
+            add(rec.link(e.directory(), LinkCountRecord.Kind.DOTDOT));
+        }
+    }
+
+    @Override
+    public void problem(DirectoryProblem p) {
+        flush(false, null);
+        if (walk == null || failure != null) {
+            return;
+        }
+        try {
+            told.problem(p, bytes.store(p.detail().getBytes(StandardCharsets.UTF_8))).appendTo(walk);
+        } catch (StagingException e) {
+            failure = e;
+        }
+    }
+
+    /** Stages the pending entry, with the type of the inode it names when {@code childTold}. */
+    private void flush(boolean childTold, FileType childType) {
+        DirectoryEntry e = pending;
+        pending = null;
+        if (e == null || walk == null || failure != null) {
+            return;
+        }
+        try {
+            told.entry(e, pendingCookie, childTold, childType).appendTo(walk);
+        } catch (StagingException ex) {
+            failure = ex;
         }
     }
 
@@ -63,6 +131,7 @@ final class LinkCounter implements Consumer<ManifestEntry> {
     }
 
     void finish() throws StagingException {
+        flush(false, null);
         if (failure != null) {
             throw failure;
         }

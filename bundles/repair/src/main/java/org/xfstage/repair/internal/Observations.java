@@ -7,18 +7,30 @@ import java.util.Set;
 
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
 
 /**
- * The xfarrays one scrub staged, by observation, and the digest of the inode chunks its walk found. Closing closes
+ * The xfarrays (and xfblobs) one scrub staged, by observation, and the digest of the inode chunks its walk found. Closing closes
  * them, except those borrowed from an earlier scrub (a re-check's, whose owner closes them) and those taken away.
  */
 final class Observations implements AutoCloseable {
     private final Map<Observation, XfArray> arrays = new EnumMap<>(Observation.class);
     private final Set<Observation> borrowed = EnumSet.noneOf(Observation.class);
+    private final Map<Observation, XfBlob> blobs = new EnumMap<>(Observation.class);
     private byte[] chunks;
 
     void put(Observation o, XfArray a) {
         arrays.put(o, a);
+    }
+
+    /** An observation with a variable-length part (closed with it). */
+    void put(Observation o, XfArray a, XfBlob b) {
+        arrays.put(o, a);
+        blobs.put(o, b);
+    }
+
+    XfBlob blob(Observation o) {
+        return blobs.get(o);
     }
 
     void borrow(Observation o, XfArray a) {
@@ -53,5 +65,7 @@ final class Observations implements AutoCloseable {
             }
         });
         arrays.clear();
+        blobs.values().forEach(XfBlob::close);
+        blobs.clear();
     }
 }

@@ -11,6 +11,7 @@ import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlob;
 import org.xfstage.api.staging.XfBlobFactory;
 
 /** What a strategy sees in a run: the device (or a view of it), its figures and the run's staged observations. */
@@ -20,6 +21,11 @@ record RunContext(XfsDevice device, FsInfo info, Observations staged, XfArrayFac
     @Override
     public XfArray observation(Observation o) {
         return staged.get(o);
+    }
+
+    @Override
+    public XfBlob observationBlob(Observation o) {
+        return staged.blob(o);
     }
 
     /** The same observations, with the device (and its counters) as a view with {@code blocks} written. */

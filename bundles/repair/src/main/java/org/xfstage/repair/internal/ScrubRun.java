@@ -17,6 +17,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
@@ -33,6 +34,8 @@ import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArrayFactory;
+import org.xfstage.api.staging.XfBlob;
+import org.xfstage.api.staging.XfBlobFactory;
 import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
 /**
@@ -54,8 +57,9 @@ final class ScrubRun {
     }
 
     /** What a walk works with, and where its findings and figures go. */
-    record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, PhaseProgress progress, XfArray space,
-            Observations staged, List<Finding> findings, Map<String, Long> figures, long startNanos) {
+    record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, XfBlobFactory blobs,
+            PhaseProgress progress, XfArray space, Observations staged, List<Finding> findings, Map<String, Long> figures,
+            long startNanos) {
     }
 
     /** What a repair does after the checks, with the device still open and the observations still staged. */
@@ -165,7 +169,8 @@ final class ScrubRun {
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
                 staged.put(Observation.SPACE_MAP, space);
-                if (!walk.stage(new Walking(run, dev, info, arrays, phases, space, staged, findings, figures, t0))) {
+                if (!walk.stage(new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
+                        figures, t0))) {
                     return Optional.empty();
                 }
                 // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
@@ -229,7 +234,8 @@ final class ScrubRun {
     }
 
     /**
-     * Everything: the space map and the inode map from the walk of every AG, the link counts from the tree walk, sorted.
+     * Everything: the space map and the inode map from the walk of every AG, the link counts from the tree walk, sorted,
+     * and (when the blob service is there) what that walk read of every directory, for the directory check.
      */
     private static boolean walkWhole(Walking w) throws StagingException {
         XfArray inodes = w.arrays().create("scrub " + w.run() + " inode map", InodeMapRecord.SIZE);
@@ -242,10 +248,23 @@ final class ScrubRun {
         w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();
-        LinkCounter counter = new LinkCounter(links);
+        // one read of each directory reached from the root gives the link counts and what the directory check needs
+        XfArray walked = null;
+        XfBlob told = null;
+        if (w.blobs() != null) {
+            walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
+            try {
+                told = w.blobs().create("scrub " + w.run() + " directory walk");
+            } catch (StagingException | RuntimeException e) {
+                walked.close();
+                throw e;
+            }
+            w.staged().put(Observation.DIRECTORY_WALK, walked, told);
+        }
+        LinkCounter counter = new LinkCounter(links, walked, told);
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
         try {
-            w.device().manifest(false, w.progress(), counter); // every directory, symlink and extent map reachable from the root
+            w.device().directoryTree(w.progress(), counter);
         } catch (XfsException e) {
             w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }

@@ -32,6 +32,7 @@ final class FakeContext implements ScrubContext {
                 case INODE_MAP -> InodeMapRecord.SIZE;
                 case LINK_COUNTS -> LinkCountRecord.SIZE;
                 case INODE_PROBLEMS -> org.xfstage.api.repair.InodeProblemRecord.SIZE;
+                case DIRECTORY_WALK -> org.xfstage.api.repair.DirectoryWalkRecord.SIZE;
             };
             observations.put(o, new FakeXfArray(o.name().toLowerCase(), size));
         }

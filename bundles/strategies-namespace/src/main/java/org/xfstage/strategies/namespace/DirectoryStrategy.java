@@ -2,6 +2,8 @@ package org.xfstage.strategies.namespace;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -11,8 +13,12 @@ import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.HeaderField;
+import org.xfstage.api.device.HeaderKind;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
@@ -26,7 +32,9 @@ import org.xfstage.api.staging.XfBlob;
  * directory: every directory reachable from the root, read by the device's verifying reader, and what only the whole
  * tree shows.
  * <p>
- * The device walks the tree ({@code XfsDevice.directoryTree}): each directory is read once with every check it can
+ * The engine's walk reads the tree once ({@code XfsDevice.directoryTree}) for the link counts and stages what it read
+ * (Observation.DIRECTORY_WALK), which this replays; without it (a walk that did not stage it) the device walks the tree
+ * here. Either way each directory is read once with every check it can
  * be held to on its own (names, file types, inode numbers, "." and "..", short-form counts, data blocks and their
  * free-space tables, the hash index against every name, the free index, the size), each problem it finds becomes a
  * finding here, and each inode an entry names is read for its type. While the entries stream by, this checks what
@@ -55,7 +63,7 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.INODE_MAP);
+        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.DIRECTORY_WALK);
     }
 
     @Override
@@ -65,14 +73,24 @@ public class DirectoryStrategy implements RepairStrategy {
                 XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
                 XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
                 DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
-            Walk walk = new Walk(ctx, names, entries, links, paths, out);
-            ctx.device().directoryTree(ctx.progress(), walk);
+            XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
+            XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
+            boolean staged = walked != null && told != null;
+            // entry names stay where the walk staged them; paths go to this check's own blob
+            XfBlob entryNames = staged ? told : names;
+            Walk walk = new Walk(ctx, entryNames, entries, links, paths, out);
+            if (staged) {
+                replay(ctx, walked, told, walk);
+            } else {
+                ctx.device().directoryTree(ctx.progress(), walk);
+            }
             walk.finish();
             paths.sort(ctx.progress());
             entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            duplicateNames(ctx, entries, names, paths, out);
+            duplicateNames(ctx, entries, entryNames, paths, out);
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             parents(ctx, links, paths, out, walk.root);
+            disconnected(ctx, out, walk.root);
         }
         out.finish();
     }
@@ -80,6 +98,31 @@ public class DirectoryStrategy implements RepairStrategy {
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
         return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+    }
+
+    /**
+     * What the engine's tree walk read (Observation.DIRECTORY_WALK), told to the walk in the order it was read: the
+     * same as the device's walk would tell it, without a second read of any directory or named inode.
+     */
+    private static void replay(ScrubContext ctx, XfArray walked, XfBlob told, Walk walk) throws StagingException {
+        DirectoryWalkRecord r = new DirectoryWalkRecord();
+        long seen = 0;
+        for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
+            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+            switch (r.kind()) {
+                case DIRECTORY -> walk.directory(r.dir(), new String(told.load(r.cookie()), StandardCharsets.UTF_8));
+                case ENTRY -> {
+                    DirectoryEntry e = r.entry(told.load(r.cookie()));
+                    walk.entry(e, r.cookie());
+                    if (r.childTold()) {
+                        walk.child(e.child(), r.childType());
+                    }
+                }
+                case PROBLEM -> walk.problem(r.problem(new String(told.load(r.cookie()), StandardCharsets.UTF_8)));
+            }
+        }
     }
 
     /** Passes findings on up to {@link #MAX_FINDINGS}, then counts them. */
@@ -173,6 +216,11 @@ public class DirectoryStrategy implements RepairStrategy {
 
         @Override
         public void entry(DirectoryEntry e) {
+            entry(e, 0);
+        }
+
+        /** An entry whose name is in the names blob at {@code cookie} already, or (0) is to be stored there. */
+        void entry(DirectoryEntry e, long cookie) {
             flush(null);
             dotdot = null;
             if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
@@ -190,7 +238,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             if (failure == null) {
                 try {
-                    pendingCookie = names.store(e.name());
+                    pendingCookie = cookie != 0 ? cookie : names.store(e.name());
                     pending = e;
                 } catch (StagingException ex) {
                     failure = ex;
@@ -282,6 +330,46 @@ public class DirectoryStrategy implements RepairStrategy {
 
     private static String typeName(FileType t) {
         return t == null ? "unknown" : t.name().toLowerCase().replace('_', ' ');
+    }
+
+    /**
+     * Every inode in use that no entry of the tree names is disconnected (xfs_repair moves it to lost+found): the
+     * inode map and the link counts (the same walk's entries, already sorted by inode), merged. The root and the
+     * metadata inodes the superblock names are named by none. Skipped without either observation.
+     */
+    private static void disconnected(ScrubContext ctx, Findings out, long root) throws Exception {
+        XfArray map = ctx.observation(Observation.INODE_MAP);
+        XfArray links = ctx.observation(Observation.LINK_COUNTS);
+        if (map == null || links == null || root < 0) {
+            return;
+        }
+        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
+        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
+        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
+                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
+            Long ino = sb.get(f);
+            if (ino != null) {
+                unnamed.add(ino);
+            }
+        }
+        InodeMapRecord inode = new InodeMapRecord();
+        LinkCountRecord link = new LinkCountRecord();
+        long n = link.loadNext(links, 0);
+        long seen = 0;
+        for (long i = inode.loadNext(map, 0); i >= 0; i = inode.loadNext(map, i + 1)) {
+            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+                throw new CancelledException("directory check cancelled");
+            }
+            long ino = inode.ino();
+            // its records come together, its own (INODE) before those of the entries naming it
+            while (n >= 0 && (link.ino() < ino || (link.ino() == ino && link.kind() == LinkCountRecord.Kind.INODE))) {
+                n = link.loadNext(links, n + 1);
+            }
+            boolean isNamed = n >= 0 && link.ino() == ino && link.kind() == LinkCountRecord.Kind.ENTRY;
+            if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
+                out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
+            }
+        }
     }
 
     /** A 64-bit FNV-1a hash of a name: with the name hash, it sorts equal names next to each other. */

@@ -18,13 +18,16 @@ import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.api.staging.XfBlobFactory;
@@ -39,6 +42,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  */
 class DirectoryStrategyTest {
     private static final long ROOT = 128;
+    private static final long RTBITMAP = 129;
     private static XFileFactoryImpl xfiles;
     private static XfArrayFactoryImpl arrays;
     private static XfBlobFactoryImpl blobs;
@@ -61,6 +65,8 @@ class DirectoryStrategyTest {
     private static final class Tree {
         final List<Consumer<DirectorySink>> events = new ArrayList<>();
         final Map<Long, Boolean> inodes = new TreeMap<>();
+        /** The inodes entries name, as the engine's walk stages them in the link counts. */
+        final List<Long> named = new ArrayList<>();
 
         Tree dir(long ino, String path, long parent) {
             inodes.put(ino, true);
@@ -72,6 +78,7 @@ class DirectoryStrategyTest {
 
         Tree name(long dir, String name, long child, FileType says, FileType is) {
             inodes.putIfAbsent(child, is != null);
+            named.add(child);
             events.add(s -> {
                 s.entry(entry(dir, name, child, says));
                 s.child(child, is);
@@ -96,7 +103,13 @@ class DirectoryStrategyTest {
     }
 
     private static List<Finding> check(Tree tree) throws Exception {
-        try (XfArray map = arrays.create("inode map", InodeMapRecord.SIZE)) {
+        try (XfArray map = arrays.create("inode map", InodeMapRecord.SIZE);
+                XfArray links = arrays.create("link counts", LinkCountRecord.SIZE)) {
+            LinkCountRecord l = new LinkCountRecord();
+            for (long child : tree.named) {
+                l.link(child, LinkCountRecord.Kind.ENTRY).appendTo(links);
+            }
+            links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, Progress.NONE);
             InodeMapRecord r = new InodeMapRecord();
             tree.inodes.forEach((ino, used) -> {
                 try {
@@ -111,6 +124,9 @@ class DirectoryStrategyTest {
                             DirectorySink sink = (DirectorySink) args[1];
                             tree.events.forEach(e -> e.accept(sink));
                             return null;
+                        }
+                        if (method.getName().equals("header")) { // the superblock: the root and a realtime bitmap
+                            return Map.of(HeaderField.SB_ROOTINO, ROOT, HeaderField.SB_RBMINO, RTBITMAP);
                         }
                         throw new UnsupportedOperationException(method.getName());
                     });
@@ -129,7 +145,7 @@ class DirectoryStrategyTest {
 
                 @Override
                 public XfArray observation(Observation o) {
-                    return o == Observation.INODE_MAP ? map : null;
+                    return o == Observation.INODE_MAP ? map : o == Observation.LINK_COUNTS ? links : null;
                 }
 
                 @Override
@@ -149,7 +165,7 @@ class DirectoryStrategyTest {
             };
             List<Finding> out = new ArrayList<>();
             new DirectoryStrategy().check(ctx, out::add);
-            assertEquals(1, arrays.liveArrays().size(), "the strategy closed its own arrays (the inode map is the test's)");
+            assertEquals(2, arrays.liveArrays().size(), "the strategy closed its own arrays (the inode map and links are the test's)");
             return out;
         }
     }
@@ -175,6 +191,21 @@ class DirectoryStrategyTest {
         assertEquals("directory /a (inode 200) block 0 offset 64", found.get(0).location());
         assertEquals("bad hash: damage 0", found.get(0).problem());
         assertEquals("50 more findings not listed", found.get(found.size() - 1).problem());
+    }
+
+    /**
+     * An inode in use that no entry names is disconnected (xfs_repair moves it to lost+found); a free one is not, nor
+     * are the root and the metadata inodes the superblock names.
+     */
+    @Test
+    void anInodeInUseThatNoEntryNamesIsDisconnected() throws Exception {
+        Tree t = clean();
+        t.inodes.put(RTBITMAP, true);
+        t.inodes.put(400L, true);
+        t.inodes.put(401L, false);
+        List<Finding> found = check(t);
+        assertOneFinding(found, "in use, but no directory reached from the root names it (disconnected)");
+        assertEquals("inode 400", found.get(0).location());
     }
 
     @Test

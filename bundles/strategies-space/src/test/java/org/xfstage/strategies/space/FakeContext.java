@@ -117,7 +117,7 @@ final class FakeContext implements ScrubContext {
                 return observations.create(x.name(), switch (x) {
                     case SPACE_MAP -> SpaceMapRecord.SIZE;
                     case INODE_MAP -> InodeMapRecord.SIZE;
-                    case LINK_COUNTS, INODE_PROBLEMS -> throw new UnsupportedOperationException("no strategy of this bundle needs " + x);
+                    case LINK_COUNTS, INODE_PROBLEMS, DIRECTORY_WALK -> throw new UnsupportedOperationException("no strategy of this bundle needs " + x);
                 });
             } catch (Exception e) {
                 throw new IllegalStateException(e);
