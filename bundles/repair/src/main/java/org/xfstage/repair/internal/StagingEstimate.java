@@ -3,6 +3,7 @@ package org.xfstage.repair.internal;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.MappingRecord;
@@ -16,7 +17,8 @@ import org.xfstage.api.repair.SpaceMapRecord;
  * <p>
  * What is staged, as measured on the corpus and the benchmark images (StagingEstimateTest keeps this model honest):
  * the engine's inode map (one record per inode of every chunk), link counts (one per inode in use and one per entry
- * naming it), space map (one per block of inode chunks, one per file extent, a few per AG); then, while they are
+ * naming it), space map (one per block of inode chunks, one per file extent, a few per AG), and what the tree walk read
+ * for the directory check (one {@link DirectoryWalkRecord} per entry and per directory, each name in an xfblob); then, while they are
  * alive, the directory check's entries (one per name, {@value #ENTRY_BYTES} bytes) and names (about
  * {@value #NAME_BYTES} bytes a short name), or on an rmapbt filesystem the rmapbt check's four arrays of reverse
  * mappings. A sort past one chunk of records writes a second file as large as its array while it runs. Arrays grow
@@ -93,19 +95,22 @@ record StagingEstimate(long total, long largestFile, String basis) {
         long directories = 1 + inUse / 1000;
 
         long inodeMap = appended(inodes * InodeMapRecord.SIZE);
+        // the tree walk's record of what it read (Observation.DIRECTORY_WALK), alive from the walk to the last check
+        long walkRecords = appended((names + directories) * DirectoryWalkRecord.SIZE);
+        long walked = walkRecords + appended(names * NAME_BYTES);
         long links = sortedSize(linkRecords, LinkCountRecord.SIZE);
         long space = sortedSize(spaceRecords, SpaceMapRecord.SIZE);
         // the walk's end: the link counts sorted while the space map waits, then the space map sorted
-        long linkSort = inodeMap + appended(spaceRecords * SpaceMapRecord.SIZE) + appended(linkRecords * LinkCountRecord.SIZE)
+        long linkSort = walked + inodeMap + appended(spaceRecords * SpaceMapRecord.SIZE) + appended(linkRecords * LinkCountRecord.SIZE)
                 + sortExtra(linkRecords, LinkCountRecord.SIZE);
-        long spaceSort = inodeMap + links + appended(spaceRecords * SpaceMapRecord.SIZE) + sortExtra(spaceRecords, SpaceMapRecord.SIZE);
-        long engine = inodeMap + links + space;
+        long spaceSort = walked + inodeMap + links + appended(spaceRecords * SpaceMapRecord.SIZE) + sortExtra(spaceRecords, SpaceMapRecord.SIZE);
+        long engine = walked + inodeMap + links + space;
         // the directory check: its entries sorted while the names and the engine's arrays are alive
         long entries = appended(names * ENTRY_BYTES);
         long directory = engine + entries + sortExtra(names, ENTRY_BYTES) + appended(names * NAME_BYTES)
                 + appended(directories * PER_DIRECTORY_BYTES / 3 * 2) + appended(directories * PER_DIRECTORY_BYTES / 3);
         long peak = Math.max(linkSort, spaceSort);
-        long largest = Math.max(inodeMap, Math.max(links, space));
+        long largest = Math.max(Math.max(inodeMap, walkRecords), Math.max(links, space));
         if (structures.contains(DIRECTORY_CHECK)) {
             peak = Math.max(peak, directory);
             largest = Math.max(largest, entries);
