@@ -38,6 +38,12 @@ final class Observations implements AutoCloseable {
         borrowed.add(o);
     }
 
+    /** Borrows an observation with a variable-length part; neither is closed with this. */
+    void borrow(Observation o, XfArray a, XfBlob b) {
+        borrow(o, a);
+        blobs.put(o, b);
+    }
+
     XfArray get(Observation o) {
         return arrays.get(o);
     }
@@ -46,6 +52,11 @@ final class Observations implements AutoCloseable {
     XfArray take(Observation o) {
         borrowed.remove(o);
         return arrays.remove(o);
+    }
+
+    /** Hands the observation's variable-length part over (null when it has none): the caller closes it. */
+    XfBlob takeBlob(Observation o) {
+        return blobs.remove(o);
     }
 
     /** The walk's digest of the inode chunks the inobts list (SpaceWalk#chunks), or null when it did not walk them. */
@@ -64,8 +75,12 @@ final class Observations implements AutoCloseable {
                 a.close();
             }
         });
+        blobs.forEach((o, b) -> {
+            if (!borrowed.contains(o)) {
+                b.close();
+            }
+        });
         arrays.clear();
-        blobs.values().forEach(XfBlob::close);
         blobs.clear();
     }
 }

@@ -20,12 +20,14 @@ import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
 
 /**
  * The re-check of a repair's plans before anything is written: the scrub again, on a view of the image with the
  * planned blocks in it (a view of the open the repair holds). When no plan writes inode space (no block of an inode chunk or of a file), what the first
  * scrub read in the inodes and the directory tree still holds: then only the metadata is walked again and the first
- * scrub's inode map, link counts and file extents are reused, unless the inobts now list other chunks. A plan that
+ * scrub's inode map, link counts, file extents and record of the directory tree are reused, unless the inobts now list
+ * other chunks. A plan that
  * would leave damage is refused, by name, and nothing is written.
  */
 final class Recheck implements AutoCloseable {
@@ -41,6 +43,8 @@ final class Recheck implements AutoCloseable {
     private XfArray inodes;
     private XfArray links;
     private XfArray problems;
+    private XfArray walked;
+    private XfBlob told;
     private byte[] chunks;
     private FsInfo info;
     private long maxExtent;
@@ -60,6 +64,8 @@ final class Recheck implements AutoCloseable {
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
         problems = staged.take(Observation.INODE_PROBLEMS);
+        walked = staged.take(Observation.DIRECTORY_WALK);
+        told = staged.takeBlob(Observation.DIRECTORY_WALK);
         chunks = staged.chunks();
         info = firstInfo;
         maxExtent = maxExtentLength;
@@ -107,6 +113,9 @@ final class Recheck implements AutoCloseable {
         w.staged().borrow(Observation.INODE_MAP, inodes);
         w.staged().borrow(Observation.LINK_COUNTS, links);
         w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        if (walked != null && told != null) { // what the tree walk read: the directories are as they were
+            w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
+        }
         LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
         return true;
     }
@@ -192,10 +201,13 @@ final class Recheck implements AutoCloseable {
 
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links, problems}) {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked}) {
             if (a != null) {
                 a.close();
             }
+        }
+        if (told != null) {
+            told.close();
         }
     }
 }
