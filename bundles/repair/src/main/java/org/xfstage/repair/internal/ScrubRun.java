@@ -17,11 +17,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
-import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.InodeMapRecord;
-import org.xfstage.api.repair.InodeProblemRecord;
-import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
@@ -29,12 +25,10 @@ import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XfArrayFactory;
-import org.xfstage.api.staging.XfBlob;
 import org.xfstage.api.staging.XfBlobFactory;
 import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
@@ -128,12 +122,12 @@ final class ScrubRun {
 
     /** The image, walked whole; {@code then} runs after the checks. */
     ScrubReport scrub(WhileStaged then) throws RepairException {
-        return run(List.of(), ScrubRun::walkWhole, then).orElseThrow();
+        return run(List.of(), WholeWalk::stage, then).orElseThrow();
     }
 
     /** A view of the image with {@code planned} in it, walked whole. */
     ScrubReport scrubView(List<BlockImage> planned) throws RepairException {
-        return scrubView(planned, ScrubRun::walkWhole).orElseThrow();
+        return scrubView(planned, WholeWalk::stage).orElseThrow();
     }
 
     /** A view of the image with {@code planned} in it, staged by {@code walk}; empty when that walk cannot stage. */
@@ -164,7 +158,7 @@ final class ScrubRun {
                 return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
             }
             if (planned.isEmpty()) { // a re-check's staging is the first scrub's, estimated and checked then
-                billUpFront(dev, info, figures, phases);
+                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), services.xfiles().get(), figures, phases);
             }
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
@@ -199,96 +193,6 @@ final class ScrubRun {
         }
         LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
         return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
-    }
-
-    /**
-     * The memory bill before anything is staged: the staging this run will need, estimated from the superblock and
-     * the AG headers, goes to the figures ({@code stagingEstimate}) and to the person waiting; when the xfile
-     * service's limits cannot hold it, the run stops here in one line naming the setting to raise. The service's
-     * peak starts anew, so that {@code stagingPeak} says what the run really staged (runs at the same time count
-     * together).
-     */
-    private void billUpFront(XfsDevice dev, FsInfo info, Map<String, Long> figures, Progress phases) throws RepairException {
-        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), chosen.keySet());
-        figures.put("stagingEstimate", bill.total());
-        LOG.info("[{}] staging estimate: {}", run, bill);
-        String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";
-        XFileFactory xfiles = services.xfiles().get();
-        if (xfiles == null) {
-            phases.note(note);
-            return;
-        }
-        String way = "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged";
-        if (bill.total() > xfiles.totalLimit()) {
-            throw new RepairException("this run needs about " + StagingEstimate.size(bill.total()) + " of staging ("
-                    + bill.basis() + ") but maxTotalBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.totalLimit())
-                    + ": raise maxTotalBytes (config:property-set -p org.xfstage.xfile maxTotalBytes " + bill.total() + ")" + way);
-        }
-        if (bill.largestFile() > xfiles.fileLimit()) {
-            throw new RepairException("this run needs one staging file of about " + StagingEstimate.size(bill.largestFile())
-                    + " (" + bill.basis() + ") but maxFileBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.fileLimit())
-                    + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
-        }
-        xfiles.resetPeak();
-        phases.note(note); // after the checks: a refused run says it in its one line
-    }
-
-    /**
-     * Everything: the space map and the inode map from the walk of every AG, the link counts from the tree walk, sorted,
-     * and (when the blob service is there) what that walk read of every directory, for the directory check.
-     */
-    private static boolean walkWhole(Walking w) throws StagingException {
-        XfArray inodes = w.arrays().create("scrub " + w.run() + " inode map", InodeMapRecord.SIZE);
-        w.staged().put(Observation.INODE_MAP, inodes);
-        XfArray links = w.arrays().create("scrub " + w.run() + " link counts", LinkCountRecord.SIZE);
-        w.staged().put(Observation.LINK_COUNTS, links);
-        XfArray problems = w.arrays().create("scrub " + w.run() + " inode problems", InodeProblemRecord.SIZE);
-        w.staged().put(Observation.INODE_PROBLEMS, problems);
-        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, w.findings()::add, w.progress());
-        w.progress().phase("walk", w.info().agCount(), "AGs");
-        walk.walk();
-        long t1 = System.nanoTime();
-        // one read of each directory reached from the root gives the link counts and what the directory check needs
-        XfArray walked = null;
-        XfBlob told = null;
-        if (w.blobs() != null) {
-            walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
-            try {
-                told = w.blobs().create("scrub " + w.run() + " directory walk");
-            } catch (StagingException | RuntimeException e) {
-                walked.close();
-                throw e;
-            }
-            w.staged().put(Observation.DIRECTORY_WALK, walked, told);
-        }
-        LinkCounter counter = new LinkCounter(links, walked, told);
-        w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
-        try {
-            w.device().directoryTree(w.progress(), counter);
-        } catch (XfsException e) {
-            w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
-        }
-        counter.finish();
-        long t2 = System.nanoTime();
-        w.progress().phase("sort", links.length() + w.space().length() + (walk.inodesInOrder ? 0 : inodes.length()), "records");
-        w.progress().step(links.length());
-        links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, w.progress());
-        w.progress().step(w.space().length());
-        w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
-        if (!walk.inodesInOrder) { // a healthy inobt gives them in order; a damaged one may not
-            w.progress().step(inodes.length());
-            inodes.sort(InodeMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
-        }
-        w.progress().end();
-        long t3 = System.nanoTime();
-        w.figures().put("extents", walk.extents);
-        w.figures().put("inodes", walk.inodesSeen);
-        w.figures().put("walk_ms", (t1 - w.startNanos()) / 1_000_000);
-        w.figures().put("tree_walk_ms", (t2 - t1) / 1_000_000);
-        w.figures().put("sort_ms", (t3 - t2) / 1_000_000);
-        w.staged().chunks(walk.chunks());
-        LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", w.run(), walk.extents, walk.inodesSeen, w.findings().size());
-        return true;
     }
 
     /** Each chosen strategy's check, one after the other, each on a thread of its own and for a limited time. */

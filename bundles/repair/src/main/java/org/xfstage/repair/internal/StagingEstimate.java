@@ -1,13 +1,21 @@
 package org.xfstage.repair.internal;
 
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.MappingRecord;
+import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.SpaceMapRecord;
+import org.xfstage.api.staging.Progress;
+import org.xfstage.api.staging.XFileFactory;
 
 /**
  * The memory bill of a scrub, made before anything is staged: the peak of the xfile bytes a whole walk and the checks
@@ -34,6 +42,8 @@ import org.xfstage.api.repair.SpaceMapRecord;
  * @param basis       what the estimate was made from, for a person
  */
 record StagingEstimate(long total, long largestFile, String basis) {
+    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines
+
     /** The directory check's staged entry and name (strategies-namespace: EntryRecord, its name in an xfblob). */
     static final int ENTRY_BYTES = 49;
     static final int NAME_BYTES = 24;
@@ -125,6 +135,38 @@ record StagingEstimate(long total, long largestFile, String basis) {
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
+    }
+
+    /**
+     * The memory bill before anything is staged: the staging this run will need, estimated from the superblock and
+     * the AG headers, goes to the figures ({@code stagingEstimate}) and to the person waiting; when the xfile
+     * service's limits cannot hold it, the run stops here in one line naming the setting to raise. The service's
+     * peak starts anew, so that {@code stagingPeak} says what the run really staged (runs at the same time count
+     * together).
+     */
+    static void billUpFront(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, XFileFactory xfiles,
+            Map<String, Long> figures, Progress phases) throws RepairException {
+        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures);
+        figures.put("stagingEstimate", bill.total());
+        LOG.info("[{}] staging estimate: {}", run, bill);
+        String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";
+        if (xfiles == null) {
+            phases.note(note);
+            return;
+        }
+        String way = "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged";
+        if (bill.total() > xfiles.totalLimit()) {
+            throw new RepairException("this run needs about " + StagingEstimate.size(bill.total()) + " of staging ("
+                    + bill.basis() + ") but maxTotalBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.totalLimit())
+                    + ": raise maxTotalBytes (config:property-set -p org.xfstage.xfile maxTotalBytes " + bill.total() + ")" + way);
+        }
+        if (bill.largestFile() > xfiles.fileLimit()) {
+            throw new RepairException("this run needs one staging file of about " + StagingEstimate.size(bill.largestFile())
+                    + " (" + bill.basis() + ") but maxFileBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.fileLimit())
+                    + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
+        }
+        xfiles.resetPeak();
+        phases.note(note); // after the checks: a refused run says it in its one line
     }
 
     private static long clamp(long value, long most) {
