@@ -270,6 +270,15 @@ public interface XfsDevice extends AutoCloseable {
     BlockImage rebuildAgfl(int agno, long[] blocks) throws XfsException;
 
     /**
+     * Whether inode {@code ino} carries the reflink flag, which every inode whose data blocks another file shares must
+     * carry (xfs_repair sets it where it is missing). The default (for devices that cannot read inode flags) says it
+     * does.
+     */
+    default boolean reflinked(long ino) throws XfsException {
+        return true;
+    }
+
+    /**
      * An inode with some core fields set to new values, encoded as the device writes it (CRC set); the inode must
      * decode as a v3 inode of this filesystem.
      */

@@ -97,6 +97,13 @@ final class Inode {
     private static final Layout.Field F_SIZE = Layouts.DINODE.get("size");
     private static final Layout.Field F_NLINK = Layouts.DINODE.get("nlink");
     private static final Layout.Field F_FLAGS2 = Layouts.DINODE.get("flags2");
+    /** XFS_DIFLAG2_REFLINK: the inode's data blocks may be shared. */
+    private static final long REFLINK_FLAG = 1 << 1;
+
+    /** Whether the inode carries the reflink flag. */
+    boolean reflinked() {
+        return (core.get(F_FLAGS2) & REFLINK_FLAG) != 0;
+    }
     private static final Layout.Field F_BIG_NEXTENTS = Layouts.DINODE.get("big_nextents");
     private static final Layout.Field F_NEXTENTS = Layouts.DINODE.get("nextents");
     private static final Layout.Field F_FORKOFF = Layouts.DINODE.get("forkoff");

@@ -741,6 +741,11 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public boolean reflinked(long ino) throws XfsException {
+        return Inode.read(image, geometry, ino).reflinked();
+    }
+
+    @Override
     public BlockImage updateInode(long ino, Map<InodeField, Long> fields) throws XfsException {
         Map<String, Long> named = new java.util.HashMap<>();
         fields.forEach((f, v) -> named.put(f.name().toLowerCase(), v));

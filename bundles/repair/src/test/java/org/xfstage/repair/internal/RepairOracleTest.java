@@ -482,6 +482,9 @@ class RepairOracleTest {
                 // a remote symlink's size against its blocks' headers: xfs_repair clears the inode (bad symlink header)
                 Arguments.of("symlink", "default", List.of("path /link-long", "write -d core.size 800")),
                 Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
+                // a file's extent moved one block onto its neighbour's: the bnobt and refcountbt rebuilds would leave two
+                // files sharing a block without the reflink flag (once said clean while xfs_repair -n saw it): refused
+                Arguments.of("refcountbt", "default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit")),
                 Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
     }
 

@@ -170,6 +170,10 @@ class ScrubOracleTest {
         r.add(Arguments.of("agi-magic", List.of("agi 1", "write -d magicnum 0"), Set.of("agi")));
         r.add(Arguments.of("agi-root-elsewhere", List.of("agi 1", "write -d root 5"), Set.of("agi")));
         r.add(Arguments.of("agf-bnoroot-elsewhere", List.of("agf 1", "write -d bnoroot 5"), Set.of("agf")));
+        // a file's extent moved one block onto its neighbour's (the fuzz case a repair once said clean): the two files
+        // share a block without the reflink flag, which xfs_repair -n wants set, beside the missing refcount record
+        r.add(Arguments.of("extent-onto-neighbour", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit"),
+                Set.of("bnobt", "refcountbt", "sb-counters")));
         r.add(Arguments.of("shared-without-refcount", List.of("path /size-4097", "write -d u3.bmx[0].startblock 1752"), Set.of("bnobt", "refcountbt", "sb-counters")));
         superblockRecipes().forEach(a -> r.add(Arguments.of(a.get()[0], a.get()[1], Set.of(a.get()[0].toString().startsWith("sb-primary")
                 ? "sb-primary" : "sb-secondary"))));

@@ -110,6 +110,61 @@ public class RefcountbtStrategy implements RepairStrategy {
                 compare(agno, expected, recorded, findings);
             }
         }
+        unflaggedSharers(ctx, space, findings);
+    }
+
+    /** How a finding of an inode sharing blocks without the reflink flag ends (nothing plans it). */
+    private static final String NO_REFLINK_FLAG = " has no reflink flag";
+
+    /**
+     * Files that share data blocks without the reflink flag on their inode: xfs_repair sets it ("setting reflink flag
+     * on inode"), so a refcountbt that counts the sharing right is not enough. One pass over the space map's file
+     * records, per AG in block order, keeping the extents that cover the current block; reported per inode, at most
+     * {@link BnobtStrategy#MAX_PER_AG} per AG. Nothing plans this (a refcountbt rebuild does not set inode flags), so a
+     * repair of it is refused by the re-check, never said done.
+     */
+    private static void unflaggedSharers(ScrubContext ctx, XfArray space, Consumer<Finding> findings) throws Exception {
+        SpaceMapRecord r = new SpaceMapRecord();
+        PriorityQueue<long[]> covering = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, owner, start}
+        java.util.Map<Long, long[]> sharers = new java.util.TreeMap<>(); // owner -> a block range it shares
+        int agno = -1;
+        for (long i = r.loadNext(space, 0); ; i = r.loadNext(space, i + 1)) {
+            if (i < 0 || r.agno() != agno) {
+                report(ctx, agno, sharers, findings);
+                if (i < 0) {
+                    return;
+                }
+                agno = r.agno();
+                covering.clear();
+            }
+            if (!r.use().isFile()) {
+                continue;
+            }
+            while (!covering.isEmpty() && covering.peek()[0] <= r.agbno()) {
+                covering.poll();
+            }
+            for (long[] c : covering) {
+                if (sharers.size() >= BnobtStrategy.MAX_PER_AG) {
+                    break;
+                }
+                long end = Math.min(c[0], r.end());
+                sharers.putIfAbsent(c[1], new long[] {r.agbno(), end});
+                sharers.putIfAbsent(r.owner(), new long[] {r.agbno(), end});
+            }
+            covering.add(new long[] {r.end(), r.owner(), r.agbno()});
+        }
+    }
+
+    private static void report(ScrubContext ctx, int agno, java.util.Map<Long, long[]> sharers, Consumer<Finding> findings)
+            throws Exception {
+        for (java.util.Map.Entry<Long, long[]> e : sharers.entrySet()) {
+            if (!ctx.device().reflinked(e.getKey())) {
+                long[] b = e.getValue();
+                findings.accept(new Finding("refcountbt", agno, "inode " + e.getKey(), "shares "
+                        + Extents.range(b[0], b[1] - b[0]) + " with another file but" + NO_REFLINK_FLAG, "the reflink flag"));
+            }
+        }
+        sharers.clear();
     }
 
     /**
@@ -139,6 +194,9 @@ public class RefcountbtStrategy implements RepairStrategy {
      */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        if (findings.stream().anyMatch(f -> f.problem().endsWith(NO_REFLINK_FLAG))) {
+            return null; // an inode's flag, which a rebuilt tree does not set: the sharing may itself be the damage
+        }
         Set<Integer> ags = Extents.agsOf(findings);
         if (ags == null) {
             return null;
