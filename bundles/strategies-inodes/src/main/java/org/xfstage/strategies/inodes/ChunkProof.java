@@ -513,41 +513,27 @@ final class ChunkProof {
 
     /** The bnobt's free extents of the AG, or null when the bnobt cannot be walked. */
     private XfArray freeExtents(int agno) throws StagingException {
-        XfArray a = ctx.arrays().create("inobt proof free space of AG " + agno, Extent.SIZE);
-        Extent e = new Extent();
-        StagingException[] failure = {null};
-        try {
-            device.walkBtree(agno, Btree.BNO, f -> {
-                if (failure[0] == null) {
-                    try {
-                        e.set(f.start(), f.length()).appendTo(a);
-                    } catch (StagingException x) {
-                        failure[0] = x;
-                    }
-                }
-            });
-        } catch (XfsException x) {
-            a.close();
-            return null;
-        }
-        if (failure[0] != null) {
-            a.close();
-            throw failure[0];
-        }
-        return a;
+        return extents("inobt proof free space of AG " + agno, agno, Btree.BNO, f -> true, f -> f.start(), f -> f.length());
     }
 
     /** The rmapbt's inode-chunk extents of the AG in block order, or null when the rmapbt cannot be walked. */
     private XfArray inodeChunkMappings(int agno) throws StagingException {
-        XfArray a = ctx.arrays().create("inobt proof rmap inode chunks of AG " + agno, Extent.SIZE);
+        long owner = MetadataOwner.INODES.code();
+        return extents("inobt proof rmap inode chunks of AG " + agno, agno, Btree.RMAP, m -> m.owner() == owner,
+                m -> m.start(), m -> m.length());
+    }
+
+    /** The extents of a tree's records that {@code keep} takes, staged in tree order; null when the tree cannot be walked. */
+    private <R> XfArray extents(String name, int agno, Btree<R> tree, java.util.function.Predicate<R> keep,
+            java.util.function.ToLongFunction<R> start, java.util.function.ToLongFunction<R> length) throws StagingException {
+        XfArray a = ctx.arrays().create(name, Extent.SIZE);
         Extent e = new Extent();
         StagingException[] failure = {null};
-        long owner = MetadataOwner.INODES.code();
         try {
-            device.walkBtree(agno, Btree.RMAP, m -> {
-                if (failure[0] == null && m.owner() == owner) {
+            device.walkBtree(agno, tree, r -> {
+                if (failure[0] == null && keep.test(r)) {
                     try {
-                        e.set(m.start(), m.length()).appendTo(a);
+                        e.set(start.applyAsLong(r), length.applyAsLong(r)).appendTo(a);
                     } catch (StagingException x) {
                         failure[0] = x;
                     }
