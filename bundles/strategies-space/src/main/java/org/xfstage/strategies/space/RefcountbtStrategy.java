@@ -119,23 +119,22 @@ public class RefcountbtStrategy implements RepairStrategy {
     /**
      * Files that share data blocks without the reflink flag on their inode: xfs_repair sets it ("setting reflink flag
      * on inode"), so a refcountbt that counts the sharing right is not enough. One pass over the space map's file
-     * records, per AG in block order, keeping the extents that cover the current block; reported per inode, at most
-     * {@link BnobtStrategy#MAX_PER_AG} per AG. Nothing plans this (a refcountbt rebuild does not set inode flags), so a
-     * repair of it is refused by the re-check, never said done.
+     * records, per AG in block order, keeping the extents that cover the current block; each sharing inode's flag is
+     * read once per AG, and at most {@link BnobtStrategy#MAX_PER_AG} inodes without it are reported per AG. Nothing
+     * plans this (a refcountbt rebuild does not set inode flags), so a repair of it is refused, never said done.
      */
     private static void unflaggedSharers(ScrubContext ctx, XfArray space, Consumer<Finding> findings) throws Exception {
         SpaceMapRecord r = new SpaceMapRecord();
-        PriorityQueue<long[]> covering = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, owner, start}
-        java.util.Map<Long, long[]> sharers = new java.util.TreeMap<>(); // owner -> a block range it shares
+        PriorityQueue<long[]> covering = new PriorityQueue<>((a, b) -> Long.compare(a[0], b[0])); // {end, owner}
+        java.util.Set<Long> read = new java.util.HashSet<>(); // the sharing inodes of this AG whose flag was read
         int agno = -1;
-        for (long i = r.loadNext(space, 0); ; i = r.loadNext(space, i + 1)) {
-            if (i < 0 || r.agno() != agno) {
-                report(ctx, agno, sharers, findings);
-                if (i < 0) {
-                    return;
-                }
+        int reported = 0;
+        for (long i = r.loadNext(space, 0); i >= 0; i = r.loadNext(space, i + 1)) {
+            if (r.agno() != agno) {
                 agno = r.agno();
                 covering.clear();
+                read.clear();
+                reported = 0;
             }
             if (!r.use().isFile()) {
                 continue;
@@ -144,27 +143,18 @@ public class RefcountbtStrategy implements RepairStrategy {
                 covering.poll();
             }
             for (long[] c : covering) {
-                if (sharers.size() >= BnobtStrategy.MAX_PER_AG) {
-                    break;
-                }
                 long end = Math.min(c[0], r.end());
-                sharers.putIfAbsent(c[1], new long[] {r.agbno(), end});
-                sharers.putIfAbsent(r.owner(), new long[] {r.agbno(), end});
+                for (long owner : new long[] {c[1], r.owner()}) {
+                    if (reported < BnobtStrategy.MAX_PER_AG && read.add(owner) && !ctx.device().reflinked(owner)) {
+                        reported++;
+                        findings.accept(new Finding("refcountbt", agno, "inode " + owner, "shares "
+                                + Extents.range(r.agbno(), end - r.agbno()) + " with another file but" + NO_REFLINK_FLAG,
+                                "the reflink flag"));
+                    }
+                }
             }
-            covering.add(new long[] {r.end(), r.owner(), r.agbno()});
+            covering.add(new long[] {r.end(), r.owner()});
         }
-    }
-
-    private static void report(ScrubContext ctx, int agno, java.util.Map<Long, long[]> sharers, Consumer<Finding> findings)
-            throws Exception {
-        for (java.util.Map.Entry<Long, long[]> e : sharers.entrySet()) {
-            if (!ctx.device().reflinked(e.getKey())) {
-                long[] b = e.getValue();
-                findings.accept(new Finding("refcountbt", agno, "inode " + e.getKey(), "shares "
-                        + Extents.range(b[0], b[1] - b[0]) + " with another file but" + NO_REFLINK_FLAG, "the reflink flag"));
-            }
-        }
-        sharers.clear();
     }
 
     /**
