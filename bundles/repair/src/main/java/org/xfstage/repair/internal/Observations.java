@@ -2,10 +2,14 @@ package org.xfstage.repair.internal;
 
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfBlob;
 
@@ -18,6 +22,15 @@ final class Observations implements AutoCloseable {
     private final Set<Observation> borrowed = EnumSet.noneOf(Observation.class);
     private final Map<Observation, XfBlob> blobs = new EnumMap<>(Observation.class);
     private byte[] chunks;
+    /** The strategies' checks that read the tree walk as it happened, by structure (closed with this). */
+    private final Map<String, TreeWalkCheck> walkChecks = new LinkedHashMap<>();
+    /** What a strategy's tree-walk check threw (when asked for, or during the walk), by structure. */
+    private final Map<String, Exception> walkFailures = new LinkedHashMap<>();
+    /**
+     * By structure, the findings of the tree-walk checks: reported by this run's (kept for a re-check), or lent by an
+     * earlier run's for a run that walks no tree.
+     */
+    private final Map<String, List<Finding>> walkFindings = new LinkedHashMap<>();
 
     void put(Observation o, XfArray a) {
         arrays.put(o, a);
@@ -68,8 +81,56 @@ final class Observations implements AutoCloseable {
         chunks = digest;
     }
 
+    void walkCheck(String structure, TreeWalkCheck check) {
+        walkChecks.put(structure, check);
+    }
+
+    TreeWalkCheck walkCheck(String structure) {
+        return walkChecks.get(structure);
+    }
+
+    Map<String, TreeWalkCheck> walkChecks() {
+        return walkChecks;
+    }
+
+    /** Events to the check of {@code structure} stop; the run fails naming it at its check. */
+    void walkFailed(String structure, Exception e) {
+        walkFailures.putIfAbsent(structure, e);
+        TreeWalkCheck c = walkChecks.remove(structure);
+        if (c != null) {
+            closeQuietly(c);
+        }
+    }
+
+    Exception walkFailure(String structure) {
+        return walkFailures.get(structure);
+    }
+
+    void walkFindings(String structure, List<Finding> found) {
+        walkFindings.put(structure, List.copyOf(found));
+    }
+
+    /** The findings of a tree-walk check, of this run or lent by an earlier one; null when there are none. */
+    List<Finding> walkFindings(String structure) {
+        return walkFindings.get(structure);
+    }
+
+    Map<String, List<Finding>> allWalkFindings() {
+        return Map.copyOf(walkFindings);
+    }
+
+    private static void closeQuietly(TreeWalkCheck c) {
+        try {
+            c.close();
+        } catch (RuntimeException e) {
+            // a strategy's close that fails must not hide the run's own end; its staging goes with the service
+        }
+    }
+
     @Override
     public void close() {
+        walkChecks.values().forEach(Observations::closeQuietly);
+        walkChecks.clear();
         arrays.forEach((o, a) -> {
             if (!borrowed.contains(o)) {
                 a.close();

@@ -46,6 +46,8 @@ final class Recheck implements AutoCloseable {
     private XfArray walked;
     private XfBlob told;
     private byte[] chunks;
+    /** The findings of the first scrub's tree-walk checks, by structure: they stand when the tree is not walked again. */
+    private java.util.Map<String, List<Finding>> walkFindings = java.util.Map.of();
     private FsInfo info;
     private long maxExtent;
 
@@ -67,6 +69,7 @@ final class Recheck implements AutoCloseable {
         walked = staged.take(Observation.DIRECTORY_WALK);
         told = staged.takeBlob(Observation.DIRECTORY_WALK);
         chunks = staged.chunks();
+        walkFindings = staged.allWalkFindings();
         info = firstInfo;
         maxExtent = maxExtentLength;
     }
@@ -116,6 +119,8 @@ final class Recheck implements AutoCloseable {
         if (walked != null && told != null) { // what the tree walk read: the directories are as they were
             w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
         }
+        // the checks that read the tree as it was walked: the tree is as it was, so are their findings
+        walkFindings.forEach(w.staged()::walkFindings);
         LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
         return true;
     }

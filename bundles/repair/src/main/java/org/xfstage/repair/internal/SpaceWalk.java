@@ -22,7 +22,7 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * The one walk of a scrub: for every AG, the static space (headers, AGFL, log), every block of every btree, every
- * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map,
+ * inode chunk (runs of their blocks as one extent) and every inode's blocks go into the space map; every inode of every chunk goes into the inode map,
  * and what the device finds wrong in it, in the same read, into the inode problems (for the inode, bmap, symlink and
  * xattr strategies). Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
  * <p>
@@ -50,6 +50,10 @@ final class SpaceWalk {
     /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
     boolean inodesInOrder = true;
     private long lastIno = -1;
+    /** The run of inode-chunk blocks not yet in the space map. */
+    private int runAg;
+    private long runStart;
+    private long runLength;
 
     SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
         this(device, info, space, inodes, null, findings, progress);
@@ -119,6 +123,7 @@ final class SpaceWalk {
                 // then only the blocks the walk reached
             }
         }
+        flushInodeRun(); // the last run of the inobt's chunks (before a damaged tree's blocks, which need no order)
         SpaceUse use = SpaceUse.of(t);
         treeBlocks.forEach(agbno -> add(agno, agbno, 1, use, 0));
         failIfStagingFailed();
@@ -142,11 +147,11 @@ final class SpaceWalk {
                 allocated |= !c.isHole(i);
             }
             if (allocated && perBlock <= InodeChunk.INODES) {
-                add(agno, (startino + first) / perBlock, 1, SpaceUse.INODES, 0);
+                inodeBlock(agno, (startino + first) / perBlock);
             }
         }
         if (perBlock > InodeChunk.INODES && (startino % perBlock) == 0) {
-            add(agno, startino / perBlock, 1, SpaceUse.INODES, 0);
+            inodeBlock(agno, startino / perBlock);
         }
         if (inodes == null) {
             return; // metadata only
@@ -156,6 +161,10 @@ final class SpaceWalk {
                 continue;
             }
             long ino = device.inodeNumber(agno, startino + i);
+            if (ino < 0 || ino > InodeMapRecord.MAX_INO) { // geometry no XFS has: no record can hold it
+                findings.accept(new Finding("inode", agno, "inode " + Long.toUnsignedString(ino), "beyond XFS's inode numbers", null));
+                return;
+            }
             InodeMapRecord.State state;
             try {
                 state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len,
@@ -173,6 +182,28 @@ final class SpaceWalk {
                 stagingFailure = e;
             }
             inodesSeen++;
+        }
+    }
+
+    /**
+     * One block of inode chunks: runs of them (a chunk, and chunks the inobt lists one after the other) go into the space
+     * map as one extent, not a record per block.
+     */
+    private void inodeBlock(int agno, long agbno) {
+        if (runLength > 0 && runAg == agno && runStart + runLength == agbno) {
+            runLength++;
+            return;
+        }
+        flushInodeRun();
+        runAg = agno;
+        runStart = agbno;
+        runLength = 1;
+    }
+
+    private void flushInodeRun() {
+        if (runLength > 0) {
+            add(runAg, runStart, runLength, SpaceUse.INODES, 0);
+            runLength = 0;
         }
     }
 
