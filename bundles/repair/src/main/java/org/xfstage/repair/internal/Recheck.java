@@ -43,6 +43,7 @@ final class Recheck implements AutoCloseable {
     private XfArray inodes;
     private XfArray links;
     private XfArray problems;
+    private XfArray mappings;
     private XfArray walked;
     private XfBlob told;
     private byte[] chunks;
@@ -66,6 +67,7 @@ final class Recheck implements AutoCloseable {
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
         problems = staged.take(Observation.INODE_PROBLEMS);
+        mappings = staged.take(Observation.FILE_MAPPINGS); // null unless an rmapbt check asked for them
         walked = staged.take(Observation.DIRECTORY_WALK);
         told = staged.takeBlob(Observation.DIRECTORY_WALK);
         chunks = staged.chunks();
@@ -116,6 +118,9 @@ final class Recheck implements AutoCloseable {
         w.staged().borrow(Observation.INODE_MAP, inodes);
         w.staged().borrow(Observation.LINK_COUNTS, links);
         w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        if (mappings != null) {
+            w.staged().borrow(Observation.FILE_MAPPINGS, mappings);
+        }
         if (walked != null && told != null) { // what the tree walk read: the directories are as they were
             w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
         }
@@ -206,7 +211,7 @@ final class Recheck implements AutoCloseable {
 
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked}) {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked, mappings}) {
             if (a != null) {
                 a.close();
             }

@@ -14,6 +14,7 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
+import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
@@ -42,6 +43,11 @@ final class SpaceWalk {
     private final SpaceMapRecord spaceRec = new SpaceMapRecord();
     private final InodeMapRecord inodeRec = new InodeMapRecord();
     private final InodeProblemRecord problemRec = new InodeProblemRecord();
+    /** Every inode's extents as reverse mappings (null: not staged). */
+    private final XfArray mappings;
+    private final MappingRecord mappingRec = new MappingRecord();
+    /** The extents of the inode being read: into the space map, and as mappings when they are staged. */
+    private final InodeExtents inodeExtents = new InodeExtents();
     private StagingException stagingFailure;
     private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
@@ -62,6 +68,16 @@ final class SpaceWalk {
     /** A walk that also stages, in {@code problems}, what the device finds wrong in each inode as it reads it. */
     SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, XfArray problems, Consumer<Finding> findings,
             Progress progress) {
+        this(device, info, space, inodes, problems, null, findings, progress);
+    }
+
+    /**
+     * A walk that also stages, in {@code mappings} (null: not), every extent of every inode as the reverse mapping it
+     * should have (Observation.FILE_MAPPINGS), from the same read.
+     */
+    SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, XfArray problems, XfArray mappings,
+            Consumer<Finding> findings, Progress progress) {
+        this.mappings = mappings;
         this.device = device;
         this.info = info;
         this.space = space;
@@ -167,8 +183,8 @@ final class SpaceWalk {
             }
             InodeMapRecord.State state;
             try {
-                state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len,
-                        bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino), p -> problem(agno, p))
+                inodeExtents.ino = ino;
+                state = device.inodeSpace(ino, inodeExtents, p -> problem(agno, p))
                         ? InodeMapRecord.State.IN_USE : InodeMapRecord.State.FREE;
             } catch (XfsException e) {
                 findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
@@ -204,6 +220,29 @@ final class SpaceWalk {
         if (runLength > 0) {
             add(runAg, runStart, runLength, SpaceUse.INODES, 0);
             runLength = 0;
+        }
+    }
+
+    /** Receives one inode's extents (one sink for every inode: the walk allocates nothing per inode for them). */
+    private final class InodeExtents implements XfsDevice.InodeSpaceSink {
+        long ino;
+
+        @Override
+        public void extent(int agno, long agbno, long length, boolean bmbt) {
+            add(agno, agbno, length, bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino);
+        }
+
+        @Override
+        public void mapping(int agno, long agbno, long length, long offset, boolean attrFork, boolean bmbt, boolean unwritten) {
+            extent(agno, agbno, length, bmbt);
+            if (mappings == null || stagingFailure != null) {
+                return;
+            }
+            try {
+                mappingRec.set(agno, agbno, length, ino, offset, attrFork, bmbt, unwritten).appendTo(mappings);
+            } catch (StagingException e) {
+                stagingFailure = e;
+            }
         }
     }
 

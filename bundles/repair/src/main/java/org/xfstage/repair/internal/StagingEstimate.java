@@ -26,8 +26,9 @@ import org.xfstage.api.staging.XFileFactory;
  * the engine's inode map (one record per inode of every chunk), link counts (one per entry naming an inode in use, one
  * per ".."), space map (one per run of inode-chunk blocks, one per file extent, a few per AG); then, while they are
  * alive, the directory check's own (it reads the tree walk as it happens and holds each directory's names on the heap:
- * it stages only two links and a path per directory), or on an rmapbt filesystem the rmapbt check's four arrays of
- * reverse mappings. A sort past one chunk of records writes a second file as large as its array while it runs. Arrays grow
+ * it stages only two links and a path per directory), and on an rmapbt filesystem the walk's file mappings (one
+ * {@link MappingRecord} per file extent, sorted with the engine's maps) and the rmapbt check's arrays of reverse
+ * mappings. A sort past one chunk of records writes a second file as large as its array while it runs. Arrays grow
  * by pages, appended ones {@value #GROW_BYTES} bytes at a time.
  * <p>
  * The file extents are not in any header: they are taken as the blocks in use outside inode chunks, the log and the
@@ -46,7 +47,10 @@ record StagingEstimate(long total, long largestFile, String basis) {
     private static final int PER_DIRECTORY_BYTES = 2 * 24 + 16;
     /** A directory's path in the directory check's blob (with the blob's header), as the benchmark images have them. */
     private static final int PATH_BYTES = 48;
-    /** The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged). */
+    /**
+     * The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged); the expected
+     * one holds only the metadata's, the walk's file mappings merged in from their observation.
+     */
     private static final int RMAP_ARRAYS = 4;
     /** xfile pages, and how an appended array grows (the xfile's allocation ahead of appends). */
     private static final int PAGE = 4096;
@@ -121,8 +125,15 @@ record StagingEstimate(long total, long largestFile, String basis) {
             // one record per file extent, per run of inode chunks, per piece of AG metadata
             rmapRecords = fileExtents + (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES + PER_AG_RECORDS * ags;
             long one = appended(rmapRecords * MappingRecord.SIZE);
-            peak = Math.max(peak, engine + RMAP_ARRAYS * one);
-            largest = Math.max(largest, one);
+            // the walk's file mappings (Observation.FILE_MAPPINGS) live from the walk on, beside the engine's maps, and
+            // are sorted after the space map; the check then stages the metadata's records apart and merges them with
+            // the walk's (its other three arrays hold every record)
+            long walkedRecords = fileExtents;
+            long walked = sortedSize(walkedRecords, MappingRecord.SIZE);
+            long mappingSort = engine + appended(walkedRecords * MappingRecord.SIZE) + sortExtra(walkedRecords, MappingRecord.SIZE);
+            long metadata = appended((rmapRecords - fileExtents) * MappingRecord.SIZE);
+            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + (RMAP_ARRAYS - 1) * one);
+            largest = Math.max(largest, Math.max(one, walked));
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);

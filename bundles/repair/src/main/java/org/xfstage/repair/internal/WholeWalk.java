@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
@@ -15,6 +16,7 @@ import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
 import org.xfstage.api.repair.LinkCountRecord;
+import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.repair.TreeWalkCheck;
@@ -48,7 +50,13 @@ final class WholeWalk {
         w.staged().put(Observation.LINK_COUNTS, links);
         XfArray problems = w.arrays().create("scrub " + w.run() + " inode problems", InodeProblemRecord.SIZE);
         w.staged().put(Observation.INODE_PROBLEMS, problems);
-        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, w.findings()::add, w.progress());
+        XfArray mappings = null; // the reverse mappings the inodes should have: from the walk's one read of them
+        if (w.info().hasTree(BtreeType.RMAP) && needed(w, Observation.FILE_MAPPINGS)) {
+            mappings = w.arrays().create("scrub " + w.run() + " file mappings", MappingRecord.SIZE);
+            w.staged().put(Observation.FILE_MAPPINGS, mappings);
+        }
+        SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, mappings, w.findings()::add,
+                w.progress());
         w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();
@@ -81,11 +89,15 @@ final class WholeWalk {
         }
         counter.finish();
         long t2 = System.nanoTime();
-        w.progress().phase("sort", links.length() + w.space().length(), "records");
+        w.progress().phase("sort", links.length() + w.space().length() + (mappings == null ? 0 : mappings.length()), "records");
         w.progress().step(links.length());
         links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, w.progress());
         w.progress().step(w.space().length());
         w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        if (mappings != null) {
+            w.progress().step(mappings.length());
+            mappings.sort(MappingRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        }
         w.progress().end();
         long t3 = System.nanoTime();
         w.figures().put("extents", walk.extents);
