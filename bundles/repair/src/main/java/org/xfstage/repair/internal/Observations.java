@@ -14,8 +14,9 @@ import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfBlob;
 
 /**
- * The xfarrays (and xfblobs) one scrub staged, by observation, and the digest of the inode chunks its walk found. Closing closes
- * them, except those borrowed from an earlier scrub (a re-check's, whose owner closes them) and those taken away.
+ * The xfarrays (and xfblobs) one scrub staged, by observation, the digest of the inode chunks its walk found, and the
+ * strategies' tree-walk checks with their findings (RepairStrategy#treeWalkCheck). Closing closes the arrays and the
+ * checks, except those borrowed from an earlier scrub (a re-check's, whose owner closes them) and those taken away.
  */
 final class Observations implements AutoCloseable {
     private final Map<Observation, XfArray> arrays = new EnumMap<>(Observation.class);
@@ -87,10 +88,6 @@ final class Observations implements AutoCloseable {
 
     TreeWalkCheck walkCheck(String structure) {
         return walkChecks.get(structure);
-    }
-
-    Map<String, TreeWalkCheck> walkChecks() {
-        return walkChecks;
     }
 
     /** Events to the check of {@code structure} stop; the run fails naming it at its check. */
