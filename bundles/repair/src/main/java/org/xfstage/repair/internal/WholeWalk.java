@@ -91,12 +91,13 @@ final class WholeWalk {
         long t2 = System.nanoTime();
         w.progress().phase("sort", links.length() + w.space().length() + (mappings == null ? 0 : mappings.length()), "records");
         w.progress().step(links.length());
-        links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        // consuming: a failed or cancelled sort ends the run, which drops these arrays anyway
+        links.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT.consumingInput(), w.progress());
         w.progress().step(w.space().length());
-        w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
+        w.space().sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT.consumingInput(), w.progress());
         if (mappings != null) {
             w.progress().step(mappings.length());
-            mappings.sort(MappingRecord.ORDER, SortOptions.DEFAULT, w.progress());
+            mappings.sort(MappingRecord.ORDER, SortOptions.DEFAULT.consumingInput(), w.progress());
         }
         w.progress().end();
         long t3 = System.nanoTime();
