@@ -75,6 +75,7 @@ public final class XfsRepairComparison {
         double[] ours = new double[repeats];
         double[] oursCpu = new double[repeats];
         long peak = 0;
+        long liveAfterGc = 0;
         for (int i = -1; i < repeats; i++) { // one warm-up round
             System.gc();
             resetPeaks();
@@ -98,6 +99,7 @@ public final class XfsRepairComparison {
                 ours[i] = (System.nanoTime() - t0) / 1e9;
                 oursCpu[i] = (processCpuNanos() - c0) / 1e9;
                 peak = Math.max(peak, peakHeap());
+                liveAfterGc = Math.max(liveAfterGc, AFTER_GC.get());
             }
         }
         double[] theirs = new double[repeats];
@@ -121,9 +123,9 @@ public final class XfsRepairComparison {
         double ac = median(oursCpu);
         double bc = median(theirsCpu);
         System.out.printf(Locale.ROOT, "%s of %s (%,d %s): %.3f s, xfs_repair -n %.3f s, ratio %.2fx (target <= 1.0x), "
-                + "peak heap %d MiB of %d MiB; CPU %.3f s against %.3f s, ratio %.2fx%n", mode, image.getFileName(), count[0],
-                mode.equals("scrub") ? "inodes" : "paths", a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
-                ac, bc, ac / bc);
+                + "peak heap %d MiB of %d MiB (after a collection at most %d MiB); CPU %.3f s against %.3f s, ratio %.2fx%n",
+                mode, image.getFileName(), count[0], mode.equals("scrub") ? "inodes" : "paths", a, b, a / b, peak >> 20,
+                Runtime.getRuntime().maxMemory() >> 20, liveAfterGc >> 20, ac, bc, ac / bc);
         if (mode.equals("scrub")) {
             System.out.printf(Locale.ROOT, "staging of %s: peak %.1f MiB, %.1f bytes per inode; estimate before the walk %.1f MiB "
                     + "(%.2f of the peak); load average %s%n", image.getFileName(), staging[1] / 1048576.0,
@@ -239,7 +241,39 @@ public final class XfsRepairComparison {
         }
     }
 
+    /**
+     * The most the heap held right after a collection since the last {@link #resetPeaks}: what the run kept alive (and
+     * old garbage no collection has reached yet). The peak heap above is mostly the young generation the collector
+     * chose to let fill before collecting, which grows with a longer run whatever the run keeps; this does not.
+     */
+    private static final java.util.concurrent.atomic.AtomicLong AFTER_GC = new java.util.concurrent.atomic.AtomicLong();
+
+    private static final java.util.Set<String> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
+            .collect(java.util.stream.Collectors.toSet());
+
+    static {
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof javax.management.NotificationEmitter emitter) {
+                emitter.addNotificationListener((n, handback) -> {
+                    if (com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+                        var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+                                (javax.management.openmbean.CompositeData) n.getUserData());
+                        long used = 0;
+                        for (var u : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+                            if (HEAP_POOLS.contains(u.getKey())) {
+                                used += u.getValue().getUsed();
+                            }
+                        }
+                        AFTER_GC.accumulateAndGet(used, Math::max);
+                    }
+                }, null, null);
+            }
+        }
+    }
+
     private static void resetPeaks() {
+        AFTER_GC.set(0);
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP) {
                 p.resetPeakUsage();

@@ -202,6 +202,15 @@ public interface XfsDevice extends AutoCloseable {
     @FunctionalInterface
     interface InodeSpaceSink {
         void extent(int agno, long agbno, long length, boolean bmbt);
+
+        /**
+         * One extent with what its reverse mapping records: its file offset (0 for a bmbt block), fork and flags. A
+         * device that reads them tells each extent here instead of {@link #extent}, so that a walk can stage the
+         * reverse mappings it expects from the same read; by default {@link #extent}.
+         */
+        default void mapping(int agno, long agbno, long length, long offset, boolean attrFork, boolean bmbt, boolean unwritten) {
+            extent(agno, agbno, length, bmbt);
+        }
     }
 
     /** The inode number of the first inode of a chunk that starts at {@code agino} in AG {@code agno}. */

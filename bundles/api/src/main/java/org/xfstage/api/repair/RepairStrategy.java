@@ -27,6 +27,21 @@ public interface RepairStrategy {
     void check(ScrubContext context, Consumer<Finding> findings) throws Exception;
 
     /**
+     * A check that reads the engine's tree walk as it happens, instead of {@link #check}; null (the default) when this
+     * strategy has none. When the engine walks the directory tree, it asks for one just before: the
+     * {@link Observation#INODE_MAP} is then staged and sorted, the other observations are not yet. The engine then calls
+     * {@link TreeWalkCheck#finish} in the check phase instead of {@link #check}. When a run walks no tree (a repair's
+     * re-check that finds the inodes and directories untouched by every plan and reuses the first scrub's walk), the
+     * findings the first scrub's tree-walk check reported stand for this strategy's check; {@link #check} is called
+     * when the engine walks the tree without asking (or when this returns null).
+     *
+     * @throws Exception when it cannot check (the engine reports the strategy by name and stops the run)
+     */
+    default TreeWalkCheck treeWalkCheck(ScrubContext context) throws Exception {
+        return null;
+    }
+
+    /**
      * Plans the repair of this structure from the observations, given what {@link #check} found. The plan holds
      * block images made by the device's encoders; the engine verifies them and writes them (or not).
      *

@@ -330,7 +330,8 @@ final class XfsImage implements XfsDevice {
         }
         long mask = (1L << geometry.agBlkLog) - 1;
         return inodeChecks.check(Inode.read(image, geometry, ino),
-                (fsb, count, startOff, attr, bmbt, unwritten) -> sink.extent((int) geometry.agOf(fsb), fsb & mask, count, bmbt),
+                (fsb, count, startOff, attr, bmbt, unwritten) -> sink.mapping((int) geometry.agOf(fsb), fsb & mask, count,
+                        startOff, attr, bmbt, unwritten),
                 problems);
     }
 

@@ -43,9 +43,12 @@ final class Recheck implements AutoCloseable {
     private XfArray inodes;
     private XfArray links;
     private XfArray problems;
+    private XfArray mappings;
     private XfArray walked;
     private XfBlob told;
     private byte[] chunks;
+    /** The findings of the first scrub's tree-walk checks, by structure: they stand when the tree is not walked again. */
+    private java.util.Map<String, List<Finding>> walkFindings = java.util.Map.of();
     private FsInfo info;
     private long maxExtent;
 
@@ -64,9 +67,11 @@ final class Recheck implements AutoCloseable {
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
         problems = staged.take(Observation.INODE_PROBLEMS);
+        mappings = staged.take(Observation.FILE_MAPPINGS); // null unless an rmapbt check asked for them
         walked = staged.take(Observation.DIRECTORY_WALK);
         told = staged.takeBlob(Observation.DIRECTORY_WALK);
         chunks = staged.chunks();
+        walkFindings = staged.allWalkFindings();
         info = firstInfo;
         maxExtent = maxExtentLength;
     }
@@ -113,9 +118,14 @@ final class Recheck implements AutoCloseable {
         w.staged().borrow(Observation.INODE_MAP, inodes);
         w.staged().borrow(Observation.LINK_COUNTS, links);
         w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        if (mappings != null) {
+            w.staged().borrow(Observation.FILE_MAPPINGS, mappings);
+        }
         if (walked != null && told != null) { // what the tree walk read: the directories are as they were
             w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
         }
+        // the checks that read the tree as it was walked: the tree is as it was, so are their findings
+        walkFindings.forEach(w.staged()::walkFindings);
         LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
         return true;
     }
@@ -201,7 +211,7 @@ final class Recheck implements AutoCloseable {
 
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked}) {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked, mappings}) {
             if (a != null) {
                 a.close();
             }

@@ -434,7 +434,9 @@ class ScrubOracleTest {
                 Arguments.of("file-nblocks-rmapbt", List.of("path /size-100", "write -d core.nblocks 5"), Set.of("inode")),
                 Arguments.of("cowextsize-rmapbt", List.of("path /size-65553", "write -d v3.cowextsize 16"), Set.of("inode")),
                 Arguments.of("extents-overlap-rmapbt", List.of("path /holey", "write -d u3.bmx[1].startoff 10"), Set.of("bmap", "rmapbt")),
-                Arguments.of("bmbt-crc-rmapbt", List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -c lsn 7"), Set.of("bmap", "rmapbt")),
+                // the rmapbt is right: its check takes the mappings the walk's verifying reader staged, which reads the
+                // records of a bmbt block past its bad CRC as xfs_repair does (it once read the inode again and stopped)
+                Arguments.of("bmbt-crc-rmapbt", List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -c lsn 7"), Set.of("bmap")),
                 Arguments.of("symlink-size-rmapbt", List.of("path /link-long", "write -d core.size 2000"), Set.of("symlink")),
                 Arguments.of("xattr-leaf-owner-rmapbt", withAttributes("leaf", "ablock 0", "write -d hdr.info.owner 5"), Set.of("xattr")));
     }
