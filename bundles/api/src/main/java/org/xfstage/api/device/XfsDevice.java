@@ -308,6 +308,37 @@ public interface XfsDevice extends AutoCloseable {
     }
 
     /**
+     * Directory {@code ino} written anew with {@code entries} (besides "." and "..", which the device makes: ".." names
+     * {@code parent}), in the blocks it already maps, as the kernel lays each form out: short form in the inode when it
+     * is short form and the entries fit its data fork (8-byte inode numbers when any needs them), a single block (data,
+     * hash index and tail) when it maps one directory block, data blocks and one hash index block (with the table of
+     * each data block's longest free region) when it maps those. Names are hashed as the filesystem hashes them
+     * (case-insensitively on an ASCII-CI filesystem); every block gets its table of free regions, tail, self-describing
+     * header (owner, place, uuid) and checksum; the inode its size. Entries go in the order given, filling the data
+     * blocks in address order, every mapped data block holding at least one. The result is read back on a view of the
+     * device by the verifying reader ({@link #directory}) before it is returned: it must read without a problem.
+     * <p>
+     * Nothing is allocated or freed: a directory whose own blocks cannot hold the entries (a short-form directory that
+     * outgrows its inode, a block that overflows, more entries than one hash index block holds), or that maps more data
+     * blocks than the entries fill, is refused; so is a directory of the node form (a hash index btree with free index
+     * blocks), a directory whose blocks cannot be read as one form, and one whose directory blocks are not contiguous
+     * on disk.
+     *
+     * @param parent  what ".." names (the root names itself)
+     * @param entries the entries, read once, each a valid name naming a valid inode number other than the directory,
+     *                no name twice (compared as the filesystem compares them)
+     * @return the new blocks and, when its size changes, the inode
+     * @throws XfsFormatException when the directory is refused as above or an entry is not one a directory may hold
+     * @throws XfsException       when the inode is no directory, or the device rebuilds no directories (the default,
+     *                            for devices made before this method)
+     * @since api device 2.3
+     */
+    default java.util.List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries)
+            throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rebuild directories");
+    }
+
+    /**
      * Blocks the AGFL must hold so that the AG's btrees can split at every level (xfs_alloc_min_freelist): from the
      * heights of the free-space trees and, on a filesystem with an rmapbt, of the rmapbt.
      */

@@ -1013,6 +1013,32 @@ final class Directories {
         }
     }
 
+    /**
+     * Whether {@code b}, to be written at byte {@code offset}, is a directory block of this filesystem as a repair writes
+     * it: a directory block long, a directory magic (data blocks at byte 0, hash index and node blocks at byte 8), its
+     * checksum, the sector it records itself at and the filesystem's uuid. Anything else is not one (a btree block
+     * fails the checksum at the directory's place).
+     */
+    static boolean verifyBlock(byte[] b, long offset, Geometry g) {
+        if (b.length != g.dirBlockSize) {
+            return false;
+        }
+        long magic32 = Inode.u32(b, 0);
+        Struct h;
+        if (magic32 == BLOCK_MAGIC || magic32 == DATA_MAGIC) {
+            h = new Struct(Layouts.DIR3_DATA, b, 0);
+        } else if (magic32 == FREE_MAGIC) {
+            h = new Struct(Layouts.DIR3_FREE, b, 0);
+        } else {
+            int magic16 = Inode.u16(b, 8);
+            if (magic16 != LEAF1_MAGIC && magic16 != LEAFN_MAGIC && magic16 != NODE_MAGIC) {
+                return false;
+            }
+            h = new Struct(Layouts.DA3_NODE, b, 0);
+        }
+        return h.crcValid(0, b.length) && h.get("blkno") == offset >> 9 && Headers.sameUuid(h, g);
+    }
+
     static boolean isDot(byte[] name) {
         return name.length == 1 && name[0] == '.';
     }

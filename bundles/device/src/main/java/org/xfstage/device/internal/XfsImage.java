@@ -763,6 +763,12 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries)
+            throws XfsException {
+        return new DirectoryRebuild(this).rebuild(ino, parent, entries);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;
@@ -773,6 +779,9 @@ final class XfsImage implements XfsDevice {
             long agino = ((within / g.blockSize) << g.inopbLog) + (within % g.blockSize) / g.inodeSize;
             Inode.decode(b, g, inodeNumber(agno, agino)).checkedType();
             return;
+        }
+        if (within >= g.blockSize && within % g.blockSize == 0 && Directories.verifyBlock(b, block.offset(), g)) {
+            return; // a directory block: its own checksum, place and filesystem
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());
