@@ -890,7 +890,9 @@ final class XfsImage implements XfsDevice {
 
     @Override
     public XfsDevice withPlanned(List<BlockImage> blocks) throws XfsException {
-        java.util.TreeMap<Long, byte[]> overlay = new java.util.TreeMap<>();
+        // a view of a view sees what both plan: a plan made on a view reads the earlier plans' blocks through it
+        java.util.TreeMap<Long, byte[]> overlay = image.overlay() == null ? new java.util.TreeMap<>()
+                : new java.util.TreeMap<>(image.overlay());
         for (BlockImage b : blocks) {
             Headers.check(b.offset() >= 0 && b.offset() + b.bytes().length <= image.size(), () -> b.what() + ": past the end of " + source);
             overlay.put(b.offset(), b.bytes());

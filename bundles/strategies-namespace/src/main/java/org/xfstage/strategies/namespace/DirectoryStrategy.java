@@ -47,8 +47,10 @@ import org.xfstage.api.staging.XfBlob;
  * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
  * directory that names it, shows in its group.
  * <p>
- * This strategy reports; the one repair it plans is a single-block directory's size ({@link DirectorySizePlan}); a
- * directory rebuild is not planned.
+ * Its repairs: a single-block directory whose only fault is its size gets its size ({@link DirectorySizePlan});
+ * any other damage to a directory's entries or indexes is a rebuild of that directory from the entries the walk
+ * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}). A disconnected inode (it needs
+ * lost+found), a directory named twice and damage that loses a directory's blocks are not repaired.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -97,8 +99,24 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
-        return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+        String size = DirectoryProblem.Kind.SIZE.description() + ": ";
+        if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
+            org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+            if (p != null) {
+                return p; // a single-block directory's size, set in the inode: no rebuild needed
+            }
+        }
+        for (Finding f : findings) {
+            if (f.problem().endsWith(DISCONNECTED)) {
+                throw new org.xfstage.api.device.XfsFormatException(f.location() + " is disconnected: it needs lost+found, which"
+                        + " this repair does not make", STRUCTURE);
+            }
+        }
+        return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
     }
+
+    /** How a disconnected inode's finding ends. */
+    private static final String DISCONNECTED = "(disconnected)";
 
     /**
      * What the engine's tree walk read (Observation.DIRECTORY_WALK), told to the walk in the order it was read: the
@@ -367,7 +385,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             boolean isNamed = n >= 0 && link.ino() == ino && link.kind() == LinkCountRecord.Kind.ENTRY;
             if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
-                out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
+                out.add("inode " + ino, "in use, but no directory reached from the root names it " + DISCONNECTED, null);
             }
         }
     }
