@@ -308,6 +308,16 @@ public interface XfsDevice extends AutoCloseable {
     }
 
     /**
+     * The file type of inode {@code ino} from its mode, or null when it is free or cannot be read as an inode of this
+     * filesystem. The default (for devices made before this method) knows none: null.
+     *
+     * @since api device 2.3
+     */
+    default FileType fileType(long ino) throws XfsException {
+        return null;
+    }
+
+    /**
      * Directory {@code ino} written anew with {@code entries} (besides "." and "..", which the device makes: ".." names
      * {@code parent}), in the blocks it already maps, as the kernel lays each form out: short form in the inode when it
      * is short form and the entries fit its data fork (8-byte inode numbers when any needs them), a single block (data,

@@ -763,6 +763,16 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public FileType fileType(long ino) throws XfsException {
+        try {
+            Inode inode = Inode.read(image, geometry, ino);
+            return inode.mode == 0 ? null : inode.type();
+        } catch (XfsFormatException e) {
+            return null; // not an inode of this filesystem at this number, or no known type
+        }
+    }
+
+    @Override
     public List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries)
             throws XfsException {
         return new DirectoryRebuild(this).rebuild(ino, parent, entries);

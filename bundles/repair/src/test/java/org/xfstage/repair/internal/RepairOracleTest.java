@@ -289,6 +289,65 @@ class RepairOracleTest {
     }
 
     /**
+     * Files a damaged directory no longer names, named by the rebuild in lost+found by their inode number (issue 18),
+     * on "lf-G": corpus image G with a /lost+found (see {@link #base}). An entry naming no inode or a free one (the file
+     * it named before is disconnected), a name held twice (the second is dropped: the file it named is disconnected); in
+     * each form. "FREE" is a free inode of /sf's chunk.
+     */
+    static Stream<Arguments> lostFoundRecipes() {
+        List<Arguments> recipes = List.of(
+                Arguments.of("sf-entry-no-inode", List.of("path /sf", "write -d u3.sfdir3.list[1].inumber.i4 4000000000"),
+                        "/sf/entry-00001-with-a-longer-name"),
+                Arguments.of("block-entry-no-inode", List.of("path /block", "dblock 0", "write -d bu[3].inumber 4000000000"),
+                        "/block/entry-00001-with-a-longer-name"),
+                Arguments.of("block-duplicate", List.of("path /block", "dblock 0", "write -d bu[3].name \"entry-00000-with-a-longer-name\""),
+                        "/block/entry-00001-with-a-longer-name"),
+                Arguments.of("leaf-entry-free-inode", List.of("path /leaf", "dblock 0", "write -d du[3].inumber FREE"),
+                        "/leaf/entry-00001-with-a-longer-name"),
+                Arguments.of("leaf-duplicate", List.of("path /leaf", "dblock 0", "write -d du[3].name \"entry-00000-with-a-longer-name\""),
+                        "/leaf/entry-00001-with-a-longer-name"));
+        return Stream.of("lf-default", "lf-rmapbt", "lf-b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0],
+                a.get()[1], a.get()[2])));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("lostFoundRecipes")
+    void aFileNoDirectoryNamesIsNamedInLostFound(String geometry, String recipe, List<String> commands, String lost) throws Exception {
+        List<org.xfstage.api.device.ManifestEntry> all = new ArrayList<>();
+        org.xfstage.api.device.InodeProbe probe;
+        long free;
+        try (XfsDevice d = new XfsDeviceServiceImpl().open(base(geometry), OpenOptions.readOnly())) {
+            d.manifest(false, Progress.NONE, all::add);
+            free = all.stream().filter(e -> e.path().equals("/sf")).findFirst().orElseThrow().inode() + 9;
+            probe = d.probeInode(free);
+        }
+        assertEquals(org.xfstage.api.device.InodeProbe.FREE, probe, "inode " + free + " is free");
+        long orphan = all.stream().filter(e -> e.path().equals(lost)).findFirst().orElseThrow().inode();
+        String name = "/lost+found/" + orphan + " ";
+        List<String> placed = commands.stream().map(c -> c.replace("FREE", Long.toString(free))).toList();
+        Path img = damagedCopy(geometry + "-" + recipe, placed, geometry);
+        // directories' sizes change with their entries (short form, lost+found): files are compared, with the lost one moved
+        java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
+        List<String> expected = manifest(base(geometry)).stream().map(l -> l.startsWith(lost + " ") ? name + l.substring(lost.length() + 1)
+                : l).map(sizeless).sorted().toList();
+        String damaged = sha256(img);
+        RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);
+        assertTrue(dry.unrepaired().isEmpty(), recipe + ": every finding has a plan: " + dry);
+        Path journal = dir.resolve(geometry + "-" + recipe + ".undo");
+        RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
+        assertEquals(expected, manifest(img).stream().map(sizeless).sorted().toList(), recipe + ": every file kept, " + lost
+                + " as lost+found/" + orphan);
+        List<String> changes = done.plans().stream().flatMap(p -> p.changes().stream()).toList();
+        assertTrue(changes.stream().anyMatch(c -> c.contains("inode " + orphan + " (disconnected) named lost+found/" + orphan)), changes.toString());
+        System.out.printf("REPAIR %-10s %-22s repaired: %s%n", geometry, recipe, changes);
+        assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
+        assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
+    }
+
+    /**
      * The superblocks (ScrubOracleTest.superblockRecipes): a primary that fails a check or is outvoted by its copies
      * is rewritten from the agreed copy, the copies are left alone; a copy that disagrees is rewritten from the
      * primary. xfs_repair -n is clean after either, and undo gives the damaged image back.
@@ -469,6 +528,9 @@ class RepairOracleTest {
      * they held, as a hole of a real filesystem keeps what its blocks held.
      */
     static Path base(String geometry) throws Exception {
+        if (geometry.startsWith("lf-")) {
+            return withLostFound(geometry);
+        }
         if (!geometry.startsWith("sparse-")) {
             return CorpusImages.image(geometry);
         }
@@ -495,6 +557,29 @@ class RepairOracleTest {
             String rec = CorpusImages.run(List.of(CorpusImages.tool("xfs_db"), "-r", "-c", "agi 1", "-c", "addr root", "-c", "print recs",
                     img.toString()));
             assertTrue(rec.contains("[128,0xff00,32,27,"), "AG 1 holds a sparse chunk: " + rec);
+            SPARSE.put(geometry, img);
+            return img;
+        }
+    }
+
+    /**
+     * Corpus image G with a /lost+found holding one file: mkfs.xfs -p makes none, and xfs_repair makes one only to put
+     * a file in, so /sf's last entry is pointed at no inode and xfs_repair moves its file there (lost+found/INO).
+     */
+    private static Path withLostFound(String geometry) throws Exception {
+        synchronized (SPARSE) {
+            Path made = SPARSE.get(geometry);
+            if (made != null) {
+                return made;
+            }
+            Path img = fixtures.resolve(geometry + ".img");
+            SparseFiles.copy(CorpusImages.image(geometry.substring("lf-".length())), img);
+            CorpusImages.run(List.of(CorpusImages.tool("xfs_db"), "-x", "-c", "path /sf", "-c", "write -d u3.sfdir3.list[2].inumber.i4 4000000000",
+                    img.toString()));
+            var repaired = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), img.toString()));
+            assertEquals(0, repaired.getKey(), "xfs_repair makes the lost+found fixture:\n" + repaired.getValue());
+            var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+            assertEquals(0, check.getKey(), "the lost+found fixture is clean:\n" + check.getValue());
             SPARSE.put(geometry, img);
             return img;
         }

@@ -49,9 +49,14 @@ import org.xfstage.api.staging.XfBlob;
  * Dropping an entry changes link counts: the inode it named loses a link, and a directory its parent's ".." link. The
  * same plan sets every link count the tree will show (the nlinks check's rule on the walk's link counts, less what was
  * dropped), so it covers the nlinks findings: the nlinks strategy, planning afterwards from the walk's counts, would set
- * the counts the tree had before. An inode that would be left with no name (it needs lost+found, which is not made
- * here), a directory named by two directories, an inode in use that cannot be read, damage that loses the directory's
- * blocks (format, unreadable) and a disconnected inode are refused, naming the first.
+ * the counts the tree had before.
+ * <p>
+ * A file no directory names (disconnected before, or once its entries are dropped) is named in the root's existing
+ * lost+found by its inode number, as xfs_repair names it, by the same rebuild (lost+found is rebuilt with its own
+ * entries and these), with one link. Refused, naming the first: a disconnected directory (its ".." and the files below
+ * it would move too), a filesystem without lost+found (making one needs an inode allocated, its chunk, the inode
+ * btrees, the AGI and superblock counters, and the root's entry: not done here), a directory named by two
+ * directories, an inode in use that cannot be read, damage that loses the directory's blocks (format, unreadable).
  */
 final class DirectoryRebuildPlan {
     /** Directories rebuilt by one plan at most (each is a heap entry here and a read-back by the device). */
@@ -59,6 +64,12 @@ final class DirectoryRebuildPlan {
     private static final int CANCEL_CHECK = 65_536;
     private static final int CHANGES = 50;
     /** The problems that lose what a rebuild writes into: the blocks themselves, or which form they are. */
+    /** Where disconnected files go, as xfs_repair and the kernel name it. */
+    private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
+    /** Disconnected files named in lost+found by one plan at most. */
+    static final int MAX_ORPHANS = 1_000;
+    /** Suffixes tried after a disconnected file's number when lost+found holds that name (xfs_repair: ".%d"). */
+    private static final int MAX_SUFFIX = 10;
     private static final Set<DirectoryProblem.Kind> REFUSED = Set.of(DirectoryProblem.Kind.UNREADABLE, DirectoryProblem.Kind.FORMAT);
 
     private final ScrubContext ctx;
@@ -66,7 +77,11 @@ final class DirectoryRebuildPlan {
     private final XfBlob told;
     private final Set<Long> damaged = new TreeSet<>();
     private final List<String> changes = new ArrayList<>();
+    /** Files no directory names, or none will once their entries are dropped, with their types: for lost+found. */
+    private final Map<Long, FileType> orphans = new TreeMap<>();
     private long root = -1;
+    /** The root's lost+found directory, or -1. */
+    private long lostFound = -1;
 
     private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told) {
         this.ctx = ctx;
@@ -163,13 +178,23 @@ final class DirectoryRebuildPlan {
             kept.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             Map<Long, Long> parents = parents(links);
+            dropped.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            Map<Long, Long> nlinks = linkCounts(dropped);
+            disconnected(nlinks);
+            if (!orphans.isEmpty()) {
+                if (lostFound < 0 || !parents.containsKey(lostFound)) {
+                    long first = orphans.keySet().iterator().next();
+                    throw new XfsFormatException("inode " + first + " would be named by no directory: it needs /lost+found, which"
+                            + " this filesystem does not have (making one is not done here)", "directory");
+                }
+                damaged(lostFound, orphans.size() + " disconnected file(s) named in it");
+            }
             if (damaged.isEmpty()) {
-                return null; // nothing this rebuild repairs: the findings are another kind (disconnected, counts)
+                return null; // nothing this rebuild repairs: the findings are another kind (counts alone)
             }
             Map<Long, BlockImage> blocks = new LinkedHashMap<>();
             rebuild(own, kept, parents, blocks);
-            dropped.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            linkCounts(dropped, blocks);
+            setLinkCounts(nlinks, blocks);
             if (changes.size() >= CHANGES) {
                 changes.add("(and more: " + damaged.size() + " directories rebuilt)");
             }
@@ -280,6 +305,9 @@ final class DirectoryRebuildPlan {
         s.set(dir, DirectoryStrategy.nameKey(bytes), seq, cookie, e.child(), type).appendTo(out);
         if (type == FileType.DIRECTORY) {
             link.set(e.child(), LinkRecord.Kind.NAMED_BY, dir).appendTo(links);
+            if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
+                lostFound = e.child();
+            }
         }
     }
 
@@ -360,7 +388,7 @@ final class DirectoryRebuildPlan {
             if (parent >= 0 && dotdot != parent) {
                 damaged(dir, ".. set to inode " + parent + ", the directory that names it");
             }
-            if (parent >= 0 && damaged.contains(dir)) {
+            if (parent >= 0 && (damaged.contains(dir) || dir == lostFound)) {
                 parents.put(dir, parent);
             }
         }
@@ -387,6 +415,9 @@ final class DirectoryRebuildPlan {
                 i = s.loadNext(kept, i + 1);
             }
             Iterator<SalvagedEntry> entries = entries(own, kept, first, count);
+            if (dir == lostFound && !orphans.isEmpty()) {
+                entries = withOrphans(own, kept, first, count);
+            }
             try {
                 for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries)) {
                     blocks.put(b.offset(), b);
@@ -395,6 +426,37 @@ final class DirectoryRebuildPlan {
                 throw e.getCause();
             }
         }
+    }
+
+    /**
+     * lost+found's kept entries, then one per disconnected file, named by its inode number (with ".1", ".2", ... when
+     * lost+found holds that name already), as xfs_repair names them. lost+found's entries are held here: a directory
+     * the rebuild can write (one hash index block at most) holds few.
+     */
+    private Iterator<SalvagedEntry> withOrphans(XfBlob own, XfArray kept, long first, long count) throws Exception {
+        List<SalvagedEntry> all = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (Iterator<SalvagedEntry> it = entries(own, kept, first, count); it.hasNext(); ) {
+            SalvagedEntry e = it.next();
+            all.add(e);
+            names.add(new String(e.name(), StandardCharsets.ISO_8859_1));
+        }
+        for (Map.Entry<Long, FileType> o : orphans.entrySet()) {
+            String name = Long.toString(o.getKey());
+            for (int k = 1; names.contains(name); k++) {
+                if (k > MAX_SUFFIX) {
+                    throw new XfsFormatException("lost+found holds " + o.getKey() + " and its suffixed names up to ." + MAX_SUFFIX
+                            + ": inode " + o.getKey() + " is not named there", "directory");
+                }
+                name = o.getKey() + "." + k;
+            }
+            names.add(name);
+            all.add(new SalvagedEntry(name.getBytes(StandardCharsets.US_ASCII), o.getKey(), o.getValue()));
+            if (changes.size() < CHANGES) {
+                changes.add("inode " + o.getKey() + " (disconnected) named lost+found/" + name);
+            }
+        }
+        return all.iterator();
     }
 
     /** {@code count} kept entries from index {@code first}, their names loaded as they are read. */
@@ -430,7 +492,7 @@ final class DirectoryRebuildPlan {
      * check's rule (a file one link per name, a directory two and one per subdirectory) on the walk's link counts, less
      * the links dropped (both sorted by inode). An inode left with no name is refused: it needs lost+found.
      */
-    private void linkCounts(XfArray dropped, Map<Long, BlockImage> blocks) throws Exception {
+    private Map<Long, Long> linkCounts(XfArray dropped) throws Exception {
         XfArray counts = ctx.observation(Observation.LINK_COUNTS);
         LinkCountRecord r = new LinkCountRecord();
         LinkCountRecord d = new LinkCountRecord();
@@ -471,8 +533,12 @@ final class DirectoryRebuildPlan {
                 continue;
             }
             if (entries <= 0 && ino != root) {
-                throw new XfsFormatException("inode " + ino + " would be named by no directory once its entries are dropped: it needs"
-                        + " lost+found, which this repair does not make", "directory");
+                if (dir) {
+                    throw new XfsFormatException("directory inode " + ino + " would be named by no directory once its entries are"
+                            + " dropped: moving a directory to lost+found is not done here", "directory");
+                }
+                orphan(ino, FileType.FILE); // its type is read when it is named
+                entries = 1; // its name in lost+found
             }
             long expected = dir ? 2 + dotdots : entries;
             if (expected != onDisk) {
@@ -485,6 +551,42 @@ final class DirectoryRebuildPlan {
                 }
             }
         }
+        return nlinks;
+    }
+
+    private void orphan(long ino, FileType type) throws XfsFormatException {
+        orphans.put(ino, type);
+        if (orphans.size() > MAX_ORPHANS) {
+            throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected files: not named in lost+found by one repair", "directory");
+        }
+    }
+
+    /**
+     * Inodes in use no directory reached from the root names (the directory check's rule), and those the drops leave
+     * unnamed: each a file to name in lost+found, with one link. A directory is refused: moving one means its ".."
+     * and the files below it, which are disconnected too.
+     */
+    private void disconnected(Map<Long, Long> nlinks) throws Exception {
+        DirectoryStrategy.disconnected(ctx, root, ino -> {
+            FileType t = ctx.device().fileType(ino);
+            if (t == null || t == FileType.DIRECTORY) {
+                throw new XfsFormatException("inode " + ino + " is disconnected and " + (t == null ? "cannot be read"
+                        : "a directory: moving a directory to lost+found is not done here"), "directory");
+            }
+            orphan(ino, t);
+            nlinks.put(ino, 1L); // its one name, in lost+found (its count was not read: the walk never reached it)
+        });
+        for (Map.Entry<Long, FileType> o : orphans.entrySet()) {
+            FileType t = ctx.device().fileType(o.getKey());
+            if (t == null || t == FileType.DIRECTORY) {
+                throw new XfsFormatException("inode " + o.getKey() + " would be disconnected and cannot be named in lost+found", "directory");
+            }
+            o.setValue(t);
+        }
+    }
+
+    /** The link counts set, each read through a view with the rebuilt directories in it. */
+    private void setLinkCounts(Map<Long, Long> nlinks, Map<Long, BlockImage> blocks) throws Exception {
         if (nlinks.isEmpty()) {
             return;
         }

@@ -49,8 +49,9 @@ import org.xfstage.api.staging.XfBlob;
  * <p>
  * Its repairs: a single-block directory whose only fault is its size gets its size ({@link DirectorySizePlan});
  * any other damage to a directory's entries or indexes is a rebuild of that directory from the entries the walk
- * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}). A disconnected inode (it needs
- * lost+found), a directory named twice and damage that loses a directory's blocks are not repaired.
+ * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}), and disconnected files are named in an
+ * existing /lost+found. A disconnected directory, a missing lost+found, a directory named twice and damage that loses
+ * a directory's blocks are not repaired.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -104,12 +105,6 @@ public class DirectoryStrategy implements RepairStrategy {
             org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
             if (p != null) {
                 return p; // a single-block directory's size, set in the inode: no rebuild needed
-            }
-        }
-        for (Finding f : findings) {
-            if (f.problem().endsWith(DISCONNECTED)) {
-                throw new org.xfstage.api.device.XfsFormatException(f.location() + " is disconnected: it needs lost+found, which"
-                        + " this repair does not make", STRUCTURE);
             }
         }
         return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
@@ -356,6 +351,17 @@ public class DirectoryStrategy implements RepairStrategy {
      * metadata inodes the superblock names are named by none. Skipped without either observation.
      */
     private static void disconnected(ScrubContext ctx, Findings out, long root) throws Exception {
+        disconnected(ctx, root, ino -> out.add("inode " + ino, "in use, but no directory reached from the root names it " + DISCONNECTED,
+                null));
+    }
+
+    /** Receives the disconnected inodes. */
+    interface Disconnected {
+        void inode(long ino) throws Exception;
+    }
+
+    /** Each disconnected inode, in inode order (see {@link #disconnected(ScrubContext, Findings, long)}). */
+    static void disconnected(ScrubContext ctx, long root, Disconnected out) throws Exception {
         XfArray map = ctx.observation(Observation.INODE_MAP);
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
         if (map == null || links == null || root < 0) {
@@ -385,7 +391,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             boolean isNamed = n >= 0 && link.ino() == ino && link.kind() == LinkCountRecord.Kind.ENTRY;
             if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
-                out.add("inode " + ino, "in use, but no directory reached from the root names it " + DISCONNECTED, null);
+                out.inode(ino);
             }
         }
     }
