@@ -467,7 +467,7 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * A read-only view of this filesystem as it would be with {@code blocks} written: every read sees their
-     * contents, nothing is written. For checking a repair before it is committed. The view uses this device's open
+     * contents, nothing is written. A view of a view sees that view's blocks too, these over them. For checking a repair before it is committed. The view uses this device's open
      * image: close it before this device (closing it releases nothing).
      */
     XfsDevice withPlanned(java.util.List<BlockImage> blocks) throws XfsException;

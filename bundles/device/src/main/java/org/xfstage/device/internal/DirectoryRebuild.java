@@ -83,6 +83,9 @@ final class DirectoryRebuild {
         check(fs.inodeNumbers.validForEntry(parent), what + ": .. would name " + parent + ", which is no inode number of this filesystem");
         check(ino == g.rootIno ? parent == ino : parent != ino, what + ": .. would name " + parent
                 + (ino == g.rootIno ? ", but the root's names the root" : ", the directory itself"));
+        List<Inode.Extent> extents = dir.format == Inode.FMT_LOCAL ? List.of() : dir.extents(fs.image, g);
+        long last = extents.isEmpty() ? 0 : extents.get(extents.size() - 1).startOff() + extents.get(extents.size() - 1).count();
+        check(last <= leafBlk + fsbPerDirBlock, what + ": a node directory (hash index btree and free index) is not rebuilt yet");
         int limit = limit();
         List<Item> items = new ArrayList<>();
         while (entries.hasNext()) {
@@ -98,9 +101,7 @@ final class DirectoryRebuild {
         } else {
             check(dir.format == Inode.FMT_EXTENTS || dir.format == Inode.FMT_BTREE, what + ": data fork format " + dir.format
                     + " is no directory format");
-            List<Inode.Extent> extents = dir.extents(fs.image, g);
             check(!extents.isEmpty(), what + ": maps no blocks and is not short form");
-            long last = extents.get(extents.size() - 1).startOff() + extents.get(extents.size() - 1).count();
             if (last == fsbPerDirBlock) {
                 out = blockForm(what, dir, extents, parent, items);
             } else if (last == leafBlk + fsbPerDirBlock) {

@@ -380,7 +380,9 @@ final class DirectoryRebuildPlan {
                 i = r.loadNext(links, i + 1);
             } while (i >= 0 && r.dir() == dir);
             if (named > 1 || (named > 0 && dir == root)) {
-                throw new XfsFormatException("directory inode " + dir + " is named by " + named + " directories: not rebuilt", "directory");
+                throw new XfsFormatException((dir == root ? "the root directory (inode " + dir + ") is named by a directory"
+                        : "directory inode " + dir + " is named by " + named + " directories") + ": which name is right is not proven;"
+                        + " not rebuilt", "directory");
             }
             if (dir == root) {
                 parent = root;
