@@ -331,8 +331,9 @@ public interface XfsDevice extends AutoCloseable {
      * Nothing is allocated or freed: a directory whose own blocks cannot hold the entries (a short-form directory that
      * outgrows its inode, a block that overflows, more entries than one hash index block holds), or that maps more data
      * blocks than the entries fill, is refused; so is a directory of the node form (a hash index btree with free index
-     * blocks), a directory whose blocks cannot be read as one form, and one whose directory blocks are not contiguous
-     * on disk.
+     * blocks), a directory whose blocks cannot be read as one form, one whose directory blocks are not contiguous
+     * on disk, and on an ASCII-CI filesystem a block or leaf directory with a name holding a Latin-1 capital (the
+     * kernel and xfsprogs up to 6.1 hash it differently: either hash is corrupt for one of them).
      *
      * @param parent  what ".." names (the root names itself)
      * @param entries the entries, read once, each a valid name naming a valid inode number other than the directory,

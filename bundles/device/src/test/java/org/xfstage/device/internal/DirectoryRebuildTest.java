@@ -107,6 +107,53 @@ class DirectoryRebuildTest {
         assertEquals(kept, listed, "the directory lists exactly the entries given, in that order");
     }
 
+    /**
+     * ASCII-CI names of the three forms: mixed-case ASCII names (the corpus's, less their Latin-1 capitals) rebuilt
+     * with the case-folded hash are clean for xfs_repair -n; a name with a Latin-1 capital is refused in a block or
+     * leaf (the kernel folds it, xfsprogs 6.1 does not: either hash is corrupt for one of them), kept in short form,
+     * which has no hashes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/Dir-3", "/Dir-30", "/Dir-300"})
+    void caseInsensitiveNamesAreRebuiltWithTheFoldedHash(String path) throws Exception {
+        Path img = dir.resolve("ci.img");
+        SparseFiles.copy(Corpus.image("ascii-ci-v1", Corpus.mixedCaseTree(), List.of("-n", "version=ci")), img);
+        List<BlockImage> blocks;
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            long ino = Corpus.lookup(fs, path);
+            List<SalvagedEntry> entries = new ArrayList<>();
+            fs.directory(ino, new DirectorySink() {
+                @Override
+                public void entry(DirectoryEntry e) {
+                    if (!e.isDot() && !e.isDotDot()) {
+                        entries.add(new SalvagedEntry(e.name(), e.child(), e.type()));
+                    }
+                }
+
+                @Override
+                public void problem(DirectoryProblem p) {
+                    throw new AssertionError(p.toString());
+                }
+            });
+            if (!path.equals("/Dir-3")) {
+                XfsFormatException latin1 = assertThrows(XfsFormatException.class,
+                        () -> fs.rebuildDirectory(ino, fs.geometry.rootIno, entries.iterator()));
+                assertTrue(latin1.getMessage().contains("Latin-1 capital"), latin1.getMessage());
+            }
+            List<SalvagedEntry> ascii = new ArrayList<>();
+            for (SalvagedEntry e : entries) {
+                String name = new String(e.name(), java.nio.charset.StandardCharsets.UTF_8).replaceAll("[^\\x20-\\x7e]", "");
+                ascii.add(new SalvagedEntry(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII), e.child(), e.type()));
+            }
+            blocks = fs.rebuildDirectory(ino, fs.geometry.rootIno, (path.equals("/Dir-3") ? entries : ascii).iterator());
+        }
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.forWriting())) {
+            fs.commit(blocks, dir.resolve("undo"));
+        }
+        var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, check.getKey(), path + ":\n" + check.getValue());
+    }
+
     @Test
     void whatNeedsBlocksTheDirectoryDoesNotHaveIsRefused() throws Exception {
         try (XfsImage fs = XfsImage.open(DeviceCorpusTest.image("default"), OpenOptions.readOnly())) {
