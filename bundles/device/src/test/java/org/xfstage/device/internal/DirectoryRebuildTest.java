@@ -40,11 +40,15 @@ class DirectoryRebuildTest {
                 out.add(Arguments.of(g, d, 1));
                 out.add(Arguments.of(g, d, 3)); // every third entry dropped
             }
+            // few entries in many blocks: a block directory whose entries would fit the inode, a leaf directory whose
+            // entries would fit one block, each data block holding one or two (the kernel would have shrunk them)
+            out.add(Arguments.of(g, "/block", -1));
+            out.add(Arguments.of(g, "/leaf", -4));
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1} keep all but every {2}")
+    @ParameterizedTest(name = "{0} {1} keep all but every {2} (negative: keep that many)")
     @MethodSource("rebuilds")
     void aDirectoryRebuiltFromItsEntriesIsCleanForXfsRepair(String geometry, String path, int dropEvery) throws Exception {
         Path img = dir.resolve(geometry + ".img");
@@ -61,7 +65,8 @@ class DirectoryRebuildTest {
                 public void entry(DirectoryEntry e) {
                     if (e.isDotDot()) {
                         parent[0] = e.child();
-                    } else if (!e.isDot() && (dropEvery == 1 || n[0]++ % dropEvery != 1 || path.equals("/"))) {
+                    } else if (!e.isDot() && (dropEvery < 0 ? n[0]++ < -dropEvery
+                            : dropEvery == 1 || n[0]++ % dropEvery != 1 || path.equals("/"))) {
                         entries.add(new SalvagedEntry(e.name(), e.child(), e.type()));
                         kept.add(e.nameString());
                     }
