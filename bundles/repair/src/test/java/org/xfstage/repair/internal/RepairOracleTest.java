@@ -292,7 +292,7 @@ class RepairOracleTest {
      * Files a damaged directory no longer names, named by the rebuild in lost+found by their inode number (issue 18),
      * on "lf-G": corpus image G with a /lost+found (see {@link #base}). An entry naming no inode or a free one (the file
      * it named before is disconnected), a name held twice (the second is dropped: the file it named is disconnected); in
-     * each form. "FREE" is a free inode of /sf's chunk.
+     * each form; a subdirectory no entry names, moved with what it holds. "FREE" is a free inode of /sf's chunk.
      */
     static Stream<Arguments> lostFoundRecipes() {
         List<Arguments> recipes = List.of(
@@ -305,7 +305,10 @@ class RepairOracleTest {
                 Arguments.of("leaf-entry-free-inode", List.of("path /leaf", "dblock 0", "write -d du[3].inumber FREE"),
                         "/leaf/entry-00001-with-a-longer-name"),
                 Arguments.of("leaf-duplicate", List.of("path /leaf", "dblock 0", "write -d du[3].name \"entry-00000-with-a-longer-name\""),
-                        "/leaf/entry-00001-with-a-longer-name"));
+                        "/leaf/entry-00001-with-a-longer-name"),
+                // a subdirectory: it moves with what it holds, its .. set to lost+found
+                Arguments.of("sf-subdirectory-no-inode", List.of("path /deep", "write -d u3.sfdir3.list[0].inumber.i4 4000000000"),
+                        "/deep/a"));
         return Stream.of("lf-default", "lf-rmapbt", "lf-b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0],
                 a.get()[1], a.get()[2])));
     }
@@ -323,13 +326,13 @@ class RepairOracleTest {
         }
         assertEquals(org.xfstage.api.device.InodeProbe.FREE, probe, "inode " + free + " is free");
         long orphan = all.stream().filter(e -> e.path().equals(lost)).findFirst().orElseThrow().inode();
-        String name = "/lost+found/" + orphan + " ";
         List<String> placed = commands.stream().map(c -> c.replace("FREE", Long.toString(free))).toList();
         Path img = damagedCopy(geometry + "-" + recipe, placed, geometry);
         // directories' sizes change with their entries (short form, lost+found): files are compared, with the lost one moved
         java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
-        List<String> expected = manifest(base(geometry)).stream().map(l -> l.startsWith(lost + " ") ? name + l.substring(lost.length() + 1)
-                : l).map(sizeless).sorted().toList();
+        String moved = "/lost+found/" + orphan;
+        List<String> expected = manifest(base(geometry)).stream().map(l -> l.startsWith(lost + " ") || l.startsWith(lost + "/")
+                ? moved + l.substring(lost.length()) : l).map(sizeless).sorted().toList();
         String damaged = sha256(img);
         RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);
         assertTrue(dry.unrepaired().isEmpty(), recipe + ": every finding has a plan: " + dry);

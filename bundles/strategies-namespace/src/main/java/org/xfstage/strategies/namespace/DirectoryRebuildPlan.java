@@ -53,10 +53,13 @@ import org.xfstage.api.staging.XfBlob;
  * <p>
  * A file no directory names (disconnected before, or once its entries are dropped) is named in the root's existing
  * lost+found by its inode number, as xfs_repair names it, by the same rebuild (lost+found is rebuilt with its own
- * entries and these), with one link. Refused, naming the first: a disconnected directory (its ".." and the files below
- * it would move too), a filesystem without lost+found (making one needs an inode allocated, its chunk, the inode
- * btrees, the AGI and superblock counters, and the root's entry: not done here), a directory named by two
- * directories, an inode in use that cannot be read, damage that loses the directory's blocks (format, unreadable).
+ * entries and these), with one link. A disconnected directory moves whole: read by the device (the walk never reached
+ * it), named in lost+found, rebuilt with its own entries and ".." set to lost+found, which gains a link; what it holds
+ * stays below it. Refused, naming the first: a filesystem without lost+found (making one needs an inode allocated, its
+ * chunk, the inode btrees, the AGI and superblock counters, and the root's entry: not done here), a directory left
+ * unnamed by the drops (its subtree was walked; not moved), disconnected directories that are damaged or only name
+ * each other, a directory named by two directories, an inode in use that cannot be read, damage that loses the
+ * directory's blocks (format, unreadable).
  */
 final class DirectoryRebuildPlan {
     /** Directories rebuilt by one plan at most (each is a heap entry here and a read-back by the device). */
@@ -82,6 +85,10 @@ final class DirectoryRebuildPlan {
     private long root = -1;
     /** The root's lost+found directory, or -1. */
     private long lostFound = -1;
+    /** lost+found's link count on disk and as the tree will show it before anything is moved into it. */
+    private long[] lostFoundNlink;
+    /** Disconnected directories moved into lost+found, with their own entries (read here: the walk never reached them). */
+    private final Map<Long, List<SalvagedEntry>> movedDirectories = new TreeMap<>();
 
     private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told) {
         this.ctx = ctx;
@@ -188,6 +195,9 @@ final class DirectoryRebuildPlan {
                             + " this filesystem does not have (making one is not done here)", "directory");
                 }
                 damaged(lostFound, orphans.size() + " disconnected file(s) named in it");
+                for (long moved : movedDirectories.keySet()) {
+                    damaged(moved, "moved to lost+found: .. set to inode " + lostFound);
+                }
             }
             if (damaged.isEmpty()) {
                 return null; // nothing this rebuild repairs: the findings are another kind (counts alone)
@@ -405,7 +415,7 @@ final class DirectoryRebuildPlan {
             while (i >= 0 && Long.compareUnsigned(s.dir() + 1, dir + 1) < 0) {
                 i = s.loadNext(kept, i + 1);
             }
-            Long parent = dir == root ? Long.valueOf(root) : parents.get(dir);
+            Long parent = dir == root ? Long.valueOf(root) : movedDirectories.containsKey(dir) ? Long.valueOf(lostFound) : parents.get(dir);
             if (parent == null) {
                 throw new XfsFormatException("directory inode " + dir + ": no directory names it, so its .. is not known: not rebuilt",
                         "directory");
@@ -419,6 +429,8 @@ final class DirectoryRebuildPlan {
             Iterator<SalvagedEntry> entries = entries(own, kept, first, count);
             if (dir == lostFound && !orphans.isEmpty()) {
                 entries = withOrphans(own, kept, first, count);
+            } else if (movedDirectories.containsKey(dir)) {
+                entries = movedDirectories.get(dir).iterator();
             }
             try {
                 for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries)) {
@@ -543,6 +555,9 @@ final class DirectoryRebuildPlan {
                 entries = 1; // its name in lost+found
             }
             long expected = dir ? 2 + dotdots : entries;
+            if (ino == lostFound) {
+                lostFoundNlink = new long[] {onDisk, expected}; // a directory moved into it adds one
+            }
             if (expected != onDisk) {
                 if (nlinks.size() >= MAX_DIRECTORIES) {
                     throw new XfsFormatException("more than " + MAX_DIRECTORIES + " link counts to set: not planned in one repair", "directory");
@@ -565,26 +580,103 @@ final class DirectoryRebuildPlan {
 
     /**
      * Inodes in use no directory reached from the root names (the directory check's rule), and those the drops leave
-     * unnamed: each a file to name in lost+found, with one link. A directory is refused: moving one means its ".."
-     * and the files below it, which are disconnected too.
+     * unnamed, each with one link. A disconnected directory is read (the walk never reached it), and what it names is
+     * below it, not disconnected on its own: only the tops of what is disconnected are named in lost+found, a directory
+     * with its own entries and its ".." set to lost+found (whose link count gains one). Refused: an inode that cannot
+     * be read, a disconnected directory whose read finds a problem, disconnected directories that only name each other.
      */
     private void disconnected(Map<Long, Long> nlinks) throws Exception {
+        Map<Long, FileType> found = new TreeMap<>();
         DirectoryStrategy.disconnected(ctx, root, ino -> {
             FileType t = ctx.device().fileType(ino);
-            if (t == null || t == FileType.DIRECTORY) {
-                throw new XfsFormatException("inode " + ino + " is disconnected and " + (t == null ? "cannot be read"
-                        : "a directory: moving a directory to lost+found is not done here"), "directory");
+            if (t == null) {
+                throw new XfsFormatException("inode " + ino + " is disconnected and cannot be read", "directory");
             }
-            orphan(ino, t);
-            nlinks.put(ino, 1L); // its one name, in lost+found (its count was not read: the walk never reached it)
+            found.put(ino, t);
+            if (found.size() > MAX_ORPHANS) {
+                throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected inodes: not named in lost+found by one repair",
+                        "directory");
+            }
         });
+        Set<Long> below = new java.util.HashSet<>();
+        Map<Long, List<SalvagedEntry>> read = new TreeMap<>();
+        for (Map.Entry<Long, FileType> d : found.entrySet()) {
+            if (d.getValue() == FileType.DIRECTORY) {
+                List<SalvagedEntry> entries = readDisconnected(d.getKey());
+                read.put(d.getKey(), entries);
+                entries.forEach(e -> below.add(e.child()));
+            }
+        }
+        for (Map.Entry<Long, FileType> d : found.entrySet()) {
+            long ino = d.getKey();
+            if (below.contains(ino)) {
+                continue; // reached again through the directory above it, moved with it
+            }
+            orphan(ino, d.getValue());
+            if (d.getValue() == FileType.DIRECTORY) {
+                movedDirectories.put(ino, read.get(ino));
+            } else {
+                nlinks.put(ino, 1L); // its one name, in lost+found (its count was not read: the walk never reached it)
+            }
+        }
+        if (!found.isEmpty() && orphans.isEmpty()) {
+            throw new XfsFormatException("disconnected directories name each other (inode " + found.keySet().iterator().next()
+                    + " is one): no top to name in lost+found", "directory");
+        }
         for (Map.Entry<Long, FileType> o : orphans.entrySet()) {
             FileType t = ctx.device().fileType(o.getKey());
-            if (t == null || t == FileType.DIRECTORY) {
-                throw new XfsFormatException("inode " + o.getKey() + " would be disconnected and cannot be named in lost+found", "directory");
+            if (t == null || (t == FileType.DIRECTORY && !movedDirectories.containsKey(o.getKey()))) {
+                throw new XfsFormatException("inode " + o.getKey() + " would be disconnected and cannot be named in lost+found"
+                        + (t == null ? "" : ": moving a directory its entries were dropped from is not done here"), "directory");
             }
             o.setValue(t);
         }
+        if (!movedDirectories.isEmpty() && lostFoundNlink != null) {
+            long expected = lostFoundNlink[1] + movedDirectories.size();
+            if (expected != lostFoundNlink[0]) {
+                nlinks.put(lostFound, expected);
+                changes.add("inode " + lostFound + " (lost+found) nlink: " + lostFoundNlink[0] + " -> " + expected);
+            } else {
+                nlinks.remove(lostFound);
+            }
+        }
+    }
+
+    /** A disconnected directory's entries, as the device's verifying reader reads them: refused when it finds a problem. */
+    private List<SalvagedEntry> readDisconnected(long dir) throws Exception {
+        List<SalvagedEntry> out = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        List<DirectoryEntry> entries = new ArrayList<>();
+        ctx.device().directory(dir, new org.xfstage.api.device.DirectorySink() {
+            @Override
+            public void entry(DirectoryEntry e) {
+                if (!e.isDot() && !e.isDotDot()) {
+                    entries.add(e);
+                }
+            }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+                problems.add(p.where() + ": " + p.kind().description() + ": " + p.detail());
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new XfsFormatException("disconnected directory inode " + dir + " is damaged too (" + problems.get(0)
+                    + "): not moved to lost+found", "directory");
+        }
+        for (DirectoryEntry e : entries) {
+            if (out.size() >= MAX_ORPHANS) {
+                throw new XfsFormatException("disconnected directory inode " + dir + " holds more than " + MAX_ORPHANS
+                        + " entries: not moved to lost+found by one repair", "directory");
+            }
+            FileType t = ctx.device().fileType(e.child());
+            if (t == null) {
+                throw new XfsFormatException("disconnected directory inode " + dir + ": \"" + e.nameString() + "\" names inode "
+                        + e.child() + ", which cannot be read: not moved to lost+found", "directory");
+            }
+            out.add(new SalvagedEntry(e.name(), e.child(), t));
+        }
+        return out;
     }
 
     /** The link counts set, each read through a view with the rebuilt directories in it. */

@@ -76,6 +76,8 @@ class DirectoryRebuildPlanTest {
         /** Rebuilt directories: inode to its ".." then its entries as "name=child". */
         final Map<Long, List<String>> rebuilt = new LinkedHashMap<>();
         final Map<Long, Long> nlinkSet = new TreeMap<>();
+        /** What the device reads in directories the walk did not reach: name to child. */
+        final Map<Long, Map<String, Long>> unreached = new TreeMap<>();
 
         World dir(long ino, long dotdot) {
             inUse.put(ino, true);
@@ -165,6 +167,12 @@ class DirectoryRebuildPlanTest {
                             yield new BlockImage((Long) args[0] * 1000 + 1, new byte[1], "inode " + args[0]);
                         }
                         case "fileType" -> inUse.getOrDefault((Long) args[0], false) ? types.get((Long) args[0]) : null;
+                        case "directory" -> {
+                            org.xfstage.api.device.DirectorySink sink = (org.xfstage.api.device.DirectorySink) args[1];
+                            unreached.get((Long) args[0]).forEach((n, c) -> sink.entry(new DirectoryEntry((Long) args[0],
+                                    n.getBytes(StandardCharsets.UTF_8), 0, c, types.get(c), 64)));
+                            yield null;
+                        }
                         case "withPlanned" -> proxy;
                         case "close" -> null;
                         case "header" -> Map.of(HeaderField.SB_ROOTINO, ROOT);
@@ -280,12 +288,33 @@ class DirectoryRebuildPlanTest {
         assertEquals(Map.of(500L, 1L), with.nlinkSet, "the disconnected file's count is set to its one name; 304 keeps its one");
     }
 
+    /**
+     * A disconnected directory goes to lost+found whole: named there, its ".." set to lost+found (which gains a link),
+     * its own entries kept; the file below it stays below it. Directories that only name each other have no top.
+     */
     @Test
-    void aDisconnectedDirectoryIsRefused() throws Exception {
-        World w = tree().problem(200);
+    void aDisconnectedDirectoryMovesToLostFoundWithWhatItHolds() throws Exception {
+        World w = new World().dir(ROOT, ROOT).name(ROOT, "lost+found", 150, FileType.DIRECTORY, FileType.DIRECTORY).dir(150, ROOT);
+        w.nlink.put(ROOT, 3L);
         w.inUse.put(600L, true);
         w.types.put(600L, FileType.DIRECTORY);
-        XfsFormatException x = assertThrows(XfsFormatException.class, w::plan);
-        assertTrue(x.getMessage().contains("inode 600 is disconnected and a directory"), x.getMessage());
+        w.inUse.put(601L, true);
+        w.types.put(601L, FileType.FILE);
+        w.unreached.put(600L, Map.of("f", 601L));
+        w.plan();
+        assertEquals(List.of("..=128", "600=600:D"), w.rebuilt.get(150L));
+        assertEquals(List.of("..=150", "f=601:F"), w.rebuilt.get(600L));
+        assertEquals(Map.of(150L, 3L), w.nlinkSet, "lost+found's .. links: its own and the directory moved in");
+
+        World loop = new World().dir(ROOT, ROOT).name(ROOT, "lost+found", 150, FileType.DIRECTORY, FileType.DIRECTORY).dir(150, ROOT);
+        loop.nlink.put(ROOT, 3L);
+        for (long d : new long[] {600, 700}) {
+            loop.inUse.put(d, true);
+            loop.types.put(d, FileType.DIRECTORY);
+        }
+        loop.unreached.put(600L, Map.of("b", 700L));
+        loop.unreached.put(700L, Map.of("a", 600L));
+        XfsFormatException x = assertThrows(XfsFormatException.class, loop::plan);
+        assertTrue(x.getMessage().contains("name each other"), x.getMessage());
     }
 }
