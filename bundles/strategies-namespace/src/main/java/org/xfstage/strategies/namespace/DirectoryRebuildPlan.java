@@ -40,8 +40,8 @@ import org.xfstage.api.staging.XfBlob;
  * The directory rebuild: every directory whose entries or indexes are damaged is written anew by the device
  * ({@code rebuildDirectory}) from the entries the engine's tree walk salvaged (Observation.DIRECTORY_WALK), as the
  * kernel's online repair salvages them (xrep_dir_salvage_entry): names cut at the first NUL or '/', the file type taken
- * from the named inode's mode, entries naming an inode that is free, that no chunk holds or that is the directory
- * itself dropped, a name held twice kept once (the first read), "." made anew and ".." set to the directory that names
+ * from the named inode's mode, entries naming an inode that is free, that no chunk holds, the directory itself or
+ * the root dropped, a name held twice kept once (the first read), "." made anew and ".." set to the directory that names
  * it. Names stay in the walk's xfblob (a cut name goes to this plan's own); entries are staged as fixed records in an
  * xfarray, sorted by directory and name to find the names held twice, then by directory and the order they were read
  * in, so that each directory keeps its order (readdir, and the manifest, list the same files in the same order).
@@ -288,8 +288,9 @@ final class DirectoryRebuildPlan {
             damaged(dir, name + " dropped: it names inode " + e.child() + (state == null ? ", which no inode chunk holds" : ", which is free"));
             return;
         }
-        if (e.child() == dir) {
-            damaged(dir, name + " dropped: it names the directory itself");
+        if (e.child() == dir || e.child() == root) {
+            // only "." and ".." may name these: the root is named by no entry (xfs_repair junks one that does)
+            damaged(dir, name + " dropped: it names " + (e.child() == dir ? "the directory itself" : "the root directory"));
             dropLinks(gone, dropped, dir, e.child(), type);
             return;
         }

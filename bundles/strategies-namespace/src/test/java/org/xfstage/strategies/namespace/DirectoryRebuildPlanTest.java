@@ -246,14 +246,16 @@ class DirectoryRebuildPlanTest {
     /**
      * A name held twice keeps the first; the second named 301, which keeps its other name: its count goes from the
      * three names the damaged tree showed (it had been set so) to two. An entry naming a free inode is dropped, a name
-     * with a '/' is cut, a file type is taken from the inode, a ".." naming another directory is set to the parent.
+     * with a '/' is cut, a file type is taken from the inode, a ".." naming another directory is set to the parent, an
+     * entry naming the root is dropped (the subdirectory link it gave 200 with it: 200 keeps its count).
      */
     @Test
     void entriesAreKeptDroppedCutAndRetypedAndTheLinkCountsFollow() throws Exception {
         World w = new World().dir(ROOT, ROOT).name(ROOT, "d", 200, FileType.DIRECTORY, FileType.DIRECTORY)
                 .name(ROOT, "x", 301, FileType.FILE, FileType.FILE).dir(200, 999).name(200, "a", 300, FileType.FILE, FileType.FILE)
                 .name(200, "b", 301, FileType.SYMLINK, FileType.FILE).name(200, "a", 301, FileType.FILE, FileType.FILE)
-                .name(200, "gone", 302, FileType.FILE, null).name(200, "c/ut", 303, FileType.FILE, FileType.FILE);
+                .name(200, "gone", 302, FileType.FILE, null).name(200, "c/ut", 303, FileType.FILE, FileType.FILE)
+                .name(200, "up", ROOT, FileType.DIRECTORY, FileType.DIRECTORY);
         w.inUse.put(302L, false);
         w.nlink.put(ROOT, 3L);
         w.nlink.put(301L, 3L);
@@ -262,7 +264,7 @@ class DirectoryRebuildPlanTest {
         assertEquals(Map.of(301L, 2L), w.nlinkSet);
         String changes = String.join("\n", p.changes());
         assertTrue(changes.contains("\"a\" held twice: the one naming inode 301 dropped") && changes.contains("\"gone\" dropped")
-                && changes.contains("renamed \"c\"") && changes.contains("file type set") && changes.contains(".. set to inode 128"),
+                && changes.contains("\"up\" dropped: it names the root directory") && changes.contains("renamed \"c\"") && changes.contains("file type set") && changes.contains(".. set to inode 128"),
                 changes);
     }
 
