@@ -368,6 +368,11 @@ final class Directories {
             int count = d[0] & 0xff;
             int i8count = d[1] & 0xff;
             int inoSize = i8count != 0 ? 8 : 4;
+            if (!tiles(d, count, inoSize) && tiles(d, count, 12 - inoSize)) {
+                // a damaged i8count: the entries tile the data exactly with the other width (the i8count check below
+                // reports it), so they are read as they are instead of as garbage (xfs_repair corrects i8count too)
+                inoSize = 12 - inoSize;
+            }
             long parent = inoSize == 8 ? Inode.u64(d, 2) & MAX_INUM : Inode.u32(d, 2);
             int big = parent > MAX_SHORT_INUM ? 1 : 0;
             byte[] dotdot = {'.', '.'};
@@ -419,6 +424,32 @@ final class Directories {
             if (expected + (count + 2L) * LEAF_ENTRY + BLOCK_TAIL > g.dirBlockSize) {
                 problem(Kind.SHORT_FORM, -1, -1, "its entries would not fit one directory block", false);
             }
+        }
+
+        /**
+         * Whether {@code count} short-form entries with {@code inoSize}-byte inode numbers end exactly at the end of
+         * the data, each with a name of at least one byte and no '/' or NUL.
+         */
+        private boolean tiles(byte[] d, int count, int inoSize) {
+            int ftype = g.hasFtype() ? 1 : 0;
+            int pos = 2 + inoSize;
+            for (int i = 0; i < count; i++) {
+                if (pos + 3 > d.length) {
+                    return false;
+                }
+                int namelen = d[pos] & 0xff;
+                if (namelen == 0 || pos + 3 + namelen + ftype + inoSize > d.length) {
+                    return false;
+                }
+                for (int k = 0; k < namelen; k++) {
+                    byte c = d[pos + 3 + k];
+                    if (c == '/' || c == 0) {
+                        return false;
+                    }
+                }
+                pos += 3 + namelen + ftype + inoSize;
+            }
+            return pos == d.length;
         }
 
         // ---- entries ----

@@ -230,9 +230,10 @@ class RepairOracleTest {
      * Directories rebuilt from the entries the walk salvaged (issue 18), in each form the corpus has that is rebuilt in
      * place (short form, block, leaf), each kind of damage in its entries or indexes: a file type, a name with a '/'
      * (cut there, as the kernel's salvage cuts it: the file keeps the first part of its name), a ".." naming no inode,
-     * a short-form count, a block's hash order, stale count, free-region table and owner, a leaf's hash order, stale
-     * count, count and table of each block's longest free region. "LEAF" is the hash index block's file block, "D1" the
-     * second data block's (both depend on the block size).
+     * a short-form count, i8count (its entries read with the width that tiles them) and size, a block's file type,
+     * name, "..", hash order, stale count, free-region table and owner, a leaf's hash order, stale count, count, table
+     * of each block's longest free region, a data block's file type and free-region table, a name and "..". "LEAF" is
+     * the hash index block's file block, "D1" the second data block's (both depend on the block size).
      */
     static Stream<Arguments> directoryRebuilds() {
         String cut = "write -d %s \"entry-00001-with/a-longer-name\"";
@@ -245,6 +246,7 @@ class RepairOracleTest {
                         Map.of("/sf" + name, "/sf" + renamed, "/sf DIRECTORY 493 120 ", "/sf DIRECTORY 493 106 ")),
                 Arguments.of("sf-parent", List.of("path /sf", "write -d u3.sfdir3.hdr.parent.i4 0"), Map.of()),
                 Arguments.of("sf-count", List.of("path /sf", "write -d u3.sfdir3.hdr.count 5"), Map.of()),
+                Arguments.of("sf-i8count", List.of("path /sf", "write -d u3.sfdir3.hdr.i8count 1"), Map.of()),
                 // a size past the entries the count names (one that cuts them is refused: see outOfScope)
                 Arguments.of("sf-size", List.of("path /sf", "write -d core.size 200"), Map.of()),
                 Arguments.of("block-filetype", List.of("path /block", "dblock 0", "write -d bu[3].filetype 5"), Map.of()),
