@@ -20,6 +20,14 @@ public interface RepairStrategy {
     Set<Observation> needs();
 
     /**
+     * The observations {@link #plan} reads beyond {@link #needs()}: staged only by the scrubs of a repair, so that a
+     * scrub does not pay for what only a plan reads (a directory rebuild salvages from the tree walk's record).
+     */
+    default Set<Observation> planNeeds() {
+        return Set.of();
+    }
+
+    /**
      * Compares what the structure says with what the observations show, and reports each difference.
      *
      * @throws Exception when it cannot check (the engine reports the strategy by name and stops the run)

@@ -111,9 +111,10 @@ final class WholeWalk {
         return true;
     }
 
-    /** Whether a chosen strategy needs observation {@code o}. */
+    /** Whether a chosen strategy needs observation {@code o} to check, or (in a repair's scrubs) to plan. */
     private static boolean needed(ScrubRun.Walking w, Observation o) {
-        return w.chosen().values().stream().anyMatch(r -> r.strategy().needs().contains(o));
+        return w.chosen().values().stream().anyMatch(r -> r.strategy().needs().contains(o)
+                || w.planning() && r.strategy().planNeeds().contains(o));
     }
 
     /** Each chosen strategy's check of the tree as it is walked, if it has one (RepairStrategy#treeWalkCheck). */

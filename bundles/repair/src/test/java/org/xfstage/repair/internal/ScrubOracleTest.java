@@ -324,7 +324,7 @@ class ScrubOracleTest {
         List<Arguments> r = new ArrayList<>();
         r.add(Arguments.of("dir-sf-count-high", List.of("path /sf", "write -d u3.sfdir3.hdr.count 4"), Set.of("directory"), "entry 3 of 4 starts past the end"));
         r.add(Arguments.of("dir-sf-count-low", List.of("path /sf", "write -d u3.sfdir3.hdr.count 2"), Set.of("directory"), "2 entries end at byte 82"));
-        r.add(Arguments.of("dir-sf-i8count", List.of("path /sf", "write -d u3.sfdir3.hdr.i8count 1"), Set.of("directory"), "entry 0 of 3 runs past the end"));
+        r.add(Arguments.of("dir-sf-i8count", List.of("path /sf", "write -d u3.sfdir3.hdr.i8count 1"), Set.of("directory"), "i8count 1, but 0 inode numbers need 8 bytes"));
         r.add(Arguments.of("dir-sf-parent", List.of("path /sf", "write -d u3.sfdir3.hdr.parent.i4 655488"), Set.of("directory"), ".. names /block"));
         r.add(Arguments.of("dir-sf-offset", List.of("path /sf", "write -d u3.sfdir3.list[1].offset 0x10"), Set.of("directory"), "entry 1 has offset 16"));
         r.add(Arguments.of("dir-block-name", List.of("path /block", "dblock 0", "write -d bu[3].name \"Xntry-00001-with-a-longer-name\""), Set.of("directory"), "bad hash: hash index entry 24"));

@@ -49,8 +49,11 @@ import org.xfstage.api.staging.XfBlob;
  * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
  * directory that names it, shows in its group.
  * <p>
- * This strategy reports; the one repair it plans is a single-block directory's size ({@link DirectorySizePlan}); a
- * directory rebuild is not planned.
+ * Its repairs: a single-block directory whose only fault is its size gets its size ({@link DirectorySizePlan});
+ * any other damage to a directory's entries or indexes is a rebuild of that directory from the entries the walk
+ * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}), and disconnected files and directories
+ * are named in an existing /lost+found. A missing lost+found, a directory named twice and damage that loses a
+ * directory's blocks are not repaired.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -66,6 +69,12 @@ public class DirectoryStrategy implements RepairStrategy {
     @Override
     public Set<Observation> needs() {
         return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS);
+    }
+
+    /** The rebuild salvages entries from the walk's record (DirectoryRebuildPlan); a scrub alone never stages it. */
+    @Override
+    public Set<Observation> planNeeds() {
+        return Set.of(Observation.DIRECTORY_WALK);
     }
 
     /** The engine's one tree walk tells this check every directory and entry as it reads them: nothing is read twice. */
@@ -85,8 +94,18 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
-        return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+        String size = DirectoryProblem.Kind.SIZE.description() + ": ";
+        if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
+            org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+            if (p != null) {
+                return p; // a single-block directory's size, set in the inode: no rebuild needed
+            }
+        }
+        return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
     }
+
+    /** How a disconnected inode's finding ends. */
+    private static final String DISCONNECTED = "(disconnected)";
 
     /**
      * The check of one run: told the tree walk's events (by the engine's walk, or the device's here), then finished with
@@ -415,6 +434,17 @@ public class DirectoryStrategy implements RepairStrategy {
      * metadata inodes the superblock names are named by none. Skipped without either observation.
      */
     private static void disconnected(ScrubContext ctx, Findings out, long root) throws Exception {
+        disconnected(ctx, root, ino -> out.add("inode " + ino, "in use, but no directory reached from the root names it " + DISCONNECTED,
+                null));
+    }
+
+    /** Receives the disconnected inodes. */
+    interface Disconnected {
+        void inode(long ino) throws Exception;
+    }
+
+    /** Each disconnected inode, in inode order (see {@link #disconnected(ScrubContext, Findings, long)}). */
+    static void disconnected(ScrubContext ctx, long root, Disconnected out) throws Exception {
         XfArray map = ctx.observation(Observation.INODE_MAP);
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
         if (map == null || links == null || root < 0) {
@@ -444,7 +474,7 @@ public class DirectoryStrategy implements RepairStrategy {
             }
             boolean isNamed = n >= 0 && link.ino() == ino && link.isEntry();
             if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
-                out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
+                out.inode(ino);
             }
         }
     }
