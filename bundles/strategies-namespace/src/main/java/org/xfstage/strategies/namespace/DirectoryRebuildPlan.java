@@ -528,6 +528,11 @@ final class DirectoryRebuildPlan {
                         onDisk = r.nlink();
                         dir = r.directory();
                     }
+                    case NAMED -> { // an INODE and an ENTRY record in one
+                        onDisk = r.nlink();
+                        dir = r.directory();
+                        entries++;
+                    }
                     case ENTRY -> entries++;
                     case DOTDOT -> dotdots++;
                 }
