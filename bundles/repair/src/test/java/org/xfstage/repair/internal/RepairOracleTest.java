@@ -324,6 +324,46 @@ class RepairOracleTest {
         repairAndUndo(geometry, recipe, commands);
     }
 
+    /**
+     * The rounds of plans are bounded: a strategy whose plan never settles (this agf strategy always finds AG 1's AGF
+     * wrong and always plans another agf_longest) is planned again on each re-check's view until the bound, then the
+     * repair is refused, saying so, and nothing is written, not even a journal.
+     */
+    @Test
+    void plansThatNeverSettleAreRefusedAfterTheLastRound() throws Exception {
+        RepairEngineImpl e = engineWithBuiltIns(xfiles, arrays);
+        int[] planned = {0};
+        e.addStrategy(new RepairStrategy() {
+            @Override
+            public java.util.Set<org.xfstage.api.repair.Observation> needs() {
+                return java.util.Set.of();
+            }
+
+            @Override
+            public void check(org.xfstage.api.repair.ScrubContext ctx, java.util.function.Consumer<org.xfstage.api.repair.Finding> f) {
+                f.accept(new org.xfstage.api.repair.Finding("agf", 1, "AGF", "never right", null));
+            }
+
+            @Override
+            public org.xfstage.api.repair.Plan plan(org.xfstage.api.repair.ScrubContext ctx, List<org.xfstage.api.repair.Finding> f)
+                    throws Exception {
+                planned[0]++;
+                return new org.xfstage.api.repair.Plan("agf", List.of(ctx.device().updateHeader(org.xfstage.api.device.HeaderKind.AGF, 1,
+                        Map.of(org.xfstage.api.device.HeaderField.AGF_LONGEST, (long) planned[0]))), List.of("agf_longest " + planned[0]));
+            }
+        }, Map.of(RepairStrategy.STRUCTURE, "agf", org.osgi.framework.Constants.SERVICE_RANKING, 10));
+        Path img = damagedCopy("restless", List.of("agf 1", "write -d longest 7"));
+        String damaged = sha256(img);
+        Path journal = dir.resolve("restless.undo");
+        RepairException x = org.junit.jupiter.api.Assertions.assertThrows(RepairException.class,
+                () -> e.repair(img, new RepairOptions(true, journal), Progress.NONE));
+        assertTrue(x.getMessage().contains("after " + Recheck.MAX_ROUNDS + " rounds of plans") && x.getMessage().endsWith("nothing was written"),
+                x.getMessage());
+        assertEquals(Recheck.MAX_ROUNDS, planned[0], "planned once a round");
+        assertEquals(damaged, sha256(img));
+        assertFalse(Files.exists(journal), "no journal either");
+    }
+
     // ---- end of allocation
 
     private void repairAndUndo(String geometry, String recipe, List<String> commands) throws Exception {
