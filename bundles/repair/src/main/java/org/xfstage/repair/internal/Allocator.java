@@ -56,27 +56,26 @@ final class Allocator {
         TreeSet<Long> written = plannedBlocks(info, planned, agno);
         List<FreeExtent> free = unused(ctx.observation(Observation.SPACE_MAP), agno, agLength);
         List<FreeExtent> listed = freeInBnobt(ctx, agno);
-        List<Long> leaked = new ArrayList<>();
-        List<Long> rest = new ArrayList<>();
-        for (FreeExtent e : free) {
-            for (long b = e.start(); b < e.end() && leaked.size() < count; b++) {
-                if (taken.contains(b) || written.contains(b) || holdsInode(ctx, agno, b)) {
-                    continue;
-                }
-                boolean inBnobt = listed != null && inside(listed, b);
-                if (firstRound && !inBnobt) {
-                    continue; // not proven free: the first walk may have missed the files of a lost chunk
-                }
-                if (listed != null && !inBnobt) {
-                    leaked.add(b);
-                } else if (rest.size() < count) {
-                    rest.add(b);
+        List<FreeExtent> order = new ArrayList<>();
+        if (listed == null) {
+            if (!firstRound) {
+                order.addAll(free); // nothing tells leaked blocks from free ones
+            }
+        } else {
+            if (!firstRound) {
+                order.addAll(minus(free, listed)); // leaked: unused, and in no free-space btree
+            }
+            order.addAll(intersect(free, listed));
+        }
+        // only the blocks taken are probed: the search ends when it has enough
+        TreeSet<Long> out = new TreeSet<>();
+        for (int k = 0; k < order.size() && out.size() < count; k++) {
+            FreeExtent e = order.get(k);
+            for (long b = e.start(); b < e.end() && out.size() < count; b++) {
+                if (!taken.contains(b) && !written.contains(b) && !holdsInode(ctx, agno, b)) {
+                    out.add(b);
                 }
             }
-        }
-        TreeSet<Long> out = new TreeSet<>(leaked);
-        for (int i = 0; out.size() < count && i < rest.size(); i++) {
-            out.add(rest.get(i));
         }
         if (out.size() < count) {
             return null;
@@ -96,11 +95,6 @@ final class Allocator {
     synchronized List<FreeExtent> allocated(int agno) {
         TreeSet<Long> t = given.get(agno);
         return t == null ? List.of() : extents(t);
-    }
-
-    /** Whether anything was given out in the whole repair. */
-    synchronized boolean any() {
-        return given.values().stream().anyMatch(t -> !t.isEmpty());
     }
 
     /** The plan's allocations in words (one line per AG), and forgets them: the next plan starts with none. */
@@ -205,21 +199,47 @@ final class Allocator {
         return out;
     }
 
-    private static boolean inside(List<FreeExtent> sorted, long b) {
-        int lo = 0;
-        int hi = sorted.size() - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            FreeExtent e = sorted.get(mid);
-            if (b < e.start()) {
-                hi = mid - 1;
-            } else if (b >= e.end()) {
-                lo = mid + 1;
+    /** The blocks in both lists of extents (each sorted by start, disjoint), as extents. */
+    static List<FreeExtent> intersect(List<FreeExtent> a, List<FreeExtent> b) {
+        List<FreeExtent> out = new ArrayList<>();
+        int i = 0;
+        int j = 0;
+        while (i < a.size() && j < b.size()) {
+            long start = Math.max(a.get(i).start(), b.get(j).start());
+            long end = Math.min(a.get(i).end(), b.get(j).end());
+            if (start < end) {
+                out.add(new FreeExtent(start, end - start));
+            }
+            if (a.get(i).end() < b.get(j).end()) {
+                i++;
             } else {
-                return true;
+                j++;
             }
         }
-        return false;
+        return out;
+    }
+
+    /** The blocks of {@code a} not in {@code b} (each sorted by start, disjoint), as extents. */
+    static List<FreeExtent> minus(List<FreeExtent> a, List<FreeExtent> b) {
+        List<FreeExtent> out = new ArrayList<>();
+        int j = 0;
+        for (FreeExtent e : a) {
+            long start = e.start();
+            while (j < b.size() && b.get(j).end() <= start) {
+                j++;
+            }
+            // every extent of b that overlaps e cuts it; the last may reach into the next extent of a, so j stays on it
+            for (int k = j; k < b.size() && b.get(k).start() < e.end() && start < e.end(); k++) {
+                if (b.get(k).start() > start) {
+                    out.add(new FreeExtent(start, b.get(k).start() - start));
+                }
+                start = Math.max(start, b.get(k).end());
+            }
+            if (start < e.end()) {
+                out.add(new FreeExtent(start, e.end() - start));
+            }
+        }
+        return out;
     }
 
     private static List<FreeExtent> extents(java.util.SortedSet<Long> blocks) {
