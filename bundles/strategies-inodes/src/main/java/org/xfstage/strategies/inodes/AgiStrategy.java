@@ -192,7 +192,11 @@ public class AgiStrategy implements RepairStrategy {
             try {
                 sum = counted(ctx, ag.agno());
             } catch (XfsFormatException e) {
-                sum = null; // counters against a tree that cannot be walked mean nothing: the inobt's check reports it
+                // its counters cannot be checked against a tree that cannot be walked: said for this AG, so that the
+                // inobt's rebuild of the AG (which sets them from the inodes) answers for it
+                sum = null;
+                findings.accept(new Finding("agi", ag.agno(), HeaderField.AGI_COUNT.toString(), "cannot be checked: " + e.getMessage(),
+                        "counted from the rebuilt inobt"));
             }
             if (sum != null && ag.inodes() != sum.count()) {
                 findings.accept(new Finding("agi", ag.agno(), HeaderField.AGI_COUNT.toString(), "says " + ag.inodes() + " inodes",

@@ -53,7 +53,10 @@ public class FinobtStrategy implements RepairStrategy {
             try {
                 ino = InodeChunks.stage(ctx, agno, Btree.INO, true);
             } catch (XfsFormatException e) {
-                continue; // nothing to compare against: the inobt's check reports it, and its rebuild makes this tree too
+                // nothing to compare against; said for this AG, whose inobt rebuild makes this tree too
+                findings.accept(new Finding("finobt", agno, "AG " + agno, "cannot be checked against the inobt: " + e.getMessage(),
+                        "rebuilt with the inobt"));
+                continue;
             }
             try (ino;
                     XfArray fino = InodeChunks.stage(ctx, agno, Btree.FINO, false)) {
