@@ -38,8 +38,10 @@ import org.xfstage.api.staging.XfArray;
  * dropped, and it is refilled from the front of free space up to what the new trees need
  * (xfs_alloc_min_freelist). On filesystems with an rmapbt the new trees go into the old trees' own blocks and the
  * AGFL holds what the rmapbt says it holds, so that the rmapbt's AG-owned records stay true; when the new trees cannot
- * take exactly the old blocks, or the rmapbt cannot say what the AGFL is, nothing is planned there (the rmapbt would
- * have to change too).
+ * take exactly the old blocks (or those cannot be found by their pointers), they keep fewer or take more from the
+ * engine's allocation ({@link ScrubContext#allocate}), and the engine's next round of plans rebuilds the rmapbt for
+ * them; when the rmapbt cannot say what a damaged AGFL is, nothing is planned there. Blocks the engine gave other trees
+ * in this repair ({@link ScrubContext#allocated}) are never free here.
  * <p>
  * An AGF that cannot be decoded is made new around the rebuilt trees ({@link XfsDevice#newHeader}), as xfs_repair's
  * phase 5 makes every AGF: the AGFL is then always rewritten (the old one's place in its slots is the damaged
