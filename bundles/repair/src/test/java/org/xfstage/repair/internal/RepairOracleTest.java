@@ -311,7 +311,7 @@ class RepairOracleTest {
         // AGF that does not decode with its bnobt root damaged too: on the rmapbt geometry the new free-space trees take
         // more blocks than the old ones' pointers reach, and the rmapbt is rebuilt for them (both out of scope before)
         out.add(Arguments.of("rmapbt", "rmapbt-leaf-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
-        for (String g : List.of("default", "rmapbt")) {
+        for (String g : List.of("default", "rmapbt", "b1024")) {
             out.add(Arguments.of(g, "agf-and-bnobt-magic", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1",
                     "write -d magicnum 0")));
         }
