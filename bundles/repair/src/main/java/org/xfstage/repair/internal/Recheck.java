@@ -73,9 +73,10 @@ final class Recheck implements AutoCloseable {
 
     /**
      * The most rounds of plans a repair makes (the first on the first scrub, the others on re-checks of views): a tree
-     * that takes blocks needs the free-space btrees planned again (round 2), and on an rmapbt filesystem the rmapbt
-     * for them (round 3), whose own new blocks may move free space once more (round 4); past that the plans do not
-     * settle and the repair is refused, nothing written.
+     * that takes or gives back blocks needs the free-space btrees, the counters and (after them, in the same round) the
+     * rmapbt planned again in round 2; an rmapbt or free-space tree that changed size then moves free space once more
+     * (round 3, seldom 4). The oracle's recipes settle in two; past six the plans do not settle and the repair is
+     * refused, nothing written.
      */
     static final int MAX_ROUNDS = 6;
 
