@@ -136,6 +136,11 @@ final class ScrubRun {
         return run(planned, walk, (chosen, ctx, findings, staged) -> { });
     }
 
+    /** As {@link #scrubView(List, Walk)}; {@code then} runs after the checks (a repair's next round of plans). */
+    Optional<ScrubReport> scrubView(List<BlockImage> planned, Walk walk, WhileStaged then) throws RepairException {
+        return run(planned, walk, then);
+    }
+
     /** {@code planned} empty: the image itself (a view of no blocks reads as the image). */
     private Optional<ScrubReport> run(List<BlockImage> planned, Walk walk, WhileStaged then) throws RepairException {
         long t0 = System.nanoTime();

@@ -413,6 +413,85 @@ class RepairOracleTest {
         repairAndUndo(geometry, recipe, commands);
     }
 
+    // ---- allocation for any rebuild (issue 18): trees that need another number of blocks, planned again in rounds
+
+    /**
+     * Trees that need other blocks than they have: the inobt of the 80,000-inode image ("many": each AG's inobt a root
+     * over two leaves) with its root cut to one leaf (the rebuild needs a block more than the pointers reach) or its
+     * second leaf pointer broken (the tree cannot be walked: all of it goes into new blocks), rebuilt from the inodes;
+     * the engine's allocation gives the blocks, and the next rounds rebuild the free-space btrees, the AGF and the
+     * superblock counters for them (and for the old blocks given back).
+     */
+    static Stream<Arguments> allocating() {
+        List<Arguments> out = new ArrayList<>();
+        for (String g : List.of("default", "rmapbt", "b1024")) {
+            out.add(Arguments.of("many-" + g, "inobt-root-numrecs", List.of("agi 1", "addr root", "write -d numrecs 1")));
+            out.add(Arguments.of("many-" + g, "inobt-leaf-pointer", List.of("agi 3", "addr root", "write -d ptrs[2] 0")));
+        }
+        // a startino moved past the next record's: the inobt cannot be walked (keys out of order) where the records
+        // are in one leaf of small blocks or big inodes; the rebuild takes the chunks from the inodes (out of scope before)
+        for (String g : List.of("b1024", "i1024")) {
+            out.add(Arguments.of(g, "inobt-startino-unreadable", List.of("agi 3", "addr root", "write -d recs[2].startino 384")));
+        }
+        // an rmapbt leaf lost behind a node pointer (the tree goes into new blocks, its old ones are given back), and an
+        // AGF that does not decode with its bnobt root damaged too: on the rmapbt geometry the new free-space trees take
+        // more blocks than the old ones' pointers reach, and the rmapbt is rebuilt for them (both out of scope before)
+        out.add(Arguments.of("rmapbt", "rmapbt-leaf-pointer", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")));
+        for (String g : List.of("default", "rmapbt", "b1024")) {
+            out.add(Arguments.of(g, "agf-and-bnobt-magic", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1",
+                    "write -d magicnum 0")));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("allocating")
+    void aTreeThatNeedsOtherBlocksTakesThemAndFreeSpaceFollows(String geometry, String recipe, List<String> commands) throws Exception {
+        repairAndUndo(geometry, recipe, commands);
+    }
+
+    /**
+     * The rounds of plans are bounded: a strategy whose plan never settles (this agf strategy always finds AG 1's AGF
+     * wrong and always plans another agf_longest) is planned again on each re-check's view until the bound, then the
+     * repair is refused, saying so, and nothing is written, not even a journal.
+     */
+    @Test
+    void plansThatNeverSettleAreRefusedAfterTheLastRound() throws Exception {
+        RepairEngineImpl e = engineWithBuiltIns(xfiles, arrays);
+        int[] planned = {0};
+        e.addStrategy(new RepairStrategy() {
+            @Override
+            public java.util.Set<org.xfstage.api.repair.Observation> needs() {
+                return java.util.Set.of();
+            }
+
+            @Override
+            public void check(org.xfstage.api.repair.ScrubContext ctx, java.util.function.Consumer<org.xfstage.api.repair.Finding> f) {
+                f.accept(new org.xfstage.api.repair.Finding("agf", 1, "AGF", "never right", null));
+            }
+
+            @Override
+            public org.xfstage.api.repair.Plan plan(org.xfstage.api.repair.ScrubContext ctx, List<org.xfstage.api.repair.Finding> f)
+                    throws Exception {
+                planned[0]++;
+                return new org.xfstage.api.repair.Plan("agf", List.of(ctx.device().updateHeader(org.xfstage.api.device.HeaderKind.AGF, 1,
+                        Map.of(org.xfstage.api.device.HeaderField.AGF_LONGEST, (long) planned[0]))), List.of("agf_longest " + planned[0]));
+            }
+        }, Map.of(RepairStrategy.STRUCTURE, "agf", org.osgi.framework.Constants.SERVICE_RANKING, 10));
+        Path img = damagedCopy("restless", List.of("agf 1", "write -d longest 7"));
+        String damaged = sha256(img);
+        Path journal = dir.resolve("restless.undo");
+        RepairException x = org.junit.jupiter.api.Assertions.assertThrows(RepairException.class,
+                () -> e.repair(img, new RepairOptions(true, journal), Progress.NONE));
+        assertTrue(x.getMessage().contains("after " + Recheck.MAX_ROUNDS + " rounds of plans") && x.getMessage().endsWith("nothing was written"),
+                x.getMessage());
+        assertEquals(Recheck.MAX_ROUNDS, planned[0], "planned once a round");
+        assertEquals(damaged, sha256(img));
+        assertFalse(Files.exists(journal), "no journal either");
+    }
+
+    // ---- end of allocation
+
     private void repairAndUndo(String geometry, String recipe, List<String> commands) throws Exception {
         repairAndUndo(geometry, recipe, commands, line -> line);
     }
@@ -536,6 +615,9 @@ class RepairOracleTest {
         if (geometry.startsWith("lf-")) {
             return withLostFound(geometry);
         }
+        if (geometry.startsWith("many-")) {
+            return CorpusImages.manyInodes(geometry.substring("many-".length()));
+        }
         if (!geometry.startsWith("sparse-")) {
             return CorpusImages.image(geometry);
         }
@@ -613,11 +695,7 @@ class RepairOracleTest {
 
     /**
      * Damage outside every strategy's scope: a directory block, inode chunks the evidence cannot prove (a hidden half
-     * chunk with a damaged inode in it), an inobt that cannot be walked, an unlinked bucket naming an inode in use (it
-     * would have to be freed), an rmapbt node pointer that leads out of the tree (the leaf it named is lost to the
-     * pointers: the new tree would need a block that is not its own, and the free-space trees would have to give it),
-     * and on the rmapbt geometry an AGF that does not decode whose bnobt root is damaged too (the new free-space trees
-     * must go into the old ones' blocks, and no block is proven their root: old roots are never guessed at); inode
+     * chunk with a damaged inode in it), an unlinked bucket naming an inode in use (it would have to be freed); inode
      * cores xfs_repair clears (a special file with a size, a fork offset past the literal area), a short-form
      * directory's size, a remote symlink's size.
      */
@@ -634,9 +712,6 @@ class RepairOracleTest {
                 // (before, the rebuild kept the tree's holes and gave the live inodes' blocks back as free space)
                 Arguments.of("inobt", "default", List.of("agi 0", "addr root", "write -d recs[2].holemask 0xff00", "inode 6700",
                         "write -c core.gen 77")),
-                // a startino moved past the next record's: the inobt cannot be walked (keys out of order), and the AGI's
-                // counters, checked against it, cannot be either: a rebuild from an unreadable tree is not built
-                Arguments.of("inobt", "b1024", List.of("agi 3", "addr root", "write -d recs[2].startino 384")),
                 Arguments.of("agi", "default", List.of("agi 0", "write -d unlinked[4] 132")),
                 // inode cores xfs_repair clears (and frees their blocks and drops their entries): not repaired in place
                 Arguments.of("inode", "default", List.of("path /null-dev", "write -d core.size 5")),
@@ -645,11 +720,9 @@ class RepairOracleTest {
                 Arguments.of("directory", "rmapbt", List.of("path /sf", "write -d core.size 60")),
                 // a remote symlink's size against its blocks' headers: xfs_repair clears the inode (bad symlink header)
                 Arguments.of("symlink", "default", List.of("path /link-long", "write -d core.size 800")),
-                Arguments.of("rmapbt", "rmapbt", List.of("agf 0", "addr rmaproot", "write -d ptrs[2] 0")),
                 // a file's extent moved one block onto its neighbour's: the bnobt and refcountbt rebuilds would leave two
                 // files sharing a block without the reflink flag (once said clean while xfs_repair -n saw it): refused
-                Arguments.of("refcountbt", "default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit")),
-                Arguments.of("agf", "rmapbt", List.of("agf 1", "addr bnoroot", "write -d magic 0", "agf 1", "write -d magicnum 0")));
+                Arguments.of("refcountbt", "default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit")));
     }
 
     @ParameterizedTest(name = "{0} on {1}")

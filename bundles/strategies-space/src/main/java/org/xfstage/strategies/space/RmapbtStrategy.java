@@ -218,7 +218,7 @@ public class RmapbtStrategy implements RepairStrategy {
             MappingRecord own = new MappingRecord();
             long rmapbtOwner = SpaceUse.RMAPBT.owner().code();
             for (int agno : ags) {
-                for (long b : ctx.device().btreeBlocks(agno, BtreeType.RMAP)) {
+                for (long b : ownBlocks(ctx, agno)) {
                     ag.add(own.set(agno, b, 1, rmapbtOwner, 0, false, false, false));
                 }
             }
@@ -233,6 +233,8 @@ public class RmapbtStrategy implements RepairStrategy {
                     count++;
                 }
                 // the records go from the xfarray into the tree one by one: none is held on the heap
+                // when the tree takes other blocks than it had, its records of its own blocks are wrong until the next
+                // round of plans rebuilds it again on a view where its pointers reach them
                 List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, Btree.RMAP, count, Extents.mappings(merged, first, count));
                 if (tree == null) {
                     return null;
@@ -243,6 +245,15 @@ public class RmapbtStrategy implements RepairStrategy {
             }
         }
         return new Plan("rmapbt", blocks, changes);
+    }
+
+    /** The tree's blocks found by its pointers; none when they lead astray (its new blocks are then all new). */
+    private static long[] ownBlocks(ScrubContext ctx, int agno) throws Exception {
+        try {
+            return ctx.device().btreeBlocks(agno, BtreeType.RMAP);
+        } catch (XfsFormatException e) {
+            return new long[0];
+        }
     }
 
     /** The order bmbt blocks of an inode are staged in: data fork first, then by place. */

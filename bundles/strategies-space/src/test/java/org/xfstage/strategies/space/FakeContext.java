@@ -35,6 +35,23 @@ final class FakeContext implements ScrubContext {
     private final List<Feature> features;
     private final List<FsInfo.AgInfo> ags;
 
+    /** What {@link #allocate} gives, in order (null: nothing, as a context that cannot allocate); what it was asked. */
+    java.util.Deque<Long> free = null;
+    final List<String> asked = new ArrayList<>();
+
+    @Override
+    public List<org.xfstage.api.device.FreeExtent> allocate(int agno, long count) {
+        asked.add(agno + ":" + count);
+        if (free == null || free.size() < count) {
+            return null;
+        }
+        List<org.xfstage.api.device.FreeExtent> out = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            out.add(new org.xfstage.api.device.FreeExtent(free.poll(), 1));
+        }
+        return out;
+    }
+
     /** A filesystem of {@code ags} with these optional features (crc is always on). */
     FakeContext(List<Feature> features, FsInfo.AgInfo... ags) {
         this.features = features;
