@@ -360,6 +360,16 @@ final class NamespaceRecipes {
         r.add(r("file-format-local", i, List.of("path /size-100", "write -d core.format 1"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
         r.add(r("chardev-format-extents", i, List.of("path /null-dev", "write -d core.format 2"), Set.of(i)));
         r.add(r("dir-mode-file", i, List.of("path /sf", "write -d core.mode 0100644"), Set.of("directory", i, "nlinks")));
+        // flags for the other type (xfs_repair: "directory flags set on non-directory inode", "file flags set on
+        // non-file inode"), DAX on a symlink
+        r.add(r("dir-flags-on-file", i, List.of("path /size-100", "write -d core.projinherit 1"), Set.of(i)));
+        r.add(r("file-flags-on-dir", i, List.of("path /deep", "write -d core.extsz 1"), Set.of(i)));
+        r.add(r("dax-on-symlink", i, List.of("path /link-short", "write -d v3.dax 1"), Set.of(i)));
+        // a mode of 0 makes the inode free to the inobt (its entry then names a free inode); a link count the tree
+        // does not show
+        r.add(r("inode-mode-zero", i, List.of("path /size-100", "write -d core.mode 0"), Set.of("bnobt", "directory", "inobt", "sb-counters"))
+                .onRmapbt("rmapbt"));
+        r.add(r("inode-nlink", i, List.of("path /size-1", "write -d core.nlinkv2 5"), Set.of("nlinks")));
         return r;
     }
 
@@ -368,6 +378,10 @@ final class NamespaceRecipes {
         String b = "bmap";
         List<Recipe> r = new ArrayList<>();
         r.add(r("extent-beyond-fs", b, List.of("path /holey", "write -d u3.bmx[1].startblock 9999999"), Set.of(b, "bnobt", "sb-counters")).onRmapbt("rmapbt"));
+        // an extent moved onto an AG header's block: claimed twice, and the extent it left is free space the bnobt
+        // does not list
+        r.add(r("inode-extent", b, List.of("path /size-65553", "write -d u3.bmx[0].startblock 5"), Set.of(b, "bnobt", "refcountbt", "sb-counters"))
+                .onRmapbt("rmapbt"));
         r.add(r("extents-overlap", b, List.of("path /holey", "write -d u3.bmx[1].startoff 10"), Set.of(b)).onRmapbt("rmapbt"));
         r.add(r("bmbt-level", b, List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -d level 1"), Set.of(b, "bnobt", "sb-counters")).onRmapbt("rmapbt"));
         r.add(r("bmbt-crc", b, List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -c lsn 7"), Set.of(b)).onRmapbt("rmapbt"));
@@ -386,6 +400,7 @@ final class NamespaceRecipes {
         String s = "symlink";
         List<Recipe> r = new ArrayList<>();
         r.add(r("symlink-size", s, List.of("path /link-long", "write -d core.size 100"), Set.of(s)));
+        r.add(r("symlink-size-too-long", s, List.of("path /link-long", "write -d core.size 2000"), Set.of(s)));
         r.add(r("symlink-remote-crc", s, List.of("path /link-long", "dblock 0", "type symlink", "write -c lsn 7"), Set.of(s)));
         r.add(r("symlink-local", s, List.of("path /link-long", "write -c core.size 7"), Set.of("bnobt", "inode", "sb-counters")).onRmapbt("rmapbt"));
         r.add(r("symlink-short-size", s, List.of("path /link-short", "write -d core.size 50"), Set.of(s)));
@@ -409,6 +424,9 @@ final class NamespaceRecipes {
         r.add(r("xattr-leaf-owner", x, withAttributes("leaf", "ablock 0", "write -d hdr.info.owner 5"), Set.of(x)));
         r.add(r("xattr-short-valuelen", x, withAttributes("short", "write -d a.sfattr.list[1].valuelen 50"), Set.of(x)));
         r.add(r("xattr-short-totsize", x, withAttributes("short", "write -d a.sfattr.hdr.totsize 20"), Set.of(x)));
+        r.add(r("xattr-short-namelen-zero", x, withAttributes("short", "write -d a.sfattr.list[0].namelen 0"), Set.of(x)));
+        r.add(r("xattr-leaf-nameidx", x, withAttributes("leaf", "ablock 0", "write -d entries[0].nameidx 10"), Set.of(x)));
+        r.add(r("xattr-leaf-incomplete", x, withAttributes("leaf", "ablock 0", "write -d entries[0].incomplete 1"), Set.of(x)));
         r.add(r("xattr-leaf-hash-order", x, withAttributes("leaf", "ablock 0", "write -d entries[2].hashval 0x3cbc94c0"), Set.of(x)));
         r.add(r("xattr-leaf-usedbytes", x, withAttributes("leaf", "ablock 0", "write -d hdr.usedbytes 100"), Set.of(x)));
         r.add(r("xattr-remote-valueblk", x, withAttributes("leaf", "ablock 0", "write -d nvlist[1].valueblk 40"), Set.of(x)));

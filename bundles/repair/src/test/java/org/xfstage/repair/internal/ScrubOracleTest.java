@@ -140,10 +140,6 @@ class ScrubOracleTest {
         r.add(Arguments.of("agi-crc", List.of("agi 3", "write -c freecount 1"), Set.of("agi")));
         r.add(Arguments.of("bnobt-crc", List.of("agf 0", "addr bnoroot", "write -c recs[1].blockcount 3"), Set.of("agf", "bnobt", "cntbt")));
         r.add(Arguments.of("inobt-magic", List.of("agi 0", "addr root", "write -d magic 0"), Set.of("agi", "bnobt", "finobt", "inobt", "refcountbt", "sb-counters")));
-        r.add(Arguments.of("inode-mode-zero", List.of("path /size-100", "write -d core.mode 0"), Set.of("bnobt", "directory", "inobt", "sb-counters")));
-        r.add(Arguments.of("inode-extent", List.of("path /size-65553", "write -d u3.bmx[0].startblock 5"), Set.of("bmap", "bnobt", "refcountbt", "sb-counters")));
-        r.add(Arguments.of("inode-nlink", List.of("path /size-1", "write -d core.nlinkv2 5"), Set.of("nlinks")));
-        r.add(Arguments.of("root-dir-entry-inode", List.of("path /sf", "write -d core.mode 0100644"), Set.of("directory", "inode", "nlinks")));
         // the AGF's free list indexes must agree (xfs_repair: "freeblk count 4 != flcount 2"); the walk, which reads
         // flcount slots from flfirst, also sees free blocks the bnobt does not list, and past the list's end an empty slot
         r.add(Arguments.of("agf-flcount", List.of("agf 1", "write -d flcount 2"), Set.of("agf", "bnobt")));
