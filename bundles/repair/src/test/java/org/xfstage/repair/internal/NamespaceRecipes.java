@@ -317,6 +317,17 @@ final class NamespaceRecipes {
         r.add(r("dir-size-local", d, List.of("path /leaf", "write -d core.size 300"), Set.of(d, "inode"), "must be short form"));
         r.add(r("dir-size-format", d, List.of("path /block", "write -d core.size 100"), Set.of(d, "inode")));
         r.add(r("dir-size-past-data", d, List.of("path /node", "write -d core.size 34359738369"), Set.of(d, "inode")));
+        // a directory's own headers and counts; a subdirectory entry naming the root (the root named by two
+        // directories) and a directory no entry links
+        r.add(r("dir-node-level", d, List.of("path /node", "dblock ${leaf}", "write -d nhdr.level 2"), Set.of(d)));
+        r.add(r("dir-sf-namelen-zero", d, List.of("path /sf", "write -d u3.sfdir3.list[0].namelen 0"), Set.of(d)));
+        r.add(r("dir-sf-ftype", d, List.of("path /sf", "write -d u3.sfdir3.list[0].filetype 9"), Set.of(d)));
+        r.add(r("dir-sf-parent-free", d, List.of("path /sf", "write -d u3.sfdir3.hdr.parent.i4 ${freeino}"), Set.of(d)));
+        r.add(r("dir-entry-root", d, List.of("path /block", "dblock 0", "write -d bu[3].inumber ${ino:/}", "write -d bu[3].filetype 2"), Set.of(d, "nlinks")));
+        r.add(r("dir-nlink-zero", d, List.of("path /deep", "write -d core.nlinkv2 0"), Set.of("nlinks")));
+        // an unwritten extent in a directory is the extent map's finding (xfs_repair: "unwritten extent ... in non-regular file")
+        r.add(r("dir-unwritten", d, List.of("path /leaf", "write -d u3.bmx[0].extentflag 1"), Set.of("bmap")).onRmapbt("rmapbt"));
+        r.add(r("dir-nextents", d, List.of("path /leaf", "write -d core.nextents 2"), Set.of("bnobt", d, "inode", "sb-counters")).onRmapbt("rmapbt"));
         // on 8 KiB directory blocks the hash index of /node has other keys
         r.add(r("dir8k-node-key", d, List.of("path /node", "dblock ${leaf}", "write -d nbtree[1].hashval 0x7bdf06a0"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
         r.add(r("dir8k-free-bests", d, List.of("path /node", "dblock ${free}", "write -d fbests[2] 0x30"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
@@ -370,6 +381,14 @@ final class NamespaceRecipes {
         r.add(r("inode-mode-zero", i, List.of("path /size-100", "write -d core.mode 0"), Set.of("bnobt", "directory", "inobt", "sb-counters"))
                 .onRmapbt("rmapbt"));
         r.add(r("inode-nlink", i, List.of("path /size-1", "write -d core.nlinkv2 5"), Set.of("nlinks")));
+        // a negative size (the inode verifier refuses the inode: what it mapped is then free space the bnobt does
+        // not list), sizes and blocks on devices and fifos, an extent count past the map, an inode that is no inode
+        r.add(r("file-size-negative", i, List.of("path /size-100", "write -d core.size -- -1"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("chardev-size", i, List.of("path /null-dev", "write -d core.size 100"), Set.of(i)));
+        r.add(r("fifo-size", i, List.of("path /pipe", "write -d core.size 100"), Set.of(i)));
+        r.add(r("chardev-nblocks", i, List.of("path /null-dev", "write -d core.nblocks 1"), Set.of(i)));
+        r.add(r("file-nextents", i, List.of("path /holey", "write -d core.nextents 3"), Set.of("bmap")).onRmapbt("rmapbt"));
+        r.add(r("inode-magic", i, List.of("path /size-4096", "write -d core.magic 0"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
         return r;
     }
 
@@ -392,6 +411,12 @@ final class NamespaceRecipes {
         // the bnobt does not list, and the block is claimed twice (by that file and as a bmbt block)
         r.add(r("bmbt-pointer", b, List.of("path /fragmented", "write -d u3.bmbt.ptrs[1] ${db:path /size-4096|u3.bmx[0].startblock}"),
                 Set.of(b, "bnobt", "refcountbt", "sb-counters")).onRmapbt("rmapbt"));
+        // an empty extent; a bmbt leaf's record count, sibling and owner; a root level the leaf does not have
+        r.add(r("extent-zero-length", b, List.of("path /holey", "write -d u3.bmx[1].blockcount 0"), Set.of(b, "bnobt", "inode", "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("bmbt-numrecs", b, List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -d numrecs 57"), Set.of(b, "inode")).onRmapbt("rmapbt"));
+        r.add(r("bmbt-sibling", b, List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -d rightsib 5"), Set.of(b)));
+        r.add(r("bmbt-owner", b, List.of("path /fragmented", "addr u3.bmbt.ptrs[1]", "write -d owner 5"), Set.of(b, "bnobt", "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("bmbt-root-level", b, List.of("path /fragmented", "write -d u3.bmbt.level 2"), Set.of(b, "bnobt", "sb-counters")).onRmapbt("rmapbt"));
         return r;
     }
 
@@ -427,6 +452,10 @@ final class NamespaceRecipes {
         r.add(r("xattr-short-namelen-zero", x, withAttributes("short", "write -d a.sfattr.list[0].namelen 0"), Set.of(x)));
         r.add(r("xattr-leaf-nameidx", x, withAttributes("leaf", "ablock 0", "write -d entries[0].nameidx 10"), Set.of(x)));
         r.add(r("xattr-leaf-incomplete", x, withAttributes("leaf", "ablock 0", "write -d entries[0].incomplete 1"), Set.of(x)));
+        // a dabtree node's level, a leaf's entry count, a short-form name running past the fork
+        r.add(r("xattr-node-level", x, withAttributes("node", "ablock 0", "write -d hdr.level 3"), Set.of(x)));
+        r.add(r("xattr-leaf-count", x, withAttributes("leaf", "ablock 0", "write -d hdr.count 5"), Set.of(x)));
+        r.add(r("xattr-short-namelen-long", x, withAttributes("short", "write -d a.sfattr.list[1].namelen 200"), Set.of(x)));
         r.add(r("xattr-leaf-hash-order", x, withAttributes("leaf", "ablock 0", "write -d entries[2].hashval 0x3cbc94c0"), Set.of(x)));
         r.add(r("xattr-leaf-usedbytes", x, withAttributes("leaf", "ablock 0", "write -d hdr.usedbytes 100"), Set.of(x)));
         r.add(r("xattr-remote-valueblk", x, withAttributes("leaf", "ablock 0", "write -d nvlist[1].valueblk 40"), Set.of(x)));
