@@ -328,6 +328,20 @@ final class NamespaceRecipes {
         // an unwritten extent in a directory is the extent map's finding (xfs_repair: "unwritten extent ... in non-regular file")
         r.add(r("dir-unwritten", d, List.of("path /leaf", "write -d u3.bmx[0].extentflag 1"), Set.of("bmap")).onRmapbt("rmapbt"));
         r.add(r("dir-nextents", d, List.of("path /leaf", "write -d core.nextents 2"), Set.of("bnobt", d, "inode", "sb-counters")).onRmapbt("rmapbt"));
+        // an entry's name length, the hash index's counts and the leaf tail, a data block's bestfree, an entry naming
+        // its own directory, the free index's first block and count, a node's count, a block owned by another
+        // directory, a file entry typed as a directory
+        r.add(r("dir-block-namelen", d, List.of("path /block", "dblock 0", "write -d bu[3].namelen 29"), Set.of(d)));
+        r.add(r("dir-leaf-count", d, List.of("path /leaf", "dblock ${leaf}", "write -d lhdr.count 301"), Set.of(d)));
+        r.add(r("dir-leaf-stale", d, List.of("path /leaf", "dblock ${leaf}", "write -d lhdr.stale 1"), Set.of(d)));
+        r.add(r("dir-leaf-bestcount", d, List.of("path /leaf", "dblock ${leaf}", "write -d ltail.bestcount 3"), Set.of(d)));
+        r.add(r("dir-data-bestfree", d, List.of("path /leaf", "dblock 0", "write -d dhdr.bestfree[0].length 0x40"), Set.of(d)));
+        r.add(r("dir-data-inumber-self", d, List.of("path /leaf", "dblock 0", "write -d du[2].inumber ${ino:/leaf}"), Set.of(d, "nlinks")));
+        r.add(r("dir-free-firstdb", d, List.of("path /node", "dblock ${free}", "write -d fhdr.firstdb 1"), Set.of(d)));
+        r.add(r("dir-free-nvalid", d, List.of("path /node", "dblock ${free}", "write -d fhdr.nvalid 37"), Set.of(d)));
+        r.add(r("dir-node-count", d, List.of("path /node", "dblock ${leaf}", "write -d nhdr.count 11"), Set.of(d)));
+        r.add(r("dir-block-owner", d, List.of("path /block", "dblock 0", "write -d bhdr.hdr.owner ${ino:/leaf}"), Set.of(d)));
+        r.add(r("dir-sf-entry-dir-ftype", d, List.of("path /sf", "write -d u3.sfdir3.list[0].filetype 2"), Set.of(d)));
         // on 8 KiB directory blocks the hash index of /node has other keys
         r.add(r("dir8k-node-key", d, List.of("path /node", "dblock ${leaf}", "write -d nbtree[1].hashval 0x7bdf06a0"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
         r.add(r("dir8k-free-bests", d, List.of("path /node", "dblock ${free}", "write -d fbests[2] 0x30"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
@@ -389,6 +403,13 @@ final class NamespaceRecipes {
         r.add(r("chardev-nblocks", i, List.of("path /null-dev", "write -d core.nblocks 1"), Set.of(i)));
         r.add(r("file-nextents", i, List.of("path /holey", "write -d core.nextents 3"), Set.of("bmap")).onRmapbt("rmapbt"));
         r.add(r("inode-magic", i, List.of("path /size-4096", "write -d core.magic 0"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
+        // the v3 core's own inode number and uuid (the verifier refuses the inode), a file no link counts, a symlink
+        // in btree format, a directory in device format
+        r.add(r("inode-number", i, List.of("path /size-4096", "write -d v3.inumber 5"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("inode-uuid", i, List.of("path /size-4096", "write -d v3.uuid 01234567-89ab-cdef-0123-456789abcdef"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("file-nlink-zero", i, List.of("path /size-1", "write -d core.nlinkv2 0"), Set.of("nlinks")));
+        r.add(r("symlink-format-btree", i, List.of("path /link-long", "write -d core.format 3"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
+        r.add(r("dir-format-dev", i, List.of("path /deep", "write -d core.format 0"), Set.of("directory", i, "nlinks")));
         return r;
     }
 
@@ -456,6 +477,20 @@ final class NamespaceRecipes {
         r.add(r("xattr-node-level", x, withAttributes("node", "ablock 0", "write -d hdr.level 3"), Set.of(x)));
         r.add(r("xattr-leaf-count", x, withAttributes("leaf", "ablock 0", "write -d hdr.count 5"), Set.of(x)));
         r.add(r("xattr-short-namelen-long", x, withAttributes("short", "write -d a.sfattr.list[1].namelen 200"), Set.of(x)));
+        // attributes beside a short-form directory, on a symlink and on a node directory: no damage
+        r.add(r("xattr-on-sf-dir-clean", x, List.of("path /sf", "attr_set -n user.x -v 10", "attr_set -n user.yy -v 5"), Set.of()));
+        r.add(r("xattr-on-symlink-clean", x, List.of("path /link-short", "attr_set -n user.x -v 10"), Set.of()));
+        r.add(r("xattr-on-dir-leaf-clean", x, List.of("path /node", "attr_set -n user.a -v 3000", "attr_set -n user.b -v 5000"), Set.of()));
+        // a remote value block's header against what the kernel checks before it copies a value out
+        // (xfs_attr3_rmt_hdr_ok: owner, offset, bytes and daddr; a mismatch fails getxattr with EFSCORRUPTED):
+        // xfs_repair -n (6.1) checks only the daddr and passes the other three
+        r.add(r("xattr-remote-owner", x, withAttributes("leaf", "ablock 1", "write -d hdr.owner 5"), Set.of(x)).missedByXfsRepair());
+        r.add(r("xattr-remote-offset", x, withAttributes("leaf", "ablock 1", "write -d hdr.offset 7"), Set.of(x)).missedByXfsRepair());
+        r.add(r("xattr-remote-bytes", x, withAttributes("leaf", "ablock 1", "write -d hdr.bytes 100"), Set.of(x)).missedByXfsRepair());
+        r.add(r("xattr-remote-bno", x, withAttributes("leaf", "ablock 1", "write -d hdr.bno 57"), Set.of(x)));
+        r.add(r("xattr-leaf-valuelen", x, withAttributes("leaf", "ablock 0", "write -d nvlist[0].valuelen 2000"), Set.of(x)));
+        r.add(r("xattr-node-count", x, withAttributes("node", "ablock 0", "write -d hdr.count 1"), Set.of(x)));
+        r.add(r("xattr-short-dup", x, withAttributes("short", "write -d a.sfattr.list[1].name \"user.x\"", "write -d a.sfattr.list[1].namelen 6"), Set.of(x)));
         r.add(r("xattr-leaf-hash-order", x, withAttributes("leaf", "ablock 0", "write -d entries[2].hashval 0x3cbc94c0"), Set.of(x)));
         r.add(r("xattr-leaf-usedbytes", x, withAttributes("leaf", "ablock 0", "write -d hdr.usedbytes 100"), Set.of(x)));
         r.add(r("xattr-remote-valueblk", x, withAttributes("leaf", "ablock 0", "write -d nvlist[1].valueblk 40"), Set.of(x)));
