@@ -483,10 +483,10 @@ final class NamespaceRecipes {
         r.add(r("xattr-on-dir-leaf-clean", x, List.of("path /node", "attr_set -n user.a -v 3000", "attr_set -n user.b -v 5000"), Set.of()));
         // a remote value block's header against what the kernel checks before it copies a value out
         // (xfs_attr3_rmt_hdr_ok: owner, offset, bytes and daddr; a mismatch fails getxattr with EFSCORRUPTED):
-        // xfs_repair -n (6.1) checks only the daddr and passes the other three
-        r.add(r("xattr-remote-owner", x, withAttributes("leaf", "ablock 1", "write -d hdr.owner 5"), Set.of(x)).missedByXfsRepair());
-        r.add(r("xattr-remote-offset", x, withAttributes("leaf", "ablock 1", "write -d hdr.offset 7"), Set.of(x)).missedByXfsRepair());
-        r.add(r("xattr-remote-bytes", x, withAttributes("leaf", "ablock 1", "write -d hdr.bytes 100"), Set.of(x)).missedByXfsRepair());
+        // xfs_repair -n (6.1) checks only the daddr (the block verifier checks it) and passes the other three
+        r.add(r("xattr-remote-owner", x, withAttributes("leaf", "ablock 1", "write -d hdr.owner 5"), Set.of(x), "remote value block 1 is owned by inode 5").missedByXfsRepair());
+        r.add(r("xattr-remote-offset", x, withAttributes("leaf", "ablock 1", "write -d hdr.offset 7"), Set.of(x), "remote value block 1 holds value bytes from 7").missedByXfsRepair());
+        r.add(r("xattr-remote-bytes", x, withAttributes("leaf", "ablock 1", "write -d hdr.bytes 100"), Set.of(x), "or a wrong byte count").missedByXfsRepair());
         r.add(r("xattr-remote-bno", x, withAttributes("leaf", "ablock 1", "write -d hdr.bno 57"), Set.of(x)));
         r.add(r("xattr-leaf-valuelen", x, withAttributes("leaf", "ablock 0", "write -d nvlist[0].valuelen 2000"), Set.of(x)));
         r.add(r("xattr-node-count", x, withAttributes("node", "ablock 0", "write -d hdr.count 1"), Set.of(x)));
