@@ -372,6 +372,9 @@ final class NamespaceRecipes {
         r.add(r("inode-crc", i, List.of("path /size-4096", "write -c core.gid 7"), Set.of("bnobt", i, "sb-counters")).onRmapbt("rmapbt"));
         // extent size hints with their flags: a hint within bounds is no damage; one of half an AG or more is
         // (xfs_repair: "Bad extent size"); the CoW hint and the reflink flag need the reflink feature
+        // a regular file may keep blocks past its size (preallocation) and may end in a hole: no damage
+        r.add(r("file-blocks-past-eof-clean", i, List.of("path /size-65553", "write -d core.size 100"), Set.of()));
+        r.add(r("file-sparse-tail-clean", i, List.of("path /size-100", "write -d core.size 1000000"), Set.of()));
         r.add(r("extsize-hint-clean", i, List.of("path /size-65553", "write -d core.extsz 1", "write -d core.extsize 16"), Set.of()));
         r.add(r("extsize-hint-huge", i, List.of("path /size-65553", "write -d core.extsz 1", "write -d core.extsize ${db:sb 0|agblocks}"), Set.of(i)));
         r.add(r("cowextsize-hint-clean", i, List.of("path /size-65553", "write -d v3.cowextsz 1", "write -d v3.cowextsize 16"), Set.of())
