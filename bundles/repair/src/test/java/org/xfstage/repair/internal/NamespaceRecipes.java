@@ -455,6 +455,8 @@ final class NamespaceRecipes {
         r.add(r("symlink-short-size", s, List.of("path /link-short", "write -d core.size 50"), Set.of(s)));
         r.add(r("symlink-short-size-zero", s, List.of("path /link-short", "write -d core.size 0"), Set.of(s)));
         r.add(r("symlink-remote-owner", s, List.of("path /link-long", "dblock 0", "type symlink", "write -d owner 5"), Set.of(s)));
+        r.add(r("symlink-remote-bytes", s, List.of("path /link-long", "dblock 0", "type symlink", "write -d bytes 100"), Set.of(s)));
+        r.add(r("symlink-remote-offset", s, List.of("path /link-long", "dblock 0", "type symlink", "write -d offset 7"), Set.of(s)));
         return r;
     }
 
@@ -496,6 +498,8 @@ final class NamespaceRecipes {
         r.add(r("xattr-short-dup", x, withAttributes("short", "write -d a.sfattr.list[1].name \"user.x\"", "write -d a.sfattr.list[1].namelen 6"), Set.of(x)));
         r.add(r("xattr-leaf-hash-order", x, withAttributes("leaf", "ablock 0", "write -d entries[2].hashval 0x3cbc94c0"), Set.of(x)));
         r.add(r("xattr-leaf-usedbytes", x, withAttributes("leaf", "ablock 0", "write -d hdr.usedbytes 100"), Set.of(x)));
+        r.add(r("xattr-leaf-firstused", x, withAttributes("leaf", "ablock 0", "write -d hdr.firstused 100"), Set.of(x)));
+        r.add(r("xattr-leaf-freemap", x, withAttributes("leaf", "ablock 0", "write -d hdr.freemap[0].size 5000"), Set.of(x)));
         r.add(r("xattr-remote-valueblk", x, withAttributes("leaf", "ablock 0", "write -d nvlist[1].valueblk 40"), Set.of(x)));
         r.add(r("xattr-remote-valuelen", x, withAttributes("leaf", "ablock 0", "write -d nvlist[1].valuelen 9000"), Set.of(x)));
         return r;
