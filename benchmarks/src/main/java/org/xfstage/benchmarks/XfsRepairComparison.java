@@ -5,6 +5,7 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -45,7 +46,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * <li>{@code manifest}: the full metadata walk ({@code xfs:manifest} without checksums);</li>
  * <li>{@code scrub}: a full scrub with every built-in strategy;</li>
  * <li>{@code repair}: on fresh copies of the image with AG 1's bnobt damaged, {@code xfs:repair --apply} against a
- * full {@code xfs_repair} (both leave it clean).</li>
+ * full {@code xfs_repair} (both leave it clean);</li>
+ * <li>{@code repair-dir}: the same with the hash index of the leaf directory /dir1 damaged (a directory rebuild).</li>
  * </ul>
  *
  * <pre>java [-Xmx128m] -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.XfsRepairComparison scrub IMAGE [repeats]</pre>
@@ -64,8 +66,8 @@ public final class XfsRepairComparison {
         // bundles/strategies-namespace
         Map.of("inode", new InodeStrategy(), "bmap", new BmapStrategy(), "symlink", new SymlinkStrategy(), "xattr", new XattrStrategy())
                 .forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
-        if (mode.equals("repair")) {
-            repair(engine, image, repeats);
+        if (mode.equals("repair") || mode.equals("repair-dir")) {
+            repair(engine, image, repeats, mode.equals("repair") ? BNOBT : DIRECTORY);
             arrays.deactivate();
             xfiles.deactivate();
             return;
@@ -75,6 +77,7 @@ public final class XfsRepairComparison {
         double[] ours = new double[repeats];
         double[] oursCpu = new double[repeats];
         long peak = 0;
+        long liveAfterGc = 0;
         for (int i = -1; i < repeats; i++) { // one warm-up round
             System.gc();
             resetPeaks();
@@ -98,6 +101,7 @@ public final class XfsRepairComparison {
                 ours[i] = (System.nanoTime() - t0) / 1e9;
                 oursCpu[i] = (processCpuNanos() - c0) / 1e9;
                 peak = Math.max(peak, peakHeap());
+                liveAfterGc = Math.max(liveAfterGc, AFTER_GC.get());
             }
         }
         double[] theirs = new double[repeats];
@@ -121,9 +125,9 @@ public final class XfsRepairComparison {
         double ac = median(oursCpu);
         double bc = median(theirsCpu);
         System.out.printf(Locale.ROOT, "%s of %s (%,d %s): %.3f s, xfs_repair -n %.3f s, ratio %.2fx (target <= 1.0x), "
-                + "peak heap %d MiB of %d MiB; CPU %.3f s against %.3f s, ratio %.2fx%n", mode, image.getFileName(), count[0],
-                mode.equals("scrub") ? "inodes" : "paths", a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
-                ac, bc, ac / bc);
+                + "peak heap %d MiB of %d MiB (after a collection at most %d MiB); CPU %.3f s against %.3f s, ratio %.2fx%n",
+                mode, image.getFileName(), count[0], mode.equals("scrub") ? "inodes" : "paths", a, b, a / b, peak >> 20,
+                Runtime.getRuntime().maxMemory() >> 20, liveAfterGc >> 20, ac, bc, ac / bc);
         if (mode.equals("scrub")) {
             System.out.printf(Locale.ROOT, "staging of %s: peak %.1f MiB, %.1f bytes per inode; estimate before the walk %.1f MiB "
                     + "(%.2f of the peak); load average %s%n", image.getFileName(), staging[1] / 1048576.0,
@@ -142,7 +146,12 @@ public final class XfsRepairComparison {
         }
     }
 
-    private static void repair(RepairEngineImpl engine, Path image, int repeats) throws Exception {
+    /** AG 1's bnobt: a record's length (its rebuild, the AGF). */
+    private static final List<String> BNOBT = List.of("agf 1", "addr bnoroot", "write -d recs[1].blockcount 1");
+    /** The hash index of /dir1 (a leaf directory of 500 entries): a hash out of order (its rebuild from the walk). */
+    private static final List<String> DIRECTORY = List.of("path /dir1", "dblock 8388608", "write -d lents[5].hashval 0");
+
+    private static void repair(RepairEngineImpl engine, Path image, int repeats, List<String> damage) throws Exception {
         double[] ours = new double[repeats];
         double[] theirs = new double[repeats];
         double[] oursCpu = new double[repeats];
@@ -151,7 +160,7 @@ public final class XfsRepairComparison {
         Path dir = java.nio.file.Files.createTempDirectory("xfstage-repair-bench");
         try {
             for (int i = -1; i < repeats; i++) { // one warm-up round
-                Path a = damagedCopy(image, dir.resolve("ours.img"));
+                Path a = damagedCopy(image, dir.resolve("ours.img"), damage);
                 Path journal = dir.resolve("ours.undo");
                 java.nio.file.Files.deleteIfExists(journal);
                 System.gc();
@@ -164,7 +173,7 @@ public final class XfsRepairComparison {
                 if (!r.applied() || !r.after().clean()) {
                     throw new IllegalStateException("our repair did not leave it clean: " + r.unrepaired());
                 }
-                Path b = damagedCopy(image, dir.resolve("theirs.img"));
+                Path b = damagedCopy(image, dir.resolve("theirs.img"), damage);
                 long t1 = System.nanoTime();
                 long c1 = childrenCpuNanos();
                 Process p = new ProcessBuilder("xfs_repair", b.toString()).redirectErrorStream(true)
@@ -193,19 +202,24 @@ public final class XfsRepairComparison {
         }
         double a = median(ours);
         double b = median(theirs);
-        System.out.printf(Locale.ROOT, "repair (bnobt of AG 1 rebuilt) of %s: %.3f s (scrub, plan, re-check on a view, journal, write), "
+        System.out.printf(Locale.ROOT, "repair (" + (damage == BNOBT ? "bnobt of AG 1" : "directory /dir1") + " rebuilt) of %s: %.3f s (scrub, plan, re-check on a view, journal, write), "
                 + "xfs_repair %.3f s, ratio %.2fx (target <= 1.0x), peak heap %d MiB of %d MiB; CPU %.3f s against %.3f s, "
                 + "ratio %.2fx%n", image.getFileName(), a, b, a / b, peak >> 20, Runtime.getRuntime().maxMemory() >> 20,
                 median(oursCpu), median(theirsCpu), median(oursCpu) / median(theirsCpu));
     }
 
-    private static Path damagedCopy(Path image, Path copy) throws Exception {
+    private static Path damagedCopy(Path image, Path copy, List<String> damage) throws Exception {
         Process cp = new ProcessBuilder("cp", "--sparse=always", image.toString(), copy.toString()).inheritIO().start();
         if (cp.waitFor() != 0) {
             throw new IllegalStateException("cp failed");
         }
-        Process db = new ProcessBuilder("xfs_db", "-x", "-c", "agf 1", "-c", "addr bnoroot", "-c", "write -d recs[1].blockcount 1",
-                copy.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> cmd = new java.util.ArrayList<>(List.of("xfs_db", "-x"));
+        for (String c : damage) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(copy.toString());
+        Process db = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         if (db.waitFor() != 0) {
             throw new IllegalStateException("xfs_db failed");
         }
@@ -239,7 +253,39 @@ public final class XfsRepairComparison {
         }
     }
 
+    /**
+     * The most the heap held right after a collection since the last {@link #resetPeaks}: what the run kept alive (and
+     * old garbage no collection has reached yet). The peak heap above is mostly the young generation the collector
+     * chose to let fill before collecting, which grows with a longer run whatever the run keeps; this does not.
+     */
+    private static final java.util.concurrent.atomic.AtomicLong AFTER_GC = new java.util.concurrent.atomic.AtomicLong();
+
+    private static final java.util.Set<String> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
+            .collect(java.util.stream.Collectors.toSet());
+
+    static {
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            if (gc instanceof javax.management.NotificationEmitter emitter) {
+                emitter.addNotificationListener((n, handback) -> {
+                    if (com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
+                        var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+                                (javax.management.openmbean.CompositeData) n.getUserData());
+                        long used = 0;
+                        for (var u : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+                            if (HEAP_POOLS.contains(u.getKey())) {
+                                used += u.getValue().getUsed();
+                            }
+                        }
+                        AFTER_GC.accumulateAndGet(used, Math::max);
+                    }
+                }, null, null);
+            }
+        }
+    }
+
     private static void resetPeaks() {
+        AFTER_GC.set(0);
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP) {
                 p.resetPeakUsage();

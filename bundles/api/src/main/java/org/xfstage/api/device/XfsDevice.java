@@ -202,6 +202,15 @@ public interface XfsDevice extends AutoCloseable {
     @FunctionalInterface
     interface InodeSpaceSink {
         void extent(int agno, long agbno, long length, boolean bmbt);
+
+        /**
+         * One extent with what its reverse mapping records: its file offset (0 for a bmbt block), fork and flags. A
+         * device that reads them tells each extent here instead of {@link #extent}, so that a walk can stage the
+         * reverse mappings it expects from the same read; by default {@link #extent}.
+         */
+        default void mapping(int agno, long agbno, long length, long offset, boolean attrFork, boolean bmbt, boolean unwritten) {
+            extent(agno, agbno, length, bmbt);
+        }
     }
 
     /** The inode number of the first inode of a chunk that starts at {@code agino} in AG {@code agno}. */
@@ -305,6 +314,48 @@ public interface XfsDevice extends AutoCloseable {
      */
     default BlockImage repairInodeCore(long ino, java.util.Set<InodeProblem.Kind> rules) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not repair inode cores");
+    }
+
+    /**
+     * The file type of inode {@code ino} from its mode, or null when it is free or cannot be read as an inode of this
+     * filesystem. The default (for devices made before this method) knows none: null.
+     *
+     * @since api device 2.3
+     */
+    default FileType fileType(long ino) throws XfsException {
+        return null;
+    }
+
+    /**
+     * Directory {@code ino} written anew with {@code entries} (besides "." and "..", which the device makes: ".." names
+     * {@code parent}), in the blocks it already maps, as the kernel lays each form out: short form in the inode when it
+     * is short form and the entries fit its data fork (8-byte inode numbers when any needs them), a single block (data,
+     * hash index and tail) when it maps one directory block, data blocks and one hash index block (with the table of
+     * each data block's longest free region) when it maps those. Names are hashed as the filesystem hashes them
+     * (case-insensitively on an ASCII-CI filesystem); every block gets its table of free regions, tail, self-describing
+     * header (owner, place, uuid) and checksum; the inode its size. Entries go in the order given, filling the data
+     * blocks in address order, every mapped data block holding at least one. The result is read back on a view of the
+     * device by the verifying reader ({@link #directory}) before it is returned: it must read without a problem.
+     * <p>
+     * Nothing is allocated or freed: a directory whose own blocks cannot hold the entries (a short-form directory that
+     * outgrows its inode, a block that overflows, more entries than one hash index block holds), or that maps more data
+     * blocks than the entries fill, is refused; so is a directory of the node form (a hash index btree with free index
+     * blocks), a directory whose blocks cannot be read as one form, one whose directory blocks are not contiguous
+     * on disk, and on an ASCII-CI filesystem a block or leaf directory with a name holding a Latin-1 capital (the
+     * kernel and xfsprogs up to 6.1 hash it differently: either hash is corrupt for one of them).
+     *
+     * @param parent  what ".." names (the root names itself)
+     * @param entries the entries, read once, each a valid name naming a valid inode number other than the directory,
+     *                no name twice (compared as the filesystem compares them)
+     * @return the new blocks and, when its size changes, the inode
+     * @throws XfsFormatException when the directory is refused as above or an entry is not one a directory may hold
+     * @throws XfsException       when the inode is no directory, or the device rebuilds no directories (the default,
+     *                            for devices made before this method)
+     * @since api device 2.3
+     */
+    default java.util.List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries)
+            throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rebuild directories");
     }
 
     /**
@@ -426,7 +477,7 @@ public interface XfsDevice extends AutoCloseable {
 
     /**
      * A read-only view of this filesystem as it would be with {@code blocks} written: every read sees their
-     * contents, nothing is written. For checking a repair before it is committed. The view uses this device's open
+     * contents, nothing is written. A view of a view sees that view's blocks too, these over them. For checking a repair before it is committed. The view uses this device's open
      * image: close it before this device (closing it releases nothing).
      */
     XfsDevice withPlanned(java.util.List<BlockImage> blocks) throws XfsException;

@@ -12,9 +12,11 @@ import org.xfstage.api.staging.XfArray;
  */
 public final class InodeMapRecord extends StagedRecord<InodeMapRecord> {
     /** Bytes per staged record. */
-    public static final int SIZE = 16;
+    public static final int SIZE = 8;
     /** The order the engine sorts the inode map in: by inode number. */
-    public static final RecordComparator ORDER = RecordComparator.unsignedLongs(2);
+    public static final RecordComparator ORDER = RecordComparator.unsignedLongs(1);
+    /** The largest inode number a record holds: XFS's own (XFS_MAXINUMBER, 2^56 - 1). */
+    public static final long MAX_INO = (1L << 56) - 1;
 
     /** What the walk found in an inode. */
     public enum State {
@@ -27,7 +29,10 @@ public final class InodeMapRecord extends StagedRecord<InodeMapRecord> {
     }
 
     private static final State[] STATES = State.values();
-    // ino + 1 u64 (inode 0 would make an all-zero, null record), state u64; big-endian
+    // a u64: (ino + 1) << 2 | state (inode 0 would otherwise make an all-zero, null record); big-endian. 8 bytes, not
+    // 16: one record per inode of every chunk
+    private static final int INO_SHIFT = 2;
+    private static final long STATE = 3;
 
     public InodeMapRecord() {
         super(SIZE);
@@ -35,18 +40,21 @@ public final class InodeMapRecord extends StagedRecord<InodeMapRecord> {
 
     /** The inode number. */
     public long ino() {
-        return buf.getLong(0) - 1;
+        return (buf.getLong(0) >>> INO_SHIFT) - 1;
     }
 
     /** Its state. */
     public State state() {
-        return STATES[(int) buf.getLong(8)];
+        return STATES[(int) (buf.getLong(0) & STATE)];
     }
 
-    /** Sets both fields. */
+    /** Sets both fields; {@code ino} at most {@link #MAX_INO}. */
     public InodeMapRecord set(long ino, State state) {
+        if (ino < 0 || ino > MAX_INO) {
+            throw new IllegalArgumentException("inode " + Long.toUnsignedString(ino) + " is beyond XFS's inode numbers");
+        }
         buf.clear();
-        buf.putLong(ino + 1).putLong(state.ordinal()).flip();
+        buf.putLong(((ino + 1) << INO_SHIFT) | state.ordinal()).flip();
         return this;
     }
 

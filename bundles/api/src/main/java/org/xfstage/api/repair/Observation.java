@@ -19,5 +19,12 @@ public enum Observation {
      * names, paths and details in the observation's blob ({@link ScrubContext#observationBlob}). The walk that counts
      * links reads each directory once and stages this, so the directory check needs no second read.
      */
-    DIRECTORY_WALK
+    DIRECTORY_WALK,
+    /**
+     * On a filesystem with an rmapbt: every extent of every inode in use the walk read, with its file offset, fork and
+     * flags, as {@link MappingRecord}s sorted in the rmapbt's order ({@link MappingRecord#ORDER}), from the same read
+     * that fills the space map. Staged when a strategy needs it, so that the reverse mappings it expects need no second
+     * read of every inode.
+     */
+    FILE_MAPPINGS
 }

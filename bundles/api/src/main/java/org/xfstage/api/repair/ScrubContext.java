@@ -37,4 +37,28 @@ public interface ScrubContext {
 
     /** Progress and cancellation of the run. */
     Progress progress();
+
+    /**
+     * Blocks for a tree that needs more than it had: {@code count} blocks of AG {@code agno} that the staged space map
+     * proves free (used by no owner), none given out before in this repair and none a plan of it writes; blocks that
+     * are in no free-space btree either (leaked) first, then the lowest free ones. The engine records them in the plan
+     * being made and, because they are now in use while the free-space btrees, the AGFL, the AGF's and superblock's
+     * counters (and the rmapbt, where there is one) still say otherwise, plans again on a view with them in use until
+     * those are right too (or refuses the repair). Only while a strategy plans; blocks given out are not given back.
+     *
+     * @return the blocks as extents in AG block order, or null when the AG cannot give that many (or this context
+     *         cannot allocate: then plan nothing)
+     */
+    default java.util.List<org.xfstage.api.device.FreeExtent> allocate(int agno, long count) throws Exception {
+        return null;
+    }
+
+    /**
+     * The blocks of AG {@code agno} that {@link #allocate} gave out in this repair, in AG block order: in use, though
+     * the staged space map, read before, may still show them free. A strategy that computes free space from the space
+     * map leaves these out.
+     */
+    default java.util.List<org.xfstage.api.device.FreeExtent> allocated(int agno) {
+        return java.util.List.of();
+    }
 }

@@ -368,6 +368,11 @@ final class Directories {
             int count = d[0] & 0xff;
             int i8count = d[1] & 0xff;
             int inoSize = i8count != 0 ? 8 : 4;
+            if (!tiles(d, count, inoSize) && tiles(d, count, 12 - inoSize)) {
+                // a damaged i8count: the entries tile the data exactly with the other width (the i8count check below
+                // reports it), so they are read as they are instead of as garbage (xfs_repair corrects i8count too)
+                inoSize = 12 - inoSize;
+            }
             long parent = inoSize == 8 ? Inode.u64(d, 2) & MAX_INUM : Inode.u32(d, 2);
             int big = parent > MAX_SHORT_INUM ? 1 : 0;
             byte[] dotdot = {'.', '.'};
@@ -419,6 +424,32 @@ final class Directories {
             if (expected + (count + 2L) * LEAF_ENTRY + BLOCK_TAIL > g.dirBlockSize) {
                 problem(Kind.SHORT_FORM, -1, -1, "its entries would not fit one directory block", false);
             }
+        }
+
+        /**
+         * Whether {@code count} short-form entries with {@code inoSize}-byte inode numbers end exactly at the end of
+         * the data, each with a name of at least one byte and no '/' or NUL.
+         */
+        private boolean tiles(byte[] d, int count, int inoSize) {
+            int ftype = g.hasFtype() ? 1 : 0;
+            int pos = 2 + inoSize;
+            for (int i = 0; i < count; i++) {
+                if (pos + 3 > d.length) {
+                    return false;
+                }
+                int namelen = d[pos] & 0xff;
+                if (namelen == 0 || pos + 3 + namelen + ftype + inoSize > d.length) {
+                    return false;
+                }
+                for (int k = 0; k < namelen; k++) {
+                    byte c = d[pos + 3 + k];
+                    if (c == '/' || c == 0) {
+                        return false;
+                    }
+                }
+                pos += 3 + namelen + ftype + inoSize;
+            }
+            return pos == d.length;
         }
 
         // ---- entries ----
@@ -1011,6 +1042,32 @@ final class Directories {
                 }
             }
         }
+    }
+
+    /**
+     * Whether {@code b}, to be written at byte {@code offset}, is a directory block of this filesystem as a repair writes
+     * it: a directory block long, a directory magic (data blocks at byte 0, hash index and node blocks at byte 8), its
+     * checksum, the sector it records itself at and the filesystem's uuid. Anything else is not one (a btree block
+     * fails the checksum at the directory's place).
+     */
+    static boolean verifyBlock(byte[] b, long offset, Geometry g) {
+        if (b.length != g.dirBlockSize) {
+            return false;
+        }
+        long magic32 = Inode.u32(b, 0);
+        Struct h;
+        if (magic32 == BLOCK_MAGIC || magic32 == DATA_MAGIC) {
+            h = new Struct(Layouts.DIR3_DATA, b, 0);
+        } else if (magic32 == FREE_MAGIC) {
+            h = new Struct(Layouts.DIR3_FREE, b, 0);
+        } else {
+            int magic16 = Inode.u16(b, 8);
+            if (magic16 != LEAF1_MAGIC && magic16 != LEAFN_MAGIC && magic16 != NODE_MAGIC) {
+                return false;
+            }
+            h = new Struct(Layouts.DA3_NODE, b, 0);
+        }
+        return h.crcValid(0, b.length) && h.get("blkno") == offset >> 9 && Headers.sameUuid(h, g);
     }
 
     static boolean isDot(byte[] name) {

@@ -36,6 +36,11 @@ final class Image {
         this.overlay = overlay;
     }
 
+    /** The planned contents this view reads instead of the device's, or null when it is no view. */
+    java.util.NavigableMap<Long, byte[]> overlay() {
+        return overlay;
+    }
+
     long size() {
         return size;
     }

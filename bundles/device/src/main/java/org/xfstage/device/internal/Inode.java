@@ -152,6 +152,15 @@ final class Inode {
         return s.encode(0, raw.length);
     }
 
+    /** The inode's bytes with its data fork replaced by {@code fork} (the whole fork) and its size set (CRC set). */
+    byte[] withLocalData(byte[] fork, long newSize) {
+        byte[] b = raw.clone();
+        System.arraycopy(fork, 0, b, CORE_SIZE, Math.min(fork.length, forkSize));
+        Struct s = new Struct(Layouts.DINODE, b, 0);
+        s.set("size", newSize);
+        return s.encode(0, b.length);
+    }
+
     /** Bytes of the data fork (the literal area, or up to the attribute fork). */
     int dataForkSize() {
         return forkSize;

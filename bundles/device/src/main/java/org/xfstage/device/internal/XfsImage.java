@@ -330,7 +330,8 @@ final class XfsImage implements XfsDevice {
         }
         long mask = (1L << geometry.agBlkLog) - 1;
         return inodeChecks.check(Inode.read(image, geometry, ino),
-                (fsb, count, startOff, attr, bmbt, unwritten) -> sink.extent((int) geometry.agOf(fsb), fsb & mask, count, bmbt),
+                (fsb, count, startOff, attr, bmbt, unwritten) -> sink.mapping((int) geometry.agOf(fsb), fsb & mask, count,
+                        startOff, attr, bmbt, unwritten),
                 problems);
     }
 
@@ -763,6 +764,22 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public FileType fileType(long ino) throws XfsException {
+        try {
+            Inode inode = Inode.read(image, geometry, ino);
+            return inode.mode == 0 ? null : inode.type();
+        } catch (XfsFormatException e) {
+            return null; // not an inode of this filesystem at this number, or no known type
+        }
+    }
+
+    @Override
+    public List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries)
+            throws XfsException {
+        return new DirectoryRebuild(this).rebuild(ino, parent, entries);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;
@@ -773,6 +790,9 @@ final class XfsImage implements XfsDevice {
             long agino = ((within / g.blockSize) << g.inopbLog) + (within % g.blockSize) / g.inodeSize;
             Inode.decode(b, g, inodeNumber(agno, agino)).checkedType();
             return;
+        }
+        if (within >= g.blockSize && within % g.blockSize == 0 && Directories.verifyBlock(b, block.offset(), g)) {
+            return; // a directory block: its own checksum, place and filesystem
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());
@@ -881,7 +901,9 @@ final class XfsImage implements XfsDevice {
 
     @Override
     public XfsDevice withPlanned(List<BlockImage> blocks) throws XfsException {
-        java.util.TreeMap<Long, byte[]> overlay = new java.util.TreeMap<>();
+        // a view of a view sees what both plan: a plan made on a view reads the earlier plans' blocks through it
+        java.util.TreeMap<Long, byte[]> overlay = image.overlay() == null ? new java.util.TreeMap<>()
+                : new java.util.TreeMap<>(image.overlay());
         for (BlockImage b : blocks) {
             Headers.check(b.offset() >= 0 && b.offset() + b.bytes().length <= image.size(), () -> b.what() + ": past the end of " + source);
             overlay.put(b.offset(), b.bytes());

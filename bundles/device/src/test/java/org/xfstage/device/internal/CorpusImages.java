@@ -18,6 +18,19 @@ public final class CorpusImages {
         return DeviceCorpusTest.image(geometry);
     }
 
+    /**
+     * The image of 80,000 files in 80 directories (the device's multi-level inode btree test) on a geometry of the
+     * corpus: each AG's inobt is two levels (on the default geometry a root over two leaves).
+     */
+    public static Path manyInodes(String geometry) throws Exception {
+        if ("default".equals(geometry)) {
+            return Corpus.image("inodes80k-v1", Corpus.manyInodes(80, 1000), List.of("-i", "maxpct=50"));
+        }
+        List<String> options = new java.util.ArrayList<>(List.of("-i", "maxpct=50"));
+        options.addAll(Corpus.GEOMETRIES.get(geometry));
+        return Corpus.image("inodes80k-" + geometry + "-v1", Corpus.manyInodes(80, 1000), options);
+    }
+
     public static String tool(String name) {
         return Corpus.tool(name);
     }

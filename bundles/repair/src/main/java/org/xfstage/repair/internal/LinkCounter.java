@@ -15,8 +15,8 @@ import org.xfstage.api.staging.XfBlob;
 /**
  * Receives the device's tree walk (each directory reached from the root read once by its verifying reader, each inode
  * an entry names read for its type and link count) and stages, from that one read, two observations: LINK_COUNTS
- * (each inode reached with its on-disk link count, each entry naming it, and for each subdirectory a ".." naming the
- * directory whose entry names it) and DIRECTORY_WALK (what the reader told, in order, for the directory check: so
+ * (each entry naming an inode in use, with that inode's on-disk link count, in one record; an entry naming none; the
+ * root; and for each subdirectory a ".." naming the directory whose entry names it) and DIRECTORY_WALK (what the reader told, in order, for the directory check: so
  * that check reads no directory again). An entry's directory is its inode number, never derived from a path (names
  * may hold '/'); the walk goes on past damage, so entries after a broken directory are still counted.
  */
@@ -83,10 +83,11 @@ final class LinkCounter implements DirectorySink {
             return; // a ".." is counted from the entry that names the subdirectory
         }
         boolean dir = type == FileType.DIRECTORY;
-        if (nlink >= 0) {
-            add(rec.inode(ino, nlink, dir));
+        if (ino < 0 || ino > LinkCountRecord.MAX_INO) {
+            return; // no inode of any filesystem: the directory check reports the entry, no link count can hold it
         }
-        add(rec.link(ino, LinkCountRecord.Kind.ENTRY));
+        // an inode in use: one record says both what it reads and that this entry names it
+        add(nlink >= 0 ? rec.named(ino, nlink, dir) : rec.link(ino, LinkCountRecord.Kind.ENTRY));
         if (dir) {
             add(rec.link(e.directory(), LinkCountRecord.Kind.DOTDOT));
         }

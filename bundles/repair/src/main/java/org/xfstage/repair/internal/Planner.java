@@ -27,6 +27,12 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
  * findings no earlier plan covers, on a view of the image with the earlier plans in it, so that a block two plans
  * change holds both changes and the later image supersedes the earlier. Every planned block is decoded and verified;
  * a structure whose strategy cannot plan is unrepaired.
+ * <p>
+ * A repair plans in rounds: the first on the first scrub, each later one on the re-check's scrub of a view with every
+ * plan so far in it ({@link Recheck}), for what that scrub still finds (the free-space btrees, the counters and the
+ * rmapbt once a tree took blocks from the {@link Allocator} or gave some back). Within a round, an earlier plan's
+ * {@code covers} stand for findings; across rounds they do not (a later round's findings are on the view). The
+ * repair's blocks are the latest image of every block planned in any round.
  */
 final class Planner {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
@@ -36,6 +42,10 @@ final class Planner {
     private final List<Plan> plans = new ArrayList<>();
     private final List<String> unrepaired = new ArrayList<>();
     private final Map<Long, BlockImage> planned = new LinkedHashMap<>(); // every block to write, by offset, the latest plan's image
+    private final Allocator allocator = new Allocator();
+    private int roundStart; // the first plan of this round: only its plans' covers stand for findings
+    private Map<Long, BlockImage> atRoundStart = Map.of();
+    private int round = 1;
 
     Planner(String run, StrategyRunner runner) {
         this.run = run;
@@ -69,7 +79,7 @@ final class Planner {
             }
             List<Finding> open = new ArrayList<>();
             for (Finding f : byStructure.get(structure)) {
-                if (plans.stream().noneMatch(p -> p.covers().stream().anyMatch(c -> c.covers(f)))) {
+                if (plans.subList(roundStart, plans.size()).stream().noneMatch(p -> p.covers().stream().anyMatch(c -> c.covers(f)))) {
                     open.add(f);
                 }
             }
@@ -77,7 +87,7 @@ final class Planner {
                 continue; // an earlier plan puts these right (a rebuilt bnobt rewrites the cntbt and the AGF)
             }
             Registered r = chosen.get(structure);
-            RunContext planCtx = planned.isEmpty() ? ctx : ctx.withPlanned(blocks());
+            RunContext planCtx = ctx.planning(allocator, blocks());
             Plan p;
             try {
                 p = r == null ? null : runner.run(r, "plan", () -> r.strategy().plan(planCtx, open));
@@ -85,9 +95,21 @@ final class Planner {
                 p = null; // what the plan must read is itself damaged: this strategy cannot repair it
                 LOG.info("[{}] strategy '{}' cannot plan: {}", run, structure, e.getMessage());
             }
+            List<String> allocated = allocator.takePlanChanges(); // blocks a plan that came to nothing took stay taken: harmless
             if (p == null) {
-                unrepaired.add(structure);
+                if (!unrepaired.contains(structure)) {
+                    unrepaired.add(structure);
+                }
                 continue;
+            }
+            if (!allocated.isEmpty() || round > 1) {
+                List<String> changes = new ArrayList<>();
+                if (round > 1) {
+                    changes.add("(round " + round + ", on the re-check's view)");
+                }
+                changes.addAll(p.changes());
+                changes.addAll(allocated);
+                p = new Plan(p.structure(), p.blocks(), changes, p.covers());
             }
             verify(p, structure, r, planCtx);
             supersede(p, structure);
@@ -120,6 +142,40 @@ final class Planner {
                 }
             }
         }
+    }
+
+    /** Starts another round of plans, for the findings of a scrub of the view with every plan so far in it. */
+    void nextRound() {
+        round++;
+        allocator.laterRound();
+        roundStart = plans.size();
+        atRoundStart = new LinkedHashMap<>(planned);
+    }
+
+    /** How many structures have been left unplanned in all rounds so far. */
+    int unrepairedSoFar() {
+        return unrepaired.size();
+    }
+
+    /** The structures left unplanned after the first {@code n}. */
+    List<String> unrepairedSince(int n) {
+        return List.copyOf(unrepaired.subList(n, unrepaired.size()));
+    }
+
+    /** The round being planned: 1 on the first scrub. */
+    int round() {
+        return round;
+    }
+
+    /** Whether this round planned a block that is new or other than before it (else another round changes nothing). */
+    boolean changedThisRound() {
+        for (Map.Entry<Long, BlockImage> e : planned.entrySet()) {
+            BlockImage before = atRoundStart.get(e.getKey());
+            if (before == null || !java.util.Arrays.equals(before.bytes(), e.getValue().bytes())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The plans made, in the order they were made (a superseded block only in the latest). */

@@ -43,9 +43,12 @@ final class Recheck implements AutoCloseable {
     private XfArray inodes;
     private XfArray links;
     private XfArray problems;
+    private XfArray mappings;
     private XfArray walked;
     private XfBlob told;
     private byte[] chunks;
+    /** The findings of the first scrub's tree-walk checks, by structure: they stand when the tree is not walked again. */
+    private java.util.Map<String, List<Finding>> walkFindings = java.util.Map.of();
     private FsInfo info;
     private long maxExtent;
 
@@ -64,32 +67,69 @@ final class Recheck implements AutoCloseable {
         inodes = staged.take(Observation.INODE_MAP);
         links = staged.take(Observation.LINK_COUNTS);
         problems = staged.take(Observation.INODE_PROBLEMS);
+        mappings = staged.take(Observation.FILE_MAPPINGS); // null unless an rmapbt check asked for them
         walked = staged.take(Observation.DIRECTORY_WALK);
         told = staged.takeBlob(Observation.DIRECTORY_WALK);
         chunks = staged.chunks();
+        walkFindings = staged.allWalkFindings();
         info = firstInfo;
         maxExtent = maxExtentLength;
     }
 
-    /** The scrub of the image as the planner's blocks would make it; refused when it finds damage. */
+    /**
+     * The most rounds of plans a repair makes (the first on the first scrub, the others on re-checks of views): a tree
+     * that takes or gives back blocks needs the free-space btrees, the counters and (after them, in the same round) the
+     * rmapbt planned again in round 2; an rmapbt or free-space tree that changed size then moves free space once more
+     * (round 3, seldom 4). The oracle's recipes settle in two; past six the plans do not settle and the repair is
+     * refused, nothing written.
+     */
+    static final int MAX_ROUNDS = 6;
+
+    /**
+     * The scrub of the image as the planner's blocks would make it. While it finds damage, the strategies plan again
+     * on that view for what it found (the planner's next round), and the view with those plans in it is scrubbed
+     * again, for at most {@link #MAX_ROUNDS} rounds of plans in all; refused when damage is left that no round's plans
+     * change, that no strategy plans for, or past the bound.
+     */
     ScrubReport check(Planner planner) throws RepairException {
-        List<BlockImage> blocks = planner.blocks();
-        ScrubReport after = null;
-        if (untouched(blocks)) {
-            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrubView(blocks, this::metadataAgain)
-                    .orElse(null);
-        }
-        if (after == null) {
-            after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrubView(blocks);
-        }
-        if (!after.clean()) {
+        while (true) {
+            List<BlockImage> blocks = planner.blocks();
+            boolean replan = planner.round() < MAX_ROUNDS;
+            int unplanned = planner.unrepairedSoFar();
+            ScrubRun.WhileStaged then = (chosen, ctx, findings, staged) -> {
+                if (replan && !findings.isEmpty()) {
+                    planner.nextRound();
+                    planner.plan(chosen, ctx, findings);
+                }
+            };
+            ScrubReport after = null;
+            if (untouched(blocks)) {
+                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
+                        .scrubView(blocks, this::metadataAgain, then).orElse(null);
+            }
+            if (after == null) {
+                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
+                        .scrubView(blocks, WholeWalk::stage, then).orElseThrow();
+            }
+            if (after.clean()) {
+                return after;
+            }
             Finding f = after.findings().get(0);
             String by = planner.planOf(f).map(p -> "the plan of strategy '" + p.structure() + "'")
-                    .orElse("the plans of " + planner.plans().stream().map(p -> "'" + p.structure() + "'").toList());
-            throw new RepairException(by + " would leave " + f.structure() + " damaged (" + f.location() + ": " + f.problem()
-                    + "); nothing was written");
+                    .orElse("the plans of " + planner.plans().stream().map(p -> "'" + p.structure() + "'").distinct().toList());
+            String left = by + " would leave " + f.structure() + " damaged (" + f.location() + ": " + f.problem() + ")";
+            if (!replan) {
+                throw new RepairException(left + " after " + MAX_ROUNDS + " rounds of plans (the most a repair makes); nothing was written");
+            }
+            if (planner.unrepairedSoFar() > unplanned) {
+                throw new RepairException(left + ", and no strategy plans for " + planner.unrepairedSince(unplanned)
+                        + " on the view; nothing was written");
+            }
+            if (!planner.changedThisRound()) {
+                throw new RepairException(left + "; nothing was written");
+            }
+            LOG.info("[{}] re-check: {} finding(s) left, planned again (round {})", run, after.findings().size(), planner.round());
         }
-        return after;
     }
 
     /** The metadata walked again, the first scrub's inode space merged into its space map, its inodes and links lent. */
@@ -113,9 +153,14 @@ final class Recheck implements AutoCloseable {
         w.staged().borrow(Observation.INODE_MAP, inodes);
         w.staged().borrow(Observation.LINK_COUNTS, links);
         w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        if (mappings != null) {
+            w.staged().borrow(Observation.FILE_MAPPINGS, mappings);
+        }
         if (walked != null && told != null) { // what the tree walk read: the directories are as they were
             w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
         }
+        // the checks that read the tree as it was walked: the tree is as it was, so are their findings
+        walkFindings.forEach(w.staged()::walkFindings);
         LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
         return true;
     }
@@ -201,7 +246,7 @@ final class Recheck implements AutoCloseable {
 
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked}) {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked, mappings}) {
             if (a != null) {
                 a.close();
             }

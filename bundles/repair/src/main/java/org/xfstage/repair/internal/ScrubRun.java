@@ -23,6 +23,7 @@ import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.repair.SpaceMapRecord;
+import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.StagingException;
@@ -53,7 +54,7 @@ final class ScrubRun {
     /** What a walk works with, and where its findings and figures go. */
     record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, XfBlobFactory blobs,
             PhaseProgress progress, XfArray space, Observations staged, List<Finding> findings, Map<String, Long> figures,
-            long startNanos) {
+            long startNanos, Map<String, Registered> chosen, RunContext context, boolean planning) {
     }
 
     /** What a repair does after the checks, with the device still open and the observations still staged. */
@@ -135,6 +136,11 @@ final class ScrubRun {
         return run(planned, walk, (chosen, ctx, findings, staged) -> { });
     }
 
+    /** As {@link #scrubView(List, Walk)}; {@code then} runs after the checks (a repair's next round of plans). */
+    Optional<ScrubReport> scrubView(List<BlockImage> planned, Walk walk, WhileStaged then) throws RepairException {
+        return run(planned, walk, then);
+    }
+
     /** {@code planned} empty: the image itself (a view of no blocks reads as the image). */
     private Optional<ScrubReport> run(List<BlockImage> planned, Walk walk, WhileStaged then) throws RepairException {
         long t0 = System.nanoTime();
@@ -163,13 +169,13 @@ final class ScrubRun {
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
                 staged.put(Observation.SPACE_MAP, space);
-                if (!walk.stage(new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
-                        figures, t0))) {
-                    return Optional.empty();
-                }
                 // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
                 RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), services.blobsOrMissing(),
                         phases);
+                if (!walk.stage(new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
+                        figures, t0, chosen, ctx, held != null))) { // held: a repair's scrub, which plans
+                    return Optional.empty();
+                }
                 check(ctx, findings, phases);
                 phases.end();
                 then.accept(chosen, ctx, findings, staged);
@@ -203,12 +209,30 @@ final class ScrubRun {
             if (progress.isCancelled()) {
                 throw new CancelledException("scrub cancelled before " + r.structure());
             }
+            Observations staged = ctx.staged();
+            Exception walkFailure = staged.walkFailure(r.structure()); // thrown below as the check's own would be
+            TreeWalkCheck walked = staged.walkCheck(r.structure());
+            List<Finding> given = walked == null && walkFailure == null ? staged.walkFindings(r.structure()) : null;
+            if (given != null) { // a run that walked no tree: the first walk's check stands (RepairStrategy#treeWalkCheck)
+                findings.addAll(given);
+                continue;
+            }
             try {
                 List<Finding> found = services.runner().run(r, "finish its check", () -> {
                     List<Finding> out = new ArrayList<>();
-                    r.strategy().check(ctx, out::add);
+                    if (walkFailure != null) {
+                        throw walkFailure;
+                    }
+                    if (walked != null) {
+                        walked.finish(ctx, out::add);
+                    } else {
+                        r.strategy().check(ctx, out::add);
+                    }
                     return out;
                 });
+                if (walked != null) {
+                    staged.walkFindings(r.structure(), found); // for a re-check that walks no tree
+                }
                 findings.addAll(found);
             } catch (StagingException e) { // CancelledException included
                 throw e; // the run's own trouble (cancelled, staging gone or full), not the strategy's

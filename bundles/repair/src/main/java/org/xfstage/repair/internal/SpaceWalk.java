@@ -14,6 +14,7 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
+import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
@@ -22,7 +23,7 @@ import org.xfstage.api.staging.XfArray;
 
 /**
  * The one walk of a scrub: for every AG, the static space (headers, AGFL, log), every block of every btree, every
- * inode chunk and every inode's blocks go into the space map; every inode of every chunk goes into the inode map,
+ * inode chunk (runs of their blocks as one extent) and every inode's blocks go into the space map; every inode of every chunk goes into the inode map,
  * and what the device finds wrong in it, in the same read, into the inode problems (for the inode, bmap, symlink and
  * xattr strategies). Whatever cannot be read becomes a finding, and the walk goes on with the next structure.
  * <p>
@@ -42,6 +43,11 @@ final class SpaceWalk {
     private final SpaceMapRecord spaceRec = new SpaceMapRecord();
     private final InodeMapRecord inodeRec = new InodeMapRecord();
     private final InodeProblemRecord problemRec = new InodeProblemRecord();
+    /** Every inode's extents as reverse mappings (null: not staged). */
+    private final XfArray mappings;
+    private final MappingRecord mappingRec = new MappingRecord();
+    /** The extents of the inode being read: into the space map, and as mappings when they are staged. */
+    private final InodeExtents inodeExtents = new InodeExtents();
     private StagingException stagingFailure;
     private final LongList treeBlocks = new LongList(); // staged only once the tree is known
     private final java.security.MessageDigest chunkDigest;
@@ -50,6 +56,10 @@ final class SpaceWalk {
     /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
     boolean inodesInOrder = true;
     private long lastIno = -1;
+    /** The run of inode-chunk blocks not yet in the space map. */
+    private int runAg;
+    private long runStart;
+    private long runLength;
 
     SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, Consumer<Finding> findings, Progress progress) {
         this(device, info, space, inodes, null, findings, progress);
@@ -58,6 +68,16 @@ final class SpaceWalk {
     /** A walk that also stages, in {@code problems}, what the device finds wrong in each inode as it reads it. */
     SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, XfArray problems, Consumer<Finding> findings,
             Progress progress) {
+        this(device, info, space, inodes, problems, null, findings, progress);
+    }
+
+    /**
+     * A walk that also stages, in {@code mappings} (null: not), every extent of every inode as the reverse mapping it
+     * should have (Observation.FILE_MAPPINGS), from the same read.
+     */
+    SpaceWalk(XfsDevice device, FsInfo info, XfArray space, XfArray inodes, XfArray problems, XfArray mappings,
+            Consumer<Finding> findings, Progress progress) {
+        this.mappings = mappings;
         this.device = device;
         this.info = info;
         this.space = space;
@@ -119,6 +139,7 @@ final class SpaceWalk {
                 // then only the blocks the walk reached
             }
         }
+        flushInodeRun(); // the last run of the inobt's chunks (before a damaged tree's blocks, which need no order)
         SpaceUse use = SpaceUse.of(t);
         treeBlocks.forEach(agbno -> add(agno, agbno, 1, use, 0));
         failIfStagingFailed();
@@ -142,11 +163,11 @@ final class SpaceWalk {
                 allocated |= !c.isHole(i);
             }
             if (allocated && perBlock <= InodeChunk.INODES) {
-                add(agno, (startino + first) / perBlock, 1, SpaceUse.INODES, 0);
+                inodeBlock(agno, (startino + first) / perBlock);
             }
         }
         if (perBlock > InodeChunk.INODES && (startino % perBlock) == 0) {
-            add(agno, startino / perBlock, 1, SpaceUse.INODES, 0);
+            inodeBlock(agno, startino / perBlock);
         }
         if (inodes == null) {
             return; // metadata only
@@ -156,10 +177,14 @@ final class SpaceWalk {
                 continue;
             }
             long ino = device.inodeNumber(agno, startino + i);
+            if (ino < 0 || ino > InodeMapRecord.MAX_INO) { // geometry no XFS has: no record can hold it
+                findings.accept(new Finding("inode", agno, "inode " + Long.toUnsignedString(ino), "beyond XFS's inode numbers", null));
+                return;
+            }
             InodeMapRecord.State state;
             try {
-                state = device.inodeSpace(ino, (a, agbno, len, bmbt) -> add(a, agbno, len,
-                        bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino), p -> problem(agno, p))
+                inodeExtents.ino = ino;
+                state = device.inodeSpace(ino, inodeExtents, p -> problem(agno, p))
                         ? InodeMapRecord.State.IN_USE : InodeMapRecord.State.FREE;
             } catch (XfsException e) {
                 findings.accept(new Finding("inode", agno, "inode " + ino, e.getMessage(), null));
@@ -173,6 +198,51 @@ final class SpaceWalk {
                 stagingFailure = e;
             }
             inodesSeen++;
+        }
+    }
+
+    /**
+     * One block of inode chunks: runs of them (a chunk, and chunks the inobt lists one after the other) go into the space
+     * map as one extent, not a record per block.
+     */
+    private void inodeBlock(int agno, long agbno) {
+        if (runLength > 0 && runAg == agno && runStart + runLength == agbno) {
+            runLength++;
+            return;
+        }
+        flushInodeRun();
+        runAg = agno;
+        runStart = agbno;
+        runLength = 1;
+    }
+
+    private void flushInodeRun() {
+        if (runLength > 0) {
+            add(runAg, runStart, runLength, SpaceUse.INODES, 0);
+            runLength = 0;
+        }
+    }
+
+    /** Receives one inode's extents (one sink for every inode: the walk allocates nothing per inode for them). */
+    private final class InodeExtents implements XfsDevice.InodeSpaceSink {
+        long ino;
+
+        @Override
+        public void extent(int agno, long agbno, long length, boolean bmbt) {
+            add(agno, agbno, length, bmbt ? SpaceUse.FILE_BMBT : SpaceUse.FILE_DATA, ino);
+        }
+
+        @Override
+        public void mapping(int agno, long agbno, long length, long offset, boolean attrFork, boolean bmbt, boolean unwritten) {
+            extent(agno, agbno, length, bmbt);
+            if (mappings == null || stagingFailure != null) {
+                return;
+            }
+            try {
+                mappingRec.set(agno, agbno, length, ino, offset, attrFork, bmbt, unwritten).appendTo(mappings);
+            } catch (StagingException e) {
+                stagingFailure = e;
+            }
         }
     }
 

@@ -8,7 +8,6 @@ import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsDevice;
-import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.MappingRecord;
@@ -24,12 +23,13 @@ import org.xfstage.api.staging.XFileFactory;
  * the ones that opened the image.
  * <p>
  * What is staged, as measured on the corpus and the benchmark images (StagingEstimateTest keeps this model honest):
- * the engine's inode map (one record per inode of every chunk), link counts (one per inode in use and one per entry
- * naming it), space map (one per block of inode chunks, one per file extent, a few per AG), and what the tree walk read
- * for the directory check (one {@link DirectoryWalkRecord} per entry and per directory, each name in an xfblob); then, while they are
- * alive, the directory check's entries (one per name, {@value #ENTRY_BYTES} bytes) and names (about
- * {@value #NAME_BYTES} bytes a short name), or on an rmapbt filesystem the rmapbt check's four arrays of reverse
- * mappings. A sort past one chunk of records writes a second file as large as its array while it runs. Arrays grow
+ * the engine's inode map (one record per inode of every chunk), link counts (one per entry naming an inode in use, one
+ * per ".."), space map (one per run of inode-chunk blocks, one per file extent, a few per AG); then, while they are
+ * alive, the directory check's own (it reads the tree walk as it happens and holds each directory's names on the heap:
+ * it stages only two links and a path per directory), and on an rmapbt filesystem the walk's file mappings (one
+ * {@link MappingRecord} per file extent, sorted with the engine's maps) and the rmapbt check's arrays of reverse
+ * mappings. A sort past one chunk of records writes a second file as large as its array while it runs; the engine's
+ * own sorts consume their input (its pages given back as the new file fills), so they stage little beyond it. Arrays grow
  * by pages, appended ones {@value #GROW_BYTES} bytes at a time.
  * <p>
  * The file extents are not in any header: they are taken as the blocks in use outside inode chunks, the log and the
@@ -44,12 +44,14 @@ import org.xfstage.api.staging.XFileFactory;
 record StagingEstimate(long total, long largestFile, String basis) {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines
 
-    /** The directory check's staged entry and name (strategies-namespace: EntryRecord, its name in an xfblob). */
-    static final int ENTRY_BYTES = 49;
-    static final int NAME_BYTES = 24;
     /** The directory check's per-directory arrays: links (two records of 24 bytes) and paths (16 bytes). */
     private static final int PER_DIRECTORY_BYTES = 2 * 24 + 16;
-    /** The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged). */
+    /** A directory's path in the directory check's blob (with the blob's header), as the benchmark images have them. */
+    private static final int PATH_BYTES = 48;
+    /**
+     * The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged); the expected
+     * one holds only the metadata's, the walk's file mappings merged in from their observation.
+     */
     private static final int RMAP_ARRAYS = 4;
     /** xfile pages, and how an appended array grows (the xfile's allocation ahead of appends). */
     private static final int PAGE = 4096;
@@ -57,6 +59,8 @@ record StagingEstimate(long total, long largestFile, String basis) {
     /** A sort of more records than one chunk (the xfarray sort's chunk: 4 MiB, at most 2^18 records) writes a new file. */
     private static final long SORT_CHUNK_BYTES = 4L << 20;
     private static final long SORT_CHUNK_RECORDS = 262_144;
+    /** What a consuming sort stages beyond its array while it runs, at most (see consumingExtra). */
+    private static final long CONSUMING_SORT_BYTES = 2L << 20;
     /** Space map records per AG beyond its inodes and extents: headers, AGFL, btree roots. */
     private static final int PER_AG_RECORDS = 8;
 
@@ -99,39 +103,40 @@ record StagingEstimate(long total, long largestFile, String basis) {
         long fileExtents = Math.min(otherUsed, inUse);
         long ags = info.agCount();
 
-        long spaceRecords = inodeBlocks + fileExtents + PER_AG_RECORDS * ags;
-        long linkRecords = 2 * inUse;
-        long names = Math.max(0, inUse - 1); // every inode in use but the root is named once
+        // runs of inode-chunk blocks are one record each: at most one per chunk (fewer where chunks lie side by side)
+        long chunks = (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES;
+        long spaceRecords = chunks + fileExtents + PER_AG_RECORDS * ags;
         long directories = 1 + inUse / 1000;
+        long linkRecords = inUse + directories; // one per entry naming an inode in use, one ".." per directory
 
         long inodeMap = appended(inodes * InodeMapRecord.SIZE);
-        // the tree walk's record of what it read (Observation.DIRECTORY_WALK), alive from the walk to the last check
-        long walkRecords = appended((names + directories) * DirectoryWalkRecord.SIZE);
-        long walked = walkRecords + appended(names * NAME_BYTES);
         long links = sortedSize(linkRecords, LinkCountRecord.SIZE);
         long space = sortedSize(spaceRecords, SpaceMapRecord.SIZE);
+        // the directory check's own staging lives from the tree walk to its end: links and paths of each directory
+        long directoryCheck = structures.contains(DIRECTORY_CHECK) ? appended(directories * PER_DIRECTORY_BYTES / 3 * 2)
+                + appended(directories * PER_DIRECTORY_BYTES / 3) + appended(directories * PATH_BYTES) : 0;
         // the walk's end: the link counts sorted while the space map waits, then the space map sorted
-        long linkSort = walked + inodeMap + appended(spaceRecords * SpaceMapRecord.SIZE) + appended(linkRecords * LinkCountRecord.SIZE)
-                + sortExtra(linkRecords, LinkCountRecord.SIZE);
-        long spaceSort = walked + inodeMap + links + appended(spaceRecords * SpaceMapRecord.SIZE) + sortExtra(spaceRecords, SpaceMapRecord.SIZE);
-        long engine = walked + inodeMap + links + space;
-        // the directory check: its entries sorted while the names and the engine's arrays are alive
-        long entries = appended(names * ENTRY_BYTES);
-        long directory = engine + entries + sortExtra(names, ENTRY_BYTES) + appended(names * NAME_BYTES)
-                + appended(directories * PER_DIRECTORY_BYTES / 3 * 2) + appended(directories * PER_DIRECTORY_BYTES / 3);
+        long linkSort = directoryCheck + inodeMap + appended(spaceRecords * SpaceMapRecord.SIZE)
+                + appended(linkRecords * LinkCountRecord.SIZE) + consumingExtra(linkRecords, LinkCountRecord.SIZE);
+        long spaceSort = directoryCheck + inodeMap + links + appended(spaceRecords * SpaceMapRecord.SIZE)
+                + consumingExtra(spaceRecords, SpaceMapRecord.SIZE);
+        long engine = directoryCheck + inodeMap + links + space;
         long peak = Math.max(linkSort, spaceSort);
-        long largest = Math.max(Math.max(inodeMap, walkRecords), Math.max(links, space));
-        if (structures.contains(DIRECTORY_CHECK)) {
-            peak = Math.max(peak, directory);
-            largest = Math.max(largest, entries);
-        }
+        long largest = Math.max(inodeMap, Math.max(links, space));
         long rmapRecords = 0;
         if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
             // one record per file extent, per run of inode chunks, per piece of AG metadata
             rmapRecords = fileExtents + (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES + PER_AG_RECORDS * ags;
             long one = appended(rmapRecords * MappingRecord.SIZE);
-            peak = Math.max(peak, engine + RMAP_ARRAYS * one);
-            largest = Math.max(largest, one);
+            // the walk's file mappings (Observation.FILE_MAPPINGS) live from the walk on, beside the engine's maps, and
+            // are sorted after the space map; the check then stages the metadata's records apart and merges them with
+            // the walk's (its other three arrays hold every record)
+            long walkedRecords = fileExtents;
+            long walked = sortedSize(walkedRecords, MappingRecord.SIZE);
+            long mappingSort = engine + appended(walkedRecords * MappingRecord.SIZE) + consumingExtra(walkedRecords, MappingRecord.SIZE);
+            long metadata = appended((rmapRecords - fileExtents) * MappingRecord.SIZE);
+            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + (RMAP_ARRAYS - 1) * one);
+            largest = Math.max(largest, Math.max(one, walked));
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
@@ -182,6 +187,15 @@ record StagingEstimate(long total, long largestFile, String basis) {
             return PAGE;
         }
         return PAGE + (bytes - PAGE + GROW_BYTES - 1) / GROW_BYTES * GROW_BYTES;
+    }
+
+    /**
+     * What a sort that consumes its input (the engine's sorts: SortOptions#consumeInput) stages beyond the array while
+     * it runs: the pages it has read but not yet given back and the new file's partly filled pages, measured at about
+     * 1.3-2.4 MiB on the benchmark images with two processors; never more than the second file of a sort that keeps it.
+     */
+    private static long consumingExtra(long records, int size) {
+        return Math.min(sortExtra(records, size), CONSUMING_SORT_BYTES);
     }
 
     /** Bytes an array of {@code records} takes after its sort: the sort's new file, exact to the page, when there is one. */

@@ -16,6 +16,7 @@ import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
 import org.xfstage.api.device.InodeChunk;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Coverage;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
@@ -48,7 +49,16 @@ public class FinobtStrategy implements RepairStrategy {
         InodeChunks b = new InodeChunks();
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
-            try (XfArray ino = InodeChunks.stage(ctx, agno, Btree.INO, true);
+            XfArray ino;
+            try {
+                ino = InodeChunks.stage(ctx, agno, Btree.INO, true);
+            } catch (XfsFormatException e) {
+                // nothing to compare against; said for this AG, whose inobt rebuild makes this tree too
+                findings.accept(new Finding("finobt", agno, "AG " + agno, "cannot be checked against the inobt: " + e.getMessage(),
+                        "rebuilt with the inobt"));
+                continue;
+            }
+            try (ino;
                     XfArray fino = InodeChunks.stage(ctx, agno, Btree.FINO, false)) {
                 // a merge of two sorted arrays: every step moves i or j (or both) on, until both are at their end
                 long i = a.loadNext(ino, 0);

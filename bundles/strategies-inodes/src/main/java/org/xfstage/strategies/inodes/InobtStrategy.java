@@ -64,7 +64,13 @@ public class InobtStrategy implements RepairStrategy {
                     findings.accept(f);
                 }
             };
-            try (XfArray chunks = InodeChunks.stage(ctx, agno, Btree.INO, false)) {
+            String[] unreadable = {null};
+            try (XfArray chunks = InodeChunks.stageReadable(ctx, agno, why -> unreadable[0] = why)) {
+                if (unreadable[0] != null) {
+                    // its records past the damage are lost to the walk: the proof restores the chunks from the inodes
+                    findings.accept(new Finding("inobt", agno, "AG " + agno, "cannot be walked to the end: " + unreadable[0],
+                            "a tree rebuilt from the inodes"));
+                }
                 proof.prove(ag, chunks, v -> {
                     long first = ctx.device().inodeNumber(agno, v.startino());
                     String where = "chunk at inode " + first;

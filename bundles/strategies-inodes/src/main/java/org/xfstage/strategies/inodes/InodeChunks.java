@@ -74,6 +74,49 @@ final class InodeChunks {
     }
 
     /**
+     * The records of the inobt of an AG that a walk reads before it meets damage (in startino order: one out of order
+     * ends it too), staged; why the walk stopped goes to {@code unreadable} (nothing when it read the whole tree). The
+     * candidates of a rebuild from the inodes when the tree itself cannot be walked; the caller closes the array.
+     */
+    static XfArray stageReadable(ScrubContext ctx, int agno, java.util.function.Consumer<String> unreadable) throws StagingException {
+        XfArray a = create(ctx, "scrub inobt of AG " + agno + " (readable part)");
+        InodeChunks rec = new InodeChunks();
+        StagingException[] failure = {null};
+        long[] last = {-1};
+        boolean[] stopped = {false};
+        try {
+            ctx.device().walkBtree(agno, Btree.INO, (InodeChunk c) -> {
+                if (failure[0] != null || stopped[0]) {
+                    return;
+                }
+                if (c.startino() <= last[0]) {
+                    stopped[0] = true;
+                    unreadable.accept("record at agino " + c.startino() + " out of order");
+                    return;
+                }
+                last[0] = c.startino();
+                try {
+                    rec.set(c).appendTo(a);
+                } catch (StagingException e) {
+                    failure[0] = e;
+                }
+            });
+        } catch (XfsException e) {
+            if (!stopped[0]) {
+                unreadable.accept(e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            a.close();
+            throw e;
+        }
+        if (failure[0] != null) {
+            a.close();
+            throw failure[0];
+        }
+        return a;
+    }
+
+    /**
      * The records of the {@code tree} of an AG (only those with free inodes when {@code onlyWithFree}), staged in tree
      * order; the caller closes the array.
      */

@@ -12,8 +12,10 @@ import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.TreeBlocks;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.UncheckedStagingException;
 import org.xfstage.api.staging.XfArray;
@@ -21,9 +23,10 @@ import org.xfstage.api.staging.XfArray;
 /**
  * The rebuild the inode btree strategies share: records proven from the inodes and the evidence around them
  * ({@link ChunkProof}, never copied from the tree being replaced), staged in xfarrays, bulk-loaded into the tree's own
- * blocks, so that free space (and its btrees, the rmapbt, the AGFL) stay as they are. A tree that would need
- * another number of blocks is not planned (null): that needs blocks allocated or given back, which these
- * strategies do not do yet.
+ * blocks when the records fit them, so that free space (and its btrees, the rmapbt, the AGFL) stay as they are. A tree
+ * that needs another number of blocks gives some back or takes more from the engine's allocation ({@link TreeBlocks}),
+ * and the engine plans free space, the counters and the rmapbt again for them; so does a tree whose blocks cannot be
+ * found by its pointers (all of its blocks are new then, and the old ones, in no structure, are given back).
  */
 final class InodeTreeRebuild {
     private InodeTreeRebuild() {
@@ -31,17 +34,23 @@ final class InodeTreeRebuild {
 
     /**
      * Loads the chunk records staged in {@code records} (as {@link InodeChunks} stages them, in startino order) into
-     * the blocks the tree of the AG has now, reading them once from the xfarray, and puts its new root, level and
-     * (with inobtcount) block count into {@code agi}.
+     * the blocks the tree of the AG has now (fewer or more when the records need it), reading them once from the
+     * xfarray, and puts its new root, level and (with inobtcount) block count into {@code agi}.
      *
-     * @return the new blocks, or null when the records cannot make a tree of as many blocks
+     * @return the new blocks, or null when the AG cannot give the blocks the tree needs
      */
     static List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, Btree<InodeChunk> tree, XfArray records,
             Map<HeaderField, Long> agi) throws Exception {
         XfsDevice device = ctx.device();
-        long[] where = device.btreeBlocks(agno, tree.type()); // unfollowable: the engine counts the strategy unable to plan
+        long[] old;
+        try {
+            old = device.btreeBlocks(agno, tree.type());
+        } catch (XfsFormatException e) {
+            old = new long[0]; // its pointers lead astray: the tree is built in new blocks, the old ones given back
+        }
         long n = records.length();
-        if (!device.btreeFits(tree.type(), n, where.length)) {
+        long[] where = TreeBlocks.of(ctx, agno, tree.type(), n, old);
+        if (where == null) {
             return null;
         }
         XfsDevice.BulkLoad loaded;
@@ -111,7 +120,8 @@ final class InodeTreeRebuild {
         int[] n = new int[5]; // unsure or unsettled, restored, dropped, reshaped, masks
         InodeChunks rec = new InodeChunks();
         boolean placed;
-        try (XfArray listed = InodeChunks.stage(ctx, agno, Btree.INO, false)) {
+        // the records the inobt names as far as it can be read: only candidates, each judged on the inodes
+        try (XfArray listed = InodeChunks.stageReadable(ctx, agno, why -> { })) {
             placed = new ChunkProof(ctx).prove(ag, listed, v -> {
                 if (!v.sure() || v.proven() != null && !v.settled()) {
                     n[0]++;

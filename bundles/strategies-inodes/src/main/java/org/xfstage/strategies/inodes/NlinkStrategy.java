@@ -93,6 +93,11 @@ public class NlinkStrategy implements RepairStrategy {
                         onDisk = r.nlink();
                         dir = r.directory();
                     }
+                    case NAMED -> { // its own and an entry, in one record
+                        onDisk = r.nlink();
+                        dir = r.directory();
+                        entries++;
+                    }
                     case ENTRY -> entries++;
                     case DOTDOT -> dotdots++;
                 }

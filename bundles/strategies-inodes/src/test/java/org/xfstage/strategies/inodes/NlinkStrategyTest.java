@@ -108,6 +108,22 @@ class NlinkStrategyTest {
         assertEquals(links.length() + 1, links.loadNextCalls()); // each record, and the end
     }
 
+    /** As the engine's walk stages them now: each entry naming an inode in use is one NAMED record with its link count. */
+    @Test
+    void namedRecordsCountAsTheInodeAndOneEntryEach() throws Exception {
+        FakeContext ctx = context();
+        XfArray links = ctx.staged(Observation.LINK_COUNTS);
+        LinkCountRecord r = new LinkCountRecord();
+        r.inode(ROOT, 3, true).appendTo(links);
+        r.link(ROOT, LinkCountRecord.Kind.DOTDOT).appendTo(links);
+        r.named(SUBDIR, 2, true).appendTo(links);
+        r.named(FILE, 1, false).appendTo(links); // a hard link to a file whose count says one
+        r.named(FILE, 1, false).appendTo(links);
+        links.sort(LinkCountRecord.ORDER, org.xfstage.api.staging.SortOptions.DEFAULT, org.xfstage.api.staging.Progress.NONE);
+
+        assertEquals(List.of(new Finding("nlinks", -1, "inode " + FILE, "link count 1", "2")), ctx.check(nlinks));
+    }
+
     @Test
     void aDisconnectedInodeIsFoundButNotPlanned() throws Exception {
         FakeContext ctx = context();

@@ -20,8 +20,8 @@ import org.xfstage.api.repair.ScrubContext;
  * directory block size. Its map proves it (the data fork maps exactly one directory block, which the device checks
  * again: {@code repairInodeCore} with the single-block rule refuses a directory that does not break it), and the
  * inode check reports the same fault, so both strategies plan it; whichever plans second finds it right on the view
- * with the first plan in it and plans nothing for it. Everything else a directory can have wrong is a rebuild, which is
- * not planned (null).
+ * with the first plan in it and plans nothing for it. Everything else a directory can have wrong is a rebuild
+ * ({@link DirectoryRebuildPlan}): this plans nothing for it (null).
  */
 final class DirectorySizePlan {
     private static final Set<InodeProblem.Kind> SINGLE_BLOCK = EnumSet.of(InodeProblem.Kind.DIRECTORY_BLOCK_SIZE);

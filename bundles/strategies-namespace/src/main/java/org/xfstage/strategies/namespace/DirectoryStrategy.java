@@ -15,12 +15,12 @@ import org.xfstage.api.device.Feature;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.HeaderField;
 import org.xfstage.api.device.HeaderKind;
-import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairStrategy;
+import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.SortOptions;
@@ -32,23 +32,28 @@ import org.xfstage.api.staging.XfBlob;
  * directory: every directory reachable from the root, read by the device's verifying reader, and what only the whole
  * tree shows.
  * <p>
- * The engine's walk reads the tree once ({@code XfsDevice.directoryTree}) for the link counts and stages what it read
- * (Observation.DIRECTORY_WALK), which this replays; without it (a walk that did not stage it) the device walks the tree
- * here. Either way each directory is read once with every check it can
+ * The engine's walk reads the tree once ({@code XfsDevice.directoryTree}) for the link counts and tells this check
+ * every event as it reads it ({@link #treeWalkCheck}); without it the device walks the tree here. Either way each
+ * directory is read once with every check it can
  * be held to on its own (names, file types, inode numbers, "." and "..", short-form counts, data blocks and their
  * free-space tables, the hash index against every name, the free index, the size), each problem it finds becomes a
  * finding here, and each inode an entry names is read for its type. While the entries stream by, this checks what
  * needs the inode map or the named inode: an entry naming an inode that is free or that no inode chunk holds (looked
  * up only when the named inode does not read as one in use, so a clean tree costs no lookups), and an entry whose
- * file type is not the named inode's. Each entry is staged as a fixed record ({@link EntryRecord}: parent,
- * hash, name cookie, child, file type) in an xfarray, its name in an xfblob; nothing per entry stays on the heap.
- * Sorted, the records show one directory holding a name twice (equal names of one directory are neighbours). The
+ * file type is not the named inode's. A directory's names are held on the heap until its last entry is in, up to a
+ * bound ({@link DirectoryNames}), and checked for one held twice then: nothing per entry is staged. A directory past
+ * the bound has each entry staged as a fixed record ({@link EntryRecord}: parent, hash, name cookie, child, file type)
+ * in an xfarray, its name in an xfblob, and
+ * sorted, the records show one directory holding a name twice (equal names of one directory are neighbours). The
  * links between directories (a name naming a subdirectory, a "..") are staged apart ({@link LinkRecord}, few: two
  * per directory) and sorted by subdirectory: a subdirectory named by two directories, or whose ".." is not the
  * directory that names it, shows in its group.
  * <p>
- * This strategy reports; the one repair it plans is a single-block directory's size ({@link DirectorySizePlan}); a
- * directory rebuild is not planned.
+ * Its repairs: a single-block directory whose only fault is its size gets its size ({@link DirectorySizePlan});
+ * any other damage to a directory's entries or indexes is a rebuild of that directory from the entries the walk
+ * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}), and disconnected files and directories
+ * are named in an existing /lost+found. A missing lost+found, a directory named twice and damage that loses a
+ * directory's blocks are not repaired.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -63,84 +68,140 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.DIRECTORY_WALK);
+        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS);
     }
 
+    /** The rebuild salvages entries from the walk's record (DirectoryRebuildPlan); a scrub alone never stages it. */
+    @Override
+    public Set<Observation> planNeeds() {
+        return Set.of(Observation.DIRECTORY_WALK);
+    }
+
+    /** The engine's one tree walk tells this check every directory and entry as it reads them: nothing is read twice. */
+    @Override
+    public TreeWalkCheck treeWalkCheck(ScrubContext ctx) throws Exception {
+        return new TreeCheck(ctx);
+    }
+
+    /** Without the engine's walk (it did not ask for {@link #treeWalkCheck}): the device walks the tree here. */
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        Findings out = new Findings(findings);
-        try (XfBlob names = ctx.blobs().create("directory check: names");
-                XfArray entries = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
-                XfArray links = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
-                DirectoryPaths paths = new DirectoryPaths(ctx.arrays(), names)) {
-            XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
-            XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
-            boolean staged = walked != null && told != null;
-            // entry names stay where the walk staged them; paths go to this check's own blob
-            XfBlob entryNames = staged ? told : names;
-            Walk walk = new Walk(ctx, entryNames, entries, links, paths, out);
-            if (staged) {
-                replay(ctx, walked, told, walk);
-            } else {
-                ctx.device().directoryTree(ctx.progress(), walk);
-            }
-            walk.finish();
-            paths.sort(ctx.progress());
-            entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            duplicateNames(ctx, entries, entryNames, paths, out);
-            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            parents(ctx, links, paths, out, walk.root);
-            disconnected(ctx, out, walk.root);
+        try (TreeCheck c = new TreeCheck(ctx)) {
+            ctx.device().directoryTree(ctx.progress(), c);
+            c.finish(ctx, findings);
         }
-        out.finish();
     }
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
-        return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+        String size = DirectoryProblem.Kind.SIZE.description() + ": ";
+        if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
+            org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
+            if (p != null) {
+                return p; // a single-block directory's size, set in the inode: no rebuild needed
+            }
+        }
+        return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
+    }
+
+    /** How a disconnected inode's finding ends. */
+    private static final String DISCONNECTED = "(disconnected)";
+
+    /**
+     * The check of one run: told the tree walk's events (by the engine's walk, or the device's here), then finished with
+     * what only the whole tree shows. Its own staging (the entries of directories too large for the heap, the links
+     * between directories, the paths) lives from the walk to its close.
+     */
+    private static final class TreeCheck implements TreeWalkCheck {
+        private final XfBlob names;
+        private final XfArray entries;
+        private final XfArray links;
+        private final DirectoryPaths paths;
+        private final Findings out = new Findings();
+        private final Walk walk;
+
+        TreeCheck(ScrubContext ctx) throws StagingException {
+            XfBlob b = ctx.blobs().create("directory check: names");
+            XfArray e = null;
+            XfArray l = null;
+            try {
+                e = ctx.arrays().create("directory check: entries", EntryRecord.SIZE);
+                l = ctx.arrays().create("directory check: links", LinkRecord.SIZE);
+                paths = new DirectoryPaths(ctx.arrays(), b);
+            } catch (StagingException | RuntimeException x) {
+                for (XfArray a : new XfArray[] {e, l}) {
+                    if (a != null) {
+                        a.close();
+                    }
+                }
+                b.close();
+                throw x;
+            }
+            names = b;
+            entries = e;
+            links = l;
+            walk = new Walk(ctx, names, entries, links, paths, out);
+        }
+
+        @Override
+        public void directory(long ino, String path) {
+            walk.directory(ino, path);
+        }
+
+        @Override
+        public void entry(DirectoryEntry e) {
+            walk.entry(e);
+        }
+
+        @Override
+        public void problem(DirectoryProblem p) {
+            walk.problem(p);
+        }
+
+        @Override
+        public void child(long ino, FileType type) {
+            walk.child(ino, type);
+        }
+
+        @Override
+        public void finish(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+            walk.finish();
+            paths.sort(ctx.progress());
+            if (entries.length() > 0) { // only the directories too large for the heap staged their names
+                entries.sort(EntryRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+                duplicateNames(ctx, entries, names, paths, out);
+            }
+            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            parents(ctx, links, paths, out, walk.root);
+            disconnected(ctx, out, walk.root);
+            out.finish(findings);
+        }
+
+        @Override
+        public void close() {
+            paths.close();
+            links.close();
+            entries.close();
+            names.close();
+        }
     }
 
     /**
-     * What the engine's tree walk read (Observation.DIRECTORY_WALK), told to the walk in the order it was read: the
-     * same as the device's walk would tell it, without a second read of any directory or named inode.
+     * Keeps findings up to {@link #MAX_FINDINGS} (the walk finds them before the check phase has a consumer), then
+     * counts them.
      */
-    private static void replay(ScrubContext ctx, XfArray walked, XfBlob told, Walk walk) throws StagingException {
-        DirectoryWalkRecord r = new DirectoryWalkRecord();
-        long seen = 0;
-        for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
-            if (++seen % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
-                throw new CancelledException("directory check cancelled");
-            }
-            switch (r.kind()) {
-                case DIRECTORY -> walk.directory(r.dir(), new String(told.load(r.cookie()), StandardCharsets.UTF_8));
-                case ENTRY -> {
-                    DirectoryEntry e = r.entry(told.load(r.cookie()));
-                    walk.entry(e, r.cookie());
-                    if (r.childTold()) {
-                        walk.child(e.child(), r.childType());
-                    }
-                }
-                case PROBLEM -> walk.problem(r.problem(new String(told.load(r.cookie()), StandardCharsets.UTF_8)));
-            }
-        }
-    }
-
-    /** Passes findings on up to {@link #MAX_FINDINGS}, then counts them. */
     private static final class Findings {
-        private final Consumer<Finding> sink;
+        private final List<Finding> listed = new java.util.ArrayList<>();
         private long count;
-
-        Findings(Consumer<Finding> sink) {
-            this.sink = sink;
-        }
 
         void add(String location, String problem, String expected) {
             if (count++ < MAX_FINDINGS) {
-                sink.accept(new Finding(STRUCTURE, -1, location, problem, expected));
+                listed.add(new Finding(STRUCTURE, -1, location, problem, expected));
             }
         }
 
-        void finish() {
+        void finish(Consumer<Finding> sink) {
+            listed.forEach(sink);
             if (count > MAX_FINDINGS) {
                 sink.accept(new Finding(STRUCTURE, -1, "directories", (count - MAX_FINDINGS) + " more findings not listed", null));
             }
@@ -148,8 +209,10 @@ public class DirectoryStrategy implements RepairStrategy {
     }
 
     /**
-     * Receives the device's walk: problems become findings, entries are checked against the inode map and the named
-     * inode's type, and staged. An entry other than "." is followed by its child's type: the record waits for it.
+     * Receives the tree walk: problems become findings, entries are checked against the inode map and the named
+     * inode's type, and each directory's names are checked for one held twice when its last entry is in (on the heap,
+     * {@link DirectoryNames}; a directory too large for it is staged and checked once the walk is over). An entry other
+     * than "." is followed by its child's type: the entry waits for it.
      */
     private static final class Walk implements DirectorySink {
         private final ScrubContext ctx;
@@ -166,7 +229,11 @@ public class DirectoryStrategy implements RepairStrategy {
         /** The walk's first directory: the root. */
         private long root = -1;
         private DirectoryEntry pending;
-        private long pendingCookie;
+        /** The names of the directory being read, and whether it outgrew them (then its entries are staged). */
+        private final DirectoryNames held = new DirectoryNames();
+        private String heldPath;
+        private long heldDir = -1;
+        private boolean spilled;
         /** A ".." waiting for its child's type: the inode map is asked only when the parent does not read as in use. */
         private DirectoryEntry dotdot;
         private StagingException failure;
@@ -189,6 +256,8 @@ public class DirectoryStrategy implements RepairStrategy {
 
         @Override
         public void directory(long ino, String p) {
+            flush(null);
+            endDirectory();
             path = p;
             if (root < 0) {
                 root = ino;
@@ -216,11 +285,6 @@ public class DirectoryStrategy implements RepairStrategy {
 
         @Override
         public void entry(DirectoryEntry e) {
-            entry(e, 0);
-        }
-
-        /** An entry whose name is in the names blob at {@code cookie} already, or (0) is to be stored there. */
-        void entry(DirectoryEntry e, long cookie) {
             flush(null);
             dotdot = null;
             if ((e.isDot() || e.isDotDot()) && typed && e.offset() >= 0 && e.type() != FileType.DIRECTORY) {
@@ -236,14 +300,7 @@ public class DirectoryStrategy implements RepairStrategy {
                 dotdot = e; // its child's type follows
                 return;
             }
-            if (failure == null) {
-                try {
-                    pendingCookie = cookie != 0 ? cookie : names.store(e.name());
-                    pending = e;
-                } catch (StagingException ex) {
-                    failure = ex;
-                }
-            }
+            pending = e;
         }
 
         @Override
@@ -296,11 +353,7 @@ public class DirectoryStrategy implements RepairStrategy {
             if (failure != null) {
                 return;
             }
-            try {
-                rec.set(e.directory(), e.hash(), nameKey(e.name()), e.child(), pendingCookie, e.type()).appendTo(entries);
-            } catch (StagingException ex) {
-                failure = ex;
-            }
+            hold(e);
             if (childType == FileType.DIRECTORY) {
                 link(e.child(), LinkRecord.Kind.NAMED_BY, e.directory());
             }
@@ -317,8 +370,51 @@ public class DirectoryStrategy implements RepairStrategy {
             }
         }
 
+        /** One name of the directory being read: held, or staged when the directory has outgrown the heap's bound. */
+        private void hold(DirectoryEntry e) {
+            long key = nameKey(e.name());
+            if (e.directory() != heldDir) { // the walk tells a directory's entries together: a new one begins
+                endDirectory();
+                heldDir = e.directory();
+                heldPath = path;
+            }
+            if (!spilled && held.add(e.hash(), key, e.child(), e.type(), e.name())) {
+                return;
+            }
+            if (!spilled) { // stage what was held, then every later name of this directory
+                spilled = true;
+                held.forEach((hash, k, child, type, name) -> stage(heldDir, hash, k, child, type, name));
+                held.clear();
+            }
+            stage(e.directory(), e.hash(), key, e.child(), e.type(), e.name());
+        }
+
+        private void stage(long dir, int hash, long key, long child, FileType type, byte[] name) {
+            if (failure != null) {
+                return;
+            }
+            try {
+                rec.set(dir, hash, key, child, names.store(name), type).appendTo(entries);
+            } catch (StagingException ex) {
+                failure = ex;
+            }
+        }
+
+        /** The directory whose names are held is complete: a name it holds twice is reported. */
+        private void endDirectory() {
+            if (heldDir >= 0 && !spilled) {
+                String where = "directory " + heldPath + " (inode " + heldDir + ")";
+                held.duplicates((name, first, child) -> out.add(where, "holds \"" + new String(name, StandardCharsets.UTF_8)
+                        + "\" twice (inodes " + first + " and " + child + ")", null));
+            }
+            held.clear();
+            heldDir = -1;
+            spilled = false;
+        }
+
         void finish() throws StagingException {
             flush(null);
+            endDirectory();
             if (failure != null) {
                 throw failure;
             }
@@ -338,6 +434,17 @@ public class DirectoryStrategy implements RepairStrategy {
      * metadata inodes the superblock names are named by none. Skipped without either observation.
      */
     private static void disconnected(ScrubContext ctx, Findings out, long root) throws Exception {
+        disconnected(ctx, root, ino -> out.add("inode " + ino, "in use, but no directory reached from the root names it " + DISCONNECTED,
+                null));
+    }
+
+    /** Receives the disconnected inodes. */
+    interface Disconnected {
+        void inode(long ino) throws Exception;
+    }
+
+    /** Each disconnected inode, in inode order (see {@link #disconnected(ScrubContext, Findings, long)}). */
+    static void disconnected(ScrubContext ctx, long root, Disconnected out) throws Exception {
         XfArray map = ctx.observation(Observation.INODE_MAP);
         XfArray links = ctx.observation(Observation.LINK_COUNTS);
         if (map == null || links == null || root < 0) {
@@ -365,9 +472,9 @@ public class DirectoryStrategy implements RepairStrategy {
             while (n >= 0 && (link.ino() < ino || (link.ino() == ino && link.kind() == LinkCountRecord.Kind.INODE))) {
                 n = link.loadNext(links, n + 1);
             }
-            boolean isNamed = n >= 0 && link.ino() == ino && link.kind() == LinkCountRecord.Kind.ENTRY;
+            boolean isNamed = n >= 0 && link.ino() == ino && link.isEntry();
             if (!isNamed && inode.state() == InodeMapRecord.State.IN_USE && !unnamed.contains(ino)) { // cheapest test first
-                out.add("inode " + ino, "in use, but no directory reached from the root names it (disconnected)", null);
+                out.inode(ino);
             }
         }
     }

@@ -113,7 +113,7 @@ class DirectorySizePlanTest {
     void aSingleBlockDirectorysSizeIsGivenToTheDevice() throws Exception {
         Device d = new Device(Set.of(InodeProblem.Kind.DIRECTORY_BLOCK_SIZE), true);
         d.walk.add(sized(false));
-        Plan p = new DirectoryStrategy().plan(d.context(), List.of(SIZE));
+        Plan p = DirectorySizePlan.plan(d.context(), List.of(SIZE), "directory", DirectoryStrategy.MAX_FINDINGS);
         assertEquals(List.of(DIR), d.asked);
         assertEquals(List.of("directory inode 655488: size set to one directory block"), p.changes());
     }
@@ -121,11 +121,11 @@ class DirectorySizePlanTest {
     @Test
     void anyOtherDirectoryFaultPlansNothing() throws Exception {
         Device d = new Device(Set.of(InodeProblem.Kind.DIRECTORY_BLOCK_SIZE), true);
-        assertNull(new DirectoryStrategy().plan(d.context(), List.of(SIZE, new Finding("directory", -1, "directory /a (inode 200)",
-                "bad hash: entry 3", null))));
+        assertNull(DirectorySizePlan.plan(d.context(), List.of(SIZE, new Finding("directory", -1, "directory /a (inode 200)",
+                "bad hash: entry 3", null)), "directory", DirectoryStrategy.MAX_FINDINGS));
         assertEquals(0, d.walks, "decided from the findings alone");
         d.walk.add(sized(true));
-        assertNull(new DirectoryStrategy().plan(d.context(), List.of(SIZE)), "a size with entries lost is a rebuild");
+        assertNull(DirectorySizePlan.plan(d.context(), List.of(SIZE), "directory", DirectoryStrategy.MAX_FINDINGS), "a size with entries lost is a rebuild");
         assertEquals(List.of(), d.asked);
     }
 
@@ -133,10 +133,10 @@ class DirectorySizePlanTest {
     void aSizeFaultOfAnotherKindPlansNothingAndOneAnEarlierPlanSetIsLeft() throws Exception {
         Device other = new Device(Set.of(), true);
         other.walk.add(sized(false));
-        assertNull(new DirectoryStrategy().plan(other.context(), List.of(SIZE)), "not the single-block rule: not proven");
+        assertNull(DirectorySizePlan.plan(other.context(), List.of(SIZE), "directory", DirectoryStrategy.MAX_FINDINGS), "not the single-block rule: not proven");
         Device done = new Device(Set.of(), false);
         done.walk.add(sized(false));
-        Plan p = new DirectoryStrategy().plan(done.context(), List.of(SIZE));
+        Plan p = DirectorySizePlan.plan(done.context(), List.of(SIZE), "directory", DirectoryStrategy.MAX_FINDINGS);
         assertEquals(List.of(), p.blocks(), "the inode plan set it on the view");
         assertEquals(List.of(), done.asked);
     }

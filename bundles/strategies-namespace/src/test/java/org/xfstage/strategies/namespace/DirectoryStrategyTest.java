@@ -259,8 +259,26 @@ class DirectoryStrategyTest {
 
     @Test
     void aNameHeldTwiceInOneDirectoryIsFound() throws Exception {
-        List<Finding> found = check(clean().name(ROOT, "f", 301, FileType.FILE, FileType.FILE).name(200, "f", 302, FileType.FILE, FileType.FILE));
-        assertOneFinding(found, "holds \"f\" twice (inodes ");
+        // in walk order: a directory's entries come together, after its directory event
+        Tree t = new Tree().dir(ROOT, "/", ROOT).name(ROOT, "a", 200, FileType.DIRECTORY, FileType.DIRECTORY)
+                .name(ROOT, "f", 300, FileType.FILE, FileType.FILE).name(ROOT, "f", 301, FileType.FILE, FileType.FILE)
+                .dir(200, "/a", ROOT).name(200, "f", 302, FileType.FILE, FileType.FILE);
+        List<Finding> found = check(t);
+        assertOneFinding(found, "holds \"f\" twice (inodes 300 and 301)");
+        assertEquals("directory / (inode 128)", found.get(0).location());
+    }
+
+    @Test
+    void aNameHeldTwiceInADirectoryTooLargeForTheHeapIsFound() throws Exception {
+        // past DirectoryNames' bound the directory's names are staged and sorted: one copy before it, one after
+        Tree t = new Tree().dir(ROOT, "/", ROOT).name(ROOT, "twice", 300, FileType.FILE, FileType.FILE);
+        for (int i = 0; i < DirectoryNames.MAX_NAMES + 10; i++) {
+            t.name(ROOT, "n" + i, 1000 + i, FileType.FILE, FileType.FILE);
+        }
+        t.name(ROOT, "twice", 301, FileType.FILE, FileType.FILE).name(ROOT, "a", 200, FileType.DIRECTORY, FileType.DIRECTORY)
+                .dir(200, "/a", ROOT).name(200, "twice", 302, FileType.FILE, FileType.FILE);
+        List<Finding> found = check(t);
+        assertOneFinding(found, "holds \"twice\" twice (inodes ");
         assertEquals("directory / (inode 128)", found.get(0).location());
     }
 

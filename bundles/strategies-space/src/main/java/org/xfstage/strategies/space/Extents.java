@@ -19,6 +19,7 @@ import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.repair.TreeBlocks;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.UncheckedStagingException;
 import org.xfstage.api.staging.XfArray;
@@ -42,14 +43,21 @@ final class Extents {
 
     /**
      * A tree of the AGF (rmapbt or refcountbt) bulk-loaded from the {@code count} records read once from
-     * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers), followed by the
-     * AGF with its root, level and block count; null when the records cannot make a tree of as many blocks.
+     * {@code records} (see {@link XfArray#iterator}) into its own blocks (found by its pointers; fewer or more when the
+     * records need it, see {@link TreeBlocks}), followed by the AGF with its root, level and block count; null when the AG
+     * cannot give the blocks the tree needs.
      */
     static <R> List<BlockImage> intoOwnBlocks(ScrubContext ctx, int agno, Btree<R> tree, long count, Iterator<? extends R> records)
-            throws XfsException, StagingException {
+            throws Exception {
         BtreeType type = tree.type();
-        long[] where = ctx.device().btreeBlocks(agno, type);
-        if (!ctx.device().btreeFits(type, count, where.length)) {
+        long[] old;
+        try {
+            old = ctx.device().btreeBlocks(agno, type);
+        } catch (org.xfstage.api.device.XfsFormatException e) {
+            old = new long[0]; // its pointers lead astray: all of it goes into new blocks, the old ones are given back
+        }
+        long[] where = TreeBlocks.of(ctx, agno, type, count, old);
+        if (where == null) {
             return null;
         }
         XfsDevice.BulkLoad loaded;

@@ -38,8 +38,10 @@ import org.xfstage.api.staging.XfArray;
  * dropped, and it is refilled from the front of free space up to what the new trees need
  * (xfs_alloc_min_freelist). On filesystems with an rmapbt the new trees go into the old trees' own blocks and the
  * AGFL holds what the rmapbt says it holds, so that the rmapbt's AG-owned records stay true; when the new trees cannot
- * take exactly the old blocks, or the rmapbt cannot say what the AGFL is, nothing is planned there (the rmapbt would
- * have to change too).
+ * take exactly the old blocks (or those cannot be found by their pointers), they keep fewer or take more from the
+ * engine's allocation ({@link ScrubContext#allocate}), and the engine's next round of plans rebuilds the rmapbt for
+ * them; when the rmapbt cannot say what a damaged AGFL is, nothing is planned there. Blocks the engine gave other trees
+ * in this repair ({@link ScrubContext#allocated}) are never free here.
  * <p>
  * An AGF that cannot be decoded is made new around the rebuilt trees ({@link XfsDevice#newHeader}), as xfs_repair's
  * phase 5 makes every AGF: the AGFL is then always rewritten (the old one's place in its slots is the damaged
@@ -147,9 +149,11 @@ final class FreeSpaceRebuild {
             Set<Coverage> covers) throws Exception {
         XfsDevice dev = ctx.device();
         int agno = ag.agno();
-        long[] bno = dev.btreeBlocks(agno, BtreeType.BNO); // unreadable: the engine counts the strategy unable to plan
-        long[] cnt = dev.btreeBlocks(agno, BtreeType.CNT);
-        long[] rmap = dev.btreeBlocks(agno, BtreeType.RMAP);
+        // a tree whose pointers lead astray has no blocks of its own to give: the new trees take others, and the old
+        // ones, in no structure then, are given back by the next round of plans
+        long[] bno = blocksOrNone(dev, agno, BtreeType.BNO);
+        long[] cnt = blocksOrNone(dev, agno, BtreeType.CNT);
+        long[] rmap = blocksOrNone(dev, agno, BtreeType.RMAP);
         long[] old = java.util.stream.LongStream.concat(java.util.Arrays.stream(bno), java.util.Arrays.stream(cnt)).sorted().toArray();
         List<Long> listed = new ArrayList<>();
         List<FreeExtent> free = freeExtents(ctx, agno, ag.length(), listed, false);
@@ -167,18 +171,35 @@ final class FreeSpaceRebuild {
             return false; // an AGFL entry used by something else or listed twice, and no rmapbt to say what it was
         }
         List<FreeExtent> rest = without(free, agfl);
+        // the old blocks when the records fit them; else as many of them as they need, or more from the engine's
+        // allocation (out of the free extents then): the rmapbt changes, and the next round of plans rebuilds it
+        long[] where = old;
         int nb = -1;
-        for (int b = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()); b < old.length && nb < 0; b++) {
-            if (dev.btreeFits(BtreeType.BNO, rest.size(), b) && dev.btreeFits(BtreeType.CNT, rest.size(), old.length - b)) {
-                nb = b;
+        for (int round = 0; round < 8 && nb < 0; round++) {
+            nb = split(dev, rest.size(), where.length);
+            if (nb >= 0) {
+                break;
             }
+            int need = dev.btreeBlocksNeeded(BtreeType.BNO, rest.size()) + dev.btreeBlocksNeeded(BtreeType.CNT, rest.size());
+            if (need <= where.length) {
+                where = java.util.Arrays.copyOf(where, need);
+                continue;
+            }
+            List<FreeExtent> got = ctx.allocate(agno, need - where.length);
+            if (got == null) {
+                return false;
+            }
+            long[] more = got.stream().flatMapToLong(e -> java.util.stream.LongStream.range(e.start(), e.end())).toArray();
+            where = java.util.stream.LongStream.concat(java.util.Arrays.stream(where), java.util.Arrays.stream(more)).sorted().toArray();
+            rest = without(rest, more);
         }
         if (nb < 0) {
-            return false; // the new trees need other blocks than the old ones: the rmapbt would change
+            return false;
         }
-        Trees trees = Trees.load(dev, agno, rest, old, nb);
+        Trees trees = Trees.load(dev, agno, rest, where, nb);
         Map<HeaderField, Long> agf = trees.agf();
-        agf.put(HeaderField.AGF_BTREEBLKS, agf.get(HeaderField.AGF_BTREEBLKS) + rmap.length - 1); // the rmapbt's blocks past its root count too
+        // the rmapbt's blocks past its root count too
+        agf.put(HeaderField.AGF_BTREEBLKS, agf.get(HeaderField.AGF_BTREEBLKS) + Math.max(0, rmap.length - 1));
         blocks.addAll(trees.bno().blocks());
         blocks.addAll(trees.cnt().blocks());
         String agflChange = "AGFL and rmapbt unchanged";
@@ -198,9 +219,30 @@ final class FreeSpaceRebuild {
             return false;
         }
         blocks.add(agfImage(dev, agno, agf, fresh));
-        changes.add("AG " + agno + ": " + (fresh ? "AGF made new; " : "") + "bnobt and cntbt rebuilt from the space map into their own " + old.length + " blocks: "
+        String into = where == old ? "into their own " + old.length + " blocks"
+                : "into " + where.length + " blocks (they had " + old.length + " that their pointers reach)";
+        changes.add("AG " + agno + ": " + (fresh ? "AGF made new; " : "") + "bnobt and cntbt rebuilt from the space map " + into + ": "
                 + rest.size() + " free extents, " + agf.get(HeaderField.AGF_FREEBLKS) + " free blocks (was " + ag.freeBlocks() + "); " + agflChange);
         return true;
+    }
+
+    /** How many of {@code blocks} go to the bnobt so that both trees of {@code records} fit; -1 when no split does. */
+    private static int split(XfsDevice dev, int records, int blocks) {
+        for (int b = dev.btreeBlocksNeeded(BtreeType.BNO, records); b < blocks; b++) {
+            if (dev.btreeFits(BtreeType.BNO, records, b) && dev.btreeFits(BtreeType.CNT, records, blocks - b)) {
+                return b;
+            }
+        }
+        return -1;
+    }
+
+    /** A tree's blocks found by its pointers, or none when they lead astray. */
+    private static long[] blocksOrNone(XfsDevice dev, int agno, BtreeType type) throws Exception {
+        try {
+            return dev.btreeBlocks(agno, type);
+        } catch (XfsFormatException e) {
+            return new long[0];
+        }
     }
 
     /**
@@ -372,7 +414,9 @@ final class FreeSpaceRebuild {
         if (length > next) {
             free.add(new FreeExtent(next, length - next));
         }
-        return free;
+        // blocks the engine gave another tree in this repair are in use, though the space map was read before
+        long[] given = ctx.allocated(agno).stream().flatMapToLong(e -> java.util.stream.LongStream.range(e.start(), e.end())).toArray();
+        return given.length == 0 ? free : without(free, given);
     }
 
     /** Fills {@code taken} with blocks from the front of {@code free}; returns what is left free. */

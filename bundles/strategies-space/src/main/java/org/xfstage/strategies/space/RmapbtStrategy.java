@@ -50,7 +50,7 @@ public class RmapbtStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP);
+        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP, Observation.FILE_MAPPINGS);
     }
 
     @Override
@@ -85,8 +85,10 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
                 ags.add(agno);
             }
-            stage(ctx, ags, new Mappings(expected), false);
-            canonical(ctx, expected, false, want, ags);
+            // the inodes' side as the walk staged it, sorted by the engine: merged with the metadata, not copied
+            XfArray walked = ctx.observation(Observation.FILE_MAPPINGS);
+            stage(ctx, ags, new Mappings(expected), false, walked == null);
+            canonical(ctx, expected, walked, want, ags);
             canonical(ctx, recorded, true, have, ags); // as the walks read them; without those of a failed walk
             compare(want, have, findings);
         }
@@ -103,32 +105,37 @@ public class RmapbtStrategy implements RepairStrategy {
         if (!inTreeOrder) {
             records.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
         }
+        canonicalOfSorted(ctx, records, null, out, ags);
+    }
+
+    /** As {@link #canonical}, of {@code records} (sorted here) and {@code sortedToo} (in tree order already, or null) in one. */
+    private static void canonical(ScrubContext ctx, XfArray records, XfArray sortedToo, XfArray out, Set<Integer> ags)
+            throws Exception {
+        records.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+        canonicalOfSorted(ctx, records, sortedToo, out, ags);
+    }
+
+    private static void canonicalOfSorted(ScrubContext ctx, XfArray records, XfArray sortedToo, XfArray out, Set<Integer> ags)
+            throws Exception {
         MappingRecord last = new MappingRecord();
         boolean[] unordered = {false};
         List<Mappings> pending = new ArrayList<>(); // by owner and flags; few at a time, so searched in a line
-        MappingRecord r = new MappingRecord();
-        for (long i = r.loadNext(records, 0); i >= 0; i = r.loadNext(records, i + 1)) {
-            int agno = r.agno();
-            if (!ags.contains(agno)) {
-                continue;
+        MappingRecord a = new MappingRecord();
+        MappingRecord b = new MappingRecord();
+        long i = a.loadNext(records, 0);
+        long j = sortedToo == null ? -1 : b.loadNext(sortedToo, 0);
+        while (i >= 0 || j >= 0) {
+            // the lower of the two heads, in tree order; the other waits
+            boolean fromA = j < 0 || (i >= 0 && a.compareTo(b) <= 0);
+            MappingRecord r = fromA ? a : b;
+            if (ags.contains(r.agno())) {
+                add(r, pending, out, last, unordered); // copied: the head moves on below
             }
-            for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
-                if (!pending.get(k).reaches(agno, r.start())) {
-                    pending.remove(k--).flush();
-                }
+            if (fromA) {
+                i = a.loadNext(records, i + 1);
+            } else {
+                j = b.loadNext(sortedToo, j + 1);
             }
-            Mappings m = null;
-            for (Mappings p : pending) {
-                if (p.sameOwnerAs(r)) {
-                    m = p;
-                    break;
-                }
-            }
-            if (m == null) {
-                m = new Mappings(out, last, unordered);
-                pending.add(m);
-            }
-            m.add(r);
         }
         for (Mappings m : pending) {
             m.flush();
@@ -136,6 +143,29 @@ public class RmapbtStrategy implements RepairStrategy {
         if (unordered[0]) { // shared blocks: records of other owners were emitted while one was still growing
             out.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
         }
+    }
+
+    /** One record into the pending Mappings of its owner and flags; those it has moved past go out first. */
+    private static void add(MappingRecord r, List<Mappings> pending, XfArray out, MappingRecord last, boolean[] unordered)
+            throws Exception {
+        int agno = r.agno();
+        for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
+            if (!pending.get(k).reaches(agno, r.start())) {
+                pending.remove(k--).flush();
+            }
+        }
+        Mappings m = null;
+        for (Mappings p : pending) {
+            if (p.sameOwnerAs(r)) {
+                m = p;
+                break;
+            }
+        }
+        if (m == null) {
+            m = new Mappings(out, last, unordered);
+            pending.add(m);
+        }
+        m.add(r);
     }
 
     private static void compare(XfArray want, XfArray have, Consumer<Finding> findings) throws Exception {
@@ -188,7 +218,7 @@ public class RmapbtStrategy implements RepairStrategy {
             MappingRecord own = new MappingRecord();
             long rmapbtOwner = SpaceUse.RMAPBT.owner().code();
             for (int agno : ags) {
-                for (long b : ctx.device().btreeBlocks(agno, BtreeType.RMAP)) {
+                for (long b : ownBlocks(ctx, agno)) {
                     ag.add(own.set(agno, b, 1, rmapbtOwner, 0, false, false, false));
                 }
             }
@@ -203,6 +233,8 @@ public class RmapbtStrategy implements RepairStrategy {
                     count++;
                 }
                 // the records go from the xfarray into the tree one by one: none is held on the heap
+                // when the tree takes other blocks than it had, its records of its own blocks are wrong until the next
+                // round of plans rebuilds it again on a view where its pointers reach them
                 List<BlockImage> tree = Extents.intoOwnBlocks(ctx, agno, Btree.RMAP, count, Extents.mappings(merged, first, count));
                 if (tree == null) {
                     return null;
@@ -213,6 +245,15 @@ public class RmapbtStrategy implements RepairStrategy {
             }
         }
         return new Plan("rmapbt", blocks, changes);
+    }
+
+    /** The tree's blocks found by its pointers; none when they lead astray (its new blocks are then all new). */
+    private static long[] ownBlocks(ScrubContext ctx, int agno) throws Exception {
+        try {
+            return ctx.device().btreeBlocks(agno, BtreeType.RMAP);
+        } catch (XfsFormatException e) {
+            return new long[0];
+        }
     }
 
     /** The order bmbt blocks of an inode are staged in: data fork first, then by place. */
@@ -230,6 +271,12 @@ public class RmapbtStrategy implements RepairStrategy {
      * number of inodes read.
      */
     private static long stage(ScrubContext ctx, Set<Integer> ags, Mappings out, boolean withoutRmapbt) throws Exception {
+        return stage(ctx, ags, out, withoutRmapbt, true);
+    }
+
+    /** As above; without {@code withInodes}, the metadata only (the caller takes the inodes' side from the walk). */
+    private static long stage(ScrubContext ctx, Set<Integer> ags, Mappings out, boolean withoutRmapbt, boolean withInodes)
+            throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         SpaceMapRecord used = new SpaceMapRecord();
         MappingRecord rec = new MappingRecord();
@@ -241,6 +288,13 @@ public class RmapbtStrategy implements RepairStrategy {
             }
         }
         out.flush();
+        if (!withInodes) {
+            return 0;
+        }
+        XfArray walked = ctx.observation(Observation.FILE_MAPPINGS);
+        if (walked != null) {
+            return staged(walked, ags, out);
+        }
         XfArray inodes = ctx.observation(Observation.INODE_MAP);
         InodeMapRecord state = new InodeMapRecord();
         List<Placed> bmbt = new ArrayList<>();
@@ -269,14 +323,54 @@ public class RmapbtStrategy implements RepairStrategy {
             if (failure[0] != null) {
                 throw failure[0];
             }
-            bmbt.sort(BMBT_ORDER);
-            for (Placed b : bmbt) {
-                out.add(rec.set(b.agno(), b.mapping()));
-            }
-            out.flush();
+            inodeDone(bmbt, out, rec);
             read++;
         }
         return read;
+    }
+
+    /** An inode's bmbt blocks, sorted, after its extents (so that adjacent ones merge); then its records go out. */
+    private static void inodeDone(List<Placed> bmbt, Mappings out, MappingRecord rec) throws Exception {
+        bmbt.sort(BMBT_ORDER);
+        for (Placed b : bmbt) {
+            out.add(rec.set(b.agno(), b.mapping()));
+        }
+        out.flush();
+    }
+
+    /**
+     * The inodes' mappings as the engine's walk staged them (Observation.FILE_MAPPINGS: one read of every inode for the
+     * space map and these, sorted in tree order), for a repair's plan; a run of one owner's records stands for an
+     * inode as {@link #stage} reads them from the device otherwise. Returns the number of such runs.
+     */
+    private static long staged(XfArray walked, Set<Integer> ags, Mappings out) throws Exception {
+        MappingRecord r = new MappingRecord();
+        MappingRecord rec = new MappingRecord();
+        List<Placed> bmbt = new ArrayList<>();
+        long owner = -1;
+        long inodes = 0;
+        for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
+            if (r.owner() != owner) {
+                if (owner >= 0) {
+                    inodeDone(bmbt, out, rec);
+                    bmbt.clear();
+                }
+                owner = r.owner();
+                inodes++;
+            }
+            if (!ags.contains(r.agno())) {
+                continue;
+            }
+            if (r.bmbt()) {
+                bmbt.add(new Placed(r.agno(), r.mapping()));
+            } else {
+                out.add(r);
+            }
+        }
+        if (owner >= 0) {
+            inodeDone(bmbt, out, rec);
+        }
+        return inodes;
     }
 
     /**

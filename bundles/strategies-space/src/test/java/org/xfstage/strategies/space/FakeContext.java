@@ -35,6 +35,23 @@ final class FakeContext implements ScrubContext {
     private final List<Feature> features;
     private final List<FsInfo.AgInfo> ags;
 
+    /** What {@link #allocate} gives, in order (null: nothing, as a context that cannot allocate); what it was asked. */
+    java.util.Deque<Long> free = null;
+    final List<String> asked = new ArrayList<>();
+
+    @Override
+    public List<org.xfstage.api.device.FreeExtent> allocate(int agno, long count) {
+        asked.add(agno + ":" + count);
+        if (free == null || free.size() < count) {
+            return null;
+        }
+        List<org.xfstage.api.device.FreeExtent> out = new ArrayList<>();
+        for (long i = 0; i < count; i++) {
+            out.add(new org.xfstage.api.device.FreeExtent(free.poll(), 1));
+        }
+        return out;
+    }
+
     /** A filesystem of {@code ags} with these optional features (crc is always on). */
     FakeContext(List<Feature> features, FsInfo.AgInfo... ags) {
         this.features = features;
@@ -68,6 +85,24 @@ final class FakeContext implements ScrubContext {
     }
 
     /** Stages an inode of the inode map. */
+    private XfArray walked;
+
+    /**
+     * The inodes' mappings staged as the engine's walk stages them (Observation.FILE_MAPPINGS, sorted in tree order),
+     * taken from the fake device, which then has none left to read.
+     */
+    FakeContext walkedMappings() throws Exception {
+        walked = observations.create("FILE_MAPPINGS", org.xfstage.api.repair.MappingRecord.SIZE);
+        org.xfstage.api.repair.MappingRecord r = new org.xfstage.api.repair.MappingRecord();
+        for (var inode : device.takeMappings().values()) {
+            for (var m : inode) {
+                r.set(m.getKey(), m.getValue()).appendTo(walked);
+            }
+        }
+        walked.sort(org.xfstage.api.repair.MappingRecord.ORDER, SortOptions.SEQUENTIAL, Progress.NONE); // as the engine does
+        return this;
+    }
+
     FakeContext inode(long ino, InodeMapRecord.State state) {
         try {
             new InodeMapRecord().set(ino, state).appendTo(stage(Observation.INODE_MAP));
@@ -102,6 +137,9 @@ final class FakeContext implements ScrubContext {
     /** An observation sorted as the engine hands it out (in the order of its record type). */
     @Override
     public XfArray observation(Observation o) {
+        if (o == Observation.FILE_MAPPINGS) {
+            return walked; // unless staged by walkedMappings(), the rmapbt strategy reads the inodes' mappings from the device
+        }
         XfArray a = stage(o);
         try {
             a.sort(o == Observation.SPACE_MAP ? SpaceMapRecord.ORDER : InodeMapRecord.ORDER, SortOptions.SEQUENTIAL, Progress.NONE);
@@ -117,7 +155,7 @@ final class FakeContext implements ScrubContext {
                 return observations.create(x.name(), switch (x) {
                     case SPACE_MAP -> SpaceMapRecord.SIZE;
                     case INODE_MAP -> InodeMapRecord.SIZE;
-                    case LINK_COUNTS, INODE_PROBLEMS, DIRECTORY_WALK -> throw new UnsupportedOperationException("no strategy of this bundle needs " + x);
+                    case LINK_COUNTS, INODE_PROBLEMS, DIRECTORY_WALK, FILE_MAPPINGS -> throw new UnsupportedOperationException("no strategy of this bundle needs " + x);
                 });
             } catch (Exception e) {
                 throw new IllegalStateException(e);

@@ -50,6 +50,13 @@ final class FakeDevice implements XfsDevice {
     private final Map<BtreeType, Map<Integer, List<?>>> records = new HashMap<>();
     private final Map<BtreeType, Map<Integer, long[]>> blocks = new HashMap<>();
     private final Map<Long, List<Map.Entry<Integer, ReverseMapping>>> mappings = new HashMap<>();
+
+    /** Hands the inodes' mappings over (by inode, in order) and forgets them: a later read of an inode finds none. */
+    Map<Long, List<Map.Entry<Integer, ReverseMapping>>> takeMappings() {
+        Map<Long, List<Map.Entry<Integer, ReverseMapping>>> m = new java.util.TreeMap<>(mappings);
+        mappings.clear();
+        return m;
+    }
     private final Map<Integer, Map<HeaderField, Long>> superblocks = new HashMap<>();
     int minFreelist = 3;
     long maxRefcountLength = (1L << 21) - 1;

@@ -90,4 +90,46 @@ class RefcountbtStrategyTest {
         assertEquals("refcountbt", plan.structure());
         assertEquals(List.of(), ctx.openArrays());
     }
+
+    /** 150 blocks shared by two files, one record per block: 150 records, two blocks of the fake device's trees. */
+    private static FakeContext widelyShared() {
+        FakeContext ctx = new FakeContext(List.of(Feature.REFLINK), ag(0, 1000, 0, 0)).used(0, 0, 4, SpaceUse.HEADERS)
+                .used(0, 100, 150, SpaceUse.FILE_DATA, 131).used(0, 100, 150, SpaceUse.FILE_DATA, 132);
+        ctx.device.maxRefcountLength = 1;
+        ctx.device.tree(0, Btree.REFCOUNT, List.of()).blocks(0, BtreeType.REFCOUNT, 90);
+        return ctx;
+    }
+
+    @Test
+    void aTreeThatNeedsMoreBlocksTakesThemFromTheEnginesAllocation() throws Exception {
+        FakeContext ctx = widelyShared();
+        ctx.free = new java.util.ArrayDeque<>(List.of(700L, 701L));
+
+        Plan plan = refcountbt.plan(ctx, ctx.check(refcountbt));
+
+        assertEquals(List.of("0:1"), ctx.asked, "one block more than the tree's own");
+        assertEquals(List.of(90L, 700L), ctx.device.bulkLoads.get(0).blocks());
+        assertEquals(150, ctx.device.bulkLoads.get(0).records().size());
+        assertEquals(2L, ctx.device.headerUpdates.get(0).fields().get(HeaderField.blocks(BtreeType.REFCOUNT)));
+        assertEquals("refcountbt", plan.structure());
+    }
+
+    @Test
+    void aTreeThatNeedsMoreBlocksThanTheAgGivesIsNotPlanned() throws Exception {
+        FakeContext ctx = widelyShared();
+
+        assertEquals(null, refcountbt.plan(ctx, ctx.check(refcountbt)));
+        assertEquals(List.of("0:1"), ctx.asked);
+    }
+
+    @Test
+    void aTreeThatNeedsFewerBlocksKeepsTheFirstOfItsOwn() throws Exception {
+        FakeContext ctx = shared();
+        ctx.device.tree(0, Btree.REFCOUNT, List.of(RIGHT.get(3))).blocks(0, BtreeType.REFCOUNT, 90, 91, 92);
+
+        refcountbt.plan(ctx, ctx.check(refcountbt));
+
+        assertEquals(List.of(), ctx.asked, "nothing allocated");
+        assertEquals(List.of(90L), ctx.device.bulkLoads.get(0).blocks(), "91 and 92 are given back");
+    }
 }

@@ -61,6 +61,22 @@ class RmapbtStrategyTest {
         return l;
     }
 
+    /** The walk's staged mappings (Observation.FILE_MAPPINGS) give the verdicts a second read of every inode gives. */
+    @Test
+    void theWalksStagedMappingsStandForASecondReadOfTheInodes() throws Exception {
+        for (List<ReverseMapping> tree : List.of(MERGED, replaced(4, data(30, 10, 131, 1)), replaced(5))) {
+            FakeContext read = ag0();
+            read.device.tree(0, Btree.RMAP, tree);
+            FakeContext staged = ag0().walkedMappings(); // its device has no mappings left to read
+            staged.device.tree(0, Btree.RMAP, tree);
+
+            assertEquals(read.check(rmapbt), staged.check(rmapbt));
+        }
+        FakeContext wrong = ag0().walkedMappings();
+        wrong.device.tree(0, Btree.RMAP, replaced(5));
+        assertEquals(1, wrong.check(rmapbt).size(), "the bmbt block missing from the rmapbt is found from the staged mappings");
+    }
+
     @Test
     void rmapbtSplitDifferentlyFromWhatIsExpectedComparesEqual() throws Exception {
         FakeContext ctx = ag0();

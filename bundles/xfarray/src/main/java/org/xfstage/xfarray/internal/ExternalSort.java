@@ -35,7 +35,10 @@ import org.xfstage.api.staging.XFile;
  * {@link #MERGE_FAN_IN} runs write a new xfile per pass, which replaces the array's file when complete.</li>
  * </ul>
  * Because the array's own file is only ever rewritten whole-chunk by whole-chunk, or replaced by a complete
- * file, a cancelled sort leaves it a permutation of its input.
+ * file, a cancelled sort leaves it a permutation of its input. Unless the caller lets the sort consume it
+ * ({@link SortOptions#consumeInput}): then the radix pass gives the array's whole pages back as it reads them and
+ * the new file is not reserved ahead, so that the two together hold about one array's worth (and a page per bucket
+ * being filled) instead of two; a cancelled sort then loses records.
  */
 final class ExternalSort {
     /** Bytes of one in-memory chunk (each worker holds two): large enough that a 10^8-record sort has few runs. */
@@ -57,6 +60,8 @@ final class ExternalSort {
      */
     private static final int MSD_DIGIT_BITS = 11;
     private static final int STREAM_BUFFER_BYTES = 1 << 20;
+    /** The xfile's page: what a discard frees whole. */
+    private static final int PAGE = 4096;
     /** Records between two cancellation checks in the streaming passes. */
     private static final int CANCEL_CHECK_RECORDS = 1 << 16;
 
@@ -68,6 +73,8 @@ final class ExternalSort {
     private final int chunkRecords;
     private final Progress progress;
     private final int parallelism;
+    /** SortOptions#consumeInput: the radix pass gives the array's pages back as it reads them. */
+    private final boolean consume;
     private final BlockingQueue<ChunkSorter> sorters;
     private ExecutorService pool;
     private ByteBuffer stream;
@@ -92,6 +99,7 @@ final class ExternalSort {
         this.chunkRecords = (int) Math.max(1, Math.min(perChunk, n));
         this.progress = progress == null ? Progress.NONE : progress;
         this.parallelism = n > chunkRecords ? options.parallelism() : 1;
+        this.consume = options.consumeInput();
         this.sorters = new ArrayBlockingQueue<>(parallelism);
     }
 
@@ -118,8 +126,10 @@ final class ExternalSort {
             } else if (key != null) {
                 XFile out = array.newFile("sort");
                 try {
-                    out.reserve(0, n * r);
-                    msd(file, 0, out, 0, n, 0);
+                    if (!consume) { // consuming, the new file grows as the old one is given back: never both whole
+                        out.reserve(0, n * r);
+                    }
+                    msd(file, 0, out, 0, n, 0, consume);
                 } catch (StagingException | RuntimeException e) {
                     out.close();
                     throw e;
@@ -251,6 +261,12 @@ final class ExternalSort {
      * [d0, d0+count) of dst, then sorts every bucket there.
      */
     private void msd(XFile src, long s0, XFile dst, long d0, long count, int depthBits) throws StagingException {
+        msd(src, s0, dst, d0, count, depthBits, false);
+    }
+
+    /** With {@code discardSrc}, the scatter gives src's whole pages back once it has read them. */
+    private void msd(XFile src, long s0, XFile dst, long d0, long count, int depthBits, boolean discardSrc)
+            throws StagingException {
         int width = Math.min(MSD_DIGIT_BITS, key.bits - depthBits);
         int buckets = 1 << width;
         progress.total("sort: radix bits " + depthBits + "-" + (depthBits + width - 1), count);
@@ -269,7 +285,7 @@ final class ExternalSort {
         int deeper = depthBits + width;
         if (deeper < key.bits && oneBucket(sliceCounts, count)) {
             // every record has the same digit here (small numbers in a wide key): nothing moves; the next digit decides
-            msd(src, s0, dst, d0, count, deeper);
+            msd(src, s0, dst, d0, count, deeper, discardSrc);
             return;
         }
         long[] bucketCount = new long[buckets];
@@ -289,7 +305,7 @@ final class ExternalSort {
             long from = s0 + t * per;
             long len = Math.min(per, count - t * per);
             long[] next = cursor[t];
-            scattering.add(unused -> scatter(src, from, len, dst, d0, depthBits, width, next));
+            scattering.add(unused -> scatter(src, from, len, dst, d0, depthBits, width, next, discardSrc));
         }
         runAll(scattering);
         List<ChunkTask> small = new ArrayList<>();
@@ -343,8 +359,10 @@ final class ExternalSort {
     }
 
     /** Moves records [from, from+len) of src into their buckets in dst, at the cursors {@code next}. */
-    private void scatter(XFile src, long from, long len, XFile dst, long d0, int depthBits, int width, long[] next)
-            throws StagingException {
+    private void scatter(XFile src, long from, long len, XFile dst, long d0, int depthBits, int width, long[] next,
+            boolean discardSrc) throws StagingException {
+        // whole pages of this slice only: a page it shares with the next slice is that slice's to read too
+        long discarded = (from * r + PAGE - 1) / PAGE * PAGE;
         int buckets = 1 << width;
         ByteBuffer buf = ByteBuffer.allocateDirect(streamBytes()).order(ByteOrder.BIG_ENDIAN);
         int perRead = buf.capacity() / r;
@@ -365,6 +383,13 @@ final class ExternalSort {
             }
             loads.add(k);
             progress.increment(k);
+            if (discardSrc) {
+                long upTo = (from + i + k) * r / PAGE * PAGE;
+                if (upTo > discarded) {
+                    src.discard(discarded, upTo - discarded);
+                    discarded = upTo;
+                }
+            }
             checkCancelled();
         }
         for (int v = 0; v < buckets; v++) {

@@ -253,6 +253,33 @@ class SortTest {
         }
     }
 
+    /**
+     * A consuming sort (SortOptions#consumeInput) past one chunk gives the array's pages back as its radix pass reads
+     * them: sorted the same, with a staging peak near one array's bytes, where the sort that keeps its input holds two.
+     */
+    @Test
+    void aConsumingSortStagesAboutOneArrayNotTwo() throws Exception {
+        // records of a page each: a bucket's page is staged only when a record is scattered into it, so the new file
+        // grows exactly as the old one is given back (with small records each bucket's first page comes at once)
+        int size = 4096;
+        List<byte[]> recs = records(Input.RANDOM, 2_000, size, 17);
+        List<byte[]> expected = new ArrayList<>(recs);
+        expected.sort(Arrays::compareUnsigned);
+        long bytes = 2_000L * size;
+        long[] peaks = new long[2];
+        for (int k = 0; k < 2; k++) {
+            try (XfArray a = fill("consume " + k, recs, size)) {
+                xfiles.resetPeak();
+                SortOptions options = k == 0 ? new SortOptions(2) : new SortOptions(2).consumingInput();
+                ((StagedArray) a).sort(lexicographic(size, true), options, Progress.NONE, 64 * 1024);
+                peaks[k] = xfiles.peakBytesUsed();
+                assertSame(expected, contents(a));
+            }
+        }
+        assertTrue(peaks[0] >= 2 * bytes, "the sort that keeps its input: " + peaks[0]);
+        assertTrue(peaks[1] < bytes * 3 / 2, "the consuming sort: " + peaks[1] + " for " + bytes + " bytes of records");
+    }
+
     static Stream<Boolean> prefixes() {
         return Stream.of(true, false);
     }

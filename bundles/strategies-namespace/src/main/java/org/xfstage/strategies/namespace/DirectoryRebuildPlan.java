@@ -1,0 +1,701 @@
+package org.xfstage.strategies.namespace;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.DirectoryEntry;
+import org.xfstage.api.device.DirectoryProblem;
+import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.InodeField;
+import org.xfstage.api.device.SalvagedEntry;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.device.XfsFormatException;
+import org.xfstage.api.repair.Coverage;
+import org.xfstage.api.repair.DirectoryWalkRecord;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.LinkCountRecord;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.Plan;
+import org.xfstage.api.repair.ScrubContext;
+import org.xfstage.api.staging.CancelledException;
+import org.xfstage.api.staging.RecordComparator;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.UncheckedStagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
+
+/**
+ * The directory rebuild: every directory whose entries or indexes are damaged is written anew by the device
+ * ({@code rebuildDirectory}) from the entries the engine's tree walk salvaged (Observation.DIRECTORY_WALK), as the
+ * kernel's online repair salvages them (xrep_dir_salvage_entry): names cut at the first NUL or '/', the file type taken
+ * from the named inode's mode, entries naming an inode that is free, that no chunk holds, the directory itself or
+ * the root dropped, a name held twice kept once (the first read), "." made anew and ".." set to the directory that names
+ * it. Names stay in the walk's xfblob (a cut name goes to this plan's own); entries are staged as fixed records in an
+ * xfarray, sorted by directory and name to find the names held twice, then by directory and the order they were read
+ * in, so that each directory keeps its order (readdir, and the manifest, list the same files in the same order).
+ * <p>
+ * Dropping an entry changes link counts: the inode it named loses a link, and a directory its parent's ".." link. The
+ * same plan sets every link count the tree will show (the nlinks check's rule on the walk's link counts, less what was
+ * dropped), so it covers the nlinks findings: the nlinks strategy, planning afterwards from the walk's counts, would set
+ * the counts the tree had before.
+ * <p>
+ * A file no directory names (disconnected before, or once its entries are dropped) is named in the root's existing
+ * lost+found by its inode number, as xfs_repair names it, by the same rebuild (lost+found is rebuilt with its own
+ * entries and these), with one link. A disconnected directory moves whole: read by the device (the walk never reached
+ * it), named in lost+found, rebuilt with its own entries and ".." set to lost+found, which gains a link; what it holds
+ * stays below it. Refused, naming the first: a filesystem without lost+found (making one needs an inode allocated, its
+ * chunk, the inode btrees, the AGI and superblock counters, and the root's entry: not done here), a directory left
+ * unnamed by the drops (its subtree was walked; not moved), disconnected directories that are damaged or only name
+ * each other, a directory named by two directories, an inode in use that cannot be read, damage that loses the
+ * directory's blocks (format, unreadable).
+ */
+final class DirectoryRebuildPlan {
+    /** Directories rebuilt by one plan at most (each is a heap entry here and a read-back by the device). */
+    static final int MAX_DIRECTORIES = 10_000;
+    private static final int CANCEL_CHECK = 65_536;
+    private static final int CHANGES = 50;
+    /** The problems that lose what a rebuild writes into: the blocks themselves, or which form they are. */
+    /** Where disconnected files go, as xfs_repair and the kernel name it. */
+    private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
+    /** Disconnected files named in lost+found by one plan at most. */
+    static final int MAX_ORPHANS = 1_000;
+    /** Suffixes tried after a disconnected file's number when lost+found holds that name (xfs_repair: ".%d"). */
+    private static final int MAX_SUFFIX = 10;
+    private static final Set<DirectoryProblem.Kind> REFUSED = Set.of(DirectoryProblem.Kind.UNREADABLE, DirectoryProblem.Kind.FORMAT);
+
+    private final ScrubContext ctx;
+    private final XfArray walked;
+    private final XfBlob told;
+    private final Set<Long> damaged = new TreeSet<>();
+    private final List<String> changes = new ArrayList<>();
+    /** Files no directory names, or none will once their entries are dropped, with their types: for lost+found. */
+    private final Map<Long, FileType> orphans = new TreeMap<>();
+    private long root = -1;
+    /** The root's lost+found directory, or -1. */
+    private long lostFound = -1;
+    /** lost+found's link count on disk and as the tree will show it before anything is moved into it. */
+    private long[] lostFoundNlink;
+    /** Disconnected directories moved into lost+found, with their own entries (read here: the walk never reached them). */
+    private final Map<Long, List<SalvagedEntry>> movedDirectories = new TreeMap<>();
+
+    private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told) {
+        this.ctx = ctx;
+        this.walked = walked;
+        this.told = told;
+    }
+
+    /**
+     * The plan, or null when there is no staged walk to salvage from.
+     *
+     * @throws XfsFormatException naming the first thing that is not rebuilt
+     */
+    static Plan plan(ScrubContext ctx, String structure) throws Exception {
+        XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
+        XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
+        if (walked == null || told == null || ctx.observation(Observation.LINK_COUNTS) == null
+                || ctx.observation(Observation.INODE_MAP) == null) {
+            return null;
+        }
+        return new DirectoryRebuildPlan(ctx, walked, told).make(structure);
+    }
+
+    /**
+     * One salvaged entry (a reusable flyweight): directory + 1, name key (0 once the names held twice are gone, so that
+     * the same order then sorts by reading order), the order it was read in, the cookie of its name (the top bit set
+     * when the name is in this plan's own blob), the inode it names, and that inode's type + 1 (0: unknown).
+     */
+    private static final class Salvaged {
+        static final int SIZE = 48;
+        static final RecordComparator ORDER = RecordComparator.unsignedLongs(3);
+        private static final long OWN = Long.MIN_VALUE;
+        private static final FileType[] TYPES = FileType.values();
+        // fields, big-endian, in this order: the first three are the sort key
+        private static final int DIR = 0;
+        private static final int NAME_KEY = 8;
+        private static final int SEQ = 16;
+        private static final int COOKIE = 24;
+        private static final int CHILD = 32;
+        private static final int TYPE = 40;
+        final ByteBuffer buf = ByteBuffer.allocate(SIZE);
+
+        Salvaged set(long dir, long nameKey, long seq, long cookie, long child, FileType type) {
+            buf.clear();
+            buf.putLong(dir + 1).putLong(nameKey).putLong(seq).putLong(cookie).putLong(child)
+                    .putLong(type == null ? 0 : type.ordinal() + 1).flip();
+            return this;
+        }
+
+        long dir() {
+            return buf.getLong(DIR) - 1;
+        }
+
+        long nameKey() {
+            return buf.getLong(NAME_KEY);
+        }
+
+        long seq() {
+            return buf.getLong(SEQ);
+        }
+
+        long cookie() {
+            return buf.getLong(COOKIE);
+        }
+
+        long child() {
+            return buf.getLong(CHILD);
+        }
+
+        FileType type() {
+            long t = buf.getLong(TYPE);
+            return t == 0 ? null : TYPES[(int) t - 1];
+        }
+
+        void appendTo(XfArray a) throws StagingException {
+            buf.rewind();
+            a.append(buf);
+            buf.rewind();
+        }
+
+        long loadNext(XfArray a, long from) throws StagingException {
+            return a.loadNext(from, buf);
+        }
+    }
+
+    private Plan make(String structure) throws Exception {
+        try (XfBlob own = ctx.blobs().create("directory rebuild: cut names");
+                XfArray salvaged = ctx.arrays().create("directory rebuild: entries", Salvaged.SIZE);
+                XfArray kept = ctx.arrays().create("directory rebuild: entries kept", Salvaged.SIZE);
+                XfArray links = ctx.arrays().create("directory rebuild: links", LinkRecord.SIZE);
+                XfArray dropped = ctx.arrays().create("directory rebuild: links dropped", LinkCountRecord.SIZE)) {
+            salvage(own, salvaged, links, dropped);
+            salvaged.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
+            keepFirst(own, salvaged, kept, dropped);
+            kept.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
+            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            Map<Long, Long> parents = parents(links);
+            dropped.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+            Map<Long, Long> nlinks = linkCounts(dropped);
+            disconnected(nlinks);
+            if (!orphans.isEmpty()) {
+                if (lostFound < 0 || !parents.containsKey(lostFound)) {
+                    long first = orphans.keySet().iterator().next();
+                    throw new XfsFormatException("inode " + first + " would be named by no directory: it needs /lost+found, which"
+                            + " this filesystem does not have (making one is not done here)", "directory");
+                }
+                damaged(lostFound, orphans.size() + " disconnected file(s) named in it");
+                for (long moved : movedDirectories.keySet()) {
+                    damaged(moved, "moved to lost+found: .. set to inode " + lostFound);
+                }
+            }
+            if (damaged.isEmpty()) {
+                return null; // nothing this rebuild repairs: the findings are another kind (counts alone)
+            }
+            Map<Long, BlockImage> blocks = new LinkedHashMap<>();
+            rebuild(own, kept, parents, blocks);
+            setLinkCounts(nlinks, blocks);
+            if (changes.size() >= CHANGES) {
+                changes.add("(and more: " + damaged.size() + " directories rebuilt)");
+            }
+            return new Plan(structure, new ArrayList<>(blocks.values()), changes, Set.of(new Coverage("nlinks", -1)));
+        }
+    }
+
+    private void cancelPoint(long n) throws CancelledException {
+        if (n % CANCEL_CHECK == 0 && ctx.progress().isCancelled()) {
+            throw new CancelledException("directory rebuild cancelled");
+        }
+    }
+
+    private void damaged(long dir, String why) throws XfsFormatException {
+        if (damaged.add(dir)) {
+            if (damaged.size() > MAX_DIRECTORIES) {
+                throw new XfsFormatException("more than " + MAX_DIRECTORIES + " directories to rebuild: not planned in one repair", "directory");
+            }
+            if (changes.size() < CHANGES) {
+                changes.add("directory inode " + dir + " rebuilt: " + why);
+            }
+        } else if (changes.size() < CHANGES) {
+            changes.add("directory inode " + dir + ": " + why);
+        }
+    }
+
+    /**
+     * Replays the walk: each directory's problems mark it for a rebuild (or refuse it), each entry is staged as it will
+     * be written, or dropped (its links counted as dropped), and the links between directories are staged.
+     */
+    private void salvage(XfBlob own, XfArray out, XfArray links, XfArray dropped) throws Exception {
+        DirectoryWalkRecord r = new DirectoryWalkRecord();
+        Salvaged s = new Salvaged();
+        LinkRecord link = new LinkRecord();
+        LinkCountRecord gone = new LinkCountRecord();
+        InodeFinder inodes = new InodeFinder(ctx.observation(Observation.INODE_MAP));
+        long seq = 0;
+        for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
+            cancelPoint(++seq);
+            switch (r.kind()) {
+                case DIRECTORY -> {
+                    if (root < 0) {
+                        root = r.dir();
+                    }
+                }
+                case PROBLEM -> {
+                    DirectoryProblem p = r.problem(new String(told.load(r.cookie()), StandardCharsets.UTF_8));
+                    if (REFUSED.contains(p.kind())) {
+                        throw new XfsFormatException(p.where() + ": " + p.kind().description() + ": " + p.detail()
+                                + " (the blocks a rebuild would write into are not known)", "directory");
+                    }
+                    damaged(p.directory(), p.kind().description());
+                }
+                case ENTRY -> {
+                    DirectoryEntry e = r.entry(told.load(r.cookie()));
+                    if (e.isDot()) {
+                        continue;
+                    }
+                    if (e.isDotDot()) {
+                        link.set(e.directory(), LinkRecord.Kind.DOTDOT, e.child()).appendTo(links);
+                        continue;
+                    }
+                    salvageEntry(e, r, seq, inodes, own, out, s, link, links, gone, dropped);
+                }
+            }
+        }
+    }
+
+    private void salvageEntry(DirectoryEntry e, DirectoryWalkRecord r, long seq, InodeFinder inodes, XfBlob own, XfArray out,
+            Salvaged s, LinkRecord link, XfArray links, LinkCountRecord gone, XfArray dropped) throws Exception {
+        long dir = e.directory();
+        String name = "\"" + e.nameString() + "\"";
+        FileType type = r.childTold() ? r.childType() : null;
+        if (type == null) {
+            InodeMapRecord.State state = inodes.state(e.child());
+            if (state == InodeMapRecord.State.IN_USE) {
+                // in use, but not read as an inode (its core is damaged): dropping its name would lose it
+                throw new XfsFormatException("directory inode " + dir + ": " + name + " names inode " + e.child()
+                        + ", which is in use but could not be read: not rebuilt", "directory");
+            }
+            damaged(dir, name + " dropped: it names inode " + e.child() + (state == null ? ", which no inode chunk holds" : ", which is free"));
+            return;
+        }
+        if (e.child() == dir || e.child() == root) {
+            // only "." and ".." may name these: the root is named by no entry (xfs_repair junks one that does)
+            damaged(dir, name + " dropped: it names " + (e.child() == dir ? "the directory itself" : "the root directory"));
+            dropLinks(gone, dropped, dir, e.child(), type);
+            return;
+        }
+        byte[] bytes = e.name();
+        int cut = 0;
+        while (cut < bytes.length && bytes[cut] != '/' && bytes[cut] != 0) {
+            cut++;
+        }
+        long cookie = r.cookie();
+        if (cut < bytes.length) {
+            if (cut == 0) {
+                damaged(dir, name + " dropped: its name is empty before the first '/' or NUL");
+                dropLinks(gone, dropped, dir, e.child(), type);
+                return;
+            }
+            bytes = Arrays.copyOf(bytes, cut);
+            cookie = own.store(bytes) | Salvaged.OWN;
+            damaged(dir, name + " renamed \"" + new String(bytes, StandardCharsets.UTF_8) + "\" (cut at the first '/' or NUL)");
+        }
+        if (e.type() != type && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
+            damaged(dir, name + ": file type set to that of inode " + e.child());
+        }
+        s.set(dir, DirectoryStrategy.nameKey(bytes), seq, cookie, e.child(), type).appendTo(out);
+        if (type == FileType.DIRECTORY) {
+            link.set(e.child(), LinkRecord.Kind.NAMED_BY, dir).appendTo(links);
+            if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
+                lostFound = e.child();
+            }
+        }
+    }
+
+    /** The links an entry gave that its drop takes away: one of its inode, and its directory's ".." link for a subdirectory. */
+    private static void dropLinks(LinkCountRecord gone, XfArray dropped, long dir, long child, FileType type) throws StagingException {
+        gone.link(child, LinkCountRecord.Kind.ENTRY).appendTo(dropped);
+        if (type == FileType.DIRECTORY) {
+            gone.link(dir, LinkCountRecord.Kind.DOTDOT).appendTo(dropped);
+        }
+    }
+
+    private byte[] name(XfBlob own, long cookie) throws StagingException {
+        return (cookie & Salvaged.OWN) != 0 ? own.load(cookie & ~Salvaged.OWN) : told.load(cookie);
+    }
+
+    /** Sorted by directory and name key: a name held twice is kept once, the first read; the rest go on to {@code kept}. */
+    private void keepFirst(XfBlob own, XfArray sorted, XfArray kept, XfArray dropped) throws Exception {
+        Salvaged s = new Salvaged();
+        Salvaged out = new Salvaged();
+        LinkCountRecord gone = new LinkCountRecord();
+        long groupDir = -1;
+        long groupKey = 0;
+        List<byte[]> groupNames = new ArrayList<>(); // names of one key in one directory: almost always one
+        long n = 0;
+        for (long i = s.loadNext(sorted, 0); i >= 0; i = s.loadNext(sorted, i + 1)) {
+            cancelPoint(++n);
+            if (s.dir() != groupDir || s.nameKey() != groupKey) {
+                groupDir = s.dir();
+                groupKey = s.nameKey();
+                groupNames.clear();
+            }
+            byte[] name = name(own, s.cookie());
+            boolean twice = false;
+            for (byte[] g : groupNames) {
+                twice |= Arrays.equals(g, name);
+            }
+            if (twice) {
+                damaged(s.dir(), "\"" + new String(name, StandardCharsets.UTF_8) + "\" held twice: the one naming inode " + s.child()
+                        + " dropped");
+                dropLinks(gone, dropped, s.dir(), s.child(), s.type());
+                continue;
+            }
+            groupNames.add(name);
+            out.set(s.dir(), 0, s.seq(), s.cookie(), s.child(), s.type()).appendTo(kept);
+        }
+    }
+
+    /**
+     * Each subdirectory's parent: the one directory naming it. A ".." that names another marks it for a rebuild; a
+     * subdirectory named by two directories is refused (which name is the real one is not proven).
+     */
+    private Map<Long, Long> parents(XfArray links) throws Exception {
+        Map<Long, Long> parents = new TreeMap<>();
+        LinkRecord r = new LinkRecord();
+        long i = r.loadNext(links, 0);
+        long n = 0;
+        while (i >= 0) {
+            long dir = r.dir();
+            long parent = -1;
+            long dotdot = -1;
+            int named = 0;
+            do {
+                cancelPoint(++n);
+                if (r.kind() == LinkRecord.Kind.NAMED_BY) {
+                    named++;
+                    parent = r.other();
+                } else {
+                    dotdot = r.other();
+                }
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.dir() == dir);
+            if (named > 1 || (named > 0 && dir == root)) {
+                throw new XfsFormatException((dir == root ? "the root directory (inode " + dir + ") is named by a directory"
+                        : "directory inode " + dir + " is named by " + named + " directories") + ": which name is right is not proven;"
+                        + " not rebuilt", "directory");
+            }
+            if (dir == root) {
+                parent = root;
+            }
+            if (parent >= 0 && dotdot != parent) {
+                damaged(dir, ".. set to inode " + parent + ", the directory that names it");
+            }
+            if (parent >= 0 && (damaged.contains(dir) || dir == lostFound)) {
+                parents.put(dir, parent);
+            }
+        }
+        return parents;
+    }
+
+    /** Each damaged directory written anew from its kept entries, in the order they were read. */
+    private void rebuild(XfBlob own, XfArray kept, Map<Long, Long> parents, Map<Long, BlockImage> blocks) throws Exception {
+        Salvaged s = new Salvaged();
+        long i = s.loadNext(kept, 0);
+        for (long dir : damaged) {
+            while (i >= 0 && Long.compareUnsigned(s.dir() + 1, dir + 1) < 0) {
+                i = s.loadNext(kept, i + 1);
+            }
+            Long parent = dir == root ? Long.valueOf(root) : movedDirectories.containsKey(dir) ? Long.valueOf(lostFound) : parents.get(dir);
+            if (parent == null) {
+                throw new XfsFormatException("directory inode " + dir + ": no directory names it, so its .. is not known: not rebuilt",
+                        "directory");
+            }
+            long first = i;
+            long count = 0;
+            while (i >= 0 && s.dir() == dir) {
+                count++;
+                i = s.loadNext(kept, i + 1);
+            }
+            Iterator<SalvagedEntry> entries = entries(own, kept, first, count);
+            if (dir == lostFound && !orphans.isEmpty()) {
+                entries = withOrphans(own, kept, first, count);
+            } else if (movedDirectories.containsKey(dir)) {
+                entries = movedDirectories.get(dir).iterator();
+            }
+            try {
+                for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries)) {
+                    blocks.put(b.offset(), b);
+                }
+            } catch (UncheckedStagingException e) {
+                throw e.getCause();
+            }
+        }
+    }
+
+    /**
+     * lost+found's kept entries, then one per disconnected file, named by its inode number (with ".1", ".2", ... when
+     * lost+found holds that name already), as xfs_repair names them. lost+found's entries are held here: a directory
+     * the rebuild can write (one hash index block at most) holds few.
+     */
+    private Iterator<SalvagedEntry> withOrphans(XfBlob own, XfArray kept, long first, long count) throws Exception {
+        List<SalvagedEntry> all = new ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (Iterator<SalvagedEntry> it = entries(own, kept, first, count); it.hasNext(); ) {
+            SalvagedEntry e = it.next();
+            all.add(e);
+            names.add(new String(e.name(), StandardCharsets.ISO_8859_1));
+        }
+        for (Map.Entry<Long, FileType> o : orphans.entrySet()) {
+            String name = Long.toString(o.getKey());
+            for (int k = 1; names.contains(name); k++) {
+                if (k > MAX_SUFFIX) {
+                    throw new XfsFormatException("lost+found holds " + o.getKey() + " and its suffixed names up to ." + MAX_SUFFIX
+                            + ": inode " + o.getKey() + " is not named there", "directory");
+                }
+                name = o.getKey() + "." + k;
+            }
+            names.add(name);
+            all.add(new SalvagedEntry(name.getBytes(StandardCharsets.US_ASCII), o.getKey(), o.getValue()));
+            if (changes.size() < CHANGES) {
+                changes.add("inode " + o.getKey() + " (disconnected) named lost+found/" + name);
+            }
+        }
+        return all.iterator();
+    }
+
+    /** {@code count} kept entries from index {@code first}, their names loaded as they are read. */
+    private Iterator<SalvagedEntry> entries(XfBlob own, XfArray kept, long first, long count) {
+        Salvaged s = new Salvaged();
+        return new Iterator<>() {
+            private long at = first;
+            private long left = count;
+
+            @Override
+            public boolean hasNext() {
+                return left > 0;
+            }
+
+            @Override
+            public SalvagedEntry next() {
+                if (left == 0) {
+                    throw new NoSuchElementException();
+                }
+                try {
+                    at = s.loadNext(kept, at) + 1;
+                    left--;
+                    return new SalvagedEntry(name(own, s.cookie()), s.child(), s.type());
+                } catch (StagingException e) {
+                    throw new UncheckedStagingException(e);
+                }
+            }
+        };
+    }
+
+    /**
+     * Every link count the tree will show once the plan is written, where it differs from the inode's: the nlinks
+     * check's rule (a file one link per name, a directory two and one per subdirectory) on the walk's link counts, less
+     * the links dropped (both sorted by inode). An inode left with no name is refused: it needs lost+found.
+     */
+    private Map<Long, Long> linkCounts(XfArray dropped) throws Exception {
+        XfArray counts = ctx.observation(Observation.LINK_COUNTS);
+        LinkCountRecord r = new LinkCountRecord();
+        LinkCountRecord d = new LinkCountRecord();
+        long j = d.loadNext(dropped, 0);
+        long i = r.loadNext(counts, 0);
+        Map<Long, Long> nlinks = new TreeMap<>();
+        long n = 0;
+        while (i >= 0) {
+            long ino = r.ino();
+            long onDisk = -1;
+            boolean dir = false;
+            long entries = 0;
+            long dotdots = 0;
+            do {
+                cancelPoint(++n);
+                switch (r.kind()) {
+                    case INODE -> {
+                        onDisk = r.nlink();
+                        dir = r.directory();
+                    }
+                    case NAMED -> { // an INODE and an ENTRY record in one
+                        onDisk = r.nlink();
+                        dir = r.directory();
+                        entries++;
+                    }
+                    case ENTRY -> entries++;
+                    case DOTDOT -> dotdots++;
+                }
+                i = r.loadNext(counts, i + 1);
+            } while (i >= 0 && r.ino() == ino);
+            while (j >= 0 && Long.compareUnsigned(d.ino() + 1, ino + 1) < 0) {
+                j = d.loadNext(dropped, j + 1);
+            }
+            while (j >= 0 && d.ino() == ino) {
+                if (d.kind() == LinkCountRecord.Kind.ENTRY) {
+                    entries--;
+                } else {
+                    dotdots--;
+                }
+                j = d.loadNext(dropped, j + 1);
+            }
+            if (onDisk < 0) {
+                continue;
+            }
+            if (entries <= 0 && ino != root) {
+                if (dir) {
+                    throw new XfsFormatException("directory inode " + ino + " would be named by no directory once its entries are"
+                            + " dropped: moving a directory to lost+found is not done here", "directory");
+                }
+                orphan(ino, FileType.FILE); // its type is read when it is named
+                entries = 1; // its name in lost+found
+            }
+            long expected = dir ? 2 + dotdots : entries;
+            if (ino == lostFound) {
+                lostFoundNlink = new long[] {onDisk, expected}; // a directory moved into it adds one
+            }
+            if (expected != onDisk) {
+                if (nlinks.size() >= MAX_DIRECTORIES) {
+                    throw new XfsFormatException("more than " + MAX_DIRECTORIES + " link counts to set: not planned in one repair", "directory");
+                }
+                nlinks.put(ino, expected);
+                if (changes.size() < CHANGES) {
+                    changes.add("inode " + ino + " nlink: " + onDisk + " -> " + expected);
+                }
+            }
+        }
+        return nlinks;
+    }
+
+    private void orphan(long ino, FileType type) throws XfsFormatException {
+        orphans.put(ino, type);
+        if (orphans.size() > MAX_ORPHANS) {
+            throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected files: not named in lost+found by one repair", "directory");
+        }
+    }
+
+    /**
+     * Inodes in use no directory reached from the root names (the directory check's rule), and those the drops leave
+     * unnamed, each with one link. A disconnected directory is read (the walk never reached it), and what it names is
+     * below it, not disconnected on its own: only the tops of what is disconnected are named in lost+found, a directory
+     * with its own entries and its ".." set to lost+found (whose link count gains one). Refused: an inode that cannot
+     * be read, a disconnected directory whose read finds a problem, disconnected directories that only name each other.
+     */
+    private void disconnected(Map<Long, Long> nlinks) throws Exception {
+        Map<Long, FileType> found = new TreeMap<>();
+        DirectoryStrategy.disconnected(ctx, root, ino -> {
+            FileType t = ctx.device().fileType(ino);
+            if (t == null) {
+                throw new XfsFormatException("inode " + ino + " is disconnected and cannot be read", "directory");
+            }
+            found.put(ino, t);
+            if (found.size() > MAX_ORPHANS) {
+                throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected inodes: not named in lost+found by one repair",
+                        "directory");
+            }
+        });
+        Set<Long> below = new java.util.HashSet<>();
+        Map<Long, List<SalvagedEntry>> read = new TreeMap<>();
+        for (Map.Entry<Long, FileType> d : found.entrySet()) {
+            if (d.getValue() == FileType.DIRECTORY) {
+                List<SalvagedEntry> entries = readDisconnected(d.getKey());
+                read.put(d.getKey(), entries);
+                entries.forEach(e -> below.add(e.child()));
+            }
+        }
+        for (Map.Entry<Long, FileType> d : found.entrySet()) {
+            long ino = d.getKey();
+            if (below.contains(ino)) {
+                continue; // reached again through the directory above it, moved with it
+            }
+            orphan(ino, d.getValue());
+            if (d.getValue() == FileType.DIRECTORY) {
+                movedDirectories.put(ino, read.get(ino));
+            } else {
+                nlinks.put(ino, 1L); // its one name, in lost+found (its count was not read: the walk never reached it)
+            }
+        }
+        if (!found.isEmpty() && orphans.isEmpty()) {
+            throw new XfsFormatException("disconnected directories name each other (inode " + found.keySet().iterator().next()
+                    + " is one): no top to name in lost+found", "directory");
+        }
+        for (Map.Entry<Long, FileType> o : orphans.entrySet()) {
+            FileType t = ctx.device().fileType(o.getKey());
+            if (t == null || (t == FileType.DIRECTORY && !movedDirectories.containsKey(o.getKey()))) {
+                throw new XfsFormatException("inode " + o.getKey() + " would be disconnected and cannot be named in lost+found"
+                        + (t == null ? "" : ": moving a directory its entries were dropped from is not done here"), "directory");
+            }
+            o.setValue(t);
+        }
+        if (!movedDirectories.isEmpty() && lostFoundNlink != null) {
+            long expected = lostFoundNlink[1] + movedDirectories.size();
+            if (expected != lostFoundNlink[0]) {
+                nlinks.put(lostFound, expected);
+                changes.add("inode " + lostFound + " (lost+found) nlink: " + lostFoundNlink[0] + " -> " + expected);
+            } else {
+                nlinks.remove(lostFound);
+            }
+        }
+    }
+
+    /** A disconnected directory's entries, as the device's verifying reader reads them: refused when it finds a problem. */
+    private List<SalvagedEntry> readDisconnected(long dir) throws Exception {
+        List<SalvagedEntry> out = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        List<DirectoryEntry> entries = new ArrayList<>();
+        ctx.device().directory(dir, new org.xfstage.api.device.DirectorySink() {
+            @Override
+            public void entry(DirectoryEntry e) {
+                if (!e.isDot() && !e.isDotDot()) {
+                    entries.add(e);
+                }
+            }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+                problems.add(p.where() + ": " + p.kind().description() + ": " + p.detail());
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new XfsFormatException("disconnected directory inode " + dir + " is damaged too (" + problems.get(0)
+                    + "): not moved to lost+found", "directory");
+        }
+        for (DirectoryEntry e : entries) {
+            if (out.size() >= MAX_ORPHANS) {
+                throw new XfsFormatException("disconnected directory inode " + dir + " holds more than " + MAX_ORPHANS
+                        + " entries: not moved to lost+found by one repair", "directory");
+            }
+            FileType t = ctx.device().fileType(e.child());
+            if (t == null) {
+                throw new XfsFormatException("disconnected directory inode " + dir + ": \"" + e.nameString() + "\" names inode "
+                        + e.child() + ", which cannot be read: not moved to lost+found", "directory");
+            }
+            out.add(new SalvagedEntry(e.name(), e.child(), t));
+        }
+        return out;
+    }
+
+    /** The link counts set, each read through a view with the rebuilt directories in it. */
+    private void setLinkCounts(Map<Long, Long> nlinks, Map<Long, BlockImage> blocks) throws Exception {
+        if (nlinks.isEmpty()) {
+            return;
+        }
+        // each read through a view with the rebuilt directories in it, so that an inode both changes holds both
+        try (XfsDevice view = ctx.device().withPlanned(new ArrayList<>(blocks.values()))) {
+            for (Map.Entry<Long, Long> e : nlinks.entrySet()) {
+                BlockImage b = view.updateInode(e.getKey(), Map.of(InodeField.NLINK, e.getValue()));
+                blocks.put(b.offset(), b);
+            }
+        }
+    }
+}
