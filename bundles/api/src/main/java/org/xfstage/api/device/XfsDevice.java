@@ -359,6 +359,31 @@ public interface XfsDevice extends AutoCloseable {
     }
 
     /**
+     * Free inode {@code ino} made a new short-form directory holding {@code entries} (besides "." and "..", which the
+     * device makes: ".." names {@code parent}), as xfs_repair makes /lost+found: mode S_IFDIR|0755, owned by root
+     * (uid and gid 0), its link count 2 and one per subdirectory entry, no attribute fork, every timestamp now, its
+     * core written whole (the generation kept from the free core when that reads as one). The result is read back on a
+     * view of the device by the verifying reader before it is returned.
+     * <p>
+     * Only the inode is written: the caller must have proven the inode free in an inode chunk the inode btrees list
+     * (the device checks only that its core is free, mode zero, or all zero bytes), and the inode btrees' free masks,
+     * the AGI's free count and the superblock's inode counters it changes, and the entry naming it in {@code parent},
+     * are other blocks to plan. Nothing is allocated: entries that do not fit the inode's data fork are refused.
+     *
+     * @param parent  what ".." names: a directory other than {@code ino}
+     * @param entries the entries, read once, each a valid name naming a valid inode number other than {@code ino},
+     *                no name twice
+     * @return the new inode
+     * @throws XfsFormatException when the inode is not free or not a valid inode number, its core is neither readable
+     *                            nor zero, or the entries are not ones a short-form directory of it may hold
+     * @throws XfsException       when the device makes no directories (the default, for devices made before this method)
+     * @since api device 2.4
+     */
+    default BlockImage newDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not make directories");
+    }
+
+    /**
      * Blocks the AGFL must hold so that the AG's btrees can split at every level (xfs_alloc_min_freelist): from the
      * heights of the free-space trees and, on a filesystem with an rmapbt, of the rmapbt.
      */

@@ -780,6 +780,12 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage newDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries)
+            throws XfsException {
+        return new NewDirectory(this).make(ino, parent, entries, System.currentTimeMillis());
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;

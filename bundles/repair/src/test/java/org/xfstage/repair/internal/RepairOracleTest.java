@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.RepairException;
@@ -294,7 +295,10 @@ class RepairOracleTest {
      * Files a damaged directory no longer names, named by the rebuild in lost+found by their inode number (issue 18),
      * on "lf-G": corpus image G with a /lost+found (see {@link #base}). An entry naming no inode or a free one (the file
      * it named before is disconnected), a name held twice (the second is dropped: the file it named is disconnected); in
-     * each form; a subdirectory no entry names, moved with what it holds. "FREE" is a free inode of /sf's chunk.
+     * each form; a subdirectory no entry names, moved with what it holds. "FREE" is a free inode of /sf's chunk. On the
+     * corpus images themselves (no lost+found: mkfs.xfs -p makes none) the same recipes make /lost+found as xfs_repair
+     * makes it (a free inode made a directory of mode 0755, named in the root, whose link count gains one), and the
+     * inode btrees, AGI and superblock counters the new inode changes are planned in the next round.
      */
     static Stream<Arguments> lostFoundRecipes() {
         List<Arguments> recipes = List.of(
@@ -311,8 +315,8 @@ class RepairOracleTest {
                 // a subdirectory: it moves with what it holds, its .. set to lost+found
                 Arguments.of("sf-subdirectory-no-inode", List.of("path /deep", "write -d u3.sfdir3.list[0].inumber.i4 4000000000"),
                         "/deep/a"));
-        return Stream.of("lf-default", "lf-rmapbt", "lf-b1024").flatMap(g -> recipes.stream().map(a -> Arguments.of(g, a.get()[0],
-                a.get()[1], a.get()[2])));
+        return Stream.of("lf-default", "lf-rmapbt", "lf-b1024", "default", "rmapbt", "b1024").flatMap(g -> recipes.stream()
+                .map(a -> Arguments.of(g, a.get()[0], a.get()[1], a.get()[2])));
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -333,8 +337,11 @@ class RepairOracleTest {
         // directories' sizes change with their entries (short form, lost+found): files are compared, with the lost one moved
         java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
         String moved = "/lost+found/" + orphan;
-        List<String> expected = manifest(base(geometry)).stream().map(l -> l.startsWith(lost + " ") || l.startsWith(lost + "/")
-                ? moved + l.substring(lost.length()) : l).map(sizeless).sorted().toList();
+        boolean made = !geometry.startsWith("lf-");
+        List<String> before = manifest(base(geometry));
+        assertEquals(!made, before.stream().anyMatch(l -> l.startsWith("/lost+found ")), geometry + ": lost+found " + (made ? "missing" : "there"));
+        List<String> expected = new ArrayList<>(before.stream().map(l -> l.startsWith(lost + " ") || l.startsWith(lost + "/")
+                ? moved + l.substring(lost.length()) : l).map(sizeless).toList());
         String damaged = sha256(img);
         RepairReport dry = engine.repair(img, new RepairOptions(false, null), Progress.NONE);
         assertTrue(dry.unrepaired().isEmpty(), recipe + ": every finding has a plan: " + dry);
@@ -343,13 +350,67 @@ class RepairOracleTest {
         assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
-        assertEquals(expected, manifest(img).stream().map(sizeless).sorted().toList(), recipe + ": every file kept, " + lost
+        List<String> after = manifest(img).stream().map(sizeless).toList();
+        if (made) {
+            // the new directory: mode 0755 (493), listed as the manifest lists any directory
+            List<String> lf = after.stream().filter(l -> l.startsWith("/lost+found ")).toList();
+            assertEquals(1, lf.size(), recipe + ": /lost+found made: " + lf);
+            assertTrue(lf.get(0).startsWith("/lost+found DIRECTORY 493 _ "), lf.get(0));
+            expected.add(lf.get(0));
+        }
+        assertEquals(expected.stream().sorted().toList(), after.stream().sorted().toList(), recipe + ": every file kept, " + lost
                 + " as lost+found/" + orphan);
         List<String> changes = done.plans().stream().flatMap(p -> p.changes().stream()).toList();
+        if (made) {
+            assertTrue(changes.stream().anyMatch(c -> c.contains("made /lost+found")), changes.toString());
+            // the new inode is in use: the inode btrees' free masks and the counters follow in a later round
+            assertTrue(done.plans().stream().anyMatch(p -> p.structure().equals("inobt")), "inobt planned: " + changes);
+        }
         assertTrue(changes.stream().anyMatch(c -> c.contains("inode " + orphan + " (disconnected) named lost+found/" + orphan)), changes.toString());
         System.out.printf("REPAIR %-10s %-22s repaired: %s%n", geometry, recipe, changes);
         assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
         assertEquals(damaged, sha256(img), recipe + ": undo restores the damaged image bit for bit");
+    }
+
+    /**
+     * A short-form directory's size that cuts its entries: the entries past it are not read, so the files they named
+     * are disconnected and go to lost+found (made, since the corpus images have none), each as lost+found/INO, as
+     * xfs_repair moves them. Every file the damage did not touch keeps its path and content.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"default", "rmapbt", "b1024"})
+    void aShortFormSizeThatCutsItsEntriesSendsTheRestToANewLostFound(String geometry) throws Exception {
+        List<org.xfstage.api.device.ManifestEntry> all = new ArrayList<>();
+        try (XfsDevice d = new XfsDeviceServiceImpl().open(base(geometry), OpenOptions.readOnly())) {
+            d.manifest(false, Progress.NONE, all::add);
+        }
+        Path img = damagedCopy(geometry + "-sf-size-cut", List.of("path /sf", "write -d core.size 60"), geometry);
+        String damaged = sha256(img);
+        Path journal = dir.resolve(geometry + "-sf-size-cut.undo");
+        RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done.after().findings());
+        var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, repair.getKey(), "xfs_repair -n after our repair:\n" + repair.getValue());
+        java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
+        List<String> after = manifest(img).stream().map(sizeless).toList();
+        java.util.Set<String> paths = after.stream().map(l -> l.substring(0, l.indexOf(' '))).collect(java.util.stream.Collectors.toSet());
+        // the files of /sf the cut hid, by inode: each must be lost+found/INO now
+        Map<String, Long> hidden = new java.util.TreeMap<>();
+        all.stream().filter(e -> e.path().startsWith("/sf/") && !paths.contains(e.path())).forEach(e -> hidden.put(e.path(), e.inode()));
+        assertFalse(hidden.isEmpty(), "the cut hides files of /sf");
+        List<String> expected = new ArrayList<>(manifest(base(geometry)).stream().map(l -> {
+            String path = l.substring(0, l.indexOf(' '));
+            return hidden.containsKey(path) ? "/lost+found/" + hidden.get(path) + l.substring(path.length()) : l;
+        }).map(sizeless).toList());
+        List<String> lf = after.stream().filter(l -> l.startsWith("/lost+found ")).toList();
+        assertEquals(1, lf.size(), "/lost+found made: " + lf);
+        assertTrue(lf.get(0).startsWith("/lost+found DIRECTORY 493 _ "), lf.get(0));
+        expected.add(lf.get(0));
+        assertEquals(expected.stream().sorted().toList(), after.stream().sorted().toList(), "every file kept, " + hidden + " in lost+found");
+        List<String> changes = done.plans().stream().flatMap(p -> p.changes().stream()).toList();
+        System.out.printf("REPAIR %-10s %-22s repaired: %s%n", geometry, "sf-size-cut", changes);
+        assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
+        assertEquals(damaged, sha256(img), "undo restores the damaged image bit for bit");
     }
 
     /**
@@ -694,17 +755,17 @@ class RepairOracleTest {
     }
 
     /**
-     * Damage outside every strategy's scope: a directory block, inode chunks the evidence cannot prove (a hidden half
-     * chunk with a damaged inode in it), an unlinked bucket naming an inode in use (it would have to be freed); inode
-     * cores xfs_repair clears (a special file with a size, a fork offset past the literal area), a short-form
-     * directory's size, a remote symlink's size.
+     * Damage outside every strategy's scope: a file to name in lost+found when the root names a file "lost+found", a
+     * node directory's block, inode chunks the evidence cannot prove (a hidden half chunk with a damaged inode in it),
+     * an unlinked bucket naming an inode in use (it would have to be freed); inode cores xfs_repair clears (a special
+     * file with a size, a fork offset past the literal area), a remote symlink's size.
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(
-                // an entry naming no inode and a name held twice: the files they named before are disconnected (they
-                // need lost+found, which is not made), so the directory is not rebuilt
-                Arguments.of("directory", "default", List.of("path /block", "dblock 0", "write -d bu[3].inumber 4000000000")),
-                Arguments.of("directory", "rmapbt", List.of("path /leaf", "dblock 0", "write -d du[3].name \"entry-00000-with-a-longer-name\"")),
+                // a file no directory names once the entry is dropped needs lost+found, but the root names a file (not a
+                // directory) "lost+found": a new one would be a name held twice, and the file is not renamed
+                Arguments.of("directory", "default", List.of("path /", "dblock 0", "write -d bu[17].name \"lost+found\"", "path /block",
+                        "dblock 0", "write -d bu[3].inumber 4000000000")),
                 // a node directory is not rebuilt yet
                 Arguments.of("directory", "b1024", List.of("path /node", "dblock 0", "write -d du[3].filetype 5")),
                 // a holemask that hides half a chunk, one of whose hidden inodes is damaged: the directory tree names
@@ -716,8 +777,6 @@ class RepairOracleTest {
                 // inode cores xfs_repair clears (and frees their blocks and drops their entries): not repaired in place
                 Arguments.of("inode", "default", List.of("path /null-dev", "write -d core.size 5")),
                 Arguments.of("inode", "b1024", List.of("path /size-1", "write -d core.forkoff 42")),
-                // a short-form directory's size that cuts its entries: the files past it are disconnected (lost+found)
-                Arguments.of("directory", "rmapbt", List.of("path /sf", "write -d core.size 60")),
                 // a remote symlink's size against its blocks' headers: xfs_repair clears the inode (bad symlink header)
                 Arguments.of("symlink", "default", List.of("path /link-long", "write -d core.size 800")),
                 // a file's extent moved one block onto its neighbour's: the bnobt and refcountbt rebuilds would leave two

@@ -55,8 +55,13 @@ import org.xfstage.api.staging.XfBlob;
  * lost+found by its inode number, as xfs_repair names it, by the same rebuild (lost+found is rebuilt with its own
  * entries and these), with one link. A disconnected directory moves whole: read by the device (the walk never reached
  * it), named in lost+found, rebuilt with its own entries and ".." set to lost+found, which gains a link; what it holds
- * stays below it. Refused, naming the first: a filesystem without lost+found (making one needs an inode allocated, its
- * chunk, the inode btrees, the AGI and superblock counters, and the root's entry: not done here), a directory left
+ * stays below it. A filesystem without lost+found gets one as xfs_repair makes it (mk_orphanage): a free inode of an
+ * existing chunk (the inode map's, the root's AG first) made a short-form directory by the device ({@code newDirectory})
+ * holding the disconnected files, named "lost+found" in the root (rebuilt with that entry), whose link count gains one.
+ * The inode btrees' free masks, the AGI's free count and the superblock's inode counters the new inode makes wrong are
+ * the inode strategies' findings on the re-check's view, planned in the engine's next round. Refused, naming the
+ * first: no free inode in any inode chunk (allocating a chunk is not done here), a root that names something else
+ * "lost+found", a root whose entries would then need another form or more blocks, a directory left
  * unnamed by the drops (its subtree was walked; not moved), disconnected directories that are damaged or only name
  * each other, a directory named by two directories, an inode in use that cannot be read, damage that loses the
  * directory's blocks (format, unreadable).
@@ -87,6 +92,12 @@ final class DirectoryRebuildPlan {
     private long lostFound = -1;
     /** lost+found's link count on disk and as the tree will show it before anything is moved into it. */
     private long[] lostFoundNlink;
+    /** The root's link count on disk and as the tree will show it (a new lost+found adds one). */
+    private long[] rootNlink;
+    /** Whether the root keeps an entry named "lost+found" (of any type): a new one would be a name held twice. */
+    private boolean rootNamesLostFound;
+    /** The inode made lost+found by this plan, or -1 when it exists already or none is needed. */
+    private long newLostFound = -1;
     /** Disconnected directories moved into lost+found, with their own entries (read here: the walk never reached them). */
     private final Map<Long, List<SalvagedEntry>> movedDirectories = new TreeMap<>();
 
@@ -189,12 +200,15 @@ final class DirectoryRebuildPlan {
             Map<Long, Long> nlinks = linkCounts(dropped);
             disconnected(nlinks);
             if (!orphans.isEmpty()) {
-                if (lostFound < 0 || !parents.containsKey(lostFound)) {
+                if (lostFound < 0) {
+                    makeLostFound(nlinks);
+                } else if (!parents.containsKey(lostFound)) {
                     long first = orphans.keySet().iterator().next();
-                    throw new XfsFormatException("inode " + first + " would be named by no directory: it needs /lost+found, which"
-                            + " this filesystem does not have (making one is not done here)", "directory");
+                    throw new XfsFormatException("inode " + first + " would be named by no directory: /lost+found (inode " + lostFound
+                            + ") is not known to be the root's (its .. is not proven)", "directory");
+                } else {
+                    damaged(lostFound, orphans.size() + " disconnected file(s) named in it");
                 }
-                damaged(lostFound, orphans.size() + " disconnected file(s) named in it");
                 for (long moved : movedDirectories.keySet()) {
                     damaged(moved, "moved to lost+found: .. set to inode " + lostFound);
                 }
@@ -320,6 +334,9 @@ final class DirectoryRebuildPlan {
                 lostFound = e.child();
             }
         }
+        if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
+            rootNamesLostFound = true;
+        }
     }
 
     /** The links an entry gave that its drop takes away: one of its inode, and its directory's ".." link for a subdirectory. */
@@ -433,6 +450,9 @@ final class DirectoryRebuildPlan {
             } else if (movedDirectories.containsKey(dir)) {
                 entries = movedDirectories.get(dir).iterator();
             }
+            if (dir == root && newLostFound >= 0) {
+                entries = withLostFound(entries);
+            }
             try {
                 for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries)) {
                     blocks.put(b.offset(), b);
@@ -441,6 +461,101 @@ final class DirectoryRebuildPlan {
                 throw e.getCause();
             }
         }
+        if (newLostFound >= 0) {
+            // lost+found holds only the disconnected files: no kept entry is its own
+            BlockImage b = ctx.device().newDirectory(newLostFound, root, withOrphans(own, kept, 0, 0));
+            blocks.put(b.offset(), b);
+        }
+    }
+
+    /** The root's entries and, last, the new lost+found (as a new entry goes at the end of a directory). */
+    private Iterator<SalvagedEntry> withLostFound(Iterator<SalvagedEntry> entries) {
+        SalvagedEntry made = new SalvagedEntry(LOST_FOUND.clone(), newLostFound, FileType.DIRECTORY);
+        return new Iterator<>() {
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                return entries.hasNext() || !done;
+            }
+
+            @Override
+            public SalvagedEntry next() {
+                if (entries.hasNext()) {
+                    return entries.next();
+                }
+                if (done) {
+                    throw new NoSuchElementException();
+                }
+                done = true;
+                return made;
+            }
+        };
+    }
+
+    /**
+     * lost+found made, as xfs_repair makes it when a file must go there and there is none: a free inode of an existing
+     * chunk, the first of the root's AG (else of any AG) in the inode map, named in the root, which is rebuilt with
+     * that entry and gains a link. The inode btrees and counters the inode changes are the next round's (see the class).
+     */
+    private void makeLostFound(Map<Long, Long> nlinks) throws Exception {
+        long first = orphans.keySet().iterator().next();
+        if (rootNamesLostFound) {
+            throw new XfsFormatException("inode " + first + " would be named by no directory: it needs /lost+found, and the root"
+                    + " names something else lost+found (not a directory): not replaced", "directory");
+        }
+        if (rootNlink == null) {
+            throw new XfsFormatException("inode " + first + " would be named by no directory: /lost+found would be made, but the"
+                    + " root's link count was not read", "directory");
+        }
+        long picked = freeInode();
+        if (picked < 0) {
+            throw new XfsFormatException("inode " + first + " would be named by no directory: /lost+found is missing and no inode"
+                    + " chunk has a free inode to make it in (allocating a chunk is not done here)", "directory");
+        }
+        newLostFound = picked;
+        lostFound = picked;
+        damaged(root, "lost+found (new, inode " + picked + ") named in it");
+        if (changes.size() < CHANGES) {
+            changes.add("inode " + picked + " (free) made /lost+found: a directory of mode 0755 owned by root, holding "
+                    + orphans.size() + " disconnected file(s)");
+        }
+        long expected = rootNlink[1] + 1;
+        if (expected != rootNlink[0]) {
+            nlinks.put(root, expected);
+            changes.add("inode " + root + " (the root) nlink: " + rootNlink[0] + " -> " + expected);
+        } else {
+            nlinks.remove(root);
+        }
+    }
+
+    /** The first free inode of the root's AG in the inode map (sorted by number), else the first of any AG; -1 when none. */
+    private long freeInode() throws Exception {
+        XfArray map = ctx.observation(Observation.INODE_MAP);
+        int agCount = ctx.info().agCount();
+        int rootAg = 0;
+        while (rootAg + 1 < agCount && ctx.device().inodeNumber(rootAg + 1, 0) <= root) {
+            rootAg++;
+        }
+        long lo = ctx.device().inodeNumber(rootAg, 0);
+        long hi = rootAg + 1 < agCount ? ctx.device().inodeNumber(rootAg + 1, 0) : Long.MAX_VALUE;
+        InodeMapRecord r = new InodeMapRecord();
+        long any = -1;
+        long n = 0;
+        for (long i = r.loadNext(map, 0); i >= 0; i = r.loadNext(map, i + 1)) {
+            cancelPoint(++n);
+            if (r.state() != InodeMapRecord.State.FREE) {
+                continue;
+            }
+            long ino = r.ino();
+            if (ino >= lo && ino < hi) {
+                return ino;
+            }
+            if (any < 0) {
+                any = ino;
+            }
+        }
+        return any;
     }
 
     /**
@@ -563,6 +678,9 @@ final class DirectoryRebuildPlan {
             long expected = dir ? 2 + dotdots : entries;
             if (ino == lostFound) {
                 lostFoundNlink = new long[] {onDisk, expected}; // a directory moved into it adds one
+            }
+            if (ino == root) {
+                rootNlink = new long[] {onDisk, expected}; // a new lost+found adds one
             }
             if (expected != onDisk) {
                 if (nlinks.size() >= MAX_DIRECTORIES) {

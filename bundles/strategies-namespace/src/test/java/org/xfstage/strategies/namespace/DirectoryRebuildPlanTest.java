@@ -76,6 +76,8 @@ class DirectoryRebuildPlanTest {
         /** Rebuilt directories: inode to its ".." then its entries as "name=child". */
         final Map<Long, List<String>> rebuilt = new LinkedHashMap<>();
         final Map<Long, Long> nlinkSet = new TreeMap<>();
+        /** Directories made in free inodes: inode to its ".." then its entries as "name=child". */
+        final Map<Long, List<String>> made = new LinkedHashMap<>();
         /** What the device reads in directories the walk did not reach: name to child. */
         final Map<Long, Map<String, Long>> unreached = new TreeMap<>();
 
@@ -173,6 +175,16 @@ class DirectoryRebuildPlanTest {
                                     n.getBytes(StandardCharsets.UTF_8), 0, c, types.get(c), 64)));
                             yield null;
                         }
+                        case "newDirectory" -> {
+                            List<String> got = new ArrayList<>(List.of(".." + "=" + args[1]));
+                            @SuppressWarnings("unchecked")
+                            java.util.Iterator<SalvagedEntry> it = (java.util.Iterator<SalvagedEntry>) args[2];
+                            it.forEachRemaining(e -> got.add(new String(e.name(), StandardCharsets.UTF_8) + "=" + e.child()
+                                    + (e.type() == null ? "" : ":" + e.type().name().charAt(0))));
+                            made.put((Long) args[0], got);
+                            yield new BlockImage((Long) args[0] * 1000 + 2, new byte[1], "new directory " + args[0]);
+                        }
+                        case "inodeNumber" -> (Integer) args[0] * 1_000_000L + (Long) args[1];
                         case "withPlanned" -> proxy;
                         case "close" -> null;
                         case "header" -> Map.of(HeaderField.SB_ROOTINO, ROOT);
@@ -268,13 +280,32 @@ class DirectoryRebuildPlanTest {
                 changes);
     }
 
-    /** A file left with no name needs lost+found: refused without one, named there by its number with one. */
+    /**
+     * A file left with no name needs lost+found: made in the first free inode of the map when there is none (the root
+     * rebuilt with its entry and a link more), refused when no chunk has a free inode or the root names a file
+     * "lost+found"; named there by its number.
+     */
     @Test
-    void aFileLeftWithoutANameGoesToLostFoundOrIsRefused() throws Exception {
-        World without = tree().name(200, "a", 304, FileType.FILE, FileType.FILE);
-        XfsFormatException x = assertThrows(XfsFormatException.class, without::plan);
-        assertTrue(x.getMessage().contains("inode 304 would be named by no directory") && x.getMessage().contains("lost+found"),
+    void aFileLeftWithoutANameGoesToLostFoundMadeWhenMissing() throws Exception {
+        World noFree = tree().name(200, "a", 304, FileType.FILE, FileType.FILE);
+        XfsFormatException x = assertThrows(XfsFormatException.class, noFree::plan);
+        assertTrue(x.getMessage().contains("inode 304 would be named by no directory") && x.getMessage().contains("no inode chunk has a free inode"),
                 x.getMessage());
+
+        World without = tree().name(200, "a", 304, FileType.FILE, FileType.FILE);
+        without.inUse.put(160L, false);
+        without.inUse.put(170L, false);
+        Plan p = without.plan();
+        assertEquals(Map.of(160L, List.of("..=128", "304=304:F")), without.made, "the first free inode made lost+found, holding the file");
+        assertEquals(List.of("..=128", "d=200:D", "x=301:F", "lost+found=160:D"), without.rebuilt.get(ROOT), "named last in the root");
+        assertEquals(List.of("..=128", "a=300:F", "b=301:F"), without.rebuilt.get(200L), "the second \"a\" dropped");
+        assertEquals(4L, without.nlinkSet.get(ROOT), "the root's .. links: its own, d's and lost+found's");
+        assertTrue(String.join("\n", p.changes()).contains("inode 160 (free) made /lost+found"), p.changes().toString());
+
+        World named = tree().name(200, "a", 304, FileType.FILE, FileType.FILE).name(ROOT, "lost+found", 305, FileType.FILE, FileType.FILE);
+        named.inUse.put(160L, false);
+        x = assertThrows(XfsFormatException.class, named::plan);
+        assertTrue(x.getMessage().contains("names something else lost+found"), x.getMessage());
 
         World with = new World().dir(ROOT, ROOT).name(ROOT, "lost+found", 150, FileType.DIRECTORY, FileType.DIRECTORY)
                 .name(ROOT, "d", 200, FileType.DIRECTORY, FileType.DIRECTORY).dir(150, ROOT).name(150, "304", 77, FileType.FILE, FileType.FILE)
