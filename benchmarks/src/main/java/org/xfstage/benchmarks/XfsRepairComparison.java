@@ -146,8 +146,11 @@ public final class XfsRepairComparison {
         }
     }
 
-    /** AG 1's bnobt: a record's length (its rebuild, the AGF). */
-    private static final List<String> BNOBT = List.of("agf 1", "addr bnoroot", "write -d recs[1].blockcount 1");
+    /**
+     * AG 1's bnobt: a record's length, its lowest bit flipped (its rebuild, the AGF). Flipped, not set to a value: on
+     * the scale images that record is already one block long, so writing 1 changed nothing.
+     */
+    private static final List<String> BNOBT = List.of("agf 1", "addr bnoroot", "fuzz -d recs[1].blockcount lastbit");
     /** The hash index of /dir1 (a leaf directory of 500 entries): a hash out of order (its rebuild from the walk). */
     private static final List<String> DIRECTORY = List.of("path /dir1", "dblock 8388608", "write -d lents[5].hashval 0");
 
