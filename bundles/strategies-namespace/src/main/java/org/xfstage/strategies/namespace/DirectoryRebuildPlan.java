@@ -70,14 +70,15 @@ final class DirectoryRebuildPlan {
     /** Directories rebuilt by one plan at most (each is a heap entry here and a read-back by the device). */
     static final int MAX_DIRECTORIES = 10_000;
     private static final int CANCEL_CHECK = 65_536;
+    /** Changes listed in the plan's description at most (the rest are counted). */
     private static final int CHANGES = 50;
-    /** The problems that lose what a rebuild writes into: the blocks themselves, or which form they are. */
     /** Where disconnected files go, as xfs_repair and the kernel name it. */
     private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
     /** Disconnected files named in lost+found by one plan at most. */
     static final int MAX_ORPHANS = 1_000;
     /** Suffixes tried after a disconnected file's number when lost+found holds that name (xfs_repair: ".%d"). */
     private static final int MAX_SUFFIX = 10;
+    /** The problems that lose what a rebuild writes into: the blocks themselves, or which form they are. */
     private static final Set<DirectoryProblem.Kind> REFUSED = Set.of(DirectoryProblem.Kind.UNREADABLE, DirectoryProblem.Kind.FORMAT);
 
     private final ScrubContext ctx;
