@@ -7,37 +7,14 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
-import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.XfsDeviceServiceImpl;
 import org.xfstage.repair.internal.RepairEngineImpl;
-import org.xfstage.strategies.inodes.AgiStrategy;
-import org.xfstage.strategies.inodes.FinobtStrategy;
-import org.xfstage.strategies.inodes.InobtStrategy;
-import org.xfstage.strategies.inodes.NlinkStrategy;
-import org.xfstage.strategies.inodes.SbCountersStrategy;
-import org.xfstage.strategies.namespace.BmapStrategy;
-import org.xfstage.strategies.namespace.InodeStrategy;
-import org.xfstage.strategies.namespace.SymlinkStrategy;
-import org.xfstage.strategies.namespace.XattrStrategy;
-import org.xfstage.strategies.namespace.DirectoryStrategy;
-import org.xfstage.strategies.space.AgfStrategy;
-import org.xfstage.strategies.space.AgflStrategy;
-import org.xfstage.strategies.space.BnobtStrategy;
-import org.xfstage.strategies.space.CntbtStrategy;
-import org.xfstage.strategies.space.RefcountbtStrategy;
-import org.xfstage.strategies.space.RmapbtStrategy;
-import org.xfstage.strategies.space.SbPrimaryStrategy;
-import org.xfstage.strategies.space.SbSecondaryStrategy;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfarray.internal.XfBlobFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * Comparison run against {@code xfs_repair -n} on the same image, medians of several runs and their ratio, with the
@@ -57,19 +34,12 @@ public final class XfsRepairComparison {
         String mode = args[0];
         Path image = Path.of(args[1]);
         int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        XfsDeviceServiceImpl devices = new XfsDeviceServiceImpl();
-        XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(8L << 30, 16L << 30);
-        XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
-        RepairEngineImpl engine = new RepairEngineImpl(devices, arrays, new XfBlobFactoryImpl(xfiles), xfiles);
-        Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()), Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()), Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()), Map.entry("sb-counters", new SbCountersStrategy()), Map.entry("nlinks", new NlinkStrategy()), Map.entry("rmapbt", new RmapbtStrategy()), Map.entry("sb-secondary", new SbSecondaryStrategy()), Map.entry("sb-primary", new SbPrimaryStrategy()), Map.entry("refcountbt", new RefcountbtStrategy()), Map.entry("directory", new DirectoryStrategy()));
-        builtIn.forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
-        // bundles/strategies-namespace
-        Map.of("inode", new InodeStrategy(), "bmap", new BmapStrategy(), "symlink", new SymlinkStrategy(), "xattr", new XattrStrategy())
-                .forEach((k, v) -> engine.addStrategy(v, Map.of(RepairStrategy.STRUCTURE, k)));
+        BenchEngine bench = new BenchEngine();
+        XfsDeviceServiceImpl devices = bench.devices;
+        RepairEngineImpl engine = bench.engine;
         if (mode.equals("repair") || mode.equals("repair-dir")) {
             repair(engine, image, repeats, mode.equals("repair") ? BNOBT : DIRECTORY);
-            arrays.deactivate();
-            xfiles.deactivate();
+            bench.close();
             return;
         }
         long[] count = new long[1];
@@ -118,8 +88,7 @@ public final class XfsRepairComparison {
                 throw new IllegalStateException("xfs_repair -n exited " + rc + " on " + image);
             }
         }
-        arrays.deactivate();
-        xfiles.deactivate();
+        bench.close();
         double a = median(ours);
         double b = median(theirs);
         double ac = median(oursCpu);
@@ -261,7 +230,7 @@ public final class XfsRepairComparison {
      * old garbage no collection has reached yet). The peak heap above is mostly the young generation the collector
      * chose to let fill before collecting, which grows with a longer run whatever the run keeps; this does not.
      */
-    private static final java.util.concurrent.atomic.AtomicLong AFTER_GC = new java.util.concurrent.atomic.AtomicLong();
+    static final java.util.concurrent.atomic.AtomicLong AFTER_GC = new java.util.concurrent.atomic.AtomicLong();
 
     private static final java.util.Set<String> HEAP_POOLS = ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
@@ -296,7 +265,7 @@ public final class XfsRepairComparison {
         }
     }
 
-    private static long peakHeap() {
+    static long peakHeap() {
         long sum = 0;
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
             if (p.getType() == MemoryType.HEAP) {
