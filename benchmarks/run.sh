@@ -42,15 +42,9 @@ if [ -f "$corpus" ]; then
 fi
 rm -rf target/big
 
-# The scale table (README, "Scale"): inode-bound images of 0.25, 1 and 4 million inodes, made under
-# XFSTAGE_SCALE_DIR (default /work/bench/scale: never in the repository or a module's target/), with the staging
-# estimate against the real peak. Takes tens of minutes and about 20 GiB of sparse image: only on request.
+# The scale table (README, "Scale"): inode-bound images of 0.25, 1 and 4 million inodes (XFSTAGE_SCALE_SIZES; 16 on
+# demand), made under XFSTAGE_SCALE_DIR when missing (default /work/bench/scale: never in the repository or a module's
+# target/). Tens of minutes and about 20 GiB of sparse image: only on request.
 if [ -n "${XFSTAGE_SCALE:-}" ]; then
-  for m in ${XFSTAGE_SCALE_SIZES:-0.25 1 4}; do
-    img=$(benchmarks/make-scale-image.sh "$m" "${XFSTAGE_SCALE_DIR:-/work/bench/scale}")
-    echo "== scale: $img, load $(cut -d' ' -f1-3 /proc/loadavg)"
-    /usr/bin/time -f "scrub JVM: %e s wall, %U+%S s CPU, max RSS %M KiB" \
-      $java -Xmx128m -cp "$jar" org.xfstage.benchmarks.XfsRepairComparison scrub "$img" 1
-    /usr/bin/time -f "xfs_repair -n: %e s wall, %U+%S s CPU, max RSS %M KiB" xfs_repair -n "$img" > /dev/null
-  done
+  benchmarks/scale-table.sh ${XFSTAGE_SCALE_SIZES:-0.25 1 4}
 fi
