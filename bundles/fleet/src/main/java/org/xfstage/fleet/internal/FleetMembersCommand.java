@@ -10,6 +10,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:fleet-members}: every member with its version, strategies and devices, asked live; strategies that

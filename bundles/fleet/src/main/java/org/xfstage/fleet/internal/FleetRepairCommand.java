@@ -8,6 +8,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.ShellUtil;
 import org.xfstage.fleet.internal.DeviceResult.Verdict;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:fleet-repair [--apply] DEVICE...}: repairs devices on the members that own them, each under the

@@ -7,6 +7,7 @@ import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.xfstage.fleet.internal.DeviceResult.Verdict;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:fleet-scrub}: scrubs every device of the fleet on its own member, at most N at a time per member, and

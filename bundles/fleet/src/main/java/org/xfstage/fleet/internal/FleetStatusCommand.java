@@ -9,6 +9,7 @@ import org.apache.karaf.shell.api.action.Command;
 import org.apache.karaf.shell.api.action.Option;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
+import org.xfstage.shell.json.Json;
 
 /** {@code xfs:fleet-status}: the last verdict of every device in the cluster, and which are overdue. */
 @Service

@@ -21,6 +21,7 @@ import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
+import org.xfstage.shell.json.Json;
 
 /** {@code xfs:info IMAGE}: geometry as xfs_info shows it, and per-AG free blocks and inodes. */
 @Service

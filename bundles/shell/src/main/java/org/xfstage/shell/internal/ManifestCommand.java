@@ -19,6 +19,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsDeviceService;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.staging.CancelledException;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:manifest IMAGE}: every path with type, mode, size, symlink target and SHA-256 of the content, read

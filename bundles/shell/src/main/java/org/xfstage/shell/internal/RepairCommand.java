@@ -20,6 +20,7 @@ import org.xfstage.api.repair.RepairEngine;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.RepairOptions;
 import org.xfstage.api.repair.RepairReport;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:repair IMAGE}: a dry run that prints the plan, unless {@code --apply}, which writes it through an undo

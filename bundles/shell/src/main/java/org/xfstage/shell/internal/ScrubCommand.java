@@ -22,6 +22,7 @@ import org.xfstage.api.repair.RepairEngine;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code xfs:scrub IMAGE}: checks an image and lists what is wrong. Exit status 0 clean, 1 damage found (the

@@ -15,6 +15,7 @@ import org.xfstage.api.staging.XFileFactory;
 import org.xfstage.api.staging.XFileInfo;
 import org.xfstage.api.staging.XfArrayFactory;
 import org.xfstage.api.staging.XfArrayInfo;
+import org.xfstage.shell.json.Json;
 
 /** {@code xfs:staging}: the live staging files and record arrays, and what they use. */
 @Service

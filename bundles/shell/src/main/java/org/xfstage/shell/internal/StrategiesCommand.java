@@ -11,6 +11,7 @@ import org.apache.karaf.shell.api.action.lifecycle.Reference;
 import org.apache.karaf.shell.api.action.lifecycle.Service;
 import org.apache.karaf.shell.support.table.ShellTable;
 import org.xfstage.api.repair.RepairEngine;
+import org.xfstage.shell.json.Json;
 
 /** {@code xfs:strategies}: the registered repair strategies, and which one is in use per structure. */
 @Service

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.xfstage.api.staging.XFileBacking;
 import org.xfstage.api.staging.XFileInfo;
 import org.xfstage.api.staging.XfArrayInfo;
+import org.xfstage.shell.json.Json;
 
 class JsonTest {
     @Test

@@ -27,6 +27,7 @@ import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
+import org.xfstage.shell.json.Json;
 
 /**
  * {@code --output FILE}: the whole output or nothing in FILE, one line on the console, the exit status unchanged;

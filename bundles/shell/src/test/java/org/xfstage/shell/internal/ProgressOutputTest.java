@@ -11,6 +11,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.xfstage.api.repair.ScrubReport;
+import org.xfstage.shell.json.Json;
 
 /** What a person reads of a run: the progress line, the staging estimate before the walk, the phases in --json. */
 class ProgressOutputTest {

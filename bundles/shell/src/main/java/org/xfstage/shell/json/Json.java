@@ -1,14 +1,18 @@
-package org.xfstage.fleet.internal;
+package org.xfstage.shell.json;
 
 import java.util.List;
 import java.util.Map;
 
-/** The JSON writer of bundles/shell (private to that bundle) for the fleet commands' {@code --json}: maps, lists, strings, numbers, booleans, null. */
-final class Json {
+/**
+ * The small JSON writer of the {@code --json} output of the xfs: commands and of the fleet's: maps (in their iteration
+ * order), lists, strings, numbers, booleans and null; anything else is written as its {@code toString()} in a string.
+ */
+public final class Json {
     private Json() {
     }
 
-    static String write(Object value) {
+    /** {@code value} as one line of JSON. */
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(value, out);
         return out.toString();
