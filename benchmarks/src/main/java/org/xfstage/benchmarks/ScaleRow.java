@@ -67,7 +67,7 @@ public final class ScaleRow {
         sample(peaks);
         System.out.printf(Locale.ROOT, "mode=%s inodes=%d seconds=%.3f heapPeakMiB=%d anonMiB=%d shmemMiB=%d fileMiB=%d hwmMiB=%d "
                 + "stagingPeak=%d stagingEstimate=%d%n", args[0], figures.getOrDefault("inodes", 0L), seconds,
-                XfsRepairComparison.peakHeap() >> 20, peaks[0] >> 10, peaks[1] >> 10, peaks[2] >> 10, peaks[3] >> 10,
+                HeapPeaks.peak() >> 20, peaks[0] >> 10, peaks[1] >> 10, peaks[2] >> 10, peaks[3] >> 10,
                 figures.getOrDefault("stagingPeak", 0L), figures.getOrDefault("stagingEstimate", 0L));
     }
 

@@ -1,8 +1,5 @@
 package org.xfstage.benchmarks;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Locale;
@@ -96,11 +93,11 @@ public final class SortComparison {
                 a.append(rec);
             }
             System.gc();
-            resetPeaks();
+            HeapPeaks.reset();
             long t0 = System.nanoTime();
             a.sort(cmp, SortOptions.DEFAULT, Progress.NONE);
             double s = (System.nanoTime() - t0) / 1e9;
-            lastPeakHeap = peakHeap();
+            lastPeakHeap = HeapPeaks.peak();
             verifySorted(a, n);
             return s;
         }
@@ -135,23 +132,5 @@ public final class SortComparison {
             Arrays.sort(keys);
         }
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    static void resetPeaks() {
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP) {
-                p.resetPeakUsage();
-            }
-        }
-    }
-
-    static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP) {
-                sum += p.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
     }
 }

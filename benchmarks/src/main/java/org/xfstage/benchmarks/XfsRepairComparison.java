@@ -70,7 +70,7 @@ public final class XfsRepairComparison {
             if (i >= 0) {
                 ours[i] = (System.nanoTime() - t0) / 1e9;
                 oursCpu[i] = (processCpuNanos() - c0) / 1e9;
-                peak = Math.max(peak, peakHeap());
+                peak = Math.max(peak, HeapPeaks.peak());
                 liveAfterGc = Math.max(liveAfterGc, AFTER_GC.get());
             }
         }
@@ -161,7 +161,7 @@ public final class XfsRepairComparison {
                     theirs[i] = t;
                     oursCpu[i] = sc;
                     theirsCpu[i] = tc;
-                    peak = Math.max(peak, peakHeap());
+                    peak = Math.max(peak, HeapPeaks.peak());
                 }
             }
         } finally { // two copies of an 8 GiB sparse image per round: never leave them behind
@@ -258,20 +258,6 @@ public final class XfsRepairComparison {
 
     private static void resetPeaks() {
         AFTER_GC.set(0);
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP) {
-                p.resetPeakUsage();
-            }
-        }
-    }
-
-    static long peakHeap() {
-        long sum = 0;
-        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (p.getType() == MemoryType.HEAP) {
-                sum += p.getPeakUsage().getUsed();
-            }
-        }
-        return sum;
+        HeapPeaks.reset();
     }
 }
