@@ -115,6 +115,24 @@ public interface XfsDevice extends AutoCloseable {
     java.util.List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) throws XfsException;
 
     /**
+     * Whether block {@code agbno} of AG {@code agno} could be the root of a per-AG btree of this type, by the test of
+     * {@link #findBtreeRoots} on that block alone (one header read): its root and height, or null. For callers that
+     * know which blocks to ask about (those the scrub's walk found in use by the tree), so that a whole AG is not read:
+     * on a large AG that is a gigabyte of reads. The default (for devices made before this method) asks
+     * {@link #findBtreeRoots}.
+     *
+     * @throws XfsFormatException when the filesystem has no such tree
+     */
+    default BtreeRoot rootCandidate(int agno, BtreeType type, long agbno) throws XfsException {
+        for (BtreeRoot c : findBtreeRoots(agno, type)) {
+            if (c.block() == agbno) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
      * A per-AG btree's root.
      *
      * @param block  its AG block number

@@ -1,5 +1,8 @@
 package org.xfstage.api.repair;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 
 import org.xfstage.api.device.Btree;
@@ -21,13 +24,29 @@ public final class ProvenRoots {
     private ProvenRoots() {
     }
 
-    /** The proven root of tree {@code type} of the AG, or null when no candidate is one. */
+    /**
+     * The proven root of tree {@code type} of the AG, or null when no candidate is one. Only the blocks the walk staged
+     * as the tree's are asked about ({@link XfsDevice#rootCandidate}): the same candidates as a search of the whole AG
+     * ({@link XfsDevice#findBtreeRoots}) that the walk found in use, without reading the AG's every block.
+     */
     public static XfsDevice.BtreeRoot of(ScrubContext ctx, int agno, BtreeType type) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         SpaceMapRecord r = new SpaceMapRecord();
         SpaceUse use = SpaceUse.of(type);
-        for (XfsDevice.BtreeRoot c : ctx.device().findBtreeRoots(agno, type)) { // tallest first
-            if (r.holds(space, agno, c.block(), use) && ownedInRmapbt(ctx, agno, c.block(), use)) {
+        List<XfsDevice.BtreeRoot> candidates = new ArrayList<>();
+        for (long i = r.first(space, agno, 0); i < space.length() && r.load(space, i).agno() == agno; i++) {
+            if (r.use() == use) {
+                for (long b = r.agbno(); b < r.end(); b++) { // one block a record, as the walk stages a tree's
+                    XfsDevice.BtreeRoot c = ctx.device().rootCandidate(agno, type, b);
+                    if (c != null) {
+                        candidates.add(c);
+                    }
+                }
+            }
+        }
+        candidates.sort(Comparator.comparingInt((XfsDevice.BtreeRoot c) -> -c.levels()).thenComparingLong(XfsDevice.BtreeRoot::block));
+        for (XfsDevice.BtreeRoot c : candidates) { // tallest first
+            if (ownedInRmapbt(ctx, agno, c.block(), use)) {
                 return c;
             }
         }

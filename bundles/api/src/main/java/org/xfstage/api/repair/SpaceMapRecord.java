@@ -73,8 +73,24 @@ public final class SpaceMapRecord extends StagedRecord<SpaceMapRecord> {
         return this;
     }
 
-
-
+    /**
+     * The index of the first record of a space map sorted in {@link #ORDER} at or after block {@code agbno} of AG
+     * {@code agno} (the array's length when there is none), by binary search. Loads into this record.
+     */
+    public long first(XfArray sorted, int agno, long agbno) throws StagingException {
+        long want = position(agno, agbno);
+        long lo = 0;
+        long hi = sorted.length();
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (Long.compareUnsigned(load(sorted, mid).position(), want) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
 
     /**
      * Whether a space map sorted in {@link #ORDER} holds a record of {@code use} that starts at block {@code agbno} of
@@ -83,24 +99,13 @@ public final class SpaceMapRecord extends StagedRecord<SpaceMapRecord> {
      */
     public boolean holds(XfArray sorted, int agno, long agbno, SpaceUse use) throws StagingException {
         long want = position(agno, agbno);
-        long lo = 0;
-        long hi = sorted.length();
-        while (lo < hi) { // the first record at or after the position
-            long mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(load(sorted, mid).position(), want) < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        for (long i = lo; i < sorted.length() && load(sorted, i).position() == want; i++) {
+        for (long i = first(sorted, agno, agbno); i < sorted.length() && load(sorted, i).position() == want; i++) {
             if (use() == use) {
                 return true;
             }
         }
         return false;
     }
-
 
     @Override
     public String toString() {

@@ -93,7 +93,7 @@ final class Btrees {
      * The root block and height the AG header gives a tree: read from an AGF or AGI that does not decode too (a bad
      * magic or checksum leaves its pointers as good as they were); {@link #notOfTree} decides whether they are.
      */
-    private long[] claimedRoot(int agno, BtreeType type) throws XfsException {
+    long[] claimedRoot(int agno, BtreeType type) throws XfsException {
         String prefix = switch (type) {
             case BNO -> "bno_";
             case CNT -> "cnt_";
@@ -138,6 +138,28 @@ final class Btrees {
         return null;
     }
 
+    /** The first block past the superblock, AGF, AGI and AGFL sectors: no tree block lies before it. */
+    private long firstTreeBlock() {
+        return (4L * g.sectorSize + g.blockSize - 1) / g.blockSize;
+    }
+
+    /**
+     * The height of the tree block {@code agbno} would head as a root of a tree of this type (a block of such a tree in
+     * this AG by magic, self-described place, owner and uuid, with no siblings, at a level a tree can have), or 0. One
+     * header read. See {@link org.xfstage.api.device.XfsDevice#rootCandidate}.
+     */
+    long candidateLevels(int agno, BtreeType type, long agbno) throws XfsException {
+        if (agbno < firstTreeBlock() || agbno >= g.agLength(agno)) {
+            return 0;
+        }
+        long offset = g.agBlockOffset(agno, agbno);
+        Struct h = new Struct(Layouts.SBLOCK, image.read(offset, SBLOCK_HDR), 0);
+        boolean root = h.get("magic") == shape(type).magic() && h.get("blkno") == offset >> 9 && h.get("owner") == agno
+                && Headers.sameUuid(h, g) && h.get("level") < MAX_LEVELS && h.get("leftsib") == NULL_AGBLOCK
+                && h.get("rightsib") == NULL_AGBLOCK;
+        return root ? h.get("level") + 1 : 0;
+    }
+
     /** Most root candidates a search keeps: more is a trashed AG, not stale copies of a tree. */
     static final int MAX_CANDIDATES = 4096;
 
@@ -150,15 +172,10 @@ final class Btrees {
      */
     List<long[]> candidates(int agno, BtreeType type) throws XfsException {
         claimedRoot(agno, type); // the tree must exist on this filesystem
-        long first = (4L * g.sectorSize + g.blockSize - 1) / g.blockSize; // past superblock, AGF, AGI and AGFL
-        long magic = shape(type).magic();
         List<long[]> out = new ArrayList<>();
-        for (long agbno = first; agbno < g.agLength(agno); agbno++) {
-            long offset = g.agBlockOffset(agno, agbno);
-            Struct h = new Struct(Layouts.SBLOCK, image.read(offset, SBLOCK_HDR), 0);
-            if (h.get("magic") == magic && h.get("blkno") == offset >> 9 && h.get("owner") == agno && Headers.sameUuid(h, g)
-                    && h.get("level") < MAX_LEVELS && h.get("leftsib") == NULL_AGBLOCK && h.get("rightsib") == NULL_AGBLOCK) {
-                long levels = h.get("level") + 1;
+        for (long agbno = firstTreeBlock(); agbno < g.agLength(agno); agbno++) {
+            long levels = candidateLevels(agno, type, agbno);
+            if (levels > 0) {
                 Headers.check(out.size() < MAX_CANDIDATES, () -> type.name().toLowerCase() + "bt of AG " + agno + ": more than "
                         + MAX_CANDIDATES + " blocks look like its root");
                 out.add(new long[] {agbno, levels});

@@ -530,6 +530,15 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BtreeRoot rootCandidate(int agno, BtreeType type, long agbno) throws XfsException {
+        Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
+        Btrees trees = new Btrees(image, geometry);
+        trees.claimedRoot(agno, type); // the tree must exist on this filesystem (no search: that reads the AG)
+        long levels = trees.candidateLevels(agno, type, agbno);
+        return levels > 0 ? new BtreeRoot(agbno, (int) levels) : null;
+    }
+
+    @Override
     public List<BtreeRoot> findBtreeRoots(int agno, BtreeType type) throws XfsException {
         Headers.check(agno >= 0 && agno < geometry.agCount, () -> "AG " + agno + " does not exist (" + geometry.agCount + " AGs)");
         List<BtreeRoot> out = new ArrayList<>();

@@ -112,7 +112,14 @@ class AgHeaderRebuildTest {
             for (BtreeType t : trees(fs)) {
                 long root = (t == BtreeType.INO || t == BtreeType.FINO ? agi : agf).get(HeaderField.root(t));
                 assertEquals(root, fs.btreeRoot(1, t).block(), t + ": the header's pointer when it is a root");
-                assertTrue(fs.findBtreeRoots(1, t).stream().anyMatch(c -> c.block() == root), t + " root among the candidates");
+                List<XfsDevice.BtreeRoot> candidates = fs.findBtreeRoots(1, t);
+                assertTrue(candidates.stream().anyMatch(c -> c.block() == root), t + " root among the candidates");
+                // one block asked about gives what the search of the whole AG gives for it, and nothing elsewhere
+                for (long b = 0; b < fs.info().ags().get(1).length(); b++) {
+                    long block = b;
+                    XfsDevice.BtreeRoot expected = candidates.stream().filter(c -> c.block() == block).findFirst().orElse(null);
+                    assertEquals(expected, fs.rootCandidate(1, t, b), t + " block " + b);
+                }
             }
         }
         // each pointer names the other tree's root: a block with the wrong magic
