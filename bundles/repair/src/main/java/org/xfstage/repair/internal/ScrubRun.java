@@ -164,7 +164,10 @@ final class ScrubRun {
                 return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
             }
             if (planned.isEmpty()) { // a re-check's staging is the first scrub's, estimated and checked then
-                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), services.xfiles().get(), figures, phases);
+                // a repair's scrub (held) stages the tree walk for the plans that read it (WholeWalk.needed)
+                boolean walkForPlans = held != null && chosen.values().stream()
+                        .anyMatch(r -> r.strategy().planNeeds().contains(Observation.DIRECTORY_WALK));
+                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), walkForPlans, services.xfiles().get(), figures, phases);
             }
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);

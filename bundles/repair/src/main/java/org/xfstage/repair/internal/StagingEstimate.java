@@ -8,6 +8,7 @@ import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
 import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.MappingRecord;
@@ -68,16 +69,26 @@ record StagingEstimate(long total, long largestFile, String basis) {
     static final String DIRECTORY_CHECK = "directory";
     static final String RMAPBT_CHECK = "rmapbt";
 
+    /** An entry's name in the tree walk's blob, with the blob's header, as the benchmark images have them. */
+    private static final int NAME_BYTES = 24;
+
     /** The bill of a whole scrub with every strategy. */
     static StagingEstimate of(FsInfo info, int inodesPerBlock) {
         return of(info, inodesPerBlock, java.util.Set.of(DIRECTORY_CHECK, RMAPBT_CHECK));
     }
 
+    /** The bill of a scrub whose checks are those of {@code structures}, staging no tree walk for plans. */
+    static StagingEstimate of(FsInfo info, int inodesPerBlock, java.util.Set<String> structures) {
+        return of(info, inodesPerBlock, structures, false);
+    }
+
     /**
      * The bill of a scrub of a filesystem with these figures and {@code inodesPerBlock} inodes in a block, whose checks
-     * are those of {@code structures} (a scrub of some structures only does not pay for the directory check's staging).
+     * are those of {@code structures} (a scrub of some structures only does not pay for the directory check's staging);
+     * {@code directoryWalk}: a repair's scrub stages the tree walk for the plans that read it (a record per directory and
+     * per entry, names and paths in a blob), alive from the walk to the end of the planning.
      */
-    static StagingEstimate of(FsInfo info, int inodesPerBlock, java.util.Set<String> structures) {
+    static StagingEstimate of(FsInfo info, int inodesPerBlock, java.util.Set<String> structures, boolean directoryWalk) {
         int perBlock = Math.max(1, inodesPerBlock);
         long inodes = 0; // in chunks, allocated or free
         long free = 0;
@@ -138,6 +149,11 @@ record StagingEstimate(long total, long largestFile, String basis) {
             peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + (RMAP_ARRAYS - 1) * one);
             largest = Math.max(largest, Math.max(one, walked));
         }
+        if (directoryWalk) { // beside everything else from the walk on: each term of the peak pays for it
+            long records = linkRecords + directories; // entries in use, "." and ".." of each directory, the directory itself
+            peak += appended(records * DirectoryWalkRecord.SIZE) + appended(inUse * NAME_BYTES + directories * PATH_BYTES);
+            largest = Math.max(largest, appended(records * DirectoryWalkRecord.SIZE));
+        }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
     }
@@ -149,9 +165,9 @@ record StagingEstimate(long total, long largestFile, String basis) {
      * peak starts anew, so that {@code stagingPeak} says what the run really staged (runs at the same time count
      * together).
      */
-    static void billUpFront(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, XFileFactory xfiles,
-            Map<String, Long> figures, Progress phases) throws RepairException {
-        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures);
+    static void billUpFront(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, boolean directoryWalk,
+            XFileFactory xfiles, Map<String, Long> figures, Progress phases) throws RepairException {
+        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures, directoryWalk);
         figures.put("stagingEstimate", bill.total());
         LOG.info("[{}] staging estimate: {}", run, bill);
         String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";

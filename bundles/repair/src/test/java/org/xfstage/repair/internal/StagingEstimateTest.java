@@ -54,6 +54,32 @@ class StagingEstimateTest {
         }
     }
 
+    /** A repair's scrub also stages the tree walk its plans read (directory rebuilds): its bill counts that. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("geometries")
+    void aRepairsEstimateCountsTheTreeWalkItsPlansRead(String geometry) throws Exception {
+        XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
+        XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
+        try {
+            var r = RepairOracleTest.engineWithBuiltIns(xfiles, arrays).repair(CorpusImages.image(geometry),
+                    new org.xfstage.api.repair.RepairOptions(false, null), Progress.NONE);
+            long estimate = r.before().figures().get("stagingEstimate");
+            long peak = r.before().figures().get("stagingPeak");
+            long scrubOnly;
+            try (var dev = new org.xfstage.device.internal.XfsDeviceServiceImpl().open(CorpusImages.image(geometry),
+                    org.xfstage.api.device.OpenOptions.readOnly())) {
+                scrubOnly = StagingEstimate.of(dev.info(), dev.inodesPerBlock()).total();
+            }
+            assertTrue(estimate > scrubOnly, "the walk for the plans is billed: " + estimate + " against a scrub's " + scrubOnly);
+            double ratio = estimate / (double) peak;
+            assertTrue(ratio >= 0.75 && ratio <= 1.25, geometry + ": estimate " + estimate + " against " + peak
+                    + " really staged at the peak of the repair's scrub (" + String.format("%.2f", ratio) + ")");
+        } finally {
+            arrays.deactivate();
+            xfiles.deactivate();
+        }
+    }
+
     @Test
     void aTotalLimitThatCannotHoldTheEstimateIsRefusedBeforeAnythingIsStaged() throws Exception {
         Path image = CorpusImages.image("default");
