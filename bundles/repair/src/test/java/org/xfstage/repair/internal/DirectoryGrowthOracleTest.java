@@ -163,6 +163,19 @@ class DirectoryGrowthOracleTest {
     }
 
     /**
+     * "." and ".." of a block directory recorded as a file and a character device (fuzz cases the plan left unplanned:
+     * nothing else in the directory is damaged): the rebuild makes both anew as directories.
+     */
+    @org.junit.jupiter.api.Test
+    void dotEntriesWithAnotherFileTypeAreRebuilt() throws Exception {
+        NamespaceRecipes.Geometry g = NamespaceRecipes.Geometry.of("default");
+        List<String> changes = repairAndCheck("default", "dot-filetypes", List.of("path /block", "dblock 0", "write -d bu[0].filetype 1",
+                "write -d bu[1].filetype 3"), CorpusImages.image("default"));
+        String block = g.resolve("${ino:/block}");
+        assertTrue(changes.contains("directory inode " + block + " rebuilt: \".\": file type set to directory"), changes.toString());
+    }
+
+    /**
      * Damages a copy of {@code base}, repairs it (dry run, then applied), and checks: clean for us and for xfs_repair -n,
      * every file of the manifest kept (those moved to lost+found/INO with their content, a directory with what it
      * holds), undo exact. Returns the plans' changes.

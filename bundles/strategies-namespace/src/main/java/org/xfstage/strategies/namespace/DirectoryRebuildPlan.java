@@ -283,6 +283,12 @@ final class DirectoryRebuildPlan {
                 }
                 case ENTRY -> {
                     DirectoryEntry e = r.entry(told.load(r.cookie()));
+                    if ((e.isDot() || e.isDotDot()) && e.offset() >= 0 && e.type() != FileType.DIRECTORY
+                            && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
+                        // the check's rule: both name directories (a short-form ".." records no type); the rebuild
+                        // makes them anew with the directory type
+                        damaged(e.directory(), "\"" + e.nameString() + "\": file type set to directory");
+                    }
                     if (e.isDot()) {
                         continue;
                     }

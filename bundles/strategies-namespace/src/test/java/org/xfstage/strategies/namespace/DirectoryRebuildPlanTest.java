@@ -281,6 +281,21 @@ class DirectoryRebuildPlanTest {
                 changes);
     }
 
+    /** A "." recorded with another file type than a directory's: the directory is rebuilt (its "." made anew). */
+    @Test
+    void aDotEntryWithTheWrongFileTypeIsRebuilt() throws Exception {
+        World w = tree();
+        for (int i = 0; i < w.walk.size(); i++) {
+            Object[] e = w.walk.get(i);
+            if (e[0].equals("entry") && e[1].equals(200L) && e[2].equals(".")) {
+                w.walk.set(i, new Object[] {"entry", 200L, ".", 200L, FileType.FILE, null});
+            }
+        }
+        Plan p = w.plan();
+        assertEquals(Map.of(200L, List.of("..=128", "a=300:F", "b=301:F")), w.rebuilt);
+        assertTrue(String.join("\n", p.changes()).contains("\".\": file type set to directory"), String.join("\n", p.changes()));
+    }
+
     /** The root with directories 200 and 201, each naming directory 202 ("s" and "t"), whose ".." is {@code dotdot}. */
     private static World namedTwice(long dotdot) {
         World w = new World().dir(ROOT, ROOT).name(ROOT, "p", 200, FileType.DIRECTORY, FileType.DIRECTORY)
