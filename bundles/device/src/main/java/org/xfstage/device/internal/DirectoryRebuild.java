@@ -460,7 +460,7 @@ final class DirectoryRebuild {
                 + " entries need a hash index block, and no blocks were given to take it from");
         check(form == Form.LEAF || more != null || mapped == Form.NODE, what + ": " + count + " hash index entries and "
                 + bestcount + " bests do not fit one hash index block: it would need the node form, and no blocks were given");
-        List<Placed> indexBlocks = form == Form.LEAF ? List.of(leafBlock(index, leaf, bests))
+        List<Placed> indexBlocks = form == Form.LEAF ? List.of(leafBlock(index))
                 : nodeIndex(what, index, leaf, more != null);
         List<Placed> freeBlocks = form == Form.NODE ? freeIndex(what, free, bestcount, more != null) : List.of();
         List<BlockImage> images = new ArrayList<>();
@@ -521,7 +521,8 @@ final class DirectoryRebuild {
         return (Integer.toUnsignedLong(hash) << 32) | (byteOffset >>> 3);
     }
 
-    private Placed leafBlock(List<DirBlock> index, long[] leaf, int[] bests) {
+    /** The one hash index block of a leaf directory, at the leaf offset: the one it maps, or one to allocate. */
+    private Placed leafBlock(List<DirBlock> index) {
         return new Placed(leafBlk, index.isEmpty() ? -1 : index.get(0).offset, "hash index block");
     }
 
