@@ -528,4 +528,36 @@ public interface XfsDevice extends AutoCloseable {
     /** Releases the image and its lock. */
     @Override
     void close();
+
+    /**
+     * As {@link #rebuildDirectory(long, long, java.util.Iterator)}, and a directory whose blocks cannot hold the entries
+     * grows as the kernel grows it (short form to a single block, to data blocks with one hash index block, to the node
+     * form with a hash index btree and free index blocks) into blocks from {@code more}: the inode's AG first, one
+     * directory block (contiguous) at a time. The blocks it already maps keep their place in the directory; the new ones
+     * are added to the data fork's extent list, which must then fit the inode (a directory whose fork is a bmbt, or
+     * would need one, is refused), with the inode's format, size, block and extent counts. The node form is written with
+     * one level of hash index nodes at most. Nothing is freed: a directory mapping more blocks than its entries fill is
+     * refused, as by the method without an allocator. The free-space btrees, the AGF, the superblock counters and the
+     * rmapbt that the new blocks make wrong are other plans' work.
+     *
+     * @param more where blocks come from; null: none (as the method without it)
+     * @since api device 2.5
+     */
+    default java.util.List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries,
+            BlockAllocator more) throws XfsException {
+        return rebuildDirectory(ino, parent, entries);
+    }
+
+    /**
+     * As {@link #newDirectory(long, long, java.util.Iterator)}, and when the entries do not fit the inode's data fork the
+     * new directory takes directory blocks from {@code more} as {@link #rebuildDirectory(long, long,
+     * java.util.Iterator, BlockAllocator)} grows one (the core made first, then the directory grown in it).
+     *
+     * @return the new inode, and the directory blocks when it needs some
+     * @since api device 2.5
+     */
+    default java.util.List<BlockImage> newDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries,
+            BlockAllocator more) throws XfsException {
+        return java.util.List.of(newDirectory(ino, parent, entries));
+    }
 }

@@ -5,28 +5,33 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
+import org.xfstage.api.device.BlockAllocator;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.FileType;
+import org.xfstage.api.device.FreeExtent;
 import org.xfstage.api.device.SalvagedEntry;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 
 /**
- * Writes a directory anew from salvaged entries into what it already holds: its inode's data fork (short form) or the
- * directory blocks it maps (block form, or data blocks with one hash index block), laid out as the kernel lays out
- * each form (xfs_dir2_sf_to_block, xfs_dir2_block_to_leaf): "." and ".." first, the entries after them in the order
- * given, one unused region closing each data block, the hash index sorted by hash, a data block's table of free
- * regions and the leaf's table of each block's longest one.
+ * Writes a directory anew from salvaged entries, laid out as the kernel lays out each form (xfs_dir2_sf_to_block,
+ * xfs_dir2_block_to_leaf, xfs_dir2_leaf_to_node, xfs_da3_split): "." and ".." first, the entries after them in the order
+ * given, one unused region closing each data block, the hash index sorted by hash (inside a single block, in one leaf
+ * block with the table of each data block's longest free region, or in node form a lone leaf or one node over leaves
+ * at the leaf offset, with free index blocks at the free offset), a data block's table of free regions.
  * <p>
- * Blocks are neither allocated nor freed (the space map, free-space trees and rmapbt would change, which is another
- * plan's work): the form stays the one the extent map makes (xfs_dir2_format decides by the end of the last mapping,
- * never by the size), and a form that the entries outgrow, or data blocks they cannot all fill, are refused. The kernel
- * would move a block directory whose entries fit the inode back to short form (xfs_dir2_block_to_sf) and free the
- * block; a block directory whose entries would fit the inode is still a valid block directory (xfs_repair and the
- * verifiers take it), so it stays one here. Node directories (hash index btree, free index) are refused for now.
+ * The blocks the directory maps are all used, in their places: the form is never smaller than the one the extent map
+ * makes (xfs_dir2_format decides by the end of the last mapping, never by the size), and every mapped data block and
+ * hash index leaf holds at least one entry (the kernel frees emptied ones; freeing is not done here, so such a
+ * directory is refused). When the entries need more than the directory maps (a short form that outgrows its inode,
+ * a block that overflows, more data or hash index blocks) and the caller gives a {@link BlockAllocator}, the directory
+ * grows as the kernel grows it, into the smallest form the entries fit: new directory blocks (one contiguous run of
+ * filesystem blocks each, from the inode's AG first) are added to the data fork's extent list, which must fit the
+ * inode (no bmbt is built, nor extended). The free-space btrees, counters and rmapbt the new blocks make wrong are
+ * another plan's work. A node form needing a second level of nodes is refused.
  * <p>
  * Every rebuilt directory is read back, on a view with the new blocks, by the verifying reader ({@link Directories}):
  * a problem there is thrown, nothing is returned.
@@ -43,6 +48,16 @@ final class DirectoryRebuild {
     /** The short-form header's count is one byte. */
     private static final int MAX_SF_COUNT = 255;
     private static final int MAX_NAME = 255;
+    /** Entries of one rebuild at most: held on the heap here (as the directory check holds one directory's names). */
+    static final int MAX_ENTRIES = 65_536;
+    /** Directory blocks one rebuild adds at most (each asked of the allocator on its own). */
+    private static final int MAX_NEW_BLOCKS = 4_096;
+    /** A bmbt record in the inode's data fork. */
+    private static final int BMBT_REC = 16;
+    /** XFS_MAX_BMBT_EXTLEN: the longest extent one record maps. */
+    private static final long MAX_EXTENT_LENGTH = (1L << 21) - 1;
+    /** XFS_DIFLAG2_NREXT64: the data fork's extent count is the 64-bit field. */
+    private static final long NREXT64 = 1L << 4;
     /** XFS_DIR3_FT_DIR: the type "." and ".." record. */
     private static final int FT_DIR = 2;
 
@@ -50,12 +65,14 @@ final class DirectoryRebuild {
     private final Geometry g;
     private final int fsbPerDirBlock;
     private final long leafBlk;
+    private final long freeBlk;
 
     DirectoryRebuild(XfsImage fs) {
         this.fs = fs;
         this.g = fs.geometry;
         this.fsbPerDirBlock = g.dirBlockSize / g.blockSize;
         this.leafBlk = Directories.LEAF_OFFSET >> g.blockLog;
+        this.freeBlk = Directories.FREE_OFFSET >> g.blockLog;
     }
 
     /** One entry as it will be written: name, child, type code, hash, and its address once placed. */
@@ -75,6 +92,11 @@ final class DirectoryRebuild {
     }
 
     List<BlockImage> rebuild(long ino, long parent, Iterator<SalvagedEntry> entries) throws XfsException {
+        return rebuild(ino, parent, entries, null);
+    }
+
+    /** As {@link #rebuild(long, long, Iterator)}, growing into blocks from {@code more} (null: none) when it must. */
+    List<BlockImage> rebuild(long ino, long parent, Iterator<SalvagedEntry> entries, BlockAllocator more) throws XfsException {
         Inode dir = Inode.read(fs.image, g, ino);
         if (dir.type() != FileType.DIRECTORY) {
             throw new XfsException("inode " + ino + " is not a directory");
@@ -83,42 +105,27 @@ final class DirectoryRebuild {
         check(fs.inodeNumbers.validForEntry(parent), what + ": .. would name " + parent + ", which is no inode number of this filesystem");
         check(ino == g.rootIno ? parent == ino : parent != ino, what + ": .. would name " + parent
                 + (ino == g.rootIno ? ", but the root's names the root" : ", the directory itself"));
+        check(dir.format == Inode.FMT_LOCAL || dir.format == Inode.FMT_EXTENTS || dir.format == Inode.FMT_BTREE,
+                what + ": data fork format " + dir.format + " is no directory format");
         List<Inode.Extent> extents = dir.format == Inode.FMT_LOCAL ? List.of() : dir.extents(fs.image, g);
-        long last = extents.isEmpty() ? 0 : extents.get(extents.size() - 1).startOff() + extents.get(extents.size() - 1).count();
-        check(last <= leafBlk + fsbPerDirBlock, what + ": a node directory (hash index btree and free index) is not rebuilt yet");
-        int limit = limit();
+        check(dir.format == Inode.FMT_LOCAL || !extents.isEmpty(), what + ": maps no blocks and is not short form");
         List<Item> items = new ArrayList<>();
         while (entries.hasNext()) {
             SalvagedEntry e = entries.next();
-            check(items.size() < limit, what + ": more entries than " + limit + ", which need the node form (a hash index btree),"
-                    + " or blocks this directory does not have; not rebuilt");
+            check(items.size() < MAX_ENTRIES, what + ": more entries than " + MAX_ENTRIES + " in one rebuild; not rebuilt");
             items.add(item(what, ino, e, dir.format != Inode.FMT_LOCAL));
         }
         noNameTwice(what, items);
-        List<BlockImage> out;
+        List<BlockImage> out = null;
         if (dir.format == Inode.FMT_LOCAL) {
-            out = shortForm(what, dir, parent, items);
-        } else {
-            check(dir.format == Inode.FMT_EXTENTS || dir.format == Inode.FMT_BTREE, what + ": data fork format " + dir.format
-                    + " is no directory format");
-            check(!extents.isEmpty(), what + ": maps no blocks and is not short form");
-            if (last == fsbPerDirBlock) {
-                out = blockForm(what, dir, extents, parent, items);
-            } else if (last == leafBlk + fsbPerDirBlock) {
-                out = leafForm(what, dir, extents, parent, items);
-            } else {
-                throw new XfsFormatException(what + ": " + (last > leafBlk + fsbPerDirBlock
-                        ? "a node directory (hash index btree and free index) is not rebuilt yet"
-                        : "its extent map ends at file block " + last + ", where no directory form ends"), "directory");
-            }
+            out = shortForm(what, dir, parent, items, more == null);
+        }
+        if (out == null) {
+            // a short form the entries outgrow becomes a single block, as xfs_dir2_sf_to_block makes it (into a new block)
+            out = blocks(what, dir, extents, parent, items, more);
         }
         readBack(what, ino, parent, items, out);
         return out;
-    }
-
-    /** Entries at most: those of one hash index block (or the inode's short form, which holds fewer). */
-    private int limit() {
-        return (g.dirBlockSize - HDR - LEAF_TAIL) / LEAF_ENTRY;
     }
 
     private Item item(String what, long ino, SalvagedEntry e, boolean hashed) throws XfsFormatException {
@@ -193,7 +200,11 @@ final class DirectoryRebuild {
 
     // ---- short form ----
 
-    private List<BlockImage> shortForm(String what, Inode dir, long parent, List<Item> items) throws XfsException {
+    /**
+     * The short form in the inode, or null when the entries do not fit it and {@code refuse} is false (the caller grows
+     * the directory into a block).
+     */
+    private List<BlockImage> shortForm(String what, Inode dir, long parent, List<Item> items, boolean refuse) throws XfsException {
         boolean big = parent > MAX_SHORT_INUM;
         int i8count = big ? 1 : 0;
         for (Item it : items) {
@@ -207,7 +218,11 @@ final class DirectoryRebuild {
         for (Item it : items) {
             size += 3 + it.name.length + ft + inoSize;
         }
-        check(items.size() <= MAX_SF_COUNT && i8count <= MAX_SF_COUNT && size <= dir.dataForkSize(), what + ": " + items.size()
+        boolean fits = items.size() <= MAX_SF_COUNT && i8count <= MAX_SF_COUNT && size <= dir.dataForkSize();
+        if (!fits && !refuse) {
+            return null;
+        }
+        check(fits, what + ": " + items.size()
                 + " entries take " + size + " bytes of short form, its data fork holds " + dir.dataForkSize()
                 + ": it would need a directory block, which is not allocated here");
         byte[] sf = new byte[dir.dataForkSize()];
@@ -228,6 +243,9 @@ final class DirectoryRebuild {
             offset += entsize(it.name.length);
         }
         // the offsets are those of a block of these entries: they must fit one (xfs_dir2_sf_verify)
+        if (!refuse && offset + (items.size() + 2L) * LEAF_ENTRY + BLOCK_TAIL > g.dirBlockSize) {
+            return null;
+        }
         check(offset + (items.size() + 2L) * LEAF_ENTRY + BLOCK_TAIL <= g.dirBlockSize, what + ": the entries would not fit one directory block");
         return List.of(new BlockImage(g.inodeOffset(dir.ino), dir.withLocalData(sf, size), "inode " + dir.ino + " (short-form directory)"));
     }
@@ -335,20 +353,138 @@ final class DirectoryRebuild {
         }
     }
 
-    private List<BlockImage> blockForm(String what, Inode dir, List<Inode.Extent> extents, long parent, List<Item> items)
-            throws XfsException {
-        List<DirBlock> blocks = dirBlocks(what, extents, 0, fsbPerDirBlock);
-        check(blocks.size() == 1, what + ": its one directory block is not mapped");
-        DirBlock only = blocks.get(0);
-        int count = items.size() + 2;
-        int leafAt = g.dirBlockSize - BLOCK_TAIL - count * LEAF_ENTRY;
-        DataBlock d = new DataBlock(0, leafAt);
-        int need = HDR + 2 * entsize(2);
-        for (Item it : items) {
-            need += entsize(it.name.length);
+    /** The forms a directory of blocks can have, in the order a growing directory takes them (xfs_dir2_format). */
+    private enum Form {
+        BLOCK, LEAF, NODE
+    }
+
+    /** A directory block being written: its first file block, its disk offset once known (-1: allocated later), its bytes. */
+    private static final class Placed {
+        final long dablk;
+        long offset;
+        byte[] bytes;
+        final String name;
+        /** The filesystem block of a block allocated for it, or -1 (a block the directory maps). */
+        long fsb = -1;
+
+        Placed(long dablk, long offset, String name) {
+            this.dablk = dablk;
+            this.offset = offset;
+            this.name = name;
         }
-        check(need <= leafAt, what + ": " + items.size() + " entries do not fit one directory block: it would need the leaf form, "
-                + "whose blocks are not allocated here");
+    }
+
+    /**
+     * Block, leaf and node form alike: the entries fill the data blocks the directory maps (each at least one, in the
+     * order given) and, when {@code more} gives blocks, new data blocks after them; the hash index is one block inside a
+     * single-block directory, one leaf block, or (node form) a lone leaf at the leaf offset or one node there over
+     * leaves; node form adds free index blocks. The form is the smallest the entries fit, never a smaller one than the
+     * extent map makes (the kernel would shrink a directory by freeing blocks, which is not done here).
+     */
+    private List<BlockImage> blocks(String what, Inode dir, List<Inode.Extent> extents, long parent, List<Item> items,
+            BlockAllocator more) throws XfsException {
+        long last = extents.isEmpty() ? 0 : extents.get(extents.size() - 1).startOff() + extents.get(extents.size() - 1).count();
+        Form mapped = extents.isEmpty() ? null : last == fsbPerDirBlock ? Form.BLOCK
+                : last == leafBlk + fsbPerDirBlock ? Form.LEAF : last > leafBlk + fsbPerDirBlock ? Form.NODE : null;
+        check(extents.isEmpty() || mapped != null, what + ": its extent map ends at file block " + last + ", where no directory form ends");
+        List<DirBlock> data = dirBlocks(what, extents, 0, leafBlk);
+        List<DirBlock> index = dirBlocks(what, extents, leafBlk, freeBlk);
+        List<DirBlock> free = dirBlocks(what, extents, freeBlk, Long.MAX_VALUE);
+        check(data.isEmpty() ? extents.isEmpty() : data.get(0).dablk == 0, what + ": data block 0 (which holds . and ..) is not mapped");
+        check(index.isEmpty() || index.get(0).dablk == leafBlk, what + ": the first hash index block (at the leaf offset) is not mapped");
+        if (g.asciiCi) {
+            for (Item it : items) {
+                item(what, dir.ino, new SalvagedEntry(it.name, it.child, null), true); // the Latin-1 rule of hashed forms
+            }
+        }
+        List<Placed> out = new ArrayList<>();
+        int count = items.size() + 2;
+        if (mapped == null || mapped == Form.BLOCK) {
+            int leafAt = g.dirBlockSize - BLOCK_TAIL - count * LEAF_ENTRY;
+            int need = HDR + 2 * entsize(2);
+            for (Item it : items) {
+                need += entsize(it.name.length);
+            }
+            if (need <= leafAt) {
+                Placed p = new Placed(0, data.isEmpty() ? -1 : data.get(0).offset, "block 0");
+                allocate(what, dir, List.of(p), List.of(), List.of(), more);
+                DataBlock d = blockForm(dir, parent, items, leafAt);
+                d.finish(Directories.BLOCK_MAGIC, p.offset >> 9, dir.ino);
+                p.bytes = d.b;
+                out.add(p);
+                return written(what, dir, extents, out, g.dirBlockSize, more);
+            }
+        }
+        // data blocks: the mapped ones each hold at least one entry, new ones are filled in turn
+        List<DataBlock> filled = new ArrayList<>();
+        int next = 0;
+        for (int k = 0; k < data.size() || next < items.size(); k++) {
+            boolean own = k < data.size();
+            long db = own ? data.get(k).dablk / fsbPerDirBlock : filled.isEmpty() ? 0 : filled.get(filled.size() - 1).db + 1;
+            check(own || more != null, what + ": " + items.size() + " entries do not fit its " + data.size()
+                    + " data block(s): it would need more, and no blocks were given to take them from");
+            check(db * g.dirBlockSize < Directories.LEAF_OFFSET, what + ": the entries would fill the whole data space");
+            DataBlock d = new DataBlock(db, g.dirBlockSize);
+            int placed = 0;
+            if (k == 0) {
+                d.add(new byte[] {'.'}, dir.ino, FT_DIR, null);
+                d.add(new byte[] {'.', '.'}, parent, FT_DIR, null);
+                placed = 2;
+            }
+            int blocksAfter = own ? data.size() - 1 - k : 0;
+            while (next < items.size() && items.size() - next > blocksAfter && d.fits(items.get(next).name.length)) {
+                d.add(items.get(next).name, items.get(next).child, items.get(next).ftype, items.get(next));
+                next++;
+                placed++;
+            }
+            check(placed > 0, what + ": " + items.size() + " entries leave data block " + db
+                    + " empty: it would have to be freed, which is not done here");
+            filled.add(d);
+            out.add(new Placed(db * fsbPerDirBlock, own ? data.get(k).offset : -1, "data block " + db));
+        }
+        long lastDb = filled.get(filled.size() - 1).db;
+        int bestcount = (int) lastDb + 1;
+        int[] bests = new int[bestcount];
+        Arrays.fill(bests, NO_BLOCK);
+        long[] leaf = new long[count];
+        int n = 0;
+        leaf[n++] = leafEntry(DirHash.hash(new byte[] {'.'}, 0, 1, g.asciiCi), HDR);
+        leaf[n++] = leafEntry(DirHash.hash(new byte[] {'.', '.'}, 0, 2, g.asciiCi), HDR + entsize(1));
+        for (Item it : items) {
+            leaf[n++] = leafEntry(it.hash, it.offset);
+        }
+        sortUnsigned(leaf);
+        boolean leafFits = HDR + (long) count * LEAF_ENTRY <= g.dirBlockSize - LEAF_TAIL - 2L * bestcount;
+        Form form = mapped != Form.NODE && leafFits && index.size() <= 1 && free.isEmpty() ? Form.LEAF : Form.NODE;
+        check(form == Form.NODE || more != null || mapped == Form.LEAF, what + ": " + items.size()
+                + " entries need a hash index block, and no blocks were given to take it from");
+        check(form == Form.LEAF || more != null || mapped == Form.NODE, what + ": " + count + " hash index entries and "
+                + bestcount + " bests do not fit one hash index block: it would need the node form, and no blocks were given");
+        List<Placed> indexBlocks = form == Form.LEAF ? List.of(leafBlock(index))
+                : nodeIndex(what, index, leaf, more != null);
+        List<Placed> freeBlocks = form == Form.NODE ? freeIndex(what, free, bestcount, more != null) : List.of();
+        List<BlockImage> images = new ArrayList<>();
+        allocate(what, dir, out, indexBlocks, freeBlocks, more);
+        for (int k = 0; k < filled.size(); k++) {
+            DataBlock d = filled.get(k);
+            bests[(int) d.db] = d.finish(Directories.DATA_MAGIC, out.get(k).offset >> 9, dir.ino);
+            out.get(k).bytes = d.b;
+        }
+        if (form == Form.LEAF) {
+            finishLeaf(indexBlocks.get(0), leaf, bests, dir.ino);
+        } else {
+            finishNode(indexBlocks, leaf, dir.ino);
+            finishFree(freeBlocks, bests, dir.ino);
+        }
+        out.addAll(indexBlocks);
+        out.addAll(freeBlocks);
+        return written(what, dir, extents, out, (lastDb + 1) * g.dirBlockSize, more);
+    }
+
+    /** A single-block directory: data, hash index and tail in one block, its header not yet set. */
+    private DataBlock blockForm(Inode dir, long parent, List<Item> items, int leafAt) {
+        int count = items.size() + 2;
+        DataBlock d = new DataBlock(0, leafAt);
         long[] leaf = new long[count];
         d.add(new byte[] {'.'}, dir.ino, FT_DIR, null);
         leaf[0] = leafEntry(DirHash.hash(new byte[] {'.'}, 0, 1, g.asciiCi), HDR);
@@ -366,11 +502,7 @@ final class DirectoryRebuild {
         }
         put32(d.b, g.dirBlockSize - BLOCK_TAIL, count);
         put32(d.b, g.dirBlockSize - BLOCK_TAIL + 4, 0);
-        d.finish(Directories.BLOCK_MAGIC, only.offset >> 9, dir.ino);
-        List<BlockImage> out = new ArrayList<>();
-        out.add(new BlockImage(only.offset, d.b, "directory inode " + dir.ino + " block 0"));
-        sized(dir, g.dirBlockSize, out);
-        return out;
+        return d; // the header (place, checksum) is set once the block's place is known
     }
 
     /** Hash index entries in hash order (unsigned), then by address: the hash is in the high 32 bits. */
@@ -389,71 +521,248 @@ final class DirectoryRebuild {
         return (Integer.toUnsignedLong(hash) << 32) | (byteOffset >>> 3);
     }
 
-    private List<BlockImage> leafForm(String what, Inode dir, List<Inode.Extent> extents, long parent, List<Item> items)
-            throws XfsException {
-        List<DirBlock> data = dirBlocks(what, extents, 0, leafBlk);
-        List<DirBlock> leafBlocks = dirBlocks(what, extents, leafBlk, leafBlk + fsbPerDirBlock);
-        check(!data.isEmpty() && data.get(0).dablk == 0, what + ": data block 0 (which holds . and ..) is not mapped");
-        check(leafBlocks.size() == 1, what + ": its hash index block is not mapped");
-        long lastDb = data.get(data.size() - 1).dablk / fsbPerDirBlock;
-        int count = items.size() + 2;
-        int bestcount = (int) lastDb + 1;
-        check(HDR + (long) count * LEAF_ENTRY <= g.dirBlockSize - LEAF_TAIL - 2L * bestcount, what + ": " + count
-                + " hash index entries and " + bestcount + " bests do not fit one hash index block: it would need the node form");
-        // fill the data blocks in order, leaving at least one entry for each block after
-        List<BlockImage> out = new ArrayList<>();
-        long[] leaf = new long[count];
-        int[] bests = new int[bestcount];
-        Arrays.fill(bests, NO_BLOCK);
-        int next = 0;
-        for (int k = 0; k < data.size(); k++) {
-            DirBlock at = data.get(k);
-            long db = at.dablk / fsbPerDirBlock;
-            DataBlock d = new DataBlock(db, g.dirBlockSize);
-            int placed = 0;
-            if (k == 0) {
-                d.add(new byte[] {'.'}, dir.ino, FT_DIR, null);
-                leaf[0] = leafEntry(DirHash.hash(new byte[] {'.'}, 0, 1, g.asciiCi), HDR);
-                d.add(new byte[] {'.', '.'}, parent, FT_DIR, null);
-                leaf[1] = leafEntry(DirHash.hash(new byte[] {'.', '.'}, 0, 2, g.asciiCi), HDR + entsize(1));
-                placed = 2;
-            }
-            int blocksAfter = data.size() - 1 - k;
-            while (next < items.size() && items.size() - next > blocksAfter && d.fits(items.get(next).name.length)) {
-                Item it = items.get(next);
-                d.add(it.name, it.child, it.ftype, it);
-                leaf[next + 2] = leafEntry(it.hash, it.offset);
-                next++;
-                placed++;
-            }
-            check(placed > 0, what + ": " + items.size() + " entries leave data block " + db
-                    + " empty: it would have to be freed, which is not done here");
-            bests[(int) db] = d.finish(Directories.DATA_MAGIC, at.offset >> 9, dir.ino);
-            out.add(new BlockImage(at.offset, d.b, "directory inode " + dir.ino + " data block " + db));
-        }
-        check(next == items.size(), what + ": " + items.size() + " entries do not fit its " + data.size()
-                + " data blocks: it would need more, which are not allocated here");
-        sortUnsigned(leaf);
+    /** The one hash index block of a leaf directory, at the leaf offset: the one it maps, or one to allocate. */
+    private Placed leafBlock(List<DirBlock> index) {
+        return new Placed(leafBlk, index.isEmpty() ? -1 : index.get(0).offset, "hash index block");
+    }
+
+    private void finishLeaf(Placed p, long[] leaf, int[] bests, long owner) {
         byte[] b = new byte[g.dirBlockSize];
-        for (int i = 0; i < count; i++) {
-            put32(b, HDR + i * LEAF_ENTRY, leaf[i] >>> 32);
-            put32(b, HDR + i * LEAF_ENTRY + 4, leaf[i] & 0xffffffffL);
-        }
-        int bestsAt = g.dirBlockSize - LEAF_TAIL - 2 * bestcount;
-        for (int db = 0; db < bestcount; db++) {
+        putEntries(b, leaf, 0, leaf.length);
+        int bestsAt = g.dirBlockSize - LEAF_TAIL - 2 * bests.length;
+        for (int db = 0; db < bests.length; db++) {
             put16(b, bestsAt + 2 * db, bests[db]);
         }
-        put32(b, g.dirBlockSize - LEAF_TAIL, bestcount);
-        DirBlock lb = leafBlocks.get(0);
+        put32(b, g.dirBlockSize - LEAF_TAIL, bests.length);
+        p.bytes = daHeader(b, Directories.LEAF1_MAGIC, p, owner, leaf.length, 0, 0, 0);
+    }
+
+    private void putEntries(byte[] b, long[] leaf, int from, int to) {
+        for (int i = from; i < to; i++) {
+            put32(b, HDR + (i - from) * LEAF_ENTRY, leaf[i] >>> 32);
+            put32(b, HDR + (i - from) * LEAF_ENTRY + 4, leaf[i] & 0xffffffffL);
+        }
+    }
+
+    /** A leaf or node block's header (xfs_da3_blkinfo and count/stale or count/level), its checksum set. */
+    private byte[] daHeader(byte[] b, int magic, Placed p, long owner, int count, int levelOrStale, long forw, long back) {
         Struct h = new Struct(Layouts.DA3_NODE, b, 0);
-        h.set("magic", Directories.LEAF1_MAGIC);
-        h.set("blkno", lb.offset >> 9);
+        h.set("magic", magic);
+        h.set("forw", forw);
+        h.set("back", back);
+        h.set("blkno", p.offset >> 9);
         h.set("uuid0", g.metaUuid0);
         h.set("uuid1", g.metaUuid1);
-        h.set("owner", dir.ino);
+        h.set("owner", owner);
         h.set("count", count);
-        out.add(new BlockImage(lb.offset, h.encode(0, b.length), "directory inode " + dir.ino + " hash index block"));
-        sized(dir, (lastDb + 1) * g.dirBlockSize, out);
+        h.set("level_or_stale", levelOrStale);
+        return h.encode(0, b.length);
+    }
+
+    /**
+     * The hash index of the node form (xfs_dir2_leaf_to_node, xfs_da3_split): its root at the leaf offset, a lone leaf
+     * when the entries fit one and the directory maps no more, else a node (level 1) over leaves filled evenly in hash
+     * order, linked left to right in the order of their file blocks. The mapped hash index blocks are all used, each
+     * leaf holding at least one entry; with {@code grow}, new leaves follow the last mapped one. More leaves than one
+     * node holds (a second node level) are refused.
+     */
+    private List<Placed> nodeIndex(String what, List<DirBlock> index, long[] leaf, boolean grow) throws XfsException {
+        int perLeaf = (g.dirBlockSize - HDR) / LEAF_ENTRY;
+        List<Placed> out = new ArrayList<>();
+        out.add(new Placed(leafBlk, index.isEmpty() ? -1 : index.get(0).offset, "hash index root"));
+        if (index.size() <= 1 && leaf.length <= perLeaf) {
+            return out; // a lone leaf as the root
+        }
+        int leaves = Math.max(index.size() - 1, (leaf.length + perLeaf - 1) / perLeaf);
+        check(leaves <= leaf.length, what + ": " + leaf.length + " hash index entries leave some of its " + (index.size() - 1)
+                + " hash index leaves empty: they would have to be freed, which is not done here");
+        check(leaves <= perLeaf, what + ": " + leaves + " hash index leaves need a second level of nodes, which is not built");
+        check(leaves <= index.size() - 1 || grow, what + ": " + leaf.length + " hash index entries need " + leaves
+                + " leaves, it maps " + Math.max(0, index.size() - 1) + " and no blocks were given to take more from");
+        long at = index.isEmpty() ? leafBlk : index.get(index.size() - 1).dablk;
+        for (int k = 0; k < leaves; k++) {
+            if (k + 1 < index.size()) {
+                DirBlock d = index.get(k + 1);
+                out.add(new Placed(d.dablk, d.offset, "hash index leaf " + k));
+            } else {
+                at = Math.max(at, out.get(out.size() - 1).dablk) + fsbPerDirBlock;
+                check(at < freeBlk, what + ": the hash index would pass the free index offset");
+                out.add(new Placed(at, -1, "hash index leaf " + k));
+            }
+        }
+        return out;
+    }
+
+    private void finishNode(List<Placed> index, long[] leaf, long owner) {
+        if (index.size() == 1) {
+            byte[] b = new byte[g.dirBlockSize];
+            putEntries(b, leaf, 0, leaf.length);
+            index.get(0).bytes = daHeader(b, Directories.LEAFN_MAGIC, index.get(0), owner, leaf.length, 0, 0, 0);
+            return;
+        }
+        int leaves = index.size() - 1;
+        long[] keys = new long[leaves];
+        for (int k = 0; k < leaves; k++) {
+            // even shares in hash order; equal hashes may straddle two leaves (lookups walk on to the sibling)
+            int from = (int) ((long) leaf.length * k / leaves);
+            int to = (int) ((long) leaf.length * (k + 1) / leaves);
+            Placed p = index.get(k + 1);
+            byte[] b = new byte[g.dirBlockSize];
+            putEntries(b, leaf, from, to);
+            long back = k == 0 ? 0 : index.get(k).dablk;
+            long forw = k == leaves - 1 ? 0 : index.get(k + 2).dablk;
+            p.bytes = daHeader(b, Directories.LEAFN_MAGIC, p, owner, to - from, 0, forw, back);
+            keys[k] = ((leaf[to - 1] >>> 32) << 32) | p.dablk;
+        }
+        byte[] b = new byte[g.dirBlockSize];
+        for (int k = 0; k < leaves; k++) {
+            put32(b, HDR + k * LEAF_ENTRY, keys[k] >>> 32);
+            put32(b, HDR + k * LEAF_ENTRY + 4, keys[k] & 0xffffffffL);
+        }
+        index.get(0).bytes = daHeader(b, Directories.NODE_MAGIC, index.get(0), owner, leaves, 1, 0, 0);
+    }
+
+    /** The free index blocks the data blocks need (each covers as many as its bests hold): mapped ones kept, the rest new. */
+    private List<Placed> freeIndex(String what, List<DirBlock> free, int bestcount, boolean grow) throws XfsException {
+        int per = (g.dirBlockSize - HDR) / 2;
+        int blocks = (bestcount + per - 1) / per;
+        List<Placed> out = new ArrayList<>();
+        int k = 0;
+        for (int j = 0; j < blocks; j++) {
+            long dablk = freeBlk + (long) j * fsbPerDirBlock;
+            if (k < free.size() && free.get(k).dablk == dablk) {
+                out.add(new Placed(dablk, free.get(k++).offset, "free index block " + j));
+            } else {
+                check(grow, what + ": free index block " + j + " is not mapped, and no blocks were given to take it from");
+                out.add(new Placed(dablk, -1, "free index block " + j));
+            }
+        }
+        check(k == free.size(), what + ": it maps free index blocks its " + bestcount + " data blocks do not need:"
+                + " they would have to be freed, which is not done here");
+        return out;
+    }
+
+    private void finishFree(List<Placed> free, int[] bests, long owner) {
+        int per = (g.dirBlockSize - HDR) / 2;
+        for (int j = 0; j < free.size(); j++) {
+            Placed p = free.get(j);
+            byte[] b = new byte[g.dirBlockSize];
+            int first = j * per;
+            int valid = Math.min(per, bests.length - first);
+            int used = 0;
+            for (int i = 0; i < valid; i++) {
+                put16(b, HDR + 2 * i, bests[first + i]);
+                used += bests[first + i] != NO_BLOCK ? 1 : 0;
+            }
+            Struct h = new Struct(Layouts.DIR3_FREE, b, 0);
+            h.set("magic", Directories.FREE_MAGIC);
+            h.set("blkno", p.offset >> 9);
+            h.set("uuid0", g.metaUuid0);
+            h.set("uuid1", g.metaUuid1);
+            h.set("owner", owner);
+            h.set("firstdb", first);
+            h.set("nvalid", valid);
+            h.set("nused", used);
+            p.bytes = h.encode(0, b.length);
+        }
+    }
+
+    /**
+     * Blocks for every directory block that has no place yet, one directory block (contiguous) at a time, from the
+     * inode's AG first. Only called once the layout is known: every block asked for is used.
+     */
+    private void allocate(String what, Inode dir, List<Placed> data, List<Placed> index, List<Placed> free, BlockAllocator more)
+            throws XfsException {
+        List<Placed> wanted = new ArrayList<>();
+        for (List<Placed> l : List.of(data, index, free)) {
+            for (Placed p : l) {
+                if (p.offset < 0) {
+                    wanted.add(p);
+                }
+            }
+        }
+        if (wanted.isEmpty()) {
+            return;
+        }
+        check(more != null, what + ": it needs " + wanted.size() + " more directory block(s), and no blocks were given");
+        check(dir.format != Inode.FMT_BTREE, what + ": its extent map is a bmbt, which is not extended here");
+        check(wanted.size() <= MAX_NEW_BLOCKS, what + ": it would need " + wanted.size() + " new directory blocks, more than "
+                + MAX_NEW_BLOCKS + " in one rebuild");
+        int home = (int) (dir.ino >>> (g.agBlkLog + g.inopbLog));
+        for (Placed p : wanted) {
+            long fsb = -1;
+            for (int k = 0; k < g.agCount && fsb < 0; k++) {
+                int agno = (home + k) % g.agCount;
+                List<FreeExtent> got;
+                try {
+                    got = more.allocate(agno, fsbPerDirBlock);
+                } catch (XfsException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new XfsException(what + ": allocating a directory block: " + e.getMessage(), e);
+                }
+                if (got == null) {
+                    continue;
+                }
+                // a directory block is one buffer: its filesystem blocks must be one extent
+                check(got.size() == 1 && got.get(0).length() == fsbPerDirBlock, what + ": the " + fsbPerDirBlock
+                        + " blocks given for a directory block in AG " + agno + " are not contiguous; not rebuilt");
+                fsb = ((long) agno << g.agBlkLog) | got.get(0).start();
+            }
+            check(fsb >= 0, what + ": no AG gave a directory block of " + fsbPerDirBlock + " block(s)");
+            p.offset = g.fsbOffset(fsb);
+            p.fsb = fsb;
+        }
+    }
+
+    /**
+     * The blocks as images, and the inode: its size set, and when blocks were added, its data fork's extent list with
+     * them (extents format, adjacent mappings merged), its extent and block counts.
+     */
+    private List<BlockImage> written(String what, Inode dir, List<Inode.Extent> extents, List<Placed> blocks, long size,
+            BlockAllocator more) throws XfsException {
+        List<BlockImage> out = new ArrayList<>();
+        List<Inode.Extent> grown = new ArrayList<>(extents);
+        long added = 0;
+        for (Placed p : blocks) {
+            out.add(new BlockImage(p.offset, p.bytes, "directory inode " + dir.ino + " " + p.name + (p.fsb >= 0 ? " (new)" : "")));
+            if (p.fsb >= 0) {
+                grown.add(new Inode.Extent(p.dablk, p.fsb, fsbPerDirBlock, false));
+                added += fsbPerDirBlock;
+            }
+        }
+        if (added == 0) {
+            sized(dir, size, out);
+            return out;
+        }
+        grown.sort((a, b) -> Long.compare(a.startOff(), b.startOff()));
+        List<Inode.Extent> merged = new ArrayList<>();
+        for (Inode.Extent e : grown) {
+            Inode.Extent prev = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (prev != null && prev.startOff() + prev.count() == e.startOff() && prev.startBlock() + prev.count() == e.startBlock()
+                    && prev.count() + e.count() <= MAX_EXTENT_LENGTH) {
+                merged.set(merged.size() - 1, new Inode.Extent(prev.startOff(), prev.startBlock(), prev.count() + e.count(), false));
+            } else {
+                merged.add(e);
+            }
+        }
+        check((long) merged.size() * BMBT_REC <= dir.dataForkSize(), what + ": " + merged.size() + " extents would not fit the inode's"
+                + " data fork of " + dir.dataForkSize() + " bytes: it would need a bmbt, which is not built");
+        boolean large = (dir.core.get("flags2") & NREXT64) != 0;
+        byte[] b = dir.with(java.util.Map.of("format", (long) Inode.FMT_EXTENTS, large ? "big_nextents" : "nextents",
+                (long) merged.size(), "nblocks", dir.core.get("nblocks") + added, "size", size));
+        Arrays.fill(b, Inode.CORE_SIZE, Inode.CORE_SIZE + dir.dataForkSize(), (byte) 0);
+        for (int i = 0; i < merged.size(); i++) {
+            Inode.Extent e = merged.get(i);
+            int at = Inode.CORE_SIZE + i * BMBT_REC;
+            // xfs_bmbt_rec: flag (1 bit), startoff (54), startblock (52), blockcount (21)
+            put64(b, at, (e.startOff() << 9) | (e.startBlock() >>> 43));
+            put64(b, at + 8, (e.startBlock() << 21) | e.count());
+        }
+        out.add(new BlockImage(g.inodeOffset(dir.ino), new Struct(Layouts.DINODE, b, 0).encode(0, b.length), "inode " + dir.ino
+                + " (directory: " + added + " block(s) added to its data fork)"));
         return out;
     }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 
+import org.xfstage.api.device.BlockAllocator;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.SalvagedEntry;
@@ -43,6 +44,16 @@ final class NewDirectory {
     }
 
     BlockImage make(long ino, long parent, Iterator<SalvagedEntry> entries, long nowMillis) throws XfsException {
+        List<BlockImage> out = make(ino, parent, entries, nowMillis, null);
+        return out.get(0);
+    }
+
+    /**
+     * The new directory, growing into directory blocks from {@code more} when its entries do not fit the inode (null:
+     * refused then): the inode first, then its blocks.
+     */
+    List<BlockImage> make(long ino, long parent, Iterator<SalvagedEntry> entries, long nowMillis, BlockAllocator more)
+            throws XfsException {
         String what = "new directory inode " + ino;
         check(fs.inodeNumbers.validForEntry(ino), what + ": not an inode number of this filesystem");
         check(ino != parent && ino != g.rootIno, what + ": it cannot be the root or its own parent");
@@ -63,7 +74,8 @@ final class NewDirectory {
         List<SalvagedEntry> held = new ArrayList<>();
         long subdirs = 0;
         while (entries.hasNext()) {
-            check(held.size() < MAX_ENTRIES, what + ": more than " + MAX_ENTRIES + " entries do not fit a short-form directory");
+            check(held.size() < (more == null ? MAX_ENTRIES : DirectoryRebuild.MAX_ENTRIES), what + ": more than " + held.size()
+                    + " entries do not fit a " + (more == null ? "short-form directory" : "directory made in one repair"));
             SalvagedEntry e = entries.next();
             held.add(e);
             if (e.type() == FileType.DIRECTORY) {
@@ -100,9 +112,19 @@ final class NewDirectory {
         s.set("uuid1", g.metaUuid1);
         BlockImage fresh = new BlockImage(g.inodeOffset(ino), s.encode(0, g.inodeSize), "inode " + ino + " (new directory)");
         XfsImage view = (XfsImage) fs.withPlanned(List.of(fresh));
-        List<BlockImage> body = new DirectoryRebuild(view).rebuild(ino, parent, held.iterator());
-        check(body.size() == 1 && body.get(0).offset() == fresh.offset(), what + ": its entries do not fit the inode (short form)");
-        return new BlockImage(fresh.offset(), body.get(0).bytes(), "inode " + ino + " (new short-form directory)");
+        List<BlockImage> body = new DirectoryRebuild(view).rebuild(ino, parent, held.iterator(), more);
+        List<BlockImage> out = new ArrayList<>();
+        for (BlockImage b : body) {
+            if (b.offset() == fresh.offset()) {
+                out.add(0, new BlockImage(fresh.offset(), b.bytes(), "inode " + ino + " (new " + (body.size() == 1 ? "short-form " : "")
+                        + "directory)"));
+            } else {
+                out.add(b);
+            }
+        }
+        check(!out.isEmpty() && out.get(0).offset() == fresh.offset() && (more != null || body.size() == 1),
+                what + ": its entries do not fit the inode (short form)");
+        return out;
     }
 
     /** An inode timestamp: bigtime nanoseconds from the 32-bit epoch's start, else seconds above nanoseconds. */

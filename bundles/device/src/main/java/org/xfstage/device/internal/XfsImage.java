@@ -795,6 +795,18 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
+            org.xfstage.api.device.BlockAllocator more) throws XfsException {
+        return new DirectoryRebuild(this).rebuild(ino, parent, entries, more);
+    }
+
+    @Override
+    public List<BlockImage> newDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
+            org.xfstage.api.device.BlockAllocator more) throws XfsException {
+        return new NewDirectory(this).make(ino, parent, entries, System.currentTimeMillis(), more);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;

@@ -44,6 +44,10 @@ class DirectoryRebuildTest {
             // entries would fit one block, each data block holding one or two (the kernel would have shrunk them)
             out.add(Arguments.of(g, "/block", -1));
             out.add(Arguments.of(g, "/leaf", -4));
+            if (!g.equals("n8192")) { // 3000 entries fit one 8 KiB-block leaf directory: no node form there
+                out.add(Arguments.of(g, "/node", 1));
+                out.add(Arguments.of(g, "/node", 3));
+            }
         }
         return out.stream();
     }
@@ -175,14 +179,115 @@ class DirectoryRebuildTest {
             XfsFormatException empty = assertThrows(XfsFormatException.class,
                     () -> fs.rebuildDirectory(leaf, root, many.subList(0, 1).iterator()));
             assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
-            XfsFormatException nodeForm = assertThrows(XfsFormatException.class, () -> fs.rebuildDirectory(node, root, many.iterator()));
-            assertTrue(nodeForm.getMessage().contains("node directory"), nodeForm.getMessage());
+            XfsFormatException nodeForm = assertThrows(XfsFormatException.class,
+                    () -> fs.rebuildDirectory(node, root, many.subList(0, 10).iterator()));
+            assertTrue(nodeForm.getMessage().contains("empty"), nodeForm.getMessage());
+            XfsFormatException nothingGiven = assertThrows(XfsFormatException.class,
+                    () -> fs.rebuildDirectory(sf, root, many.iterator(), (agno, count) -> null));
+            assertTrue(nothingGiven.getMessage().contains("no AG gave"), nothingGiven.getMessage());
             XfsFormatException twice = assertThrows(XfsFormatException.class,
                     () -> fs.rebuildDirectory(sf, root, List.of(many.get(0), many.get(0)).iterator()));
             assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
             XfsFormatException slash = assertThrows(XfsFormatException.class,
                     () -> fs.rebuildDirectory(sf, root, List.of(new SalvagedEntry("a/b".getBytes(), root, null)).iterator()));
             assertTrue(slash.getMessage().contains("'/'"), slash.getMessage());
+        }
+    }
+
+    /**
+     * Directories that grow: the form, the entries given (names made up, naming a file of /block). The corpus's /node
+     * has a bmbt on 4 KiB blocks, which is not extended (refused).
+     */
+    static Stream<Arguments> growths() {
+        List<Arguments> out = new ArrayList<>();
+        for (String g : List.of("default", "b1024", "n8192")) {
+            out.add(Arguments.of(g, "/sf", 40)); // short form to one block
+            out.add(Arguments.of(g, "/sf", 400)); // short form to data blocks and a leaf
+            out.add(Arguments.of(g, "/block", 400)); // one block to data blocks and a leaf
+            out.add(Arguments.of(g, "/leaf", 2000)); // a leaf to the node form
+        }
+        out.add(Arguments.of("b1024", "/leaf", 6000)); // the node form with many leaves (and extents of 4-block runs)
+        return out.stream();
+    }
+
+    /**
+     * A directory given more entries than its blocks hold grows into blocks from the allocator (here: the highest free
+     * blocks the bnobt lists in the asked AG), keeps its own blocks in their places, and reads back clean with exactly
+     * the entries given; the inode maps every block once, in extents format, with the new block count.
+     */
+    @ParameterizedTest(name = "{0} {1} with {2} entries")
+    @MethodSource("growths")
+    void aDirectoryThatNeedsMoreBlocksGrowsIntoAllocatedOnes(String geometry, String path, int entries) throws Exception {
+        Path img = dir.resolve(geometry + ".img");
+        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
+        List<BlockImage> blocks;
+        long ino;
+        long[] given = {0};
+        List<String> names = new ArrayList<>();
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            ino = Corpus.lookup(fs, path);
+            long child = Corpus.lookup(fs, "/block/" + fs.contents.directory(Inode.read(fs.image, fs.geometry,
+                    Corpus.lookup(fs, "/block"))).stream().map(Contents.DirEntry::name).filter(n -> !n.startsWith(".")).findFirst().orElseThrow());
+            List<SalvagedEntry> list = new ArrayList<>();
+            for (int i = 0; i < entries; i++) {
+                String name = "grown-entry-number-" + i;
+                names.add(name);
+                list.add(new SalvagedEntry(name.getBytes(java.nio.charset.StandardCharsets.US_ASCII), child,
+                        org.xfstage.api.device.FileType.FILE));
+            }
+            java.util.Map<Integer, java.util.TreeSet<Long>> free = new java.util.HashMap<>();
+            blocks = fs.rebuildDirectory(ino, fs.geometry.rootIno, list.iterator(), (agno, count) -> {
+                java.util.TreeSet<Long> f = free.computeIfAbsent(agno, a -> {
+                    java.util.TreeSet<Long> t = new java.util.TreeSet<>();
+                    try {
+                        fs.walkBtree(a, org.xfstage.api.device.Btree.BNO, e -> {
+                            for (long b = e.start(); b < e.end(); b++) {
+                                t.add(b);
+                            }
+                        });
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    return t;
+                });
+                // the lowest run of count free blocks in the upper half of the AG's free blocks (as the engine gives
+                // ascending blocks, so that a directory's new blocks make few extents)
+                java.util.NavigableSet<Long> upper = f.isEmpty() ? f : f.tailSet(f.first() + (f.last() - f.first()) / 2, true);
+                for (long start : upper) {
+                    long b = start + count - 1;
+                    if (f.subSet(start, true, b, true).size() == count) {
+                        f.removeAll(new java.util.TreeSet<>(f.subSet(start, true, b, true)));
+                        given[0] += count;
+                        return List.of(new org.xfstage.api.device.FreeExtent(start, count));
+                    }
+                }
+                return null;
+            });
+            for (BlockImage b : blocks) {
+                fs.verify(b);
+            }
+        }
+        assertTrue(given[0] > 0, "blocks were allocated");
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.forWriting())) {
+            fs.commit(blocks, dir.resolve("undo"));
+        }
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            Inode d = Inode.read(fs.image, fs.geometry, ino);
+            assertEquals(Inode.FMT_EXTENTS, d.format);
+            long mapped = 0;
+            for (Inode.Extent e : d.extents(fs.image, fs.geometry)) {
+                mapped += e.count();
+            }
+            assertEquals(mapped, d.core.get("nblocks"), "di_nblocks counts every block mapped");
+            List<String> listed = new ArrayList<>();
+            for (Contents.DirEntry e : fs.contents.directory(d)) {
+                listed.add(e.name());
+            }
+            listed.removeIf(s -> s.equals(".") || s.equals(".."));
+            assertEquals(names, listed, "the directory lists exactly the entries given, in that order");
+            DirectoriesTest.Collected c = new DirectoriesTest.Collected();
+            fs.directory(ino, c);
+            assertEquals(List.of(), c.problems, "the verifying reader finds no problem in the grown directory");
         }
     }
 }

@@ -755,8 +755,8 @@ class RepairOracleTest {
     }
 
     /**
-     * Damage outside every strategy's scope: a file to name in lost+found when the root names a file "lost+found", a
-     * node directory's block, inode chunks the evidence cannot prove (a hidden half chunk with a damaged inode in it),
+     * Damage outside every strategy's scope: a file to name in lost+found when the root names a file "lost+found",
+     * inode chunks the evidence cannot prove (a hidden half chunk with a damaged inode in it),
      * an unlinked bucket naming an inode in use (it would have to be freed); inode cores xfs_repair clears (a special
      * file with a size, a fork offset past the literal area), a remote symlink's size.
      */
@@ -766,8 +766,6 @@ class RepairOracleTest {
                 // directory) "lost+found": a new one would be a name held twice, and the file is not renamed
                 Arguments.of("directory", "default", List.of("path /", "dblock 0", "write -d bu[17].name \"lost+found\"", "path /block",
                         "dblock 0", "write -d bu[3].inumber 4000000000")),
-                // a node directory is not rebuilt yet
-                Arguments.of("directory", "b1024", List.of("path /node", "dblock 0", "write -d du[3].filetype 5")),
                 // a holemask that hides half a chunk, one of whose hidden inodes is damaged: the directory tree names
                 // inodes there, but which are free cannot be read, so the chunk cannot be proven and nothing is planned
                 // (before, the rebuild kept the tree's holes and gave the live inodes' blocks back as free space)

@@ -49,7 +49,13 @@ import org.xfstage.api.staging.XfBlob;
  * Dropping an entry changes link counts: the inode it named loses a link, and a directory its parent's ".." link. The
  * same plan sets every link count the tree will show (the nlinks check's rule on the walk's link counts, less what was
  * dropped), so it covers the nlinks findings: the nlinks strategy, planning afterwards from the walk's counts, would set
- * the counts the tree had before.
+ * the counts the tree had before. A directory named by two directories keeps the name its ".." names (else the one in
+ * the lowest-numbered directory, the first xfs_repair's phase 6 reaches); the other names are dropped.
+ * <p>
+ * A directory whose entries outgrow the blocks it maps (a lost+found past short form, a rebuild whose entries need
+ * more data or hash index blocks) grows into blocks from the engine's allocation ({@code ScrubContext.allocate}, handed
+ * to the device's {@code rebuildDirectory} and {@code newDirectory}); the free-space btrees, the AGF and superblock
+ * counters and the rmapbt those blocks make wrong are the next round's findings, planned by their strategies.
  * <p>
  * A file no directory names (disconnected before, or once its entries are dropped) is named in the root's existing
  * lost+found by its inode number, as xfs_repair names it, by the same rebuild (lost+found is rebuilt with its own
@@ -57,13 +63,13 @@ import org.xfstage.api.staging.XfBlob;
  * it), named in lost+found, rebuilt with its own entries and ".." set to lost+found, which gains a link; what it holds
  * stays below it. A filesystem without lost+found gets one as xfs_repair makes it (mk_orphanage): a free inode of an
  * existing chunk (the inode map's, the root's AG first) made a short-form directory by the device ({@code newDirectory})
- * holding the disconnected files, named "lost+found" in the root (rebuilt with that entry), whose link count gains one.
+ * (or, for more than fit the inode, a directory of blocks) holding the disconnected files, named "lost+found" in the root (rebuilt with that entry), whose link count gains one.
  * The inode btrees' free masks, the AGI's free count and the superblock's inode counters the new inode makes wrong are
  * the inode strategies' findings on the re-check's view, planned in the engine's next round. Refused, naming the
  * first: no free inode in any inode chunk (allocating a chunk is not done here), a root that names something else
- * "lost+found", a root whose entries would then need another form or more blocks, a directory left
- * unnamed by the drops (its subtree was walked; not moved), disconnected directories that are damaged or only name
- * each other, a directory named by two directories, an inode in use that cannot be read, damage that loses the
+ * "lost+found", a directory that would need blocks no AG gives, a bmbt, or a second level of hash index nodes, a
+ * directory left unnamed by the drops (its subtree was walked; not moved), disconnected directories that are damaged or
+ * only name each other, a directory named twice in one directory, an inode in use that cannot be read, damage that loses the
  * directory's blocks (format, unreadable).
  */
 final class DirectoryRebuildPlan {
@@ -99,6 +105,8 @@ final class DirectoryRebuildPlan {
     private boolean rootNamesLostFound;
     /** The inode made lost+found by this plan, or -1 when it exists already or none is needed. */
     private long newLostFound = -1;
+    /** Per directory, the directories named twice whose entry in it is dropped (see {@link #parents}). */
+    private final Map<Long, Set<Long>> namedTwiceDrops = new TreeMap<>();
     /** Disconnected directories moved into lost+found, with their own entries (read here: the walk never reached them). */
     private final Map<Long, List<SalvagedEntry>> movedDirectories = new TreeMap<>();
 
@@ -196,7 +204,7 @@ final class DirectoryRebuildPlan {
             keepFirst(own, salvaged, kept, dropped);
             kept.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-            Map<Long, Long> parents = parents(links);
+            Map<Long, Long> parents = parents(links, dropped);
             dropped.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             Map<Long, Long> nlinks = linkCounts(dropped);
             disconnected(nlinks);
@@ -275,6 +283,12 @@ final class DirectoryRebuildPlan {
                 }
                 case ENTRY -> {
                     DirectoryEntry e = r.entry(told.load(r.cookie()));
+                    if ((e.isDot() || e.isDotDot()) && e.offset() >= 0 && e.type() != FileType.DIRECTORY
+                            && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
+                        // the check's rule: both name directories (a short-form ".." records no type); the rebuild
+                        // makes them anew with the directory type
+                        damaged(e.directory(), "\"" + e.nameString() + "\": file type set to directory");
+                    }
                     if (e.isDot()) {
                         continue;
                     }
@@ -385,34 +399,76 @@ final class DirectoryRebuildPlan {
     }
 
     /**
-     * Each subdirectory's parent: the one directory naming it. A ".." that names another marks it for a rebuild; a
-     * subdirectory named by two directories is refused (which name is the real one is not proven).
+     * Each subdirectory's parent: the one directory naming it. A ".." that names another marks it for a rebuild. A
+     * subdirectory named by two directories or more keeps one name, as xfs_repair's phase 6 keeps it: the one in the
+     * directory its ".." names, else (a ".." naming none of them) the first in inode order, which is the first that
+     * phase 6 reaches ("references already connected directory"); the other entries naming it are dropped, with the
+     * links they gave, and their directories rebuilt.
      */
-    private Map<Long, Long> parents(XfArray links) throws Exception {
-        Map<Long, Long> parents = new TreeMap<>();
+    private Map<Long, Long> parents(XfArray links, XfArray dropped) throws Exception {
+        LinkCountRecord gone = new LinkCountRecord();
+        // first pass: which names of a directory named twice are dropped (few: held on the heap, bounded)
         LinkRecord r = new LinkRecord();
         long i = r.loadNext(links, 0);
         long n = 0;
         while (i >= 0) {
             long dir = r.dir();
-            long parent = -1;
+            TreeSet<Long> namers = new TreeSet<>();
             long dotdot = -1;
             int named = 0;
             do {
                 cancelPoint(++n);
                 if (r.kind() == LinkRecord.Kind.NAMED_BY) {
                     named++;
-                    parent = r.other();
+                    namers.add(r.other());
                 } else {
                     dotdot = r.other();
                 }
                 i = r.loadNext(links, i + 1);
             } while (i >= 0 && r.dir() == dir);
-            if (named > 1 || (named > 0 && dir == root)) {
-                throw new XfsFormatException((dir == root ? "the root directory (inode " + dir + ") is named by a directory"
-                        : "directory inode " + dir + " is named by " + named + " directories") + ": which name is right is not proven;"
-                        + " not rebuilt", "directory");
+            if (named > 0 && dir == root) {
+                throw new XfsFormatException("the root directory (inode " + dir + ") is named by a directory: not rebuilt", "directory");
             }
+            if (named > namers.size()) {
+                throw new XfsFormatException("directory inode " + dir + " is named twice in one directory: which name is right is not"
+                        + " proven; not rebuilt", "directory");
+            }
+            if (named < 2) {
+                continue;
+            }
+            long keep = namers.contains(dotdot) ? dotdot : namers.first();
+            for (long namer : namers) {
+                if (namer == keep) {
+                    continue;
+                }
+                if (namedTwiceDrops.size() >= MAX_DIRECTORIES) {
+                    throw new XfsFormatException("more than " + MAX_DIRECTORIES + " directories named twice: not planned in one repair",
+                            "directory");
+                }
+                namedTwiceDrops.computeIfAbsent(namer, k -> new TreeSet<>()).add(dir);
+                damaged(namer, "the entry naming directory inode " + dir + " dropped: that directory is named by inode " + keep
+                        + " too, " + (keep == dotdot ? "which its .. names" : "the first naming it (its .. names neither)"));
+                dropLinks(gone, dropped, namer, dir, FileType.DIRECTORY);
+            }
+        }
+        Map<Long, Long> parents = new TreeMap<>();
+        i = r.loadNext(links, 0);
+        while (i >= 0) {
+            long dir = r.dir();
+            long parent = -1;
+            long dotdot = -1;
+            do {
+                cancelPoint(++n);
+                if (r.kind() == LinkRecord.Kind.NAMED_BY) {
+                    Set<Long> drops = namedTwiceDrops.get(r.other());
+                    if (drops == null || !drops.contains(dir)) {
+                        parent = r.other();
+                    }
+                } else {
+                    dotdot = r.other();
+                }
+                i = r.loadNext(links, i + 1);
+            } while (i >= 0 && r.dir() == dir);
             if (dir == root) {
                 parent = root;
             }
@@ -424,6 +480,21 @@ final class DirectoryRebuildPlan {
             }
         }
         return parents;
+    }
+
+    /** The kept entries of {@code dir}, less those naming a directory named twice whose name here is dropped. */
+    private Iterator<SalvagedEntry> withoutNamedTwice(long dir, Iterator<SalvagedEntry> entries) {
+        Set<Long> drops = namedTwiceDrops.get(dir);
+        if (drops == null) {
+            return entries;
+        }
+        List<SalvagedEntry> out = new ArrayList<>();
+        entries.forEachRemaining(e -> {
+            if (!drops.contains(e.child())) {
+                out.add(e);
+            }
+        });
+        return out.iterator();
     }
 
     /** Each damaged directory written anew from its kept entries, in the order they were read. */
@@ -445,9 +516,9 @@ final class DirectoryRebuildPlan {
                 count++;
                 i = s.loadNext(kept, i + 1);
             }
-            Iterator<SalvagedEntry> entries = entries(own, kept, first, count);
+            Iterator<SalvagedEntry> entries = withoutNamedTwice(dir, entries(own, kept, first, count));
             if (dir == lostFound && !orphans.isEmpty()) {
-                entries = withOrphans(own, kept, first, count);
+                entries = withoutNamedTwice(dir, withOrphans(own, kept, first, count));
             } else if (movedDirectories.containsKey(dir)) {
                 entries = movedDirectories.get(dir).iterator();
             }
@@ -455,7 +526,8 @@ final class DirectoryRebuildPlan {
                 entries = withLostFound(entries);
             }
             try {
-                for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries)) {
+                // blocks from the engine's allocation when the entries outgrow what the directory maps
+                for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries, ctx::allocate)) {
                     blocks.put(b.offset(), b);
                 }
             } catch (UncheckedStagingException e) {
@@ -464,8 +536,9 @@ final class DirectoryRebuildPlan {
         }
         if (newLostFound >= 0) {
             // lost+found holds only the disconnected files: no kept entry is its own
-            BlockImage b = ctx.device().newDirectory(newLostFound, root, withOrphans(own, kept, 0, 0));
-            blocks.put(b.offset(), b);
+            for (BlockImage b : ctx.device().newDirectory(newLostFound, root, withOrphans(own, kept, 0, 0), ctx::allocate)) {
+                blocks.put(b.offset(), b);
+            }
         }
     }
 

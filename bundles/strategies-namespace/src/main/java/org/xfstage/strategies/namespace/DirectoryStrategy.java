@@ -52,8 +52,8 @@ import org.xfstage.api.staging.XfBlob;
  * Its repairs: a single-block directory whose only fault is its size gets its size ({@link DirectorySizePlan});
  * any other damage to a directory's entries or indexes is a rebuild of that directory from the entries the walk
  * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}), and disconnected files and directories
- * are named in /lost+found, made (in a free inode of an existing chunk) when it is missing. A directory named twice and
- * damage that loses a directory's blocks are not repaired.
+ * are named in /lost+found, made (in a free inode of an existing chunk) when it is missing; a directory named by two
+ * directories keeps the name its ".." names (else the first). Damage that loses a directory's blocks is not repaired.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {

@@ -182,7 +182,8 @@ class DirectoryRebuildPlanTest {
                             it.forEachRemaining(e -> got.add(new String(e.name(), StandardCharsets.UTF_8) + "=" + e.child()
                                     + (e.type() == null ? "" : ":" + e.type().name().charAt(0))));
                             made.put((Long) args[0], got);
-                            yield new BlockImage((Long) args[0] * 1000 + 2, new byte[1], "new directory " + args[0]);
+                            BlockImage b = new BlockImage((Long) args[0] * 1000 + 2, new byte[1], "new directory " + args[0]);
+                            yield args.length == 4 ? List.of(b) : b; // with an allocator: the inode and any blocks
                         }
                         case "inodeNumber" -> (Integer) args[0] * 1_000_000L + (Long) args[1];
                         case "withPlanned" -> proxy;
@@ -278,6 +279,53 @@ class DirectoryRebuildPlanTest {
         assertTrue(changes.contains("\"a\" held twice: the one naming inode 301 dropped") && changes.contains("\"gone\" dropped")
                 && changes.contains("\"up\" dropped: it names the root directory") && changes.contains("renamed \"c\"") && changes.contains("file type set") && changes.contains(".. set to inode 128"),
                 changes);
+    }
+
+    /** A "." recorded with another file type than a directory's: the directory is rebuilt (its "." made anew). */
+    @Test
+    void aDotEntryWithTheWrongFileTypeIsRebuilt() throws Exception {
+        World w = tree();
+        for (int i = 0; i < w.walk.size(); i++) {
+            Object[] e = w.walk.get(i);
+            if (e[0].equals("entry") && e[1].equals(200L) && e[2].equals(".")) {
+                w.walk.set(i, new Object[] {"entry", 200L, ".", 200L, FileType.FILE, null});
+            }
+        }
+        Plan p = w.plan();
+        assertEquals(Map.of(200L, List.of("..=128", "a=300:F", "b=301:F")), w.rebuilt);
+        assertTrue(String.join("\n", p.changes()).contains("\".\": file type set to directory"), String.join("\n", p.changes()));
+    }
+
+    /** The root with directories 200 and 201, each naming directory 202 ("s" and "t"), whose ".." is {@code dotdot}. */
+    private static World namedTwice(long dotdot) {
+        World w = new World().dir(ROOT, ROOT).name(ROOT, "p", 200, FileType.DIRECTORY, FileType.DIRECTORY)
+                .name(ROOT, "q", 201, FileType.DIRECTORY, FileType.DIRECTORY).dir(200, ROOT)
+                .name(200, "s", 202, FileType.DIRECTORY, FileType.DIRECTORY).dir(201, ROOT)
+                .name(201, "t", 202, FileType.DIRECTORY, FileType.DIRECTORY).dir(202, dotdot);
+        w.nlink.put(ROOT, 4L);
+        w.nlink.put(200L, 3L);
+        w.nlink.put(201L, 3L);
+        return w;
+    }
+
+    /**
+     * A directory named by two directories keeps the name in the one its ".." names, as xfs_repair's phase 6 keeps it;
+     * when its ".." names neither, the name in the lowest-numbered one (the first phase 6 reaches), and its ".." is set
+     * to it. The other directory is rebuilt without the name and loses the subdirectory's link.
+     */
+    @Test
+    void aDirectoryNamedByTwoDirectoriesKeepsTheNameItsDotDotNames() throws Exception {
+        World byDotDot = namedTwice(201);
+        Plan p = byDotDot.plan();
+        assertEquals(Map.of(200L, List.of("..=128")), byDotDot.rebuilt);
+        assertEquals(Map.of(200L, 2L), byDotDot.nlinkSet);
+        assertTrue(String.join("\n", p.changes()).contains("the entry naming directory inode 202 dropped: that directory is named by"
+                + " inode 201 too, which its .. names"), String.join("\n", p.changes()));
+
+        World byOrder = namedTwice(999);
+        byOrder.plan();
+        assertEquals(Map.of(201L, List.of("..=128"), 202L, List.of("..=200")), byOrder.rebuilt);
+        assertEquals(Map.of(201L, 2L), byOrder.nlinkSet);
     }
 
     /**
