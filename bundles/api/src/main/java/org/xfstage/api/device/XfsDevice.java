@@ -510,4 +510,34 @@ public interface XfsDevice extends AutoCloseable {
     /** Releases the image and its lock. */
     @Override
     void close();
+
+    /**
+     * Inode {@code ino} cleared as xfs_repair's clear_dinode clears an inode too broken to trust: its core zeroed but
+     * for the magic, version, inode number and uuid, both fork formats extents, the unlinked pointer ended, the fork
+     * area zeroed, encoded as the device writes it (CRC set) and read back as a free inode before it is returned. The
+     * inode need not be readable. Only the inode is written: the blocks it mapped, the inode btrees' masks, the AGI and
+     * superblock counters and the entries naming it are other plans' (the next scrub finds them).
+     *
+     * @throws XfsFormatException when {@code ino} is the root, a realtime or a quota inode (never cleared), or the
+     *                            device clears no inodes (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage clearInode(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not clear inodes");
+    }
+
+    /**
+     * Inode {@code ino} without its attribute fork, as xfs_repair's clear_dinode_attr drops an attribute fork it cannot
+     * read: fork offset 0, attribute format extents, no attribute extents, the fork's bytes zeroed, di_nblocks what the
+     * data fork maps; encoded (CRC set) and read again: no attribute rule may be broken and no rule the inode kept. The
+     * fork's blocks are not freed here: they become leaked space the free-space plans give back.
+     *
+     * @throws XfsFormatException when the inode is free, the root, a realtime or quota inode, its data fork is a btree
+     *                            (whose root moves with the fork offset), or it would still break a rule; or the device
+     *                            drops no forks (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage dropAttributeFork(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not drop attribute forks");
+    }
 }

@@ -764,6 +764,28 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage clearInode(long ino) throws XfsException {
+        InodeClear clear = new InodeClear(checks(), superblock);
+        clear.refuseReserved(ino); // before the number check, which calls them no inodes an entry may name
+        Headers.check(inodeNumbers.validForEntry(ino), () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] cleared = clear.clear(ino, image.read(geometry.inodeOffset(ino), geometry.inodeSize));
+        return new BlockImage(geometry.inodeOffset(ino), cleared, "inode " + ino + " (cleared)");
+    }
+
+    @Override
+    public BlockImage dropAttributeFork(long ino) throws XfsException {
+        byte[] out = new InodeClear(checks(), superblock).dropAttributes(Inode.read(image, geometry, ino));
+        return new BlockImage(geometry.inodeOffset(ino), out, "inode " + ino + " (attribute fork dropped)");
+    }
+
+    private InodeChecks checks() {
+        if (inodeChecks == null) {
+            inodeChecks = new InodeChecks(image, geometry, superblock);
+        }
+        return inodeChecks;
+    }
+
+    @Override
     public FileType fileType(long ino) throws XfsException {
         try {
             Inode inode = Inode.read(image, geometry, ino);
@@ -794,7 +816,10 @@ final class XfsImage implements XfsDevice {
         byte[] b = block.bytes();
         if (within >= g.blockSize && b.length == g.inodeSize && within % g.inodeSize == 0 && b[0] == 'I' && b[1] == 'N') {
             long agino = ((within / g.blockSize) << g.inopbLog) + (within % g.blockSize) / g.inodeSize;
-            Inode.decode(b, g, inodeNumber(agno, agino)).checkedType();
+            Inode inode = Inode.decode(b, g, inodeNumber(agno, agino));
+            if (inode.mode != 0) {
+                inode.checkedType(); // a free inode (one cleared) has no type to check
+            }
             return;
         }
         if (within >= g.blockSize && within % g.blockSize == 0 && Directories.verifyBlock(b, block.offset(), g)) {
