@@ -21,7 +21,8 @@ import org.xfstage.api.staging.XfArray;
 /**
  * The inode strategy's plan on staged problems: one device-made inode per inode with core problems, asked with every
  * rule that inode breaks; refused, naming the inode and why, when one rule's right value is not proven (a fork that
- * breaks a rule, a rule xfs_repair answers by clearing the inode, an unlinked pointer that may be a link of a list).
+ * breaks a rule, an unlinked pointer that may be a link of a list). An inode xfs_repair clears is cleared, its path
+ * listed as lost; so is a symlink whose target does not read, and an attribute fork that does not read is dropped.
  */
 class InodeStrategyPlanTest {
 
@@ -63,12 +64,68 @@ class InodeStrategyPlanTest {
     }
 
     @Test
-    void aRuleXfsRepairAnswersByClearingTheInodeIsRefused() throws Exception {
+    void anInodeXfsRepairClearsIsClearedAndListedAsLostWithItsPath() throws Exception {
         try (Staging s = new Staging(true)) {
-            stage(s, 1, InodeProblem.of(132, Kind.NBLOCKS, 9, 1), InodeProblem.of(147, Kind.SPECIAL_SIZE, 5, 0));
+            s.path("/null-dev", 147);
+            stage(s, 1, InodeProblem.of(132, Kind.NBLOCKS, 9, 1), InodeProblem.of(147, Kind.SPECIAL_SIZE, 5, 0),
+                    InodeProblem.of(147, Kind.NBLOCKS, 1, 0));
+            Plan p = new InodeStrategy().plan(s, List.of());
+            assertEquals(Set.of(147L), s.cleared, "cleared whole, not repaired in place");
+            assertEquals(Map.of(132L, Set.of(Kind.NBLOCKS)), s.repairs);
+            assertEquals(2, p.blocks().size());
+            assertEquals(List.of("lost: /null-dev (inode 147, cleared: special file of size 5)",
+                    "inode 132: di_nblocks is 9, the forks map 1 -> set right"), p.changes());
+        }
+    }
+
+    @Test
+    void lostAndFoundIsNeverCleared() throws Exception {
+        try (Staging s = new Staging(true)) {
+            s.path("/lost+found", 140);
+            stage(s, 0, InodeProblem.of(140, Kind.FLAGS2_REFLINK_TYPE, 2, -1));
             XfsFormatException e = assertThrows(XfsFormatException.class, () -> new InodeStrategy().plan(s, List.of()));
-            assertTrue(e.getMessage().startsWith("inode 147 is not repaired in place: inode: special file of size 5"), e.getMessage());
-            assertEquals("inode", e.structure());
+            assertTrue(e.getMessage().startsWith("inode 140 is /lost+found, which is not cleared"), e.getMessage());
+            assertEquals(Set.of(), s.cleared);
+        }
+    }
+
+    @Test
+    void anInodeAnEarlierPlanClearedIsNotClearedAgain() throws Exception {
+        try (Staging s = new Staging(true)) {
+            stage(s, 0, InodeProblem.of(147, Kind.SPECIAL_SIZE, 5, 0));
+            s.current.remove(147L); // the symlink or inode plan before this one cleared it on the view
+            Plan p = new InodeStrategy().plan(s, List.of());
+            assertEquals(List.of(), p.blocks());
+            assertEquals(Set.of(), s.cleared);
+        }
+    }
+
+    @Test
+    void aSymlinkWhoseTargetDoesNotReadIsClearedAndABadChecksumAloneRefused() throws Exception {
+        try (Staging s = new Staging(true)) {
+            s.path("/link-long", 143);
+            stage(s, 0, new InodeProblem(143, Kind.SYMLINK_OWNER, false, 300, 5, -1));
+            Plan p = new SymlinkStrategy().plan(s, List.of());
+            assertEquals(Set.of(143L), s.cleared);
+            assertEquals(List.of("lost: /link-long (inode 143, cleared: remote target block 300 is owned by inode 5)"), p.changes());
+        }
+        try (Staging s = new Staging(true)) {
+            stage(s, 0, new InodeProblem(143, Kind.SYMLINK_CRC, false, 300, -1, -1));
+            XfsFormatException e = assertThrows(XfsFormatException.class, () -> new SymlinkStrategy().plan(s, List.of()));
+            assertTrue(e.getMessage().contains("bad checksum only is rewritten by xfs_repair"), e.getMessage());
+            assertEquals(Set.of(), s.cleared);
+        }
+    }
+
+    @Test
+    void anAttributeForkThatDoesNotReadIsDroppedAndTheFileKept() throws Exception {
+        try (Staging s = new Staging(true)) {
+            s.path("/size-100", 133);
+            stage(s, 0, new InodeProblem(133, Kind.XATTR_HASH, true, 0, 0, 0x1234));
+            Plan p = new XattrStrategy().plan(s, List.of());
+            assertEquals(Set.of(133L), s.attributesDropped);
+            assertEquals(Set.of(), s.cleared);
+            assertTrue(p.changes().get(0).startsWith("attributes dropped: /size-100 (inode 133: "), p.changes().toString());
         }
     }
 
