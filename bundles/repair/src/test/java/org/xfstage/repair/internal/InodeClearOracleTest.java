@@ -112,6 +112,73 @@ class InodeClearOracleTest {
         return Stream.of("noreflink-nofinobt");
     }
 
+    /**
+     * An AGI unlinked bucket naming an inode in use, on a clean log: xfs_repair 6.1 empties the bucket ("agi unlinked
+     * bucket N is I in ag A") and frees nothing; an orphan (link count 0, named by no directory) is moved to lost+found
+     * ("disconnected inode I, moving to lost+found"), its data kept, where the kernel's log recovery would have freed
+     * it. So here: the bucket emptied, the orphan made /lost+found/INO (lost+found made, as the corpus has none), its
+     * link count 1, every other file as it was. The orphan is /sf's last entry, cut off by the count and size of /sf
+     * (an entry is 38 bytes), its link count set to 0 and put in its AG's bucket.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("orphans")
+    void anInodeInUseOnAnUnlinkedListIsKeptAsXfsRepairKeepsIt(String geometry, boolean orphan) throws Exception {
+        String path = orphan ? "/sf/entry-00002-with-a-longer-name" : "/size-1";
+        long ino;
+        try (org.xfstage.api.device.XfsDevice d = new org.xfstage.device.internal.XfsDeviceServiceImpl().open(RepairOracleTest.base(geometry),
+                org.xfstage.api.device.OpenOptions.readOnly())) {
+            List<org.xfstage.api.device.ManifestEntry> all = new ArrayList<>();
+            d.manifest(false, Progress.NONE, all::add);
+            ino = all.stream().filter(e -> e.path().equals(path)).findFirst().orElseThrow().inode();
+        }
+        Path img = dir.resolve(geometry + "-unlinked.img");
+        SparseFiles.copy(RepairOracleTest.base(geometry), img);
+        String at = CorpusImages.run(List.of(CorpusImages.tool("xfs_db"), "-r", "-c", "convert inode " + ino + " agno", "-c",
+                "convert inode " + ino + " agino", img.toString()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\((\\d+)\\)").matcher(at);
+        assertTrue(m.find(), at);
+        String agno = m.group(1);
+        assertTrue(m.find(), at);
+        long agino = Long.parseLong(m.group(1));
+        List<String> commands = new ArrayList<>();
+        if (orphan) {
+            commands.addAll(List.of("path /sf", "write -d u3.sfdir3.hdr.count 2", "write -d core.size 82", "inode " + ino,
+                    "write -d core.nlinkv2 0"));
+        }
+        commands.addAll(List.of("agi " + agno, "write -d unlinked[" + (agino % 64) + "] " + agino));
+        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
+        commands.forEach(c -> {
+            cmd.add("-c");
+            cmd.add(c);
+        });
+        cmd.add(img.toString());
+        CorpusImages.run(cmd);
+        String damaged = RepairOracleTest.sha256(img);
+        java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
+        List<String> expected = new ArrayList<>(RepairOracleTest.manifest(RepairOracleTest.base(geometry)).stream()
+                .map(l -> orphan && l.startsWith(path + " ") ? "/lost+found/" + ino + l.substring(path.length()) : l).map(sizeless).toList());
+
+        Path journal = dir.resolve(geometry + "-unlinked.undo");
+        RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        List<String> changes = done.plans().stream().flatMap(p -> p.changes().stream()).toList();
+        assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done.after().findings() + " " + changes);
+        var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, check.getKey(), "xfs_repair -n after our repair:\n" + check.getValue());
+        assertTrue(changes.stream().anyMatch(c -> c.contains("inode " + ino + " (in use) -> empty")), changes.toString());
+        List<String> after = RepairOracleTest.manifest(img).stream().map(sizeless).toList();
+        if (orphan) {
+            expected.addAll(after.stream().filter(l -> l.startsWith("/lost+found ")).toList());
+        }
+        assertEquals(expected.stream().sorted().toList(), after.stream().sorted().toList(), "every file kept, the orphan in lost+found");
+        System.out.printf("CLEAR %-20s %-22s repaired: %s%n", geometry, orphan ? "orphan" : "unlinked-named", changes);
+        assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
+        assertEquals(damaged, RepairOracleTest.sha256(img), "undo restores the damaged image bit for bit");
+    }
+
+    static Stream<Arguments> orphans() {
+        return Stream.of(Arguments.of("default", true), Arguments.of("rmapbt", false));
+    }
+
     private void clearAndUndo(String geometry, String recipe, List<String> commands, Set<String> lost) throws Exception {
         Path img = dir.resolve(geometry + "-" + recipe + ".img");
         SparseFiles.copy(RepairOracleTest.base(geometry), img);
