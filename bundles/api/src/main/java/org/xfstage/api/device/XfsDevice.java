@@ -540,4 +540,20 @@ public interface XfsDevice extends AutoCloseable {
     default BlockImage dropAttributeFork(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not drop attribute forks");
     }
+
+    /**
+     * The remote blocks of symlink {@code ino} with their headers written again, when the target they hold still reads
+     * and agrees with the inode's size: each block's magic, the part of the target it says it holds (offset, byte
+     * count) and the target bytes (no NUL) must be right; its owner, place, uuid and checksum are set. Only the blocks
+     * that change are returned, read back on a view: the symlink must then break no rule of its target.
+     *
+     * @throws XfsFormatException when the inode is no remote symlink, a block has no symlink magic, holds another part
+     *                            of the target than the size wants or a NUL, nothing needs writing, or the device
+     *                            rebuilds no symlinks (the default, for devices made before this method): the target is
+     *                            then not proven, and xfs_repair clears the inode
+     * @since api device 2.5
+     */
+    default java.util.List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rebuild symlinks");
+    }
 }

@@ -778,6 +778,11 @@ final class XfsImage implements XfsDevice {
         return new BlockImage(geometry.inodeOffset(ino), out, "inode " + ino + " (attribute fork dropped)");
     }
 
+    @Override
+    public List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
+        return new SymlinkRebuild(this).rebuild(ino);
+    }
+
     private InodeChecks checks() {
         if (inodeChecks == null) {
             inodeChecks = new InodeChecks(image, geometry, superblock);
@@ -824,6 +829,14 @@ final class XfsImage implements XfsDevice {
         }
         if (within >= g.blockSize && within % g.blockSize == 0 && Directories.verifyBlock(b, block.offset(), g)) {
             return; // a directory block: its own checksum, place and filesystem
+        }
+        if (within >= g.blockSize && within % g.blockSize == 0 && b.length % g.blockSize == 0 && b.length >= 4
+                && new Struct(Layouts.SYMLINK, b, 0).get("magic") == Contents.SYMLINK_MAGIC) {
+            // a remote symlink extent: its checksum over the extent, its place and filesystem
+            Struct h = new Struct(Layouts.SYMLINK, b, 0);
+            Headers.check(h.crcValid(0, b.length) && h.get("blkno") == block.offset() >> 9 && Headers.sameUuid(h, g),
+                    () -> block.what() + ": remote symlink header does not verify");
+            return;
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());

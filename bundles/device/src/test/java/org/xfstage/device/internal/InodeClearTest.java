@@ -24,7 +24,7 @@ import org.xfstage.api.device.XfsFormatException;
  * The device's clearing of inodes and dropping of attribute forks ({@link XfsImage#clearInode},
  * {@link XfsImage#dropAttributeFork}) on real images damaged with xfs_db -x: a cleared inode reads as free with only
  * its identity left, the root is refused; a file without its attribute fork reads clean with the data fork's blocks
- * counted. The oracle runs (repair, xfs_repair -n, manifest, undo) are InodeClearOracleTest's.
+ * counted; a remote symlink's headers set again only where its target proves them. The oracle runs (repair, xfs_repair -n, manifest, undo) are InodeClearOracleTest's.
  */
 class InodeClearTest {
     @TempDir
@@ -98,6 +98,27 @@ class InodeClearTest {
             long ino = Corpus.lookup(fs, "/fragmented");
             XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.dropAttributeFork(ino));
             assertTrue(e.getMessage().contains("btree"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aRemoteSymlinkWhoseTargetProvesItsHeaderGetsItAgainAndAnotherIsRefused() throws Exception {
+        Path img = damaged("symlink-owner", List.of("path /link-long", "dblock 0", "type symlink", "write -d owner 5"));
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            long ino = Corpus.lookup(fs, "/link-long");
+            assertTrue(kinds(fs, ino).contains(Kind.SYMLINK_OWNER), kinds(fs, ino).toString());
+            List<BlockImage> blocks = fs.rebuildSymlinkBlocks(ino);
+            assertEquals(1, blocks.size());
+            fs.verify(blocks.get(0));
+            try (XfsDevice view = fs.withPlanned(blocks)) {
+                assertEquals(Set.of(), kinds(view, ino), "reads clean");
+            }
+        }
+        Path offset = damaged("symlink-offset", List.of("path /link-long", "dblock 0", "type symlink", "write -d offset 7"));
+        try (XfsImage fs = XfsImage.open(offset, OpenOptions.readOnly())) {
+            long ino = Corpus.lookup(fs, "/link-long");
+            XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.rebuildSymlinkBlocks(ino));
+            assertTrue(e.getMessage().contains("the size wants 0+"), e.getMessage());
         }
     }
 }

@@ -758,7 +758,7 @@ class RepairOracleTest {
      * Damage outside every strategy's scope: a file to name in lost+found when the root names a file "lost+found", a
      * node directory's block, inode chunks the evidence cannot prove (a hidden half chunk with a damaged inode in it),
      * an unlinked bucket naming an inode that does not read; inodes xfs_repair clears that do not decode
-     * (a fork offset past the inode, a regular file in local format), a remote symlink block's checksum alone.
+     * (a fork offset past the inode, a regular file in local format).
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(
@@ -779,8 +779,6 @@ class RepairOracleTest {
                 // them, but nothing staged says why (the cleared ones that decode: InodeClearOracleTest)
                 Arguments.of("inode", "default", List.of("path /size-1", "write -d core.forkoff 100")),
                 Arguments.of("inode", "b1024", List.of("path /size-100", "write -d core.format 1")),
-                // a remote symlink block whose checksum alone is bad: xfs_repair rewrites it, which is not planned
-                Arguments.of("symlink", "default", List.of("path /link-long", "dblock 0", "type symlink", "write -c lsn 7")),
                 // a file's extent moved one block onto its neighbour's: the bnobt and refcountbt rebuilds would leave two
                 // files sharing a block without the reflink flag (once said clean while xfs_repair -n saw it): refused
                 Arguments.of("refcountbt", "default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit")));

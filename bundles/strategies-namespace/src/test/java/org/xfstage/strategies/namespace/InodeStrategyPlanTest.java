@@ -101,19 +101,27 @@ class InodeStrategyPlanTest {
     }
 
     @Test
-    void aSymlinkWhoseTargetDoesNotReadIsClearedAndABadChecksumAloneRefused() throws Exception {
+    void aSymlinkWhoseTargetProvesItsHeadersKeepsItAndAnotherIsCleared() throws Exception {
         try (Staging s = new Staging(true)) {
-            s.path("/link-long", 143);
-            stage(s, 0, new InodeProblem(143, Kind.SYMLINK_OWNER, false, 300, 5, -1));
+            s.path("/link-long", 143).path("/link-other", 144);
+            s.symlinksProven.add(143L);
+            stage(s, 0, new InodeProblem(143, Kind.SYMLINK_OWNER, false, 300, 5, -1), new InodeProblem(144, Kind.SYMLINK_MAGIC, false, 301, 0,
+                    0x58534c4d));
             Plan p = new SymlinkStrategy().plan(s, List.of());
-            assertEquals(Set.of(143L), s.cleared);
-            assertEquals(List.of("lost: /link-long (inode 143, cleared: remote target block 300 is owned by inode 5)"), p.changes());
+            assertEquals(Set.of(144L), s.cleared, "the one whose blocks do not prove the target");
+            assertEquals(2, p.blocks().size());
+            assertEquals("lost: /link-other (inode 144, cleared: remote target block 301 has bad magic 0x0)", p.changes().get(0));
+            assertTrue(p.changes().get(1).startsWith("symlink inode 143: 1 remote block header(s) written again"), p.changes().toString());
         }
+    }
+
+    @Test
+    void aSymlinkTheInodeStrategyClearsIsClearedNotRebuilt() throws Exception {
         try (Staging s = new Staging(true)) {
-            stage(s, 0, new InodeProblem(143, Kind.SYMLINK_CRC, false, 300, -1, -1));
-            XfsFormatException e = assertThrows(XfsFormatException.class, () -> new SymlinkStrategy().plan(s, List.of()));
-            assertTrue(e.getMessage().contains("bad checksum only is rewritten by xfs_repair"), e.getMessage());
-            assertEquals(Set.of(), s.cleared);
+            s.symlinksProven.add(143L);
+            stage(s, 0, InodeProblem.of(143, Kind.SIZE_FORMAT, 7, 336), new InodeProblem(143, Kind.SYMLINK_BYTES, false, 300, 888, 7));
+            new SymlinkStrategy().plan(s, List.of());
+            assertEquals(Set.of(143L), s.cleared);
         }
     }
 

@@ -43,6 +43,8 @@ final class Staging implements ScrubContext, AutoCloseable {
     /** The inodes the device was asked to clear, and those whose attribute fork it was asked to drop. */
     final java.util.Set<Long> cleared = new java.util.TreeSet<>();
     final java.util.Set<Long> attributesDropped = new java.util.TreeSet<>();
+    /** The symlinks whose remote blocks' headers the device can write again (their target proves them); the rest it refuses. */
+    final java.util.Set<Long> symlinksProven = new java.util.TreeSet<>();
     /** The AGI unlinked buckets per AG (none unless set). */
     final Map<Integer, Map<Integer, Long>> unlinked = new java.util.HashMap<>();
 
@@ -99,6 +101,12 @@ final class Staging implements ScrubContext, AutoCloseable {
             if (m.getName().equals("clearInode") || m.getName().equals("dropAttributeFork")) {
                 (m.getName().equals("clearInode") ? cleared : attributesDropped).add((Long) args[0]);
                 return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("rebuildSymlinkBlocks")) {
+                if (!symlinksProven.contains((Long) args[0])) {
+                    throw new XfsFormatException("symlink inode " + args[0] + " block 300 has no XSLM magic: it may hold anything");
+                }
+                return List.of(new org.xfstage.api.device.BlockImage(300L * 4096, new byte[4096], "remote symlink block 300"));
             }
             if (m.getName().equals("directoryTree")) {
                 // the tree's paths as entries of their parent directories (inode 0 for every directory: not asked)
