@@ -556,4 +556,18 @@ public interface XfsDevice extends AutoCloseable {
     default java.util.List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not rebuild symlinks");
     }
+
+    /**
+     * Inode {@code ino} with its checksum computed again, as xfs_repair rewrites an inode whose only fault on read is
+     * its CRC ("bad CRC for inode N, will rewrite"): the bytes are kept, the CRC set, and the result must then decode
+     * as an inode of this filesystem (magic, version, number, uuid, fork offset, size). Whatever else the inode breaks
+     * is found by the next verifying read and planned on its own.
+     *
+     * @throws XfsFormatException when the checksum is right, the inode would not decode with a right checksum either,
+     *                            or the device rewrites no checksums (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage rewriteInodeChecksum(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rewrite inode checksums");
+    }
 }

@@ -783,6 +783,17 @@ final class XfsImage implements XfsDevice {
         return new SymlinkRebuild(this).rebuild(ino);
     }
 
+    @Override
+    public BlockImage rewriteInodeChecksum(long ino) throws XfsException {
+        Headers.check(inodeNumbers.validForEntry(ino) || ino == geometry.rootIno, () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] raw = image.read(geometry.inodeOffset(ino), geometry.inodeSize);
+        Struct s = new Struct(Layouts.DINODE, raw, 0);
+        Headers.check(!s.crcValid(0, geometry.inodeSize), () -> "inode " + ino + ": its checksum is right");
+        byte[] fixed = s.encode(0, geometry.inodeSize);
+        Inode.decode(fixed, geometry, ino); // a core that is no inode of this filesystem is not made one by its checksum
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (checksum)");
+    }
+
     private InodeChecks checks() {
         if (inodeChecks == null) {
             inodeChecks = new InodeChecks(image, geometry, superblock);

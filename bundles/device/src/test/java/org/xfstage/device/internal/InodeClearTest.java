@@ -121,4 +121,23 @@ class InodeClearTest {
             assertTrue(e.getMessage().contains("the size wants 0+"), e.getMessage());
         }
     }
+
+    @Test
+    void anInodeWhoseOnlyFaultIsItsChecksumGetsItAgain() throws Exception {
+        Path img = damaged("inode-crc", List.of("path /size-4096", "write -c core.gid 7", "path /size-1", "write -c core.magic 0"));
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            long ino = Corpus.lookup(fs, "/size-4096");
+            BlockImage b = fs.rewriteInodeChecksum(ino);
+            fs.verify(b);
+            assertEquals(7, Inode.decode(b.bytes(), fs.geometry, ino).core.get("gid"), "the bytes kept");
+            try (XfsDevice view = fs.withPlanned(List.of(b))) {
+                assertEquals(Set.of(), kinds(view, ino), "reads clean");
+            }
+            long noMagic = Corpus.lookup(fs, "/size-1");
+            assertThrows(XfsFormatException.class, () -> fs.rewriteInodeChecksum(noMagic), "no inode with a right checksum either");
+            long root = fs.geometry.rootIno;
+            XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.rewriteInodeChecksum(root));
+            assertTrue(e.getMessage().contains("checksum is right"), e.getMessage());
+        }
+    }
 }

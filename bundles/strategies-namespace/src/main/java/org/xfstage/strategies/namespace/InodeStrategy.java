@@ -60,6 +60,8 @@ public class InodeStrategy implements RepairStrategy {
     static final Set<Kind> CLEARED = EnumSet.of(Kind.SPECIAL_SIZE, Kind.FORKOFF, Kind.FLAGS2_REFLINK_FEATURE,
             Kind.FLAGS2_REFLINK_TYPE, Kind.FLAGS2_REFLINK_REALTIME, Kind.SIZE_FORMAT, Kind.DIRECTORY_SIZE);
     private static final int MAX_CHANGES = 50;
+    /** Where the walk reports an inode it could not read: "inode N". */
+    private static final java.util.regex.Pattern UNREADABLE = java.util.regex.Pattern.compile("inode (\\d+)");
 
     @Override
     public Set<Observation> needs() {
@@ -133,6 +135,27 @@ public class InodeStrategy implements RepairStrategy {
                 if (changes.size() < MAX_CHANGES && kinds.contains(p.kind())) {
                     changes.add("inode " + ino + ": " + p.describe() + " -> set right");
                 }
+            }
+        }
+        // inodes the walk could not read (no problem staged, a finding of its own): as xfs_repair does, one whose only
+        // fault is its checksum gets it again, and the next round's verifying read finds what else it breaks
+        for (Finding f : findings) {
+            java.util.regex.Matcher m = UNREADABLE.matcher(f.location());
+            if (!"inode".equals(f.structure()) || !m.matches()) {
+                continue;
+            }
+            long ino = Long.parseLong(m.group(1));
+            if (planned.contains(ino) || clear.containsKey(ino)) {
+                continue;
+            }
+            try {
+                blocks.add(ctx.device().rewriteInodeChecksum(ino));
+                planned.add(ino);
+                if (changes.size() < MAX_CHANGES) {
+                    changes.add("inode " + ino + ": checksum written again (" + f.problem() + ")");
+                }
+            } catch (XfsFormatException notOnlyTheChecksum) {
+                // more than its checksum is wrong, or nothing: left to the findings (nothing proves what it was)
             }
         }
         boolean cut = changes.size() == MAX_CHANGES;

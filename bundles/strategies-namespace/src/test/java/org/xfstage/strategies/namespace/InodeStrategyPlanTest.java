@@ -173,4 +173,18 @@ class InodeStrategyPlanTest {
             assertNull(new InodeStrategy().plan(s, List.of()));
         }
     }
+
+    @Test
+    void anInodeWhoseOnlyFaultIsItsChecksumGetsItAgainAndAnotherUnreadableOneNothing() throws Exception {
+        try (Staging s = new Staging(true)) {
+            s.checksumOnly.add(135L);
+            s.array(Observation.INODE_PROBLEMS, InodeProblemRecord.SIZE); // the walk staged no problem of either
+            List<org.xfstage.api.repair.Finding> findings = List.of(
+                    new org.xfstage.api.repair.Finding("inode", 0, "inode 135", "inode 135: checksum mismatch", null),
+                    new org.xfstage.api.repair.Finding("inode", 0, "inode 136", "inode 136: bad magic (not an inode)", null));
+            Plan p = new InodeStrategy().plan(s, findings);
+            assertEquals(1, p.blocks().size());
+            assertEquals(List.of("inode 135: checksum written again (inode 135: checksum mismatch)"), p.changes());
+        }
+    }
 }

@@ -43,6 +43,8 @@ final class Staging implements ScrubContext, AutoCloseable {
     /** The inodes the device was asked to clear, and those whose attribute fork it was asked to drop. */
     final java.util.Set<Long> cleared = new java.util.TreeSet<>();
     final java.util.Set<Long> attributesDropped = new java.util.TreeSet<>();
+    /** The inodes whose only fault is their checksum (the device rewrites it); the rest it refuses. */
+    final java.util.Set<Long> checksumOnly = new java.util.TreeSet<>();
     /** The symlinks whose remote blocks' headers the device can write again (their target proves them); the rest it refuses. */
     final java.util.Set<Long> symlinksProven = new java.util.TreeSet<>();
     /** The AGI unlinked buckets per AG (none unless set). */
@@ -101,6 +103,12 @@ final class Staging implements ScrubContext, AutoCloseable {
             if (m.getName().equals("clearInode") || m.getName().equals("dropAttributeFork")) {
                 (m.getName().equals("clearInode") ? cleared : attributesDropped).add((Long) args[0]);
                 return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("rewriteInodeChecksum")) {
+                if (!checksumOnly.contains((Long) args[0])) {
+                    throw new XfsFormatException("inode " + args[0] + ": bad magic (not an inode)");
+                }
+                return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0] + " (checksum)");
             }
             if (m.getName().equals("rebuildSymlinkBlocks")) {
                 if (!symlinksProven.contains((Long) args[0])) {
