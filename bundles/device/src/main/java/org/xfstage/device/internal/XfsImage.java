@@ -790,7 +790,10 @@ final class XfsImage implements XfsDevice {
         Struct s = new Struct(Layouts.DINODE, raw, 0);
         Headers.check(!s.crcValid(0, geometry.inodeSize), () -> "inode " + ino + ": its checksum is right");
         byte[] fixed = s.encode(0, geometry.inodeSize);
-        Inode.decode(fixed, geometry, ino); // a core that is no inode of this filesystem is not made one by its checksum
+        Inode inode = Inode.decode(fixed, geometry, ino); // a core that is no inode of this filesystem is not made one by its checksum
+        if (inode.mode != 0) {
+            inode.checkedType(); // nor one of no known type, or whose type cannot have its fork's format
+        }
         return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (checksum)");
     }
 

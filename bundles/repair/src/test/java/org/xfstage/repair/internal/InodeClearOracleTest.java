@@ -115,6 +115,25 @@ class InodeClearOracleTest {
         clearAndUndo(geometry, "reflink-flag-file", List.of("path /size-100", "write -d v3.reflink 1"), Set.of("/size-100"));
     }
 
+    /**
+     * A directory xfs_repair clears (the reflink flag on /deep: "reflink flag set on non-file inode"): /deep is lost, its
+     * subdirectory /deep/a, which no directory names then, goes to lost+found with what it holds ("disconnected dir
+     * inode N, moving to lost+found"), the root's link count drops by one.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("noReflink")
+    void aClearedDirectorysSubdirectoryGoesToLostFound(String ignored) throws Exception {
+        long a;
+        try (org.xfstage.api.device.XfsDevice d = new org.xfstage.device.internal.XfsDeviceServiceImpl().open(RepairOracleTest.base("default"),
+                org.xfstage.api.device.OpenOptions.readOnly())) {
+            List<org.xfstage.api.device.ManifestEntry> all = new ArrayList<>();
+            d.manifest(false, Progress.NONE, all::add);
+            a = all.stream().filter(e -> e.path().equals("/deep/a")).findFirst().orElseThrow().inode();
+        }
+        clearAndUndo("default", "reflink-on-directory", List.of("path /deep", "write -d v3.reflink 1"), Set.of("/deep"),
+                java.util.Map.of("/deep/a", "/lost+found/" + a));
+    }
+
     static Stream<String> noReflink() {
         return Stream.of("noreflink-nofinobt");
     }
@@ -187,6 +206,12 @@ class InodeClearOracleTest {
     }
 
     private void clearAndUndo(String geometry, String recipe, List<String> commands, Set<String> lost) throws Exception {
+        clearAndUndo(geometry, recipe, commands, lost, java.util.Map.of());
+    }
+
+    /** {@code moved}: a path under a cleared directory to where it must be after the repair (in lost+found). */
+    private void clearAndUndo(String geometry, String recipe, List<String> commands, Set<String> lost, java.util.Map<String, String> moved)
+            throws Exception {
         Path img = dir.resolve(geometry + "-" + recipe + ".img");
         SparseFiles.copy(RepairOracleTest.base(geometry), img);
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
@@ -225,8 +250,20 @@ class InodeClearOracleTest {
         }
         // a directory's size changes with the entry dropped from it: directories are compared without their size
         java.util.function.UnaryOperator<String> sizeless = line -> line.replaceFirst("^(\\S+ DIRECTORY \\d+) \\d+ ", "$1 _ ");
-        List<String> expected = before.stream().filter(l -> lost.stream().noneMatch(p -> l.startsWith(p + " "))).map(sizeless).toList();
-        assertEquals(expected, RepairOracleTest.manifest(img).stream().map(sizeless).toList(), recipe + ": every other file intact");
+        List<String> expected = new ArrayList<>(before.stream().filter(l -> lost.stream().noneMatch(p -> l.startsWith(p + " ")))
+                .map(l -> {
+                    for (java.util.Map.Entry<String, String> e : moved.entrySet()) {
+                        if (l.startsWith(e.getKey() + " ") || l.startsWith(e.getKey() + "/")) {
+                            return e.getValue() + l.substring(e.getKey().length());
+                        }
+                    }
+                    return l;
+                }).map(sizeless).toList());
+        List<String> after = RepairOracleTest.manifest(img).stream().map(sizeless).toList();
+        if (!moved.isEmpty()) {
+            expected.addAll(after.stream().filter(l -> l.startsWith("/lost+found ")).toList()); // made by the repair
+        }
+        assertEquals(expected.stream().sorted().toList(), after.stream().sorted().toList(), recipe + ": every other file intact");
         System.out.printf("CLEAR %-20s %-22s repaired: %s%n", geometry, recipe, changes);
 
         assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
