@@ -560,4 +560,64 @@ public interface XfsDevice extends AutoCloseable {
             BlockAllocator more) throws XfsException {
         return java.util.List.of(newDirectory(ino, parent, entries));
     }
+
+    /**
+     * Inode {@code ino} cleared as xfs_repair's clear_dinode clears an inode too broken to trust: its core zeroed but
+     * for the magic, version, inode number and uuid, both fork formats extents, the unlinked pointer ended, the fork
+     * area zeroed, encoded as the device writes it (CRC set) and read back as a free inode before it is returned. The
+     * inode need not be readable. Only the inode is written: the blocks it mapped, the inode btrees' masks, the AGI and
+     * superblock counters and the entries naming it are other plans' (the next scrub finds them).
+     *
+     * @throws XfsFormatException when {@code ino} is the root, a realtime or a quota inode (never cleared), or the
+     *                            device clears no inodes (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage clearInode(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not clear inodes");
+    }
+
+    /**
+     * Inode {@code ino} without its attribute fork, as xfs_repair's clear_dinode_attr drops an attribute fork it cannot
+     * read: fork offset 0, attribute format extents, no attribute extents, the fork's bytes zeroed, di_nblocks what the
+     * data fork maps; encoded (CRC set) and read again: no attribute rule may be broken and no rule the inode kept. The
+     * fork's blocks are not freed here: they become leaked space the free-space plans give back.
+     *
+     * @throws XfsFormatException when the inode is free, the root, a realtime or quota inode, its data fork is a btree
+     *                            (whose root moves with the fork offset), or it would still break a rule; or the device
+     *                            drops no forks (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage dropAttributeFork(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not drop attribute forks");
+    }
+
+    /**
+     * The remote blocks of symlink {@code ino} with their headers written again, when the target they hold still reads
+     * and agrees with the inode's size: each block's magic, the part of the target it says it holds (offset, byte
+     * count) and the target bytes (no NUL) must be right; its owner, place, uuid and checksum are set. Only the blocks
+     * that change are returned, read back on a view: the symlink must then break no rule of its target.
+     *
+     * @throws XfsFormatException when the inode is no remote symlink, a block has no symlink magic, holds another part
+     *                            of the target than the size wants or a NUL, nothing needs writing, or the device
+     *                            rebuilds no symlinks (the default, for devices made before this method): the target is
+     *                            then not proven, and xfs_repair clears the inode
+     * @since api device 2.5
+     */
+    default java.util.List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rebuild symlinks");
+    }
+
+    /**
+     * Inode {@code ino} with its checksum computed again, as xfs_repair rewrites an inode whose only fault on read is
+     * its CRC ("bad CRC for inode N, will rewrite"): the bytes are kept, the CRC set, and the result must then decode
+     * as an inode of this filesystem (magic, version, number, uuid, fork offset, size). Whatever else the inode breaks
+     * is found by the next verifying read and planned on its own.
+     *
+     * @throws XfsFormatException when the checksum is right, the inode would not decode with a right checksum either,
+     *                            or the device rewrites no checksums (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default BlockImage rewriteInodeChecksum(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rewrite inode checksums");
+    }
 }

@@ -773,6 +773,47 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage clearInode(long ino) throws XfsException {
+        InodeClear clear = new InodeClear(checks(), superblock);
+        clear.refuseReserved(ino); // before the number check, which calls them no inodes an entry may name
+        Headers.check(inodeNumbers.validForEntry(ino), () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] cleared = clear.clear(ino, image.read(geometry.inodeOffset(ino), geometry.inodeSize));
+        return new BlockImage(geometry.inodeOffset(ino), cleared, "inode " + ino + " (cleared)");
+    }
+
+    @Override
+    public BlockImage dropAttributeFork(long ino) throws XfsException {
+        byte[] out = new InodeClear(checks(), superblock).dropAttributes(Inode.read(image, geometry, ino));
+        return new BlockImage(geometry.inodeOffset(ino), out, "inode " + ino + " (attribute fork dropped)");
+    }
+
+    @Override
+    public List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
+        return new SymlinkRebuild(this).rebuild(ino);
+    }
+
+    @Override
+    public BlockImage rewriteInodeChecksum(long ino) throws XfsException {
+        Headers.check(inodeNumbers.validForEntry(ino) || ino == geometry.rootIno, () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] raw = image.read(geometry.inodeOffset(ino), geometry.inodeSize);
+        Struct s = new Struct(Layouts.DINODE, raw, 0);
+        Headers.check(!s.crcValid(0, geometry.inodeSize), () -> "inode " + ino + ": its checksum is right");
+        byte[] fixed = s.encode(0, geometry.inodeSize);
+        Inode inode = Inode.decode(fixed, geometry, ino); // a core that is no inode of this filesystem is not made one by its checksum
+        if (inode.mode != 0) {
+            inode.checkedType(); // nor one of no known type, or whose type cannot have its fork's format
+        }
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (checksum)");
+    }
+
+    private InodeChecks checks() {
+        if (inodeChecks == null) {
+            inodeChecks = new InodeChecks(image, geometry, superblock);
+        }
+        return inodeChecks;
+    }
+
+    @Override
     public FileType fileType(long ino) throws XfsException {
         try {
             Inode inode = Inode.read(image, geometry, ino);
@@ -815,11 +856,22 @@ final class XfsImage implements XfsDevice {
         byte[] b = block.bytes();
         if (within >= g.blockSize && b.length == g.inodeSize && within % g.inodeSize == 0 && b[0] == 'I' && b[1] == 'N') {
             long agino = ((within / g.blockSize) << g.inopbLog) + (within % g.blockSize) / g.inodeSize;
-            Inode.decode(b, g, inodeNumber(agno, agino)).checkedType();
+            Inode inode = Inode.decode(b, g, inodeNumber(agno, agino));
+            if (inode.mode != 0) {
+                inode.checkedType(); // a free inode (one cleared) has no type to check
+            }
             return;
         }
         if (within >= g.blockSize && within % g.blockSize == 0 && Directories.verifyBlock(b, block.offset(), g)) {
             return; // a directory block: its own checksum, place and filesystem
+        }
+        if (within >= g.blockSize && within % g.blockSize == 0 && b.length % g.blockSize == 0 && b.length >= 4
+                && new Struct(Layouts.SYMLINK, b, 0).get("magic") == Contents.SYMLINK_MAGIC) {
+            // a remote symlink extent: its checksum over the extent, its place and filesystem
+            Struct h = new Struct(Layouts.SYMLINK, b, 0);
+            Headers.check(h.crcValid(0, b.length) && h.get("blkno") == block.offset() >> 9 && Headers.sameUuid(h, g),
+                    () -> block.what() + ": remote symlink header does not verify");
+            return;
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());

@@ -31,8 +31,11 @@ import org.xfstage.api.staging.XfArray;
  * agi: the AGI itself, its tree pointers, its inode count and free count against the inobt, and its unlinked buckets,
  * which must be empty: an image xfstage opens has a clean log, so no inode is still waiting to be freed, and a bucket
  * that names one is left over or garbage (xfs_repair -n reports it too). The repair sets the counters to what the
- * inobt holds and empties the buckets whose inode is not in use; an inode in use there (an orphan still to be freed)
- * needs freeing, which this strategy does not do, so then it plans nothing.
+ * inobt holds and empties the buckets, as xfs_repair's phase 2 does ("agi unlinked bucket N is I in ag A"). An inode in
+ * use that a bucket names (an orphan the kernel's log recovery would have freed) is not freed: it is reconnected, as
+ * xfs_repair 6.1 does ("disconnected inode I, moving to lost+found"), by the directory strategy when no directory
+ * names it, its link count then set by nlinks; its data is kept for a person to judge, where freeing it would lose
+ * it for good, and the result is what xfs_repair leaves. A bucket naming an inode that cannot be read plans nothing.
  * <p>
  * A header that cannot be decoded (a bad magic or checksum, another AG's seqno, another filesystem's uuid) is made new,
  * as xfs_repair's phase 5 and the kernel's xrep_agi do, from what the walk proved and nothing of the old one: the
@@ -249,11 +252,12 @@ public class AgiStrategy implements RepairStrategy {
             changes.add("AG " + agno + " " + HeaderField.AGI_COUNT + ": " + ag.inodes() + " -> " + sum.count() + ", "
                     + HeaderField.AGI_FREECOUNT + ": " + ag.freeInodes() + " -> " + sum.freecount());
             for (Bucket b : unlinked(ctx, agno)) {
-                if (b.holdsInode()) {
-                    return null; // an orphan to free, or an inode we cannot read: not this strategy's to empty
+                if (b.state() == InodeMapRecord.State.UNREADABLE) {
+                    return null; // an inode we cannot read: whether it is an orphan is not known
                 }
                 fields.put(b.field(), HeaderField.NULL);
-                changes.add("AG " + agno + " " + b.field() + ": inode " + b.ino() + " (" + b.describe() + ") -> empty");
+                changes.add("AG " + agno + " " + b.field() + ": inode " + b.ino() + " (" + b.describe() + ") -> empty"
+                        + (b.holdsInode() ? "; the orphan is kept, reconnected where no directory names it (lost+found)" : ""));
             }
             blocks.add(ctx.device().updateHeader(HeaderKind.AGI, agno, fields));
         }

@@ -3,7 +3,9 @@ package org.xfstage.strategies.namespace;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -29,8 +31,10 @@ import org.xfstage.api.staging.XfArray;
  * the forks' mappings, bits and hints no kernel allows there cleared, the unlinked pointer ended, the attribute
  * format of an inode without an attribute fork, a single-block directory's size ({@link #REPAIRED}; the device
  * encodes the inode and reads it again). Everything else is refused, naming the first inode and why: a size the data
- * does not prove (a regular file's), an inode whose forks break a rule (their counts prove nothing), one that
- * xfs_repair would clear and whose blocks it would free (a reflink flag where none may be, a bad fork offset).
+ * does not prove (a regular file's), an inode whose forks break a rule (their counts prove nothing).
+ * <p>
+ * An inode that breaks a rule xfs_repair answers by clearing it ({@link #CLEARED}) is cleared as xfs_repair clears it
+ * ({@link InodeClearing}: the change line says "lost:" with its path); the later rounds of plans free what it held.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=inode")
 public class InodeStrategy implements RepairStrategy {
@@ -44,7 +48,20 @@ public class InodeStrategy implements RepairStrategy {
             Kind.FLAGS2_BIGTIME, Kind.FLAGS2_NREXT64, Kind.EXTSIZE, Kind.COWEXTSIZE, Kind.TIMESTAMP_NSEC,
             Kind.NEXT_UNLINKED, Kind.NEXT_UNLINKED_SET, Kind.AFORMAT, Kind.NBLOCKS, Kind.NEXTENTS, Kind.ANEXTENTS,
             Kind.DIRECTORY_BLOCK_SIZE);
+    /**
+     * The rules xfs_repair 6.1 answers by clearing the inode (process_dinode_int's clear_bad_out), each checked against
+     * a run of xfs_repair on a damaged copy: a device or fifo with a size ("size of character device inode N != 0"), a
+     * fork offset past the literal area ("bad attr fork offset"), the reflink flag where none may be ("marked reflinked
+     * but file system does not support reflink", "reflink flag set on non-file inode"), a size that does not go with
+     * the data fork's format ("mismatch between format and size in symlink", "bad data fork"), a directory past its
+     * data space ("directory inode N has bad size"). None of these proves a right value: the inode goes, its blocks
+     * come back in the next round of plans.
+     */
+    static final Set<Kind> CLEARED = EnumSet.of(Kind.SPECIAL_SIZE, Kind.FORKOFF, Kind.FLAGS2_REFLINK_FEATURE,
+            Kind.FLAGS2_REFLINK_TYPE, Kind.FLAGS2_REFLINK_REALTIME, Kind.SIZE_FORMAT, Kind.DIRECTORY_SIZE);
     private static final int MAX_CHANGES = 50;
+    /** Where the walk reports an inode it could not read: "inode N". */
+    private static final java.util.regex.Pattern UNREADABLE = java.util.regex.Pattern.compile("inode (\\d+)");
 
     @Override
     public Set<Observation> needs() {
@@ -67,6 +84,7 @@ public class InodeStrategy implements RepairStrategy {
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         Set<Long> planned = new HashSet<>();
+        Map<Long, String> clear = new LinkedHashMap<>();
         long resolved = 0;
         InodeProblemRecord r = new InodeProblemRecord();
         // the walk stages the problems of one inode together, as it reads it: each run of one inode is planned whole
@@ -89,6 +107,19 @@ public class InodeStrategy implements RepairStrategy {
             if (kinds.stream().noneMatch(k -> k.structure() == InodeProblem.Structure.INODE)) {
                 continue; // a problem of a fork only: its own strategy's
             }
+            if (kinds.stream().anyMatch(CLEARED::contains)) {
+                // cleared whole, whatever else it breaks; unless a plan before this one (on the view) put it right
+                Set<Kind> now = EnumSet.noneOf(Kind.class);
+                ctx.device().checkInode(ino, p -> now.add(p.kind()));
+                Kind why = kinds.stream().filter(CLEARED::contains).filter(now::contains).findFirst().orElse(null);
+                if (why == null) {
+                    resolved++;
+                } else if (clear.putIfAbsent(ino, problems.stream().filter(p -> p.kind() == why).findFirst()
+                        .map(InodeProblem::describe).orElse(why.toString())) != null) {
+                    throw new XfsFormatException("inode " + ino + ": its problems were not staged together; not planned twice", "inode");
+                }
+                continue;
+            }
             refuseUnlessProven(ctx, ino, agno, problems, kinds, planned);
             // the plan is made on a view with the earlier plans in it: what one of them set right (a single-block
             // directory's size, by the directory plan) is not asked for again
@@ -106,10 +137,38 @@ public class InodeStrategy implements RepairStrategy {
                 }
             }
         }
+        // inodes the walk could not read (no problem staged, a finding of its own): as xfs_repair does, one whose only
+        // fault is its checksum gets it again, and the next round's verifying read finds what else it breaks
+        for (Finding f : findings) {
+            java.util.regex.Matcher m = UNREADABLE.matcher(f.location());
+            if (!"inode".equals(f.structure()) || !m.matches()) {
+                continue;
+            }
+            long ino = Long.parseLong(m.group(1));
+            if (planned.contains(ino) || clear.containsKey(ino)) {
+                continue;
+            }
+            try {
+                blocks.add(ctx.device().rewriteInodeChecksum(ino));
+                planned.add(ino);
+                if (changes.size() < MAX_CHANGES) {
+                    changes.add("inode " + ino + ": checksum written again (" + f.problem() + ")");
+                }
+            } catch (XfsFormatException notOnlyTheChecksum) {
+                // more than its checksum is wrong, or nothing: left to the findings (nothing proves what it was)
+            }
+        }
+        boolean cut = changes.size() == MAX_CHANGES;
+        if (!clear.isEmpty()) {
+            InodeClearing.Planned cleared = InodeClearing.plan(ctx, clear, Map.of());
+            blocks.addAll(cleared.blocks());
+            // the lost files first: they are what a person must know of
+            changes.addAll(0, cleared.changes());
+        }
         if (blocks.isEmpty() && resolved == 0) {
             return null; // the findings were not staged by this walk: nothing proves a value
         }
-        if (changes.size() == MAX_CHANGES) {
+        if (cut) {
             changes.add("(and more; " + blocks.size() + " inodes in all)");
         }
         return new Plan("inode", blocks, changes);

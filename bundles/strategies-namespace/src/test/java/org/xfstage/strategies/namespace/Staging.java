@@ -40,6 +40,13 @@ final class Staging implements ScrubContext, AutoCloseable {
     final Map<Long, java.util.Set<org.xfstage.api.device.InodeProblem.Kind>> repairs = new java.util.TreeMap<>();
     /** What a verifying read of each inode finds now (as plans see it, on a view with the earlier plans in it). */
     final Map<Long, List<org.xfstage.api.device.InodeProblem>> current = new java.util.HashMap<>();
+    /** The inodes the device was asked to clear, and those whose attribute fork it was asked to drop. */
+    final java.util.Set<Long> cleared = new java.util.TreeSet<>();
+    final java.util.Set<Long> attributesDropped = new java.util.TreeSet<>();
+    /** The inodes whose only fault is their checksum (the device rewrites it); the rest it refuses. */
+    final java.util.Set<Long> checksumOnly = new java.util.TreeSet<>();
+    /** The symlinks whose remote blocks' headers the device can write again (their target proves them); the rest it refuses. */
+    final java.util.Set<Long> symlinksProven = new java.util.TreeSet<>();
     /** The AGI unlinked buckets per AG (none unless set). */
     final Map<Integer, Map<Integer, Long>> unlinked = new java.util.HashMap<>();
 
@@ -92,6 +99,38 @@ final class Staging implements ScrubContext, AutoCloseable {
                 org.xfstage.api.device.XfsDevice.ProblemSink sink = (org.xfstage.api.device.XfsDevice.ProblemSink) args[1];
                 current.getOrDefault((Long) args[0], List.of()).forEach(sink::problem);
                 return true;
+            }
+            if (m.getName().equals("clearInode") || m.getName().equals("dropAttributeFork")) {
+                (m.getName().equals("clearInode") ? cleared : attributesDropped).add((Long) args[0]);
+                return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("rewriteInodeChecksum")) {
+                if (!checksumOnly.contains((Long) args[0])) {
+                    throw new XfsFormatException("inode " + args[0] + ": bad magic (not an inode)");
+                }
+                return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0] + " (checksum)");
+            }
+            if (m.getName().equals("rebuildSymlinkBlocks")) {
+                if (!symlinksProven.contains((Long) args[0])) {
+                    throw new XfsFormatException("symlink inode " + args[0] + " block 300 has no XSLM magic: it may hold anything");
+                }
+                return List.of(new org.xfstage.api.device.BlockImage(300L * 4096, new byte[4096], "remote symlink block 300"));
+            }
+            if (m.getName().equals("directoryTree")) {
+                // the tree's paths as entries of their parent directories (inode 0 for every directory: not asked)
+                treeWalks++;
+                org.xfstage.api.device.DirectorySink sink = (org.xfstage.api.device.DirectorySink) args[1];
+                for (int i = 0; i < tree.size(); i++) {
+                    if (i == treeBreaksAfter) {
+                        throw new XfsFormatException("directory inode 128 block 0: checksum mismatch");
+                    }
+                    String path = tree.get(i).path();
+                    int slash = path.lastIndexOf('/');
+                    sink.directory(0, slash == 0 ? "/" : path.substring(0, slash));
+                    sink.entry(new org.xfstage.api.device.DirectoryEntry(0, path.substring(slash + 1).getBytes(
+                            java.nio.charset.StandardCharsets.UTF_8), 0, tree.get(i).inode(), FileType.FILE, 0));
+                }
+                return null;
             }
             if (m.getName().equals("unlinkedBuckets")) {
                 return unlinked.getOrDefault((Integer) args[0], Map.of());
