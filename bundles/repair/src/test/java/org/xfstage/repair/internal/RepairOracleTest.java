@@ -925,7 +925,7 @@ class RepairOracleTest {
         return img;
     }
 
-    private static List<String> manifest(Path img) throws Exception {
+    static List<String> manifest(Path img) throws Exception {
         List<String> out = new ArrayList<>();
         try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly())) {
             d.manifest(true, Progress.NONE, e -> out.add(e.path() + " " + e.type() + " " + e.mode() + " " + e.size() + " "
