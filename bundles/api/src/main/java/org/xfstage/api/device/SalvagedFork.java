@@ -21,9 +21,11 @@ public record SalvagedFork(List<FileExtent> extents, List<Dropped> dropped, List
      * @param record its place among the fork's records (the bmbt's leaves in order), or -1 for a bmbt block
      * @param offset its first file block as recorded (the bmbt block, for a block that cannot be read)
      * @param length its blocks as recorded (0 for a bmbt block)
+     * @param agno   the AG of its blocks, or -1 when they do not lie in one AG of the filesystem (or it is a bmbt block)
+     * @param agbno  its first AG block, or -1 as for {@code agno}
      * @param reason why, in words ("outside the filesystem")
      */
-    public record Dropped(long record, long offset, long length, String reason) {
+    public record Dropped(long record, long offset, long length, int agno, long agbno, String reason) {
     }
 
     /**

@@ -125,7 +125,10 @@ final class ForkRewrite {
                 why = "outside the filesystem";
             }
             if (why != null) {
-                dropped.add(new SalvagedFork.Dropped(index, raw.startOff(), raw.count(), why));
+                boolean placed = raw.count() > 0 && g.agOf(fsb) == g.agOf(fsb + raw.count() - 1) && checks.validFsb(fsb)
+                        && checks.validFsb(fsb + raw.count() - 1);
+                dropped.add(new SalvagedFork.Dropped(index, raw.startOff(), raw.count(), placed ? (int) g.agOf(fsb) : -1,
+                        placed ? fsb & ((1L << g.agBlkLog) - 1) : -1, why));
                 return;
             }
             // an unwritten flag where none may be: the blocks hold what was written, the flag alone is wrong
@@ -137,7 +140,7 @@ final class ForkRewrite {
             lost = true;
             Headers.check(kept.size() + dropped.size() < MAX_RECORDS,
                     () -> "inode " + ino + ": more than " + MAX_RECORDS + " records in the fork; not salvaged in memory");
-            dropped.add(new SalvagedFork.Dropped(-1, fsb, 0, "bmbt block " + fsb + " " + why + ": the records below it are lost"));
+            dropped.add(new SalvagedFork.Dropped(-1, fsb, 0, -1, -1, "bmbt block " + fsb + " " + why + ": the records below it are lost"));
         }
 
         /** A bmbt block at {@code level} below the root: its records, or its children, when it reads as this bmbt's. */
@@ -184,7 +187,8 @@ final class ForkRewrite {
             long prevEnd = 0;
             for (long[] k : kept) {
                 if (!out.isEmpty() && k[1] < prevEnd) {
-                    dropped.add(new SalvagedFork.Dropped(k[0], k[1], k[3], "overlaps the extent before it in the file"));
+                    dropped.add(new SalvagedFork.Dropped(k[0], k[1], k[3], (int) g.agOf(k[2]), k[2] & ((1L << g.agBlkLog) - 1),
+                            "overlaps the extent before it in the file"));
                     continue;
                 }
                 out.add(new FileExtent(k[1], (int) g.agOf(k[2]), k[2] & ((1L << g.agBlkLog) - 1), k[3], k[4] != 0));

@@ -34,7 +34,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * (and an unwritten flag on a directory, and an extent count that reads a record that is not there), repair --apply
  * leaves an image xfs_repair -n calls clean; every file but the damaged one is unchanged, and the damaged one is still
  * there with its type, mode and size; inside its size, every block it still maps holds what the same file block held
- * before the damage (what it lost reads as a hole); undo gives back the damaged image bit for bit. With the full
+ * before the damage (what it lost reads as a hole; on the rmapbt geometry nothing is lost, the rmapbt proves the rest); undo gives back the damaged image bit for bit. With the full
  * matrix, a full xfs_repair of the same damaged image is run beside it, and the output says whether it kept the file
  * (it clears the inode for most of these).
  * <p>
@@ -125,6 +125,11 @@ class BmapRepairOracleTest {
             }
         }
         long lost = sameDataWhereStillMapped(base, img, target);
+        if (geometry.equals("rmapbt") && !recipe.name().equals("extents-order")) {
+            // the rmapbt proves every extent the damaged map lost; a record moved past the end of the file (extents-order)
+            // still reads as valid and keeps its blocks, so the rmapbt's record of them clashes on disk and is not taken
+            assertEquals(0, lost, target + ": every block found again in the rmapbt");
+        }
         System.out.printf("BMAP %-8s %-20s %s: %d blocks lost; xfs_repair %s; plans %s%n", geometry, recipe.name(), target, lost,
                 theirs,
                 done.plans().stream().map(p -> p.structure() + " " + p.changes()).toList());

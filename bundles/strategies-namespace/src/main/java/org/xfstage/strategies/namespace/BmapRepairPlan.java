@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FileExtent;
@@ -60,6 +61,8 @@ final class BmapRepairPlan {
     private final Map<Long, List<long[]>> unwritten = new HashMap<>();
     /** Inode to the blocks it loses to another owner: the conflicts it is the losing side of. */
     private final Map<Long, List<Lost>> lost = new TreeMap<>();
+    /** Extents the rmapbt proves the inodes' own, by inode (empty without an rmapbt). */
+    private Map<Long, List<RmapSalvage.Proven>> rmap = Map.of();
     private final List<String> changes = new ArrayList<>();
     private long changesLeft;
 
@@ -88,6 +91,7 @@ final class BmapRepairPlan {
                     + MAX_INODES + ")", "bmap");
         }
         Map<Long, String> paths = InodePaths.of(ctx, inodes);
+        rmap = RmapSalvage.of(ctx, inodes);
         List<BlockImage> blocks = new ArrayList<>();
         Set<Coverage> covers = new java.util.HashSet<>();
         for (long ino : inodes) {
@@ -188,26 +192,34 @@ final class BmapRepairPlan {
         List<Lost> losing = lost.getOrDefault(ino, List.of());
         String what = attr ? "attributes" : "data";
         List<FileExtent> kept = new ArrayList<>();
-        List<String> dropped = new ArrayList<>();
-        long droppedBlocks = 0;
+        List<FileExtent> taken = new ArrayList<>(); // kept extents whose blocks another owner keeps
+        List<Lost> takenBy = new ArrayList<>();
         for (FileExtent e : s.extents()) {
             Lost to = losing.stream().filter(l -> e.meets(l.agno(), l.agbno(), l.length())).findFirst().orElse(null);
             if (to == null) {
                 kept.add(e);
             } else {
-                dropped.add(where + ": " + fork(attr) + "extent at file block " + e.offset() + " dropped (its blocks "
-                        + e.agbno() + "+" + e.length() + " of AG " + e.agno() + " are also used by " + to.to() + "): " + e.length()
-                        + " blocks of " + what + " lost");
-                droppedBlocks += e.length();
+                taken.add(e);
+                takenBy.add(to);
             }
         }
-        if (!broken && dropped.isEmpty()) {
+        if (!broken && taken.isEmpty()) {
             return List.of();
+        }
+        List<FileExtent> recovered = recover(d, ino, attr, kept, losing);
+        List<String> dropped = new ArrayList<>();
+        long droppedBlocks = 0;
+        for (int i = 0; i < taken.size(); i++) {
+            FileExtent e = taken.get(i);
+            dropped.add(where + ": " + fork(attr) + "extent at file block " + e.offset() + " dropped (its blocks " + e.agbno() + "+"
+                    + e.length() + " of AG " + e.agno() + " are also used by " + takenBy.get(i).to() + "): "
+                    + outcome(e.offset(), e.length(), e.agno(), e.agbno(), recovered, what));
+            droppedBlocks += e.length();
         }
         for (SalvagedFork.Dropped x : s.dropped()) {
             dropped.add(x.record() < 0 ? where + ": " + fork(attr) + x.reason()
                     : where + ": " + fork(attr) + "extent " + x.record() + " at file block " + x.offset() + " dropped (" + x.reason() + "): "
-                            + x.length() + " blocks of " + what + " lost");
+                            + outcome(x.offset(), x.length(), x.agno(), x.agbno(), recovered, what));
             droppedBlocks += x.length();
         }
         for (long[] u : unwritten.getOrDefault(ino, List.of())) {
@@ -216,6 +228,11 @@ final class BmapRepairPlan {
                         + ": unwritten flag cleared (only a regular file's data may be unwritten), its blocks kept");
             }
         }
+        for (FileExtent e : recovered) {
+            dropped.add(where + ": " + fork(attr) + "extent at file block " + e.offset() + " recovered from the rmapbt (blocks "
+                    + e.agbno() + "+" + e.length() + " of AG " + e.agno() + ", used by no other owner and not free)");
+        }
+        long recoveredBlocks = recovered.stream().mapToLong(FileExtent::length).sum();
         // the old bmbt blocks are reused, but not one another owner keeps
         List<SalvagedFork.AgBlock> old = new ArrayList<>();
         for (SalvagedFork.AgBlock b : s.bmbtBlocks()) {
@@ -242,8 +259,65 @@ final class BmapRepairPlan {
         dropped.forEach(this::say);
         say(where + ": " + (attr ? "attribute fork" : "data fork") + " rewritten with " + kept.size() + " extents"
                 + (need == 0 ? " in the inode" : " in a bmbt of " + need + " blocks") + (droppedBlocks > 0 ? ", " + droppedBlocks
-                        + " blocks of " + what + " lost" : "") + (s.lostRecords() ? ", and the records of unreadable bmbt blocks" : ""));
+                        + " blocks of " + what + " dropped" : "") + (s.lostRecords() ? ", and the records of unreadable bmbt blocks" : "")
+                + (recoveredBlocks > 0 ? "; " + recoveredBlocks + " blocks recovered from the rmapbt" : ""));
         return out;
+    }
+
+    /**
+     * Adds to {@code kept} (then sorted by file offset) the extents of this fork that the rmapbt proves the inode's own
+     * ({@link RmapSalvage}) and that the fork no longer gives: none overlapping a kept extent in the file or on disk,
+     * nor blocks another owner keeps; longer ones split as one record may hold; an unwritten flag only where it may
+     * be. Returns the extents added.
+     */
+    private List<FileExtent> recover(XfsDevice d, long ino, boolean attr, List<FileExtent> kept, List<Lost> losing) throws Exception {
+        List<RmapSalvage.Proven> proven = rmap.getOrDefault(ino, List.of());
+        if (proven.isEmpty()) {
+            return List.of();
+        }
+        boolean mayBeUnwritten = !attr && d.fileType(ino) == org.xfstage.api.device.FileType.FILE;
+        long max = d.maxExtentLength();
+        List<FileExtent> added = new ArrayList<>();
+        for (RmapSalvage.Proven p : proven) {
+            FileExtent e = p.extent();
+            if (p.attrFork() != attr) {
+                continue;
+            }
+            boolean clash = Stream.concat(kept.stream(), added.stream()).anyMatch(k -> k.offset() < e.end() && e.offset() < k.end()
+                    || k.meets(e.agno(), e.agbno(), e.length()))
+                    || losing.stream().anyMatch(l -> e.meets(l.agno(), l.agbno(), l.length()));
+            if (clash) {
+                continue;
+            }
+            for (long at = 0; at < e.length(); at += max) {
+                long n = Math.min(max, e.length() - at);
+                added.add(new FileExtent(e.offset() + at, e.agno(), e.agbno() + at, n, e.unwritten() && mayBeUnwritten));
+            }
+        }
+        if (!added.isEmpty()) {
+            kept.addAll(added);
+            kept.sort(java.util.Comparator.comparingLong(FileExtent::offset));
+        }
+        return added;
+    }
+
+    /**
+     * What became of a dropped record's blocks: lost, or found again in the rmapbt, at its file blocks (a record whose
+     * start block was damaged) or at its disk blocks (one whose offset was).
+     */
+    private static String outcome(long offset, long length, int agno, long agbno, List<FileExtent> recovered, String what) {
+        long inFile = 0;
+        long onDisk = 0;
+        for (FileExtent r : recovered) {
+            inFile += Math.max(0, Math.min(offset + length, r.end()) - Math.max(offset, r.offset()));
+            if (r.agno() == agno) {
+                onDisk += Math.max(0, Math.min(agbno + length, r.agbno() + r.length()) - Math.max(agbno, r.agbno()));
+            }
+        }
+        long back = Math.max(inFile, onDisk);
+        return back == 0 ? length + " blocks of " + what + " lost"
+                : back >= length ? "its " + length + " blocks found again in the rmapbt"
+                : (length - back) + " of its " + length + " blocks of " + what + " lost, the rest found again in the rmapbt";
     }
 
     private static String fork(boolean attr) {
