@@ -44,6 +44,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
 class BmapRepairOracleTest {
     private static final List<String> GEOMETRIES = List.of("default", "rmapbt", "b1024");
     private static final Set<String> OTHERS = Set.of("dir-unwritten", "file-nextents");
+    /** The clean images' manifests (with checksums), read once per geometry. */
+    private static final java.util.Map<String, List<String>> BASE_MANIFESTS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final boolean FULL = "full".equals(System.getProperty("xfstage.matrix"));
     private static final Pattern BMAP = Pattern.compile("data offset (\\d+) startblock (\\d+) \\((\\d+)/(\\d+)\\) count (\\d+) flag (\\d)");
 
@@ -113,7 +115,13 @@ class BmapRepairOracleTest {
         var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, check.getKey(), recipe.name() + ": xfs_repair -n after our repair:\n" + check.getValue());
 
-        List<String> before = RepairOracleTest.manifest(base);
+        List<String> before = BASE_MANIFESTS.computeIfAbsent(geometry, x -> {
+            try {
+                return RepairOracleTest.manifest(base);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         List<String> after = RepairOracleTest.manifest(img);
         assertEquals(before.size(), after.size(), "no file lost or added");
         for (int i = 0; i < before.size(); i++) {
@@ -138,6 +146,57 @@ class BmapRepairOracleTest {
         assertEquals(damaged, RepairOracleTest.sha256(img), recipe.name() + ": undo restores the damaged image bit for bit");
     }
 
+    /**
+     * A directory that loses a block with its extent. On the rmapbt geometry the rmapbt proves the block and nothing is
+     * lost. Elsewhere the bmap plan drops the extent and the directory check on the next round's view finds the
+     * entries of that block gone: the directory is rebuilt from what is left and the files it no longer names go to
+     * lost+found, which must then hold the 84 entries of a 4 KiB block: a short-form lost+found cannot, and a lost+found
+     * that takes blocks of its own is another branch's work (node). Until then the repair is refused there and nothing
+     * is written; once it is repaired, the same proof as on the rmapbt geometry holds. Either way: when applied,
+     * xfs_repair -n is clean after, every file's content is still in the tree (some under /lost+found) and undo is exact.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("directoryGeometries")
+    void aDirectoryThatLosesABlockIsRebuiltFromWhatIsLeft(String geometry) throws Exception {
+        Path base = RepairOracleTest.base(geometry);
+        Path img = dir.resolve(geometry + "-dir-extent.img");
+        SparseFiles.copy(base, img);
+        damage(img, List.of("path /leaf", "write -d u3.bmx[1].startblock 9999999"));
+        String damaged = RepairOracleTest.sha256(img);
+        Path journal = dir.resolve(geometry + "-dir-extent.undo");
+        RepairReport done;
+        try {
+            done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
+        } catch (org.xfstage.api.repair.RepairException refused) {
+            assertFalse(geometry.equals("rmapbt"), "the rmapbt proves the lost block: " + refused.getMessage());
+            assertTrue(refused.getMessage().contains("directory"), refused.getMessage());
+            assertEquals(damaged, RepairOracleTest.sha256(img), "refused: nothing written");
+            assertFalse(java.nio.file.Files.exists(journal), "refused: no journal");
+            System.out.printf("BMAP %-8s %-20s refused: %s%n", geometry, "dir-extent", refused.getMessage());
+            return;
+        }
+        System.out.printf("BMAP %-8s %-20s plans %s%n", geometry, "dir-extent", done.plans().stream().map(p -> p.structure() + " "
+                + p.changes()).toList());
+        assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done);
+        var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
+        assertEquals(0, check.getKey(), "xfs_repair -n after our repair:\n" + check.getValue());
+        // every regular file's content is still in the tree, where it was or in lost+found
+        List<String> after = RepairOracleTest.manifest(img);
+        for (String line : RepairOracleTest.manifest(base)) {
+            String[] f = line.split(" ");
+            if (f[1].equals("FILE")) {
+                assertTrue(after.contains(line) || after.stream().anyMatch(l -> l.startsWith("/lost+found/") && l.endsWith(" " + f[f.length - 1])),
+                        "still there: " + line);
+            }
+        }
+        assertEquals(done.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
+        assertEquals(damaged, RepairOracleTest.sha256(img), "undo restores the damaged image bit for bit");
+    }
+
+    static Stream<String> directoryGeometries() {
+        return FULL ? GEOMETRIES.stream() : Stream.of("rmapbt", "default");
+    }
+
     private static String fields(String line, int n) {
         return String.join(" ", List.of(line.split(" ")).subList(0, n));
     }
@@ -157,9 +216,12 @@ class BmapRepairOracleTest {
      * and holds the same bytes; returns how many blocks inside its size it no longer maps.
      */
     private static long sameDataWhereStillMapped(Path base, Path img, String path) throws Exception {
-        long blockSize = Long.parseLong(db(base, List.of("sb 0", "print blocksize")).replaceAll("\\D+", ""));
-        long agBlocks = Long.parseLong(db(base, List.of("sb 0", "print agblocks")).replaceAll("\\D+", ""));
-        long size = Long.parseLong(db(base, List.of("path " + path, "print core.size")).replaceAll("\\D+", ""));
+        Matcher v = Pattern.compile("blocksize = (\\d+)\\s+agblocks = (\\d+)\\s+core.size = (\\d+)")
+                .matcher(db(base, List.of("sb 0", "print blocksize", "print agblocks", "path " + path, "print core.size")));
+        assertTrue(v.find(), "xfs_db prints the geometry and the size");
+        long blockSize = Long.parseLong(v.group(1));
+        long agBlocks = Long.parseLong(v.group(2));
+        long size = Long.parseLong(v.group(3));
         long eofBlocks = (size + blockSize - 1) / blockSize;
         TreeMap<Long, Long> was = blocks(base, path, agBlocks, eofBlocks);
         TreeMap<Long, Long> now = blocks(img, path, agBlocks, eofBlocks);

@@ -112,6 +112,12 @@ final class BmapRepairPlan {
             if (agno != null) {
                 covers.add(new Coverage("inode", agno)); // its counts are set by the rewrite
             }
+            if (!mine.isEmpty() && ctx.device().fileType(ino) == org.xfstage.api.device.FileType.DIRECTORY) {
+                // the directory check read the old map: what it found (a block that cannot be read) is gone once the
+                // map is rewritten, and what the directory lost is found by the next round's walk of the view, where
+                // the directory strategy rebuilds it from what is left (its findings name no AG)
+                covers.add(new Coverage("directory", -1));
+            }
             for (Lost l : lost.getOrDefault(ino, List.of())) {
                 // the refcountbt sees the blocks this inode gives up as shared by files without the reflink flag, and
                 // refuses to rebuild over that: once they are given up, the next round's scrub says what is left
