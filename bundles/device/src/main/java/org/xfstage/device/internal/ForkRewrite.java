@@ -248,7 +248,10 @@ final class ForkRewrite {
         if (extents * BMBT_REC <= f.size()) {
             return 0;
         }
-        long sum = levels(extents, (f.size() - 4) / BMBT_REC).stream().mapToLong(Long::longValue).sum();
+        List<Long> levels = levels(extents, (f.size() - 4) / BMBT_REC);
+        Headers.check(levels.get(levels.size() - 1) <= (f.size() - 4) / BMBT_REC,
+                () -> "inode " + ino + ": " + extents + " extents make a bmbt deeper than " + MAX_DEPTH + " levels");
+        long sum = levels.stream().mapToLong(Long::longValue).sum();
         Headers.check(sum <= Integer.MAX_VALUE, () -> "inode " + ino + ": " + extents + " extents need too many bmbt blocks");
         return (int) sum;
     }
@@ -288,11 +291,24 @@ final class ForkRewrite {
             long fsb = fsb(b.agno(), b.agbno());
             Headers.check(b.agno() >= 0 && b.agno() < g.agCount && b.agbno() >= 0 && checks.validFsb(fsb) && distinct.add(fsb),
                     () -> "inode " + ino + ": bmbt block " + b.agno() + "/" + b.agbno() + " is outside the filesystem or given twice");
-            for (FileExtent e : extents) {
-                Headers.check(!e.meets(b.agno(), b.agbno(), 1), () -> "inode " + ino + ": bmbt block " + b.agno() + "/" + b.agbno()
-                        + " is one of the fork's own data blocks");
-            }
             tree[i] = fsb;
+        }
+        // no bmbt block among the fork's own data blocks: both sorted by place, swept once
+        long[] sortedTree = tree.clone();
+        java.util.Arrays.sort(sortedTree);
+        long[][] byPlace = new long[extents.size()][];
+        for (int i = 0; i < fsbs.length; i++) {
+            byPlace[i] = new long[] {fsbs[i], fsbs[i] + extents.get(i).length()};
+        }
+        java.util.Arrays.sort(byPlace, Comparator.comparingLong((long[] x) -> x[0]));
+        int at = 0;
+        for (long b : sortedTree) {
+            while (at < byPlace.length && byPlace[at][1] <= b) {
+                at++;
+            }
+            long block = b;
+            Headers.check(at == byPlace.length || byPlace[at][0] > b, () -> "inode " + ino + ": bmbt block " + block
+                    + " is one of the fork's own data blocks");
         }
 
         // the blocks the other fork maps, its bmbt blocks too, stay counted in di_nblocks

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FileExtent;
@@ -283,18 +282,34 @@ final class BmapRepairPlan {
         }
         boolean mayBeUnwritten = !attr && d.fileType(ino) == org.xfstage.api.device.FileType.FILE;
         long max = d.maxExtentLength();
+        // what is kept, by file offset and by place on disk, for lookups (a fork may hold many extents, and the rmapbt
+        // lists each of them again): none of these overlaps another in the file, nor (checked below) on disk
+        java.util.TreeMap<Long, FileExtent> inFile = new java.util.TreeMap<>();
+        java.util.TreeSet<FileExtent> onDisk = new java.util.TreeSet<>(
+                java.util.Comparator.comparingInt(FileExtent::agno).thenComparingLong(FileExtent::agbno));
+        for (FileExtent k : kept) {
+            inFile.put(k.offset(), k);
+            onDisk.add(k);
+        }
         List<FileExtent> added = new ArrayList<>();
         for (RmapSalvage.Proven p : proven) {
             FileExtent e = p.extent();
             if (p.attrFork() != attr) {
                 continue;
             }
-            boolean clash = Stream.concat(kept.stream(), added.stream()).anyMatch(k -> k.offset() < e.end() && e.offset() < k.end()
-                    || k.meets(e.agno(), e.agbno(), e.length()))
+            java.util.Map.Entry<Long, FileExtent> before = inFile.floorEntry(e.offset());
+            java.util.Map.Entry<Long, FileExtent> after = inFile.higherEntry(e.offset());
+            FileExtent below = onDisk.floor(e);
+            FileExtent above = onDisk.higher(e);
+            boolean clash = (before != null && before.getValue().end() > e.offset()) || (after != null && after.getKey() < e.end())
+                    || (below != null && below.meets(e.agno(), e.agbno(), e.length()))
+                    || (above != null && above.meets(e.agno(), e.agbno(), e.length()))
                     || losing.stream().anyMatch(l -> e.meets(l.agno(), l.agbno(), l.length()));
             if (clash) {
                 continue;
             }
+            inFile.put(e.offset(), e);
+            onDisk.add(e);
             for (long at = 0; at < e.length(); at += max) {
                 long n = Math.min(max, e.length() - at);
                 added.add(new FileExtent(e.offset() + at, e.agno(), e.agbno() + at, n, e.unwritten() && mayBeUnwritten));
