@@ -620,4 +620,60 @@ public interface XfsDevice extends AutoCloseable {
     default BlockImage rewriteInodeChecksum(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not rewrite inode checksums");
     }
+
+    /**
+     * What can still be read of the data ({@code attrFork} false) or attribute fork of inode {@code ino}, as
+     * xfs_repair's process_bmbt_reclist reads it, keeping what breaks no rule: the records of the inode (extents
+     * format) or of every bmbt leaf that reads as a block of this inode's bmbt (magic, level, owner, place and uuid; a
+     * bad checksum alone does not stop the read, as in xfs_repair). A record is dropped when its length is zero, it
+     * ends past the largest file offset, runs from one AG into the next or lies outside the filesystem's data blocks;
+     * the rest are sorted by file offset and one that overlaps a kept one before it is dropped too. An unwritten
+     * extent where only written ones may be (an attribute fork, a file that is not regular) is kept with the flag
+     * cleared: its blocks hold what was written there. Bounded by the blocks the fork can reach.
+     *
+     * @throws XfsFormatException when the inode cannot be decoded or is free, or the fork holds more records than a
+     *                            repair keeps in memory
+     * @throws XfsException       when the device salvages no forks (the default, for devices made before this method)
+     * @since api device 2.5
+     */
+    default SalvagedFork salvageFork(long ino, boolean attrFork) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not salvage forks");
+    }
+
+    /**
+     * The bmbt blocks a fork of inode {@code ino} holding {@code extents} extents needs when bulk loaded with full
+     * blocks: 0 when they fit the fork in the inode (extents format), else its leaves and nodes below the root in the
+     * inode.
+     *
+     * @throws XfsException when the inode cannot be decoded, or the device rewrites no forks (the default)
+     * @since api device 2.5
+     */
+    default int forkBlocksNeeded(long ino, boolean attrFork, long extents) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rewrite forks");
+    }
+
+    /**
+     * The data or attribute fork of inode {@code ino} written anew with {@code extents}: in the inode (extents
+     * format) when they fit, else as a bmbt bulk-loaded into {@code bmbtBlocks} (exactly {@link #forkBlocksNeeded}
+     * of them, leaves first in the order given, then the nodes) with its root in the inode, as the kernel lays a bmbt
+     * out: long-pointer blocks with owner, place, uuid, sibling links and checksum, leaves spread evenly. The inode
+     * gets the fork's format, its extent count and di_nblocks (both forks' blocks and bmbt blocks); its size and the
+     * other fork are kept. The result is read back on a view by the verifying reader before it is returned: the fork
+     * must read as exactly these extents, breaking no rule.
+     * <p>
+     * Nothing is allocated or freed, and nothing is checked against other owners of the blocks: the caller must
+     * have proven the extents' and the bmbt blocks' blocks the inode's own.
+     *
+     * @param extents    in file offset order, none overlapping, none unwritten where the fork may hold none
+     * @param bmbtBlocks the blocks for the bmbt (empty when the extents fit the inode)
+     * @return the new bmbt blocks and the inode
+     * @throws XfsFormatException when the inode cannot be decoded or is free, the extents break a rule, the wrong
+     *                            number of blocks is given, or the result does not read back as written
+     * @throws XfsException       when the device rewrites no forks (the default)
+     * @since api device 2.5
+     */
+    default java.util.List<BlockImage> rewriteFork(long ino, boolean attrFork, java.util.List<FileExtent> extents,
+            java.util.List<SalvagedFork.AgBlock> bmbtBlocks) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not rewrite forks");
+    }
 }

@@ -848,6 +848,22 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public org.xfstage.api.device.SalvagedFork salvageFork(long ino, boolean attrFork) throws XfsException {
+        return new ForkRewrite(this).salvage(ino, attrFork);
+    }
+
+    @Override
+    public int forkBlocksNeeded(long ino, boolean attrFork, long extents) throws XfsException {
+        return new ForkRewrite(this).blocksNeeded(ino, attrFork, extents);
+    }
+
+    @Override
+    public List<BlockImage> rewriteFork(long ino, boolean attrFork, List<org.xfstage.api.device.FileExtent> extents,
+            List<org.xfstage.api.device.SalvagedFork.AgBlock> bmbtBlocks) throws XfsException {
+        return new ForkRewrite(this).rewrite(ino, attrFork, extents, bmbtBlocks);
+    }
+
+    @Override
     public void verify(BlockImage block) throws XfsException {
         Geometry g = geometry;
         long agBytes = g.agBlocks * g.blockSize;
@@ -871,6 +887,11 @@ final class XfsImage implements XfsDevice {
             Struct h = new Struct(Layouts.SYMLINK, b, 0);
             Headers.check(h.crcValid(0, b.length) && h.get("blkno") == block.offset() >> 9 && Headers.sameUuid(h, g),
                     () -> block.what() + ": remote symlink header does not verify");
+            return;
+        }
+        if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize
+                && Inode.u32(b, 0) == Inode.BMBT_MAGIC) {
+            ForkRewrite.verifyBlock(g, block.offset(), b, block.what()); // a file's bmbt block: no AG owns it
             return;
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {

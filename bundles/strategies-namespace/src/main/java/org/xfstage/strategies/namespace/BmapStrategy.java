@@ -31,7 +31,8 @@ import org.xfstage.api.staging.XfArray;
  * reflink (whether the refcountbt agrees is the refcountbt strategy's business); the AGFL's blocks are the AGFL
  * strategy's.</li>
  * </ul>
- * It plans no repair.
+ * It repairs a map by writing the fork anew with what can still be read of it, less the blocks another owner keeps
+ * ({@link BmapRepairPlan}): the file is kept, where xfs_repair clears the inode.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=bmap")
 public class BmapStrategy implements RepairStrategy {
@@ -47,7 +48,7 @@ public class BmapStrategy implements RepairStrategy {
     }
 
     /** One block range a file maps that another owner uses too. */
-    private record Conflict(int agno, long agbno, long length, SpaceUse use, long owner, SpaceUse otherUse, long other) {
+    record Conflict(int agno, long agbno, long length, SpaceUse use, long owner, SpaceUse otherUse, long other) {
     }
 
     /**
@@ -55,6 +56,28 @@ public class BmapStrategy implements RepairStrategy {
      * that end overlaps it. Reported when a file's block is involved and the sharing is not legal.
      */
     private static void sharedBlocks(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+        long[] moreOf = {0};
+        List<Conflict> conflicts = conflicts(ctx, InodeProblems.MAX_FINDINGS, moreOf);
+        long more = moreOf[0];
+        Set<Long> inodes = new LinkedHashSet<>();
+        conflicts.forEach(c -> inodes.add(c.owner()));
+        Map<Long, String> paths = InodePaths.of(ctx, inodes);
+        for (Conflict c : conflicts) {
+            findings.accept(new Finding("bmap", c.agno(), InodePaths.location(c.owner(), paths),
+                    (c.use() == SpaceUse.FILE_BMBT ? "its bmbt block " : "it maps blocks ") + c.agbno() + "+" + c.length()
+                            + " of AG " + c.agno() + ", also used by " + c.otherUse().describe(c.other()),
+                    "blocks of its own"));
+        }
+        if (more > 0) {
+            findings.accept(new Finding("bmap", -1, "inodes", more + " more blocks mapped by a file and used by another owner", null));
+        }
+    }
+
+    /**
+     * The block ranges files map that another owner uses too, the first {@code limit} (the count of the rest goes to
+     * {@code more}), in space map order: for the check's findings and the plan's decision of who keeps them.
+     */
+    static List<Conflict> conflicts(ScrubContext ctx, int limit, long[] moreOut) throws Exception {
         XfArray space = ctx.observation(Observation.SPACE_MAP);
         boolean reflink = ctx.info().has(Feature.REFLINK);
         SpaceMapRecord r = new SpaceMapRecord();
@@ -83,7 +106,7 @@ public class BmapStrategy implements RepairStrategy {
                     // the same two owners on the next blocks (an inode chunk is staged block by block): one finding
                     conflicts.set(conflicts.size() - 1, new Conflict(c.agno(), prev.agbno(), prev.length() + c.length(), c.use(),
                             c.owner(), c.otherUse(), c.other()));
-                } else if (conflicts.size() < InodeProblems.MAX_FINDINGS) {
+                } else if (conflicts.size() < limit) {
                     conflicts.add(c);
                 } else {
                     more++;
@@ -95,18 +118,8 @@ public class BmapStrategy implements RepairStrategy {
                 lastOwner = r.owner();
             }
         }
-        Set<Long> inodes = new LinkedHashSet<>();
-        conflicts.forEach(c -> inodes.add(c.owner()));
-        Map<Long, String> paths = InodePaths.of(ctx, inodes);
-        for (Conflict c : conflicts) {
-            findings.accept(new Finding("bmap", c.agno(), InodePaths.location(c.owner(), paths),
-                    (c.use() == SpaceUse.FILE_BMBT ? "its bmbt block " : "it maps blocks ") + c.agbno() + "+" + c.length()
-                            + " of AG " + c.agno() + ", also used by " + c.otherUse().describe(c.other()),
-                    "blocks of its own"));
-        }
-        if (more > 0) {
-            findings.accept(new Finding("bmap", -1, "inodes", more + " more blocks mapped by a file and used by another owner", null));
-        }
+        moreOut[0] = more;
+        return conflicts;
     }
 
     /** Whether two uses of one block are wrong and a file's: not the AGFL's business, not reflink sharing. */
@@ -118,6 +131,12 @@ public class BmapStrategy implements RepairStrategy {
             return false;
         }
         return !(reflink && a == SpaceUse.FILE_DATA && b == SpaceUse.FILE_DATA);
+    }
+
+    /** The forks that break a rule or lose blocks to another owner, written anew ({@link BmapRepairPlan}). */
+    @Override
+    public org.xfstage.api.repair.Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+        return BmapRepairPlan.plan(ctx);
     }
 
     /**
