@@ -1,34 +1,26 @@
 package org.xfstage.repair.internal;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FsInfo;
-import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
-import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
-import org.xfstage.api.repair.SpaceMapRecord;
 import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.SortOptions;
-import org.xfstage.api.staging.StagingException;
-import org.xfstage.api.staging.XfArray;
-import org.xfstage.api.staging.XfBlob;
 
 /**
  * The re-check of a repair's plans before anything is written: the scrub again, on a view of the image with the
- * planned blocks in it (a view of the open the repair holds). When no plan writes inode space (no block of an inode chunk or of a file), what the first
- * scrub read in the inodes and the directory tree still holds: then only the metadata is walked again and the first
- * scrub's inode map, link counts, file extents and record of the directory tree are reused, unless the inobts now list
- * other chunks. A plan that
- * would leave damage is refused, by name, and nothing is written.
+ * planned blocks in it (a view of the open the repair holds). What the first scrub read and the plans leave as it was
+ * is reused ({@link KeptWalk}, {@link PlannedSpace}): when no plan writes inode space (no block of an inode chunk or
+ * of a file), only the metadata is walked again; when the plans write, besides, only directories' data blocks, the
+ * metadata and the directory tree are, and every inode is not read again; a plan that writes anything else is
+ * re-checked on a walk of everything. A plan that would leave damage is refused, by name, and nothing is written.
  */
 final class Recheck implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
@@ -38,19 +30,8 @@ final class Recheck implements AutoCloseable {
     private final Path image;
     private final XfsDevice held;
     private final Progress progress;
-    // what the first scrub found in the inodes and the directory tree, kept for the re-check
-    private XfArray space;
-    private XfArray inodes;
-    private XfArray links;
-    private XfArray problems;
-    private XfArray mappings;
-    private XfArray walked;
-    private XfBlob told;
-    private byte[] chunks;
-    /** The findings of the first scrub's tree-walk checks, by structure: they stand when the tree is not walked again. */
-    private java.util.Map<String, List<Finding>> walkFindings = java.util.Map.of();
-    private FsInfo info;
-    private long maxExtent;
+    /** What the first scrub found in the inodes and the directory tree, kept for the re-check. */
+    private final KeptWalk kept = new KeptWalk();
 
     /** {@code held}: the repair's open of the image, which the re-check reads views of. */
     Recheck(Services services, String run, Path image, XfsDevice held, Progress progress) {
@@ -63,17 +44,7 @@ final class Recheck implements AutoCloseable {
 
     /** Takes over the first scrub's observations (this closes them) while they are still staged. */
     void keep(FsInfo firstInfo, long maxExtentLength, Observations staged) {
-        space = staged.take(Observation.SPACE_MAP);
-        inodes = staged.take(Observation.INODE_MAP);
-        links = staged.take(Observation.LINK_COUNTS);
-        problems = staged.take(Observation.INODE_PROBLEMS);
-        mappings = staged.take(Observation.FILE_MAPPINGS); // null unless an rmapbt check asked for them
-        walked = staged.take(Observation.DIRECTORY_WALK);
-        told = staged.takeBlob(Observation.DIRECTORY_WALK);
-        chunks = staged.chunks();
-        walkFindings = staged.allWalkFindings();
-        info = firstInfo;
-        maxExtent = maxExtentLength;
+        kept.keep(firstInfo, maxExtentLength, staged, held);
     }
 
     /**
@@ -103,9 +74,11 @@ final class Recheck implements AutoCloseable {
                 }
             };
             ScrubReport after = null;
-            if (untouched(blocks)) {
+            PlannedSpace.Reach reach = kept.reach(blocks);
+            if (reach != PlannedSpace.Reach.INODES) {
+                boolean treeAgain = reach == PlannedSpace.Reach.DIRECTORIES;
                 after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
-                        .scrubView(blocks, this::metadataAgain, then).orElse(null);
+                        .scrubView(blocks, w -> kept.stage(w, treeAgain), then).orElse(null);
             }
             if (after == null) {
                 after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
@@ -132,127 +105,8 @@ final class Recheck implements AutoCloseable {
         }
     }
 
-    /** The metadata walked again, the first scrub's inode space merged into its space map, its inodes and links lent. */
-    private boolean metadataAgain(ScrubRun.Walking w) throws StagingException {
-        try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceMapRecord.SIZE)) {
-            SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
-            w.progress().phase("re-check walk", w.info().agCount(), "AGs");
-            walk.walk();
-            if (!Arrays.equals(walk.chunks(), chunks)) {
-                LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", w.run());
-                return false;
-            }
-            w.progress().phase("re-check sort", meta.length(), "records");
-            w.progress().step(meta.length());
-            meta.sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
-            w.progress().end();
-            withInodeSpace(meta, space, w.space());
-            w.figures().put("extents", walk.extents + w.space().length() - meta.length());
-            w.figures().put("inodes_reused", inodes.length());
-        }
-        w.staged().borrow(Observation.INODE_MAP, inodes);
-        w.staged().borrow(Observation.LINK_COUNTS, links);
-        w.staged().borrow(Observation.INODE_PROBLEMS, problems);
-        if (mappings != null) {
-            w.staged().borrow(Observation.FILE_MAPPINGS, mappings);
-        }
-        if (walked != null && told != null) { // what the tree walk read: the directories are as they were
-            w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
-        }
-        // the checks that read the tree as it was walked: the tree is as it was, so are their findings
-        walkFindings.forEach(w.staged()::walkFindings);
-        LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
-        return true;
-    }
-
-    private boolean untouched(List<BlockImage> blocks) {
-        try {
-            return untouchedBy(blocks);
-        } catch (StagingException e) {
-            return false; // cannot tell: the re-check reads everything again
-        }
-    }
-
-    /**
-     * Whether the plans leave the inodes' space, the inodes and the directories alone: none of their blocks is (per
-     * the space map) an inode chunk's or a file's; then what the first walk read there still holds.
-     */
-    private boolean untouchedBy(List<BlockImage> blocks) throws StagingException {
-        if (space == null || inodes == null || links == null || problems == null || chunks == null || info == null || maxExtent <= 0) {
-            return false;
-        }
-        long agBytes = info.agBlocks() * info.blockSize();
-        SpaceMapRecord r = new SpaceMapRecord();
-        for (BlockImage b : blocks) {
-            long agno = b.offset() / agBytes;
-            long first = (b.offset() % agBytes) / info.blockSize();
-            long last = (b.offset() % agBytes + b.bytes().length - 1) / info.blockSize();
-            // the last record starting at or before the block's last, and those before it that may reach it
-            long lo = 0;
-            long hi = space.length() - 1;
-            long at = -1;
-            while (lo <= hi) {
-                long mid = (lo + hi) >>> 1;
-                r.load(space, mid);
-                if (Long.compareUnsigned(r.position(), SpaceMapRecord.position((int) agno, last)) <= 0) {
-                    at = mid;
-                    lo = mid + 1;
-                } else {
-                    hi = mid - 1;
-                }
-            }
-            // no extent of inode space is longer than the longest mapping: only those that start so close may reach it
-            for (long i = at; i >= 0; i--) {
-                r.load(space, i);
-                long start = r.agbno();
-                if (r.agno() != agno || start + maxExtent < first) {
-                    break;
-                }
-                boolean inodeSpace = r.use().isFile() || r.use() == SpaceUse.INODES;
-                if (inodeSpace && r.end() > first) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
-    /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
-    private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
-        SpaceMapRecord a = new SpaceMapRecord();
-        SpaceMapRecord b = new SpaceMapRecord();
-        long i = a.loadNext(meta, 0);
-        long j = nextOfInodes(first, 0, b);
-        while (i >= 0 || j >= 0) {
-            if (j < 0 || (i >= 0 && Long.compareUnsigned(a.position(), b.position()) <= 0)) {
-                a.appendTo(out);
-                i = a.loadNext(meta, i + 1);
-            } else {
-                b.appendTo(out);
-                j = nextOfInodes(first, j + 1, b);
-            }
-        }
-    }
-
-    /** The next space map record of a file's (owner an inode number), or -1. */
-    private static long nextOfInodes(XfArray space, long from, SpaceMapRecord r) throws StagingException {
-        for (long i = r.loadNext(space, from); i >= 0; i = r.loadNext(space, i + 1)) {
-            if (r.use().isFile()) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     @Override
     public void close() {
-        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked, mappings}) {
-            if (a != null) {
-                a.close();
-            }
-        }
-        if (told != null) {
-            told.close();
-        }
+        kept.close();
     }
 }

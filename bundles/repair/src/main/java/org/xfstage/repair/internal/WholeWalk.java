@@ -112,13 +112,13 @@ final class WholeWalk {
     }
 
     /** Whether a chosen strategy needs observation {@code o} to check, or (in a repair's scrubs) to plan. */
-    private static boolean needed(ScrubRun.Walking w, Observation o) {
+    static boolean needed(ScrubRun.Walking w, Observation o) {
         return w.chosen().values().stream().anyMatch(r -> r.strategy().needs().contains(o)
                 || w.planning() && r.strategy().planNeeds().contains(o));
     }
 
     /** Each chosen strategy's check of the tree as it is walked, if it has one (RepairStrategy#treeWalkCheck). */
-    private static void askForWalkChecks(ScrubRun.Walking w, List<DirectorySink> sinks) throws StagingException {
+    static void askForWalkChecks(ScrubRun.Walking w, List<DirectorySink> sinks) throws StagingException {
         for (Registered r : w.chosen().values()) {
             TreeWalkCheck c;
             try {
@@ -200,7 +200,7 @@ final class WholeWalk {
     }
 
     /** The link counter first, then every tree-walk check, each event in the order the walk tells it. */
-    private static final class Tee implements DirectorySink {
+    static final class Tee implements DirectorySink {
         private final DirectorySink first;
         private final DirectorySink[] rest;
 

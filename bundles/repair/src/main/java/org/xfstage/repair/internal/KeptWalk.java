@@ -1,0 +1,168 @@
+package org.xfstage.repair.internal;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.FsInfo;
+import org.xfstage.api.device.XfsDevice;
+import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.InodeMapRecord;
+import org.xfstage.api.repair.Observation;
+import org.xfstage.api.repair.SpaceMapRecord;
+import org.xfstage.api.staging.SortOptions;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfBlob;
+
+/**
+ * What a repair's first scrub read in the inodes and the directory tree, kept for the re-checks of its plans, and the
+ * walk of a view that reuses it: the metadata walked again, the first scrub's inode space merged into its space map,
+ * its inode map, inode problems and file mappings lent; its link counts, record of the tree and tree-walk findings
+ * lent too, or (when the plans write directories' data blocks) the tree walked again ({@link TreeAgain}).
+ */
+final class KeptWalk implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
+
+    private XfArray space;
+    private XfArray inodes;
+    private XfArray links;
+    private XfArray problems;
+    private XfArray mappings;
+    private XfArray walked;
+    private XfBlob told;
+    private byte[] chunks;
+    /** The findings of the first scrub's tree-walk checks, by structure: they stand when the tree is not walked again. */
+    private Map<String, List<Finding>> walkFindings = Map.of();
+    /** Whether the first scrub's inode walk met an inode it could not read (its finding is that walk's own); null: not yet looked. */
+    private Boolean unreadable;
+    private PlannedSpace planned;
+
+    /**
+     * Takes over the first scrub's observations (this closes them) while they are still staged.
+     *
+     * @param original the repair's open of the image, nothing planned in it
+     */
+    void keep(FsInfo info, long maxExtentLength, Observations staged, XfsDevice original) {
+        space = staged.take(Observation.SPACE_MAP);
+        inodes = staged.take(Observation.INODE_MAP);
+        links = staged.take(Observation.LINK_COUNTS);
+        problems = staged.take(Observation.INODE_PROBLEMS);
+        mappings = staged.take(Observation.FILE_MAPPINGS); // null unless an rmapbt check asked for them
+        walked = staged.take(Observation.DIRECTORY_WALK);
+        told = staged.takeBlob(Observation.DIRECTORY_WALK);
+        chunks = staged.chunks();
+        walkFindings = staged.allWalkFindings();
+        if (space != null && inodes != null && links != null && problems != null && chunks != null && info != null
+                && maxExtentLength > 0) {
+            planned = new PlannedSpace(space, info, maxExtentLength, original);
+        }
+    }
+
+    /** What of the first scrub's walk holds on a view with {@code blocks} planned. */
+    PlannedSpace.Reach reach(List<BlockImage> blocks) {
+        PlannedSpace.Reach r = planned == null ? PlannedSpace.Reach.INODES : planned.of(blocks);
+        // the inode walk's own findings (an inode it cannot read) are not kept: then only a walk of everything has them
+        return r == PlannedSpace.Reach.DIRECTORIES && anyUnreadable() ? PlannedSpace.Reach.INODES : r;
+    }
+
+    /** Whether the first inode map holds an inode the walk could not read (one pass, remembered). */
+    private boolean anyUnreadable() {
+        if (unreadable == null) {
+            try {
+                InodeMapRecord r = new InodeMapRecord();
+                boolean found = false;
+                for (long i = r.loadNext(inodes, 0); i >= 0 && !found; i = r.loadNext(inodes, i + 1)) {
+                    found = r.state() == InodeMapRecord.State.UNREADABLE;
+                }
+                unreadable = found;
+            } catch (StagingException e) {
+                unreadable = true; // cannot tell: as if there were one
+            }
+        }
+        return unreadable;
+    }
+
+    /**
+     * The metadata walked again, the first scrub's inode space merged into its space map, its inodes lent; its tree
+     * lent too, or walked again when {@code treeAgain}. False when the inobts list other chunks now.
+     */
+    boolean stage(ScrubRun.Walking w, boolean treeAgain) throws StagingException {
+        try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceMapRecord.SIZE)) {
+            SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
+            w.progress().phase("re-check walk", w.info().agCount(), "AGs");
+            walk.walk();
+            if (!Arrays.equals(walk.chunks(), chunks)) {
+                LOG.info("[{}] re-check: the inobts list other chunks now; the inodes are read again", w.run());
+                return false;
+            }
+            w.progress().phase("re-check sort", meta.length(), "records");
+            w.progress().step(meta.length());
+            meta.sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
+            w.progress().end();
+            withInodeSpace(meta, space, w.space());
+            w.figures().put("extents", walk.extents + w.space().length() - meta.length());
+            w.figures().put("inodes_reused", inodes.length());
+        }
+        w.staged().borrow(Observation.INODE_MAP, inodes);
+        w.staged().borrow(Observation.INODE_PROBLEMS, problems);
+        if (mappings != null) {
+            w.staged().borrow(Observation.FILE_MAPPINGS, mappings);
+        }
+        if (treeAgain) {
+            TreeAgain.stage(w);
+            LOG.info("[{}] walk: metadata and the directory tree again, the inodes' space, inode map and inode problems of the first scrub", w.run());
+            return true;
+        }
+        w.staged().borrow(Observation.LINK_COUNTS, links);
+        if (walked != null && told != null) { // what the tree walk read: the directories are as they were
+            w.staged().borrow(Observation.DIRECTORY_WALK, walked, told);
+        }
+        // the checks that read the tree as it was walked: the tree is as it was, so are their findings
+        walkFindings.forEach(w.staged()::walkFindings);
+        LOG.info("[{}] walk: metadata again, the inodes' space, inode map, link counts and inode problems of the first scrub", w.run());
+        return true;
+    }
+
+    /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
+    private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
+        SpaceMapRecord a = new SpaceMapRecord();
+        SpaceMapRecord b = new SpaceMapRecord();
+        long i = a.loadNext(meta, 0);
+        long j = nextOfInodes(first, 0, b);
+        while (i >= 0 || j >= 0) {
+            if (j < 0 || (i >= 0 && Long.compareUnsigned(a.position(), b.position()) <= 0)) {
+                a.appendTo(out);
+                i = a.loadNext(meta, i + 1);
+            } else {
+                b.appendTo(out);
+                j = nextOfInodes(first, j + 1, b);
+            }
+        }
+    }
+
+    /** The next space map record of a file's (owner an inode number), or -1. */
+    private static long nextOfInodes(XfArray space, long from, SpaceMapRecord r) throws StagingException {
+        for (long i = r.loadNext(space, from); i >= 0; i = r.loadNext(space, i + 1)) {
+            if (r.use().isFile()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() {
+        for (XfArray a : new XfArray[] {space, inodes, links, problems, walked, mappings}) {
+            if (a != null) {
+                a.close();
+            }
+        }
+        if (told != null) {
+            told.close();
+        }
+    }
+}
