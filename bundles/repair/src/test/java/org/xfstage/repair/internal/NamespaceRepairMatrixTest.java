@@ -139,7 +139,8 @@ class NamespaceRepairMatrixTest {
         var check = xfsRepairN(img);
         assertEquals(0, check.getKey(), name + ": xfs_repair -n after our repair:\n" + check.getValue());
         List<String> changes = r.plans().stream().flatMap(p -> p.changes().stream()).toList();
-        int moved = filesKeptOrReported(name, manifestOf(geometry), RepairOracleTest.manifest(img), changes);
+        int moved = filesKeptOrReported(name, withoutDirectorySizes(manifestOf(geometry)),
+                withoutDirectorySizes(RepairOracleTest.manifest(img)), changes);
         assertEquals(r.plans().stream().mapToInt(p -> p.blocks().size()).sum(), engine.undo(journal, img));
         assertEquals(damaged, RepairOracleTest.sha256(img), name + ": undo restores the damaged image bit for bit");
         outcome(name, "repaired", moved == 0 ? "" : moved + " file(s) moved to lost+found or renamed");
@@ -166,16 +167,15 @@ class NamespaceRepairMatrixTest {
         });
         int moved = 0;
         List<String> silent = new ArrayList<>();
-        for (String line : before) {
-            String path = line.substring(0, line.indexOf(' '));
-            if (line.equals(byPath.get(path))) {
-                continue;
-            }
+        // files a change line names (lost, or changed in place) first, so that they take no moved file's place
+        List<String> missing = before.stream().filter(l -> !l.equals(byPath.get(l.substring(0, l.indexOf(' ')))))
+                .filter(l -> !named(changes, l.substring(0, l.indexOf(' ')))).toList();
+        for (String line : missing) {
             java.util.Deque<String> same = made.get(line.substring(line.indexOf(' ')));
             String to = same == null ? null : same.poll();
             if (to != null && (to.startsWith("/lost+found/") || named(changes, to.substring(to.lastIndexOf('/') + 1)))) {
                 moved++;
-            } else if (!named(changes, path)) {
+            } else {
                 silent.add(line + (to == null ? "" : " (now " + to + ", which no change line names)"));
             }
         }
@@ -183,9 +183,25 @@ class NamespaceRepairMatrixTest {
                 .filter(p -> !p.startsWith("/lost+found/") && !named(changes, p)).toList();
         if (!silent.isEmpty() || !madeUp.isEmpty()) {
             fail(name + ": files lost or changed that no change line names " + silent + "; paths made up " + madeUp
+
                     + "; changes " + changes);
         }
         return moved;
+    }
+
+    /**
+     * Manifest lines ({@code path type mode size target sha256}) with a directory's size left out: a rebuilt directory
+     * holds the same names in another layout (a short-form one moved to lost+found has a new parent's number), and its
+     * entries are checked as files of their own.
+     */
+    private static List<String> withoutDirectorySizes(List<String> manifest) {
+        return manifest.stream().map(l -> {
+            String[] f = l.split(" ");
+            if (f.length == 6 && f[1].equals("DIRECTORY")) {
+                f[3] = "-";
+            }
+            return String.join(" ", f);
+        }).toList();
     }
 
     private static boolean named(List<String> changes, String what) {
