@@ -33,10 +33,12 @@ import org.xfstage.api.staging.XfArray;
  * rmapbt: the reverse-mapping btree must hold the records the kernel would keep. Expected: the space map's metadata
  * runs under their owners (each {@link SpaceUse}'s {@link SpaceUse#owner()}: headers, log, AGFL and free-space and
  * rmap btrees, inode btrees, chunks, refcount btree, CoW staging), and every in-use inode's mappings from the device
- * (file offsets, fork, bmbt and unwritten flags). Both sides are staged as {@link MappingRecord}s, sorted in tree
- * order and merged as the kernel merges (one owner and set of flags, adjacent blocks, and for file data adjacent
+ * (file offsets, fork, bmbt and unwritten flags). Both sides are read as {@link MappingRecord}s in tree order
+ * (the rmapbt's as its walk stages them, the metadata's staged and sorted, the inodes' as the engine's walk staged and
+ * sorted them) and merged as the kernel merges (one owner and set of flags, adjacent blocks, and for file data adjacent
  * offsets), so that however a record was split they compare equal; and then compared record for record: a wrong
- * owner, length, offset or flag is found.
+ * owner, length, offset or flag is found. The merged sides are compared as they come out, not staged: only where
+ * blocks are shared (reflink) can one come out of tree order, and then both are staged, sorted and compared again.
  * <p>
  * The rebuild sorts the expected records in an xfarray in tree order and bulk-loads them into the old tree's own
  * blocks, so that free space and the AG-owned runs stay as they are.
@@ -99,16 +101,17 @@ public class RmapbtStrategy implements RepairStrategy {
             // both sides merged as they are read and compared as they come out: nothing more is staged, unless a side
             // comes out of tree order (blocks shared by several owners), when both are staged, sorted and compared again
             List<Finding> found = new ArrayList<>();
-            Canonical want = new Canonical(expected, walked, ags);
-            Canonical have = new Canonical(recorded, null, ags); // as the walks read them; without those of a failed walk
+            AgSet in = new AgSet(ags);
+            Canonical want = new Canonical(expected, walked, in);
+            Canonical have = new Canonical(recorded, null, in); // as the walks read them; without those of a failed walk
             if (compare(want, have, found::add)) {
                 found.forEach(findings);
                 return;
             }
             try (XfArray wantStaged = ctx.arrays().create("scrub expected reverse mappings, merged", MappingRecord.SIZE);
                     XfArray haveStaged = ctx.arrays().create("scrub rmapbt records, merged", MappingRecord.SIZE)) {
-                canonical(ctx, new Canonical(expected, walked, ags), wantStaged);
-                canonical(ctx, new Canonical(recorded, null, ags), haveStaged);
+                canonical(ctx, new Canonical(expected, walked, in), wantStaged);
+                canonical(ctx, new Canonical(recorded, null, in), haveStaged);
                 compare(new Sorted(wantStaged), new Sorted(haveStaged), findings);
             }
         }
@@ -119,8 +122,8 @@ public class RmapbtStrategy implements RepairStrategy {
 
     /** Records one at a time, in tree order (unless {@link #unordered}). */
     private interface Source {
-        /** Loads the next record into {@code into}; false at the end. */
-        boolean next(MappingRecord into) throws Exception;
+        /** The next record, valid until the next call; null at the end. */
+        MappingRecord next() throws Exception;
 
         /** Whether a record came out below one before it. */
         default boolean unordered() {
@@ -131,6 +134,7 @@ public class RmapbtStrategy implements RepairStrategy {
     /** A sorted array's records. */
     private static final class Sorted implements Source {
         private final XfArray array;
+        private final MappingRecord rec = new MappingRecord();
         private long i;
 
         Sorted(XfArray array) {
@@ -138,24 +142,23 @@ public class RmapbtStrategy implements RepairStrategy {
         }
 
         @Override
-        public boolean next(MappingRecord into) throws Exception {
+        public MappingRecord next() throws Exception {
             if (i < 0) {
-                return false;
+                return null;
             }
-            i = into.loadNext(array, i);
+            i = rec.loadNext(array, i);
             if (i < 0) {
-                return false;
+                return null;
             }
             i++;
-            return true;
+            return rec;
         }
     }
 
     /** Drains {@code records} into {@code out}, then sorts {@code out} if they came out of tree order. */
     private static void canonical(ScrubContext ctx, Canonical records, XfArray out) throws Exception {
         Appender batch = new Appender(out, BATCH);
-        MappingRecord r = new MappingRecord();
-        while (records.next(r)) {
+        for (MappingRecord r = records.next(); r != null; r = records.next()) {
             batch.add(r);
         }
         batch.flush();
@@ -174,7 +177,7 @@ public class RmapbtStrategy implements RepairStrategy {
     private static final class Canonical implements Source {
         private final XfArray a;
         private final XfArray b;
-        private final Set<Integer> ags;
+        private final AgSet ags;
         private final MappingRecord headA = new MappingRecord();
         private final MappingRecord headB = new MappingRecord();
         private long i;
@@ -187,10 +190,13 @@ public class RmapbtStrategy implements RepairStrategy {
             MappingRecord copy = spare.isEmpty() ? new MappingRecord() : spare.pop();
             ready.add(copy.copy(r));
         };
-        private final MappingRecord last = new MappingRecord();
+        /** Mappings no longer pending, for reuse: most records start a run of their own, so one is needed per record. */
+        private final ArrayDeque<Mappings> idle = new ArrayDeque<>();
+        /** The record given out last (its copy goes back to {@link #spare} on the next call). */
+        private MappingRecord current;
         private boolean unordered;
 
-        Canonical(XfArray a, XfArray b, Set<Integer> ags) throws Exception {
+        Canonical(XfArray a, XfArray b, AgSet ags) throws Exception {
             this.a = a;
             this.b = b;
             this.ags = ags;
@@ -199,14 +205,15 @@ public class RmapbtStrategy implements RepairStrategy {
         }
 
         @Override
-        public boolean next(MappingRecord into) throws Exception {
+        public MappingRecord next() throws Exception {
             while (ready.isEmpty()) {
                 if (i < 0 && j < 0) {
                     if (pending.isEmpty()) {
-                        return false;
+                        return null;
                     }
                     for (Mappings m : pending) {
                         m.flush();
+                        idle.push(m);
                     }
                     pending.clear();
                     continue;
@@ -224,11 +231,12 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
             }
             MappingRecord out = ready.poll();
-            into.copy(out);
-            spare.push(out);
-            unordered |= into.compareTo(last) < 0; // (nothing sorts before the zero record)
-            last.copy(into);
-            return true;
+            if (current != null) {
+                unordered |= out.compareTo(current) < 0;
+                spare.push(current);
+            }
+            current = out;
+            return out;
         }
 
         @Override
@@ -240,8 +248,11 @@ public class RmapbtStrategy implements RepairStrategy {
         private void add(MappingRecord r) throws Exception {
             int agno = r.agno();
             for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
-                if (!pending.get(k).reaches(agno, r.start())) {
-                    pending.remove(k--).flush();
+                Mappings p = pending.get(k);
+                if (!p.reaches(agno, r.start())) {
+                    pending.remove(k--);
+                    p.flush();
+                    idle.push(p);
                 }
             }
             Mappings m = null;
@@ -252,7 +263,7 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
             }
             if (m == null) {
-                m = new Mappings(queue);
+                m = idle.isEmpty() ? new Mappings(queue) : idle.pop();
                 pending.add(m);
             }
             m.add(r);
@@ -264,19 +275,17 @@ public class RmapbtStrategy implements RepairStrategy {
      * perhaps, to be thrown away) as soon as a side comes out of tree order.
      */
     private static boolean compare(Source want, Source have, Consumer<Finding> findings) throws Exception {
-        MappingRecord e = new MappingRecord();
-        MappingRecord r = new MappingRecord();
-        boolean moreE = want.next(e);
-        boolean moreR = have.next(r);
+        MappingRecord e = want.next();
+        MappingRecord r = have.next();
         Map<Integer, Integer> reported = new java.util.HashMap<>();
-        while (moreE || moreR) {
+        while (e != null || r != null) {
             if (want.unordered() || have.unordered()) {
                 return false;
             }
-            int c = !moreE ? 1 : !moreR ? -1 : e.compareTo(r);
+            int c = e == null ? 1 : r == null ? -1 : e.compareTo(r);
             if (c == 0) {
-                moreE = want.next(e);
-                moreR = have.next(r);
+                e = want.next();
+                r = have.next();
                 continue;
             }
             MappingRecord side = c < 0 ? e : r;
@@ -289,9 +298,9 @@ public class RmapbtStrategy implements RepairStrategy {
                                 + ", which does not map them so", null));
             }
             if (c < 0) {
-                moreE = want.next(e);
+                e = want.next();
             } else {
-                moreR = have.next(r);
+                r = have.next();
             }
         }
         return !want.unordered() && !have.unordered();
@@ -325,7 +334,7 @@ public class RmapbtStrategy implements RepairStrategy {
             ag.flush();
             sink.flush();
             staged.sort(MappingRecord.ORDER, OWN_SORT, ctx.progress());
-            canonical(ctx, new Canonical(staged, null, ags), merged);
+            canonical(ctx, new Canonical(staged, null, new AgSet(ags)), merged);
             MappingRecord m = new MappingRecord();
             long cursor = m.loadNext(merged, 0);
             for (int agno : ags) {
@@ -473,6 +482,19 @@ public class RmapbtStrategy implements RepairStrategy {
             inodeDone(bmbt, out, rec);
         }
         return inodes;
+    }
+
+    /** AG numbers as a bitmap: asked once per record, where a set of boxed numbers costs a search each time. */
+    private static final class AgSet {
+        private final java.util.BitSet bits = new java.util.BitSet();
+
+        AgSet(Set<Integer> ags) {
+            ags.forEach(bits::set);
+        }
+
+        boolean contains(int agno) {
+            return agno >= 0 && bits.get(agno);
+        }
     }
 
     /** Where merged records go: each is copied before the call returns (the record passed in is reused). */
