@@ -108,6 +108,41 @@ class XfArrayTest {
         }
     }
 
+    /**
+     * Scans load and overwrite through the file's view of its pages; an unset that punches a page out drops the view,
+     * so that a store there afterwards allocates the page again (through a stale view it would write into a hole the
+     * file does not know, and an iteration, which skips holes, would not find the record).
+     */
+    @Test
+    void scansGoThroughTheFilesViewAndAnUnsetPageIsNotWrittenThroughIt() throws Exception {
+        int size = 16;
+        int count = 10_000; // 39 pages
+        try (XfArray a = arrays.create("viewed", size)) {
+            for (int i = 0; i < count; i++) {
+                a.append(rec(size, i));
+            }
+            byte[] b = new byte[size];
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < count; i++) {
+                    a.load(i, b);
+                    assertArrayEquals(rec(size, i + pass), b, "record " + i + ", pass " + pass);
+                    a.store(i, rec(size, i + pass + 1)); // an overwrite in the same scan
+                }
+            }
+            for (int i = 512; i < 768; i++) { // the third page, whole: given back
+                a.unset(i);
+            }
+            a.store(600, rec(size, 600));
+            for (int i = 0; i < count; i++) {
+                a.load(i, b);
+                boolean gone = i >= 512 && i < 768 && i != 600;
+                assertArrayEquals(gone ? new byte[size] : rec(size, i == 600 ? 600 : i + 2), b, "record " + i);
+            }
+            ByteBuffer next = ByteBuffer.allocate(size);
+            assertEquals(600, a.loadNext(512, next), "the record stored into the punched page is in the file");
+        }
+    }
+
     /** An XfArray that only forwards the abstract methods: the interface's default methods run as another provider's would. */
     private static final class ForwardingArray implements XfArray {
         private final XfArray a;

@@ -22,6 +22,7 @@ import org.xfstage.api.staging.XFileBacking;
 import org.xfstage.api.staging.XFileFullException;
 import org.xfstage.api.staging.XFileInfo;
 import org.xfstage.api.staging.XFilePage;
+import org.xfstage.api.staging.XFileView;
 
 /**
  * An {@link XFile} on a memfd or an unlinked file, reached through memory-mapped windows.
@@ -434,6 +435,28 @@ final class MappedXFile implements XFile {
                 // The view needs no bookkeeping: the page stays allocated and dirty like any stored page.
             }
         };
+    }
+
+    /** The run of present pages around pos in its window (at most a window's pages looked at each way). */
+    @Override
+    public XFileView view(long pos) throws StagingException {
+        checkRange(pos, 1);
+        Window w = lookup(pos >>> windowShift);
+        int page = (int) ((pos & (windowSize - 1)) >>> PAGE_SHIFT);
+        if (w == null || !w.has(page)) {
+            return null;
+        }
+        int pages = windowSize >>> PAGE_SHIFT;
+        int first = page;
+        while (first > 0 && w.has(first - 1)) {
+            first--;
+        }
+        int last = page;
+        while (last + 1 < pages && w.has(last + 1)) {
+            last++;
+        }
+        int from = first << PAGE_SHIFT;
+        return new XFileView(w.base + from, w.buffer.slice(from, (last - first + 1) << PAGE_SHIFT));
     }
 
     private Window lookup(long index) {
