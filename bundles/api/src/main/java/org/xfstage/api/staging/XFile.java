@@ -83,4 +83,15 @@ public interface XFile extends AutoCloseable {
     /** Frees everything the file holds. Calling it twice is harmless. */
     @Override
     void close();
+
+    /**
+     * The run of allocated pages around {@code pos} (the longest that contains it and lies in one mapping of the
+     * file) lent as a view of the staging memory, or null when {@code pos} lies in a hole or the provider lends no
+     * views (the default). For a caller that loads and stores many small records in one area: it checks each offset
+     * against the run and copies through the view, instead of a range check and a page lookup in the file per
+     * record. See {@link XFileView} for how long it holds.
+     */
+    default XFileView view(long pos) throws StagingException {
+        return null;
+    }
 }

@@ -50,10 +50,12 @@ record StagingEstimate(long total, long largestFile, String basis) {
     /** A directory's path in the directory check's blob (with the blob's header), as the benchmark images have them. */
     private static final int PATH_BYTES = 48;
     /**
-     * The rmapbt check holds four arrays of reverse mappings at once (expected and recorded, each merged); the expected
-     * one holds only the metadata's, the walk's file mappings merged in from their observation.
+     * The rmapbt check stages the rmapbt's records (one array of every record) and the metadata's expected ones apart;
+     * the walk's file mappings are merged in from their observation, and both sides are merged and compared as they
+     * are read. Only where blocks are shared (reflink) and a merged side comes out of tree order does it stage both
+     * merged sides too (two arrays more), which this bill does not count.
      */
-    private static final int RMAP_ARRAYS = 4;
+    private static final int RMAP_ARRAYS = 1;
     /** xfile pages, and how an appended array grows (the xfile's allocation ahead of appends). */
     private static final int PAGE = 4096;
     static final int GROW_BYTES = 16 * PAGE;
@@ -141,12 +143,12 @@ record StagingEstimate(long total, long largestFile, String basis) {
             long one = appended(rmapRecords * MappingRecord.SIZE);
             // the walk's file mappings (Observation.FILE_MAPPINGS) live from the walk on, beside the engine's maps, and
             // are sorted after the space map; the check then stages the metadata's records apart and merges them with
-            // the walk's (its other three arrays hold every record)
+            // the walk's as it compares (its other array holds the rmapbt's records)
             long walkedRecords = fileExtents;
             long walked = sortedSize(walkedRecords, MappingRecord.SIZE);
             long mappingSort = engine + appended(walkedRecords * MappingRecord.SIZE) + consumingExtra(walkedRecords, MappingRecord.SIZE);
             long metadata = appended((rmapRecords - fileExtents) * MappingRecord.SIZE);
-            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + (RMAP_ARRAYS - 1) * one);
+            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + RMAP_ARRAYS * one);
             largest = Math.max(largest, Math.max(one, walked));
         }
         if (directoryWalk) { // beside everything else from the walk on: each term of the peak pays for it

@@ -1,5 +1,6 @@
 package org.xfstage.strategies.space;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.xfstage.api.repair.Plan;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.repair.SpaceMapRecord;
+import org.xfstage.api.staging.Appender;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.XfArray;
 
@@ -31,10 +33,12 @@ import org.xfstage.api.staging.XfArray;
  * rmapbt: the reverse-mapping btree must hold the records the kernel would keep. Expected: the space map's metadata
  * runs under their owners (each {@link SpaceUse}'s {@link SpaceUse#owner()}: headers, log, AGFL and free-space and
  * rmap btrees, inode btrees, chunks, refcount btree, CoW staging), and every in-use inode's mappings from the device
- * (file offsets, fork, bmbt and unwritten flags). Both sides are staged as {@link MappingRecord}s, sorted in tree
- * order and merged as the kernel merges (one owner and set of flags, adjacent blocks, and for file data adjacent
+ * (file offsets, fork, bmbt and unwritten flags). Both sides are read as {@link MappingRecord}s in tree order
+ * (the rmapbt's as its walk stages them, the metadata's staged and sorted, the inodes' as the engine's walk staged and
+ * sorted them) and merged as the kernel merges (one owner and set of flags, adjacent blocks, and for file data adjacent
  * offsets), so that however a record was split they compare equal; and then compared record for record: a wrong
- * owner, length, offset or flag is found.
+ * owner, length, offset or flag is found. The merged sides are compared as they come out, not staged: only where
+ * blocks are shared (reflink) can one come out of tree order, and then both are staged, sorted and compared again.
  * <p>
  * The rebuild sorts the expected records in an xfarray in tree order and bulk-loads them into the old tree's own
  * blocks, so that free space and the AG-owned runs stay as they are.
@@ -53,6 +57,9 @@ public class RmapbtStrategy implements RepairStrategy {
         return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP, Observation.FILE_MAPPINGS);
     }
 
+    /** Records batched per store into the check's arrays (32 bytes each: 16 KiB). */
+    private static final int BATCH = 512;
+
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
         if (!ctx.info().hasTree(BtreeType.RMAP)) {
@@ -60,10 +67,9 @@ public class RmapbtStrategy implements RepairStrategy {
         }
         Set<Integer> ags = new TreeSet<>();
         try (XfArray expected = ctx.arrays().create("scrub expected reverse mappings", MappingRecord.SIZE);
-                XfArray recorded = ctx.arrays().create("scrub rmapbt records", MappingRecord.SIZE);
-                XfArray want = ctx.arrays().create("scrub expected reverse mappings, merged", MappingRecord.SIZE);
-                XfArray have = ctx.arrays().create("scrub rmapbt records, merged", MappingRecord.SIZE)) {
+                XfArray recorded = ctx.arrays().create("scrub rmapbt records", MappingRecord.SIZE)) {
             MappingRecord rec = new MappingRecord();
+            Appender batch = new Appender(recorded, BATCH);
             for (FsInfo.AgInfo ag : ctx.info().ags()) {
                 int agno = ag.agno();
                 Exception[] failure = {null};
@@ -71,7 +77,7 @@ public class RmapbtStrategy implements RepairStrategy {
                     ctx.device().walkBtree(agno, Btree.RMAP, x -> {
                         if (failure[0] == null) {
                             try {
-                                rec.set(agno, x).appendTo(recorded);
+                                batch.add(rec.set(agno, x));
                             } catch (Exception e) {
                                 failure[0] = e;
                             }
@@ -85,100 +91,201 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
                 ags.add(agno);
             }
+            batch.flush();
             // the inodes' side as the walk staged it, sorted by the engine: merged with the metadata, not copied
             XfArray walked = ctx.observation(Observation.FILE_MAPPINGS);
-            stage(ctx, ags, new Mappings(expected), false, walked == null);
-            canonical(ctx, expected, walked, want, ags);
-            canonical(ctx, recorded, true, have, ags); // as the walks read them; without those of a failed walk
-            compare(want, have, findings);
+            ArraySink metadata = new ArraySink(expected);
+            stage(ctx, ags, new Mappings(metadata), false, walked == null);
+            metadata.flush();
+            expected.sort(MappingRecord.ORDER, OWN_SORT, ctx.progress());
+            // both sides merged as they are read and compared as they come out: nothing more is staged, unless a side
+            // comes out of tree order (blocks shared by several owners), when both are staged, sorted and compared again
+            List<Finding> found = new ArrayList<>();
+            AgSet in = new AgSet(ags);
+            Canonical want = new Canonical(expected, walked, in);
+            Canonical have = new Canonical(recorded, null, in); // as the walks read them; without those of a failed walk
+            if (compare(want, have, found::add)) {
+                found.forEach(findings);
+                return;
+            }
+            try (XfArray wantStaged = ctx.arrays().create("scrub expected reverse mappings, merged", MappingRecord.SIZE);
+                    XfArray haveStaged = ctx.arrays().create("scrub rmapbt records, merged", MappingRecord.SIZE)) {
+                canonical(ctx, new Canonical(expected, walked, in), wantStaged);
+                canonical(ctx, new Canonical(recorded, null, in), haveStaged);
+                compare(new Sorted(wantStaged), new Sorted(haveStaged), findings);
+            }
+        }
+    }
+
+    /** The check's and the plan's own sorts: their arrays are dropped when a sort does not finish. */
+    private static final SortOptions OWN_SORT = SortOptions.DEFAULT.consumingInput();
+
+    /** Records one at a time, in tree order (unless {@link #unordered}). */
+    private interface Source {
+        /** The next record, valid until the next call; null at the end. */
+        MappingRecord next() throws Exception;
+
+        /** Whether a record came out below one before it. */
+        default boolean unordered() {
+            return false;
+        }
+    }
+
+    /** A sorted array's records. */
+    private static final class Sorted implements Source {
+        private final XfArray array;
+        private final MappingRecord rec = new MappingRecord();
+        private long i;
+
+        Sorted(XfArray array) {
+            this.array = array;
+        }
+
+        @Override
+        public MappingRecord next() throws Exception {
+            if (i < 0) {
+                return null;
+            }
+            i = rec.loadNext(array, i);
+            if (i < 0) {
+                return null;
+            }
+            i++;
+            return rec;
+        }
+    }
+
+    /** Drains {@code records} into {@code out}, then sorts {@code out} if they came out of tree order. */
+    private static void canonical(ScrubContext ctx, Canonical records, XfArray out) throws Exception {
+        Appender batch = new Appender(out, BATCH);
+        for (MappingRecord r = records.next(); r != null; r = records.next()) {
+            batch.add(r);
+        }
+        batch.flush();
+        if (records.unordered()) { // shared blocks: records of other owners were emitted while one was still growing
+            out.sort(MappingRecord.ORDER, OWN_SORT, ctx.progress());
         }
     }
 
     /**
-     * Both sides in one form, whatever way the records were split: in tree order, each record merged with the
-     * latest one of its owner and flags while they are adjacent (as the kernel merges), then in tree order again;
-     * only the records of the AGs given. The records of one owner interleave with others' only where blocks are
-     * shared, so the owners pending at a time are few.
+     * Both sides in one form, whatever way the records were split: the records of one array (and of a second one, in
+     * tree order too, or null) read in tree order, each merged with the latest one of its owner and flags while they
+     * are adjacent (as the kernel merges), and given out as each can grow no more; only the records of the AGs given.
+     * The records of one owner interleave with others' only where blocks are shared, so the owners pending at a time
+     * are few, and only then can a record come out below one given out before it ({@link #unordered}).
      */
-    private static void canonical(ScrubContext ctx, XfArray records, boolean inTreeOrder, XfArray out, Set<Integer> ags)
-            throws Exception {
-        if (!inTreeOrder) {
-            records.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
+    private static final class Canonical implements Source {
+        private final XfArray a;
+        private final XfArray b;
+        private final AgSet ags;
+        private final MappingRecord headA = new MappingRecord();
+        private final MappingRecord headB = new MappingRecord();
+        private long i;
+        private long j;
+        private final List<Mappings> pending = new ArrayList<>(); // by owner and flags; few at a time, so searched in a line
+        /** Records merged and given out by their Mappings, not yet taken by {@link #next}; and spare ones for reuse. */
+        private final ArrayDeque<MappingRecord> ready = new ArrayDeque<>();
+        private final ArrayDeque<MappingRecord> spare = new ArrayDeque<>();
+        private final Sink queue = r -> {
+            MappingRecord copy = spare.isEmpty() ? new MappingRecord() : spare.pop();
+            ready.add(copy.copy(r));
+        };
+        /** Mappings no longer pending, for reuse: most records start a run of their own, so one is needed per record. */
+        private final ArrayDeque<Mappings> idle = new ArrayDeque<>();
+        /** The record given out last (its copy goes back to {@link #spare} on the next call). */
+        private MappingRecord current;
+        private boolean unordered;
+
+        Canonical(XfArray a, XfArray b, AgSet ags) throws Exception {
+            this.a = a;
+            this.b = b;
+            this.ags = ags;
+            i = headA.loadNext(a, 0);
+            j = b == null ? -1 : headB.loadNext(b, 0);
         }
-        canonicalOfSorted(ctx, records, null, out, ags);
+
+        @Override
+        public MappingRecord next() throws Exception {
+            while (ready.isEmpty()) {
+                if (i < 0 && j < 0) {
+                    if (pending.isEmpty()) {
+                        return null;
+                    }
+                    for (Mappings m : pending) {
+                        m.flush();
+                        idle.push(m);
+                    }
+                    pending.clear();
+                    continue;
+                }
+                // the lower of the two heads, in tree order; the other waits
+                boolean fromA = j < 0 || (i >= 0 && headA.compareTo(headB) <= 0);
+                MappingRecord r = fromA ? headA : headB;
+                if (ags.contains(r.agno())) {
+                    add(r); // copied: the head moves on below
+                }
+                if (fromA) {
+                    i = headA.loadNext(a, i + 1);
+                } else {
+                    j = headB.loadNext(b, j + 1);
+                }
+            }
+            MappingRecord out = ready.poll();
+            if (current != null) {
+                unordered |= out.compareTo(current) < 0;
+                spare.push(current);
+            }
+            current = out;
+            return out;
+        }
+
+        @Override
+        public boolean unordered() {
+            return unordered;
+        }
+
+        /** One record into the pending Mappings of its owner and flags; those it has moved past go out first. */
+        private void add(MappingRecord r) throws Exception {
+            int agno = r.agno();
+            for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
+                Mappings p = pending.get(k);
+                if (!p.reaches(agno, r.start())) {
+                    pending.remove(k--);
+                    p.flush();
+                    idle.push(p);
+                }
+            }
+            Mappings m = null;
+            for (Mappings p : pending) {
+                if (p.sameOwnerAs(r)) {
+                    m = p;
+                    break;
+                }
+            }
+            if (m == null) {
+                m = idle.isEmpty() ? new Mappings(queue) : idle.pop();
+                pending.add(m);
+            }
+            m.add(r);
+        }
     }
 
-    /** As {@link #canonical}, of {@code records} (sorted here) and {@code sortedToo} (in tree order already, or null) in one. */
-    private static void canonical(ScrubContext ctx, XfArray records, XfArray sortedToo, XfArray out, Set<Integer> ags)
-            throws Exception {
-        records.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-        canonicalOfSorted(ctx, records, sortedToo, out, ags);
-    }
-
-    private static void canonicalOfSorted(ScrubContext ctx, XfArray records, XfArray sortedToo, XfArray out, Set<Integer> ags)
-            throws Exception {
-        MappingRecord last = new MappingRecord();
-        boolean[] unordered = {false};
-        List<Mappings> pending = new ArrayList<>(); // by owner and flags; few at a time, so searched in a line
-        MappingRecord a = new MappingRecord();
-        MappingRecord b = new MappingRecord();
-        long i = a.loadNext(records, 0);
-        long j = sortedToo == null ? -1 : b.loadNext(sortedToo, 0);
-        while (i >= 0 || j >= 0) {
-            // the lower of the two heads, in tree order; the other waits
-            boolean fromA = j < 0 || (i >= 0 && a.compareTo(b) <= 0);
-            MappingRecord r = fromA ? a : b;
-            if (ags.contains(r.agno())) {
-                add(r, pending, out, last, unordered); // copied: the head moves on below
-            }
-            if (fromA) {
-                i = a.loadNext(records, i + 1);
-            } else {
-                j = b.loadNext(sortedToo, j + 1);
-            }
-        }
-        for (Mappings m : pending) {
-            m.flush();
-        }
-        if (unordered[0]) { // shared blocks: records of other owners were emitted while one was still growing
-            out.sort(MappingRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
-        }
-    }
-
-    /** One record into the pending Mappings of its owner and flags; those it has moved past go out first. */
-    private static void add(MappingRecord r, List<Mappings> pending, XfArray out, MappingRecord last, boolean[] unordered)
-            throws Exception {
-        int agno = r.agno();
-        for (int k = 0; k < pending.size(); k++) { // those that end before this start can grow no more: out, in order
-            if (!pending.get(k).reaches(agno, r.start())) {
-                pending.remove(k--).flush();
-            }
-        }
-        Mappings m = null;
-        for (Mappings p : pending) {
-            if (p.sameOwnerAs(r)) {
-                m = p;
-                break;
-            }
-        }
-        if (m == null) {
-            m = new Mappings(out, last, unordered);
-            pending.add(m);
-        }
-        m.add(r);
-    }
-
-    private static void compare(XfArray want, XfArray have, Consumer<Finding> findings) throws Exception {
-        MappingRecord e = new MappingRecord();
-        MappingRecord r = new MappingRecord();
-        long i = e.loadNext(want, 0);
-        long j = r.loadNext(have, 0);
+    /**
+     * Compares the two sides record for record, both in tree order; false (with findings given to {@code findings}
+     * perhaps, to be thrown away) as soon as a side comes out of tree order.
+     */
+    private static boolean compare(Source want, Source have, Consumer<Finding> findings) throws Exception {
+        MappingRecord e = want.next();
+        MappingRecord r = have.next();
         Map<Integer, Integer> reported = new java.util.HashMap<>();
-        while (i >= 0 || j >= 0) {
-            int c = i < 0 ? 1 : j < 0 ? -1 : e.compareTo(r);
+        while (e != null || r != null) {
+            if (want.unordered() || have.unordered()) {
+                return false;
+            }
+            int c = e == null ? 1 : r == null ? -1 : e.compareTo(r);
             if (c == 0) {
-                i = e.loadNext(want, i + 1);
-                j = r.loadNext(have, j + 1);
+                e = want.next();
+                r = have.next();
                 continue;
             }
             MappingRecord side = c < 0 ? e : r;
@@ -191,11 +298,12 @@ public class RmapbtStrategy implements RepairStrategy {
                                 + ", which does not map them so", null));
             }
             if (c < 0) {
-                i = e.loadNext(want, i + 1);
+                e = want.next();
             } else {
-                j = r.loadNext(have, j + 1);
+                r = have.next();
             }
         }
+        return !want.unordered() && !have.unordered();
     }
 
     /**
@@ -212,9 +320,10 @@ public class RmapbtStrategy implements RepairStrategy {
         List<String> changes = new ArrayList<>();
         try (XfArray staged = ctx.arrays().create("repair rmapbt records", MappingRecord.SIZE);
                 XfArray merged = ctx.arrays().create("repair rmapbt records, merged", MappingRecord.SIZE)) {
-            long inodes = stage(ctx, ags, new Mappings(staged), true);
+            ArraySink sink = new ArraySink(staged);
+            long inodes = stage(ctx, ags, new Mappings(sink), true);
             // the tree's own blocks, found even when its records or CRCs are damaged (then the walk has not staged them)
-            Mappings ag = new Mappings(staged);
+            Mappings ag = new Mappings(sink);
             MappingRecord own = new MappingRecord();
             long rmapbtOwner = SpaceUse.RMAPBT.owner().code();
             for (int agno : ags) {
@@ -223,7 +332,9 @@ public class RmapbtStrategy implements RepairStrategy {
                 }
             }
             ag.flush();
-            canonical(ctx, staged, false, merged, ags);
+            sink.flush();
+            staged.sort(MappingRecord.ORDER, OWN_SORT, ctx.progress());
+            canonical(ctx, new Canonical(staged, null, new AgSet(ags)), merged);
             MappingRecord m = new MappingRecord();
             long cursor = m.loadNext(merged, 0);
             for (int agno : ags) {
@@ -373,27 +484,54 @@ public class RmapbtStrategy implements RepairStrategy {
         return inodes;
     }
 
+    /** AG numbers as a bitmap: asked once per record, where a set of boxed numbers costs a search each time. */
+    private static final class AgSet {
+        private final java.util.BitSet bits = new java.util.BitSet();
+
+        AgSet(Set<Integer> ags) {
+            ags.forEach(bits::set);
+        }
+
+        boolean contains(int agno) {
+            return agno >= 0 && bits.get(agno);
+        }
+    }
+
+    /** Where merged records go: each is copied before the call returns (the record passed in is reused). */
+    private interface Sink {
+        void put(MappingRecord r) throws Exception;
+    }
+
+    /** Records appended to an array in batches: in it after {@link #flush}. */
+    private static final class ArraySink implements Sink {
+        private final Appender batch;
+
+        ArraySink(XfArray out) {
+            batch = new Appender(out, BATCH);
+        }
+
+        @Override
+        public void put(MappingRecord r) throws Exception {
+            batch.add(r);
+        }
+
+        void flush() throws Exception {
+            batch.flush();
+        }
+    }
+
     /**
      * Reverse mappings merged as the kernel merges them (one owner, one set of flags, adjacent blocks, and for file
-     * data adjacent offsets), appended as staged records.
+     * data adjacent offsets), given to a sink.
      */
     private static final class Mappings {
-        private final XfArray out;
+        private final Sink out;
         /** The record being merged into, while {@link #pending}. */
         private final MappingRecord rec = new MappingRecord();
         private boolean pending;
-        /** Shared by the Mappings of one canonical pass: the last record appended, and whether one came out of order. */
-        private final MappingRecord last;
-        private final boolean[] unordered;
 
-        Mappings(XfArray out) {
-            this(out, null, null);
-        }
-
-        Mappings(XfArray out, MappingRecord last, boolean[] unordered) {
+        Mappings(Sink out) {
             this.out = out;
-            this.last = last;
-            this.unordered = unordered;
         }
 
         /** Merges {@code r} into the pending record, or flushes that and makes {@code r} the pending one. */
@@ -421,12 +559,8 @@ public class RmapbtStrategy implements RepairStrategy {
 
         void flush() throws Exception {
             if (pending) {
-                rec.appendTo(out);
+                out.put(rec);
                 pending = false;
-                if (last != null) {
-                    unordered[0] |= rec.compareTo(last) < 0; // (nothing sorts before the zero record)
-                    last.copy(rec);
-                }
             }
         }
 

@@ -32,7 +32,7 @@ import org.xfstage.api.staging.XFile;
  * memory by LSD radix on the remaining key bits and the comparator on ties, in parallel; a larger bucket recurses
  * on the next digit. When the new file is complete it replaces the array's file.</li>
  * <li>Without one: every chunk is sorted in place (in parallel), then merge passes with a loser tree of up to
- * {@link #MERGE_FAN_IN} runs write a new xfile per pass, which replaces the array's file when complete.</li>
+ * {@link #ONE_PASS_FAN_IN} runs (then {@link #MERGE_FAN_IN} per pass) write a new xfile per pass, which replaces the array's file when complete.</li>
  * </ul>
  * Because the array's own file is only ever rewritten whole-chunk by whole-chunk, or replaced by a complete
  * file, a cancelled sort leaves it a permutation of its input. Unless the caller lets the sort consume it
@@ -45,8 +45,15 @@ final class ExternalSort {
     static final int CHUNK_BYTES = 4 << 20;
     /** Cap on records per chunk, which bounds the heap of a chunk sort (24 bytes of arrays per record: 6 MiB). */
     static final int MAX_CHUNK_RECORDS = 1 << 18;
-    /** Runs merged at once; 64 keeps the loser tree shallow and the read buffers at 4 MiB. */
+    /** Runs merged at once when they are too many for one pass; 64 keeps the loser tree shallow. */
     static final int MERGE_FAN_IN = 64;
+    /**
+     * Runs merged in one pass when there are no more than this: a 10^8-record sort of 16-byte records has 382 runs,
+     * which two passes of 64 merge with as many comparisons (log2 382 = log2 64 + log2 6) but twice the copying of
+     * every record through the xfiles; one pass of 382 makes the same comparisons and copies once. Each run's read
+     * buffer is then {@link #MERGE_READ_BYTES} / 512 = 8 KiB, still two pages.
+     */
+    static final int ONE_PASS_FAN_IN = 512;
     /**
      * Read buffers of one merge together (split among its runs, at least a page each). Measured on 10^7
      * records: smaller chunks with a wider fan-in (256 KiB / 512 runs) were no faster than 4 MiB / 64.
@@ -138,13 +145,14 @@ final class ExternalSort {
             } else {
                 progress.total("sort: chunks", n);
                 sortChunks(file, 0, n, 0);
-                for (long run = chunkRecords; run < n; run = Math.multiplyExact(run, (long) MERGE_FAN_IN)) {
+                int fanIn = fanIn(n);
+                for (long run = chunkRecords; run < n; run = Math.multiplyExact(run, (long) fanIn)) {
                     checkCancelled();
                     XFile out = array.newFile("merge");
                     try {
                         out.reserve(0, n * r);
                         progress.total("sort: merge runs of " + run, n);
-                        mergePass(array.file(), 0, out, 0, n, run);
+                        mergePass(array.file(), 0, out, 0, n, run, fanIn);
                     } catch (StagingException | RuntimeException e) {
                         out.close();
                         throw e;
@@ -430,8 +438,9 @@ final class ExternalSort {
             long fromStart = start;
             XFile to = tmp;
             long toStart = 0;
-            for (long run = chunkRecords; run < count; run = Math.multiplyExact(run, (long) MERGE_FAN_IN)) {
-                mergePass(from, fromStart, to, toStart, count, run);
+            int fanIn = fanIn(count);
+            for (long run = chunkRecords; run < count; run = Math.multiplyExact(run, (long) fanIn)) {
+                mergePass(from, fromStart, to, toStart, count, run, fanIn);
                 XFile t = from;
                 from = to;
                 to = t;
@@ -467,9 +476,15 @@ final class ExternalSort {
         }
     }
 
-    /** Merges sorted runs of {@code run} records of src's region into dst's region, up to MERGE_FAN_IN at a time. */
-    private void mergePass(XFile src, long s0, XFile dst, long d0, long count, long run) throws StagingException {
-        long group = Math.multiplyExact(run, (long) MERGE_FAN_IN);
+    /** Runs merged at once for {@code count} records in chunk-sized runs: all of them when they fit one pass. */
+    private int fanIn(long count) {
+        long runs = (count + chunkRecords - 1) / chunkRecords;
+        return runs <= ONE_PASS_FAN_IN ? (int) Math.max(2, runs) : MERGE_FAN_IN;
+    }
+
+    /** Merges sorted runs of {@code run} records of src's region into dst's region, up to {@code fanIn} at a time. */
+    private void mergePass(XFile src, long s0, XFile dst, long d0, long count, long run, int fanIn) throws StagingException {
+        long group = Math.multiplyExact(run, (long) fanIn);
         for (long g = 0; g < count; g += group) {
             long len = Math.min(group, count - g);
             int k = (int) ((len + run - 1) / run);
@@ -536,7 +551,7 @@ final class ExternalSort {
                 src.load(at * r, samples[i]);
             }
         }
-        for (int i = 1; i < k; i++) { // at most MERGE_FAN_IN samples: insertion sort is enough
+        for (int i = 1; i < k; i++) { // at most ONE_PASS_FAN_IN samples, once per part: insertion sort is enough
             ByteBuffer v = samples[i];
             int x = i - 1;
             while (x >= 0 && comparator.compare(samples[x], 0, v, 0) > 0) {

@@ -33,12 +33,22 @@ final class Records {
         return true;
     }
 
+    /** Whether every byte of {@code b} is zero: eight at a time, ending at the first that is not (a store's null check). */
     static boolean isZero(byte[] b) {
-        for (byte x : b) {
-            if (x != 0) {
+        int i = 0;
+        for (; i + 8 <= b.length; i += 8) {
+            if ((long) LONGS.get(b, i) != 0) {
+                return false;
+            }
+        }
+        for (; i < b.length; i++) {
+            if (b[i] != 0) {
                 return false;
             }
         }
         return true;
     }
+
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class,
+            java.nio.ByteOrder.nativeOrder());
 }

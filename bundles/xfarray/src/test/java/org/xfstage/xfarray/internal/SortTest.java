@@ -165,6 +165,32 @@ class SortTest {
         }
     }
 
+    /**
+     * Without a key prefix, up to ExternalSort.ONE_PASS_FAN_IN sorted chunks merge in one pass (each record stored
+     * once by the chunk sort, once by the merge); more take passes of MERGE_FAN_IN (a third store of each), and both
+     * come out in order.
+     */
+    @ParameterizedTest(name = "{0} chunks")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {ExternalSort.ONE_PASS_FAN_IN, ExternalSort.ONE_PASS_FAN_IN + 1})
+    void chunksMergeInOnePassUpToTheOnePassFanInAndInPassesBeyond(int chunks) throws Exception {
+        int size = 16;
+        int perChunk = SMALL_CHUNK / size;
+        List<byte[]> recs = records(Input.RANDOM, chunks * perChunk - perChunk / 2, size, chunks);
+        try (XfArray a = fill("merge passes " + chunks, recs, size)) {
+            long before = a.stats().stores();
+            ((StagedArray) a).sort(lexicographic(size, false), new SortOptions(2), Progress.NONE, SMALL_CHUNK);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(Arrays::compareUnsigned);
+            assertSame(expected, contents(a));
+            long stores = a.stats().stores() - before;
+            if (chunks <= ExternalSort.ONE_PASS_FAN_IN) {
+                assertEquals(2L * recs.size(), stores, "stores of a chunk sort and one merge pass");
+            } else { // (a group of one run is copied, not merged: the last chunk's records are not counted again)
+                assertTrue(stores > 2L * recs.size(), "stores of a chunk sort and two merge passes: " + stores);
+            }
+        }
+    }
+
     @Test
     void defaultChunkSortIsInMemoryAndCorrect() throws Exception {
         List<byte[]> recs = records(Input.RANDOM, 20_000, 16, 7);

@@ -70,6 +70,169 @@ class XfArrayTest {
         }
     }
 
+    /**
+     * A batch crossing pages and a window lands as the same records one-by-one appends would make; a batch with a null
+     * record or a torn record is refused whole; the interface's default (one append per record) agrees.
+     */
+    @Test
+    void appendAllStoresABatchAsAppendsWouldAndRefusesANullOneWhole() throws Exception {
+        int size = 24;
+        int count = 100_000; // 2.4 MB: pages, the grow-ahead and a 2 MiB window edge inside one store
+        ByteBuffer batch = ByteBuffer.allocate(count * size);
+        for (int i = 0; i < count; i++) {
+            batch.put(rec(size, i * 7919));
+        }
+        batch.flip().position(size); // from the second record: the position is where the batch starts
+        try (XfArray bulk = arrays.create("bulk", size); XfArray one = arrays.create("one by one", size)) {
+            bulk.append(rec(size, 1));
+            assertEquals(1, bulk.appendAll(batch));
+            assertEquals(size, batch.position(), "the buffer's position is not moved");
+            one.append(rec(size, 1));
+            XfArray viaDefault = new ForwardingArray(one);
+            assertEquals(1, viaDefault.appendAll(batch.duplicate()));
+            assertEquals(count, bulk.length());
+            assertEquals(count, one.length());
+            byte[] a = new byte[size];
+            byte[] b = new byte[size];
+            for (long i = 0; i < count; i++) {
+                bulk.load(i, a);
+                one.load(i, b);
+                assertArrayEquals(b, a, "record " + i);
+            }
+            ByteBuffer withNull = ByteBuffer.allocate(3 * size).put(rec(size, 5)).put(new byte[size]).put(rec(size, 6)).flip();
+            assertThrows(IllegalArgumentException.class, () -> bulk.appendAll(withNull));
+            assertThrows(IllegalArgumentException.class, () -> viaDefault.appendAll(withNull.duplicate()));
+            assertThrows(IllegalArgumentException.class, () -> bulk.appendAll(ByteBuffer.allocate(size + 1).put(0, (byte) 1)));
+            assertEquals(count, bulk.length(), "a refused batch stores nothing");
+            assertEquals(count, one.length(), "a refused batch stores nothing (the default too)");
+        }
+    }
+
+    /**
+     * Scans load and overwrite through the file's view of its pages; an unset that punches a page out drops the view,
+     * so that a store there afterwards allocates the page again (through a stale view it would write into a hole the
+     * file does not know, and an iteration, which skips holes, would not find the record).
+     */
+    @Test
+    void scansGoThroughTheFilesViewAndAnUnsetPageIsNotWrittenThroughIt() throws Exception {
+        int size = 16;
+        int count = 10_000; // 39 pages
+        try (XfArray a = arrays.create("viewed", size)) {
+            for (int i = 0; i < count; i++) {
+                a.append(rec(size, i));
+            }
+            byte[] b = new byte[size];
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < count; i++) {
+                    a.load(i, b);
+                    assertArrayEquals(rec(size, i + pass), b, "record " + i + ", pass " + pass);
+                    a.store(i, rec(size, i + pass + 1)); // an overwrite in the same scan
+                }
+            }
+            for (int i = 512; i < 768; i++) { // the third page, whole: given back
+                a.unset(i);
+            }
+            a.store(600, rec(size, 600));
+            for (int i = 0; i < count; i++) {
+                a.load(i, b);
+                boolean gone = i >= 512 && i < 768 && i != 600;
+                assertArrayEquals(gone ? new byte[size] : rec(size, i == 600 ? 600 : i + 2), b, "record " + i);
+            }
+            ByteBuffer next = ByteBuffer.allocate(size);
+            assertEquals(600, a.loadNext(512, next), "the record stored into the punched page is in the file");
+        }
+    }
+
+    /** An XfArray that only forwards the abstract methods: the interface's default methods run as another provider's would. */
+    private static final class ForwardingArray implements XfArray {
+        private final XfArray a;
+
+        ForwardingArray(XfArray a) {
+            this.a = a;
+        }
+
+        @Override
+        public String name() {
+            return a.name();
+        }
+
+        @Override
+        public int recordSize() {
+            return a.recordSize();
+        }
+
+        @Override
+        public long length() {
+            return a.length();
+        }
+
+        @Override
+        public void load(long index, ByteBuffer dst) throws org.xfstage.api.staging.StagingException {
+            a.load(index, dst);
+        }
+
+        @Override
+        public void load(long index, byte[] dst) throws org.xfstage.api.staging.StagingException {
+            a.load(index, dst);
+        }
+
+        @Override
+        public void store(long index, ByteBuffer src) throws org.xfstage.api.staging.StagingException {
+            a.store(index, src);
+        }
+
+        @Override
+        public void store(long index, byte[] src) throws org.xfstage.api.staging.StagingException {
+            a.store(index, src);
+        }
+
+        @Override
+        public void unset(long index) throws org.xfstage.api.staging.StagingException {
+            a.unset(index);
+        }
+
+        @Override
+        public boolean isNull(long index) throws org.xfstage.api.staging.StagingException {
+            return a.isNull(index);
+        }
+
+        @Override
+        public long append(ByteBuffer src) throws org.xfstage.api.staging.StagingException {
+            return a.append(src);
+        }
+
+        @Override
+        public long append(byte[] src) throws org.xfstage.api.staging.StagingException {
+            return a.append(src);
+        }
+
+        @Override
+        public long storeAnywhere(byte[] src) throws org.xfstage.api.staging.StagingException {
+            return a.storeAnywhere(src);
+        }
+
+        @Override
+        public long loadNext(long from, ByteBuffer dst) throws org.xfstage.api.staging.StagingException {
+            return a.loadNext(from, dst);
+        }
+
+        @Override
+        public void sort(org.xfstage.api.staging.RecordComparator comparator, org.xfstage.api.staging.SortOptions options,
+                org.xfstage.api.staging.Progress progress) throws org.xfstage.api.staging.StagingException {
+            a.sort(comparator, options, progress);
+        }
+
+        @Override
+        public org.xfstage.api.staging.XfArrayStats stats() {
+            return a.stats();
+        }
+
+        @Override
+        public void close() {
+            a.close();
+        }
+    }
+
     /** The iterator a bulk load reads from: nulls skipped, each record decoded once, a short array one clear error. */
     @Test
     void iteratorDecodesCountRecordsSkippingNulls() throws Exception {

@@ -22,6 +22,7 @@ import org.xfstage.api.staging.XFileBacking;
 import org.xfstage.api.staging.XFileFullException;
 import org.xfstage.api.staging.XFileInfo;
 import org.xfstage.api.staging.XFilePage;
+import org.xfstage.api.staging.XFileView;
 
 /**
  * An {@link XFile} on a memfd or an unlinked file, reached through memory-mapped windows.
@@ -78,6 +79,15 @@ final class MappedXFile implements XFile {
 
         boolean has(int page) {
             return (present.get(page >>> 6) & (1L << page)) != 0;
+        }
+
+        /**
+         * As {@link #has}, without ordering against other threads: for the one-page fast path, where a stale answer only
+         * sends the call down the general path (bits are set under the lock before a page is used, and cleared only by
+         * a discard, which a user does not race with its own loads and stores of that page).
+         */
+        boolean hasPlain(int page) {
+            return (present.getPlain(page >>> 6) & (1L << page)) != 0;
         }
 
         void set(int page) {
@@ -239,11 +249,14 @@ final class MappedXFile implements XFile {
      * (the general path then handles holes, page and window edges, allocation and errors).
      */
     private Window withinOnePage(long pos, int len) {
-        if (pos < 0 || len <= 0 || ((pos & (PAGE_SIZE - 1)) + len) > PAGE_SIZE || closed) {
+        // no read of `closed` here: close() empties `dense` after setting it, so a call that sees the new array takes the
+        // general path and is refused there, and one racing with the close reaches the truncated mapping, whose fault
+        // is translated into the same refusal (translate); a record load or store then pays one ordered read, not two
+        if (pos < 0 || len <= 0 || ((pos & (PAGE_SIZE - 1)) + len) > PAGE_SIZE) {
             return null;
         }
         Window w = lookup(pos >>> windowShift);
-        if (w == null || !w.has((int) ((pos & (windowSize - 1)) >>> PAGE_SHIFT))) {
+        if (w == null || !w.hasPlain((int) ((pos & (windowSize - 1)) >>> PAGE_SHIFT))) {
             return null;
         }
         return w;
@@ -287,7 +300,9 @@ final class MappedXFile implements XFile {
     }
 
     private void growSize(long end) {
-        if (end > size.get()) { // most stores land below the end: skip the CAS
+        // most stores land below the end: skip the CAS; a stale plain read is smaller (the size only grows), which costs
+        // one needless CAS at worst
+        if (end > size.getPlain()) {
             size.accumulateAndGet(end, Math::max);
         }
     }
@@ -420,6 +435,28 @@ final class MappedXFile implements XFile {
                 // The view needs no bookkeeping: the page stays allocated and dirty like any stored page.
             }
         };
+    }
+
+    /** The run of present pages around pos in its window (at most a window's pages looked at each way). */
+    @Override
+    public XFileView view(long pos) throws StagingException {
+        checkRange(pos, 1);
+        Window w = lookup(pos >>> windowShift);
+        int page = (int) ((pos & (windowSize - 1)) >>> PAGE_SHIFT);
+        if (w == null || !w.has(page)) {
+            return null;
+        }
+        int pages = windowSize >>> PAGE_SHIFT;
+        int first = page;
+        while (first > 0 && w.has(first - 1)) {
+            first--;
+        }
+        int last = page;
+        while (last + 1 < pages && w.has(last + 1)) {
+            last++;
+        }
+        int from = first << PAGE_SHIFT;
+        return new XFileView(w.base + from, w.buffer.slice(from, (last - first + 1) << PAGE_SHIFT));
     }
 
     private Window lookup(long index) {

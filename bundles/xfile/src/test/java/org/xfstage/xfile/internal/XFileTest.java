@@ -365,4 +365,25 @@ class XFileTest {
             assertTrue(data >= 0 && data <= firstNonZero, "seekData does not skip data");
         }
     }
+    /** A view is the run of allocated pages around an offset, in its window; none in a hole; writes through it are the file's. */
+    @Test
+    void aViewLendsTheRunOfAllocatedPagesAroundAnOffset() throws Exception {
+        try (XFile f = factory(XFileBacking.MEMFD).create("viewed")) {
+            int page = f.pageSize();
+            f.store(0, new byte[3 * page], 0, 3 * page); // pages 0-2 (and the grow-ahead of appends: not for a first store)
+            f.store(40L * page + 10, new byte[] {7}, 0, 1); // page 40, alone
+            org.xfstage.api.staging.XFileView run = f.view(page + 5);
+            assertEquals(0, run.start());
+            assertEquals(3 * page, run.bytes().capacity());
+            org.xfstage.api.staging.XFileView alone = f.view(40L * page);
+            assertEquals(40L * page, alone.start());
+            assertEquals(page, alone.bytes().capacity());
+            assertEquals(7, alone.bytes().get(10));
+            assertEquals(null, f.view(20L * page), "a hole lends no view");
+            run.bytes().put(2 * page + 1, (byte) 9);
+            byte[] b = new byte[1];
+            f.load(2L * page + 1, b, 0, 1);
+            assertEquals(9, b[0]);
+        }
+    }
 }
