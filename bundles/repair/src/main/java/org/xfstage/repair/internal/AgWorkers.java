@@ -93,6 +93,9 @@ final class AgWorkers {
     private Stage await(int h) throws StagingException {
         Stage s;
         Throwable failed;
+        if (progress.isCancelled()) { // asked at every AG, as the walk of one thread does, even when it is walked already
+            throw new CancelledException("scrub cancelled during the walk of AG " + h);
+        }
         synchronized (lock) {
             head = h;
             lock.notifyAll(); // the window moved: workers waiting for it may take the next AGs
