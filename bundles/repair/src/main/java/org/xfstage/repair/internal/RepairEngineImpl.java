@@ -54,7 +54,7 @@ public class RepairEngineImpl implements RepairEngine {
         long strategyTimeoutSeconds() default 600;
 
         @AttributeDefinition(description = "Threads that walk a scrub's AGs at once (at most one per AG); 0: one per "
-                + "available processor; 1: one AG after another on the run's thread. The findings are the same")
+                + "available processor; 1: one AG after another on the run's thread; at most 64. The findings are the same")
         int walkThreads() default 0;
     }
 

@@ -19,10 +19,16 @@ record Services(StrategyRegistry strategies, StrategyRunner runner, Supplier<Xfs
         Supplier<XfArrayFactory> arrays, Supplier<XfBlobFactory> blobs, Supplier<XFileFactory> xfiles,
         IntSupplier walkThreads) {
 
-    /** The threads a walk uses now: the setting, or one per available processor when it is 0. */
+    /**
+     * Most threads a walk starts, whatever the setting says: a thread per AG of a filesystem of thousands of AGs would
+     * only contend for the same device, and each buffers an AG.
+     */
+    static final int MAX_WALK_THREADS = 64;
+
+    /** The threads a walk uses now: the setting, or one per available processor when it is 0; at most 64. */
     int threadsToWalk() {
         int n = walkThreads.getAsInt();
-        return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+        return Math.min(MAX_WALK_THREADS, n > 0 ? n : Runtime.getRuntime().availableProcessors());
     }
 
     /** The blob service as bound now; one whose every create fails, naming the bundle, when there is none. */
