@@ -29,7 +29,8 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The engine as the distribution wires it, outside OSGi: the device, staging on memfd (8 GiB a file, 16 GiB in all, so
- * that the limit is never what a benchmark measures) and every built-in strategy of the three strategy bundles.
+ * that the limit is never what a benchmark measures) and every built-in strategy of the three strategy bundles; the
+ * walk's threads as {@code -Dxfstage.walkThreads} says.
  */
 final class BenchEngine implements AutoCloseable {
     final XfsDeviceServiceImpl devices = new XfsDeviceServiceImpl();
@@ -37,7 +38,9 @@ final class BenchEngine implements AutoCloseable {
     final XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
     final RepairEngineImpl engine = new RepairEngineImpl(devices, arrays, new XfBlobFactoryImpl(xfiles), xfiles);
 
+    /** The engine's walkThreads from {@code -Dxfstage.walkThreads} (0, the default: one per processor). */
     BenchEngine() {
+        engine.setWalkThreads(Integer.getInteger("xfstage.walkThreads", 0));
         Map<String, RepairStrategy> builtIn = Map.ofEntries(Map.entry("bnobt", new BnobtStrategy()),
                 Map.entry("cntbt", new CntbtStrategy()), Map.entry("agf", new AgfStrategy()), Map.entry("agfl", new AgflStrategy()),
                 Map.entry("inobt", new InobtStrategy()), Map.entry("finobt", new FinobtStrategy()), Map.entry("agi", new AgiStrategy()),

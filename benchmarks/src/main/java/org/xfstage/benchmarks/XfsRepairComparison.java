@@ -27,7 +27,9 @@ import org.xfstage.repair.internal.RepairEngineImpl;
  * <li>{@code repair-dir}: the same with the hash index of the leaf directory /dir1 damaged (a directory rebuild).</li>
  * </ul>
  *
- * <pre>java [-Xmx128m] -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.XfsRepairComparison scrub IMAGE [repeats]</pre>
+ * <pre>java [-Xmx128m] [-Dxfstage.walkThreads=N] -cp benchmarks/target/benchmarks.jar org.xfstage.benchmarks.XfsRepairComparison scrub IMAGE [repeats]</pre>
+ * {@code xfstage.walkThreads} is the engine's walkThreads setting (threads that walk the AGs; 0 or unset: one per
+ * available processor, 1: one AG after another), so that runs with one thread and with several can be compared.
  */
 public final class XfsRepairComparison {
     public static void main(String[] args) throws Exception {
@@ -44,6 +46,7 @@ public final class XfsRepairComparison {
         }
         long[] count = new long[1];
         long[] staging = new long[2]; // the last scrub's estimate and its real peak
+        Map<String, Long> phases = new java.util.LinkedHashMap<>(); // the last scrub's
         double[] ours = new double[repeats];
         double[] oursCpu = new double[repeats];
         long peak = 0;
@@ -61,6 +64,9 @@ public final class XfsRepairComparison {
                 count[0] = r.figures().get("inodes");
                 staging[0] = r.figures().getOrDefault("stagingEstimate", 0L);
                 staging[1] = r.figures().getOrDefault("stagingPeak", 0L);
+                for (String f : List.of("walk_threads", "walk_ms", "tree_walk_ms", "sort_ms", "phase:checks:ms")) {
+                    phases.put(f, r.figures().getOrDefault(f, -1L));
+                }
             } else {
                 count[0] = 0;
                 try (XfsDevice dev = devices.open(image, OpenOptions.readOnly())) {
@@ -102,6 +108,7 @@ public final class XfsRepairComparison {
                     + "(%.2f of the peak); load average %s%n", image.getFileName(), staging[1] / 1048576.0,
                     staging[1] / (double) Math.max(1, count[0]), staging[0] / 1048576.0, staging[0] / (double) Math.max(1, staging[1]),
                     loadAverage());
+            System.out.printf(Locale.ROOT, "phases of the last scrub of %s: %s%n", image.getFileName(), phases);
         }
     }
 

@@ -7,7 +7,10 @@ import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
 
 /**
- * An open XFS filesystem. Holds a lock on the image until {@link #close()}. Not thread-safe.
+ * An open XFS filesystem. Holds a lock on the image until {@link #close()}.
+ * <p>
+ * <b>Threads.</b> Reads (decoding, walks of btrees, inodes) may be made from several threads at once: a scrub walks
+ * AGs in parallel. Writes, {@link #withPlanned views} and {@link #close()} are made by one thread, when no read runs.
  */
 @ProviderType
 public interface XfsDevice extends AutoCloseable {

@@ -3,6 +3,7 @@ package org.xfstage.device.internal;
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
@@ -11,6 +12,9 @@ import org.xfstage.api.device.XfsFormatException;
  * Reads of an image file or block device, each checked against the end of the device. The device is mapped
  * read-only in windows on first use, so the millions of small reads of a walk (an inode, a btree block) are copies
  * from the page cache instead of system calls; a read that straddles two windows is assembled from both.
+ * <p>
+ * Reads may come from several threads at once (a scrub walks AGs in parallel): they use the mappings' absolute gets,
+ * which move no buffer position, and a window is mapped once and published safely.
  */
 final class Image {
     /** Window size: large enough that a walk maps few windows, small enough for any address space. */
@@ -20,7 +24,8 @@ final class Image {
     private final String source;
     private final FileChannel channel;
     private final long size;
-    private final MappedByteBuffer[] windows;
+    /** Mapped on first use; an atomic array so that a window mapped by one thread is seen whole by the others. */
+    private final AtomicReferenceArray<MappedByteBuffer> windows;
     /** Planned block contents by offset that reads see instead of the device's (a view of a repair before it is written). */
     private final java.util.NavigableMap<Long, byte[]> overlay;
 
@@ -32,7 +37,7 @@ final class Image {
         this.source = source;
         this.channel = channel;
         this.size = size;
-        this.windows = new MappedByteBuffer[(int) ((size + WINDOW - 1) >>> WINDOW_SHIFT)];
+        this.windows = new AtomicReferenceArray<>((int) ((size + WINDOW - 1) >>> WINDOW_SHIFT));
         this.overlay = overlay;
     }
 
@@ -79,7 +84,13 @@ final class Image {
     }
 
     private MappedByteBuffer window(int w) throws XfsException {
-        MappedByteBuffer m = windows[w];
+        MappedByteBuffer m = windows.get(w);
+        return m != null ? m : map(w);
+    }
+
+    /** Maps window {@code w} once: threads that need it at the same moment wait for the one that maps it. */
+    private synchronized MappedByteBuffer map(int w) throws XfsException {
+        MappedByteBuffer m = windows.get(w);
         if (m == null) {
             long start = (long) w << WINDOW_SHIFT;
             try {
@@ -87,7 +98,7 @@ final class Image {
             } catch (IOException e) {
                 throw new XfsException("cannot map " + source + " at offset " + start + ": " + e.getMessage(), e);
             }
-            windows[w] = m;
+            windows.set(w, m);
         }
         return m;
     }

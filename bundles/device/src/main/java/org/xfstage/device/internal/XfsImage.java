@@ -320,16 +320,21 @@ final class XfsImage implements XfsDevice {
         return inodeMappings(ino, (agno, m) -> sink.extent(agno, m.start(), m.length(), m.bmbt()));
     }
 
-    /** The verifying reader of inodes, made on first use (a scrub's walk; manifests and repairs never need it). */
-    private InodeChecks inodeChecks;
+    /**
+     * The verifying reader of inodes, made on first use (a scrub's walk; manifests and repairs never need it). Volatile:
+     * the walk's threads share it (it holds no state of a read).
+     */
+    private volatile InodeChecks inodeChecks;
 
     @Override
     public boolean inodeSpace(long ino, InodeSpaceSink sink, ProblemSink problems) throws XfsException {
-        if (inodeChecks == null) {
-            inodeChecks = new InodeChecks(image, geometry, superblock);
+        InodeChecks checks = inodeChecks;
+        if (checks == null) { // two threads may both make one: the same, and either will do
+            checks = new InodeChecks(image, geometry, superblock);
+            inodeChecks = checks;
         }
         long mask = (1L << geometry.agBlkLog) - 1;
-        return inodeChecks.check(Inode.read(image, geometry, ino),
+        return checks.check(Inode.read(image, geometry, ino),
                 (fsb, count, startOff, attr, bmbt, unwritten) -> sink.mapping((int) geometry.agOf(fsb), fsb & mask, count,
                         startOff, attr, bmbt, unwritten),
                 problems);

@@ -46,21 +46,27 @@ public class RepairEngineImpl implements RepairEngine {
     static final String PID = "org.xfstage.repair";
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class);
 
-    @ObjectClassDefinition(name = "xfstage repair engine", description = "How long a repair strategy may take.")
+    @ObjectClassDefinition(name = "xfstage repair engine", description = "How long a repair strategy may take, and how "
+            + "many threads walk an image.")
     public @interface Config {
         @AttributeDefinition(description = "Seconds a strategy's check or plan may run before the run is stopped with "
                 + "its name (nothing is written)")
         long strategyTimeoutSeconds() default 600;
+
+        @AttributeDefinition(description = "Threads that walk a scrub's AGs at once (at most one per AG); 0: one per "
+                + "available processor; 1: one AG after another on the run's thread; at most 64. The findings are the same")
+        int walkThreads() default 0;
     }
 
     private volatile long strategyTimeoutSeconds = 600;
+    private volatile int walkThreads = 0;
     private volatile XfsDeviceService devices;
     private volatile XfArrayFactory arrays;
     private volatile XfBlobFactory blobs;
     private volatile XFileFactory xfiles;
     private final StrategyRegistry registry = new StrategyRegistry();
     private final Services services = new Services(registry, new StrategyRunner(() -> strategyTimeoutSeconds), () -> devices,
-            () -> arrays, () -> blobs, () -> xfiles);
+            () -> arrays, () -> blobs, () -> xfiles, () -> walkThreads);
 
     public RepairEngineImpl() {
     }
@@ -87,6 +93,15 @@ public class RepairEngineImpl implements RepairEngine {
     @Modified
     void configure(Config config) {
         strategyTimeoutSeconds = Math.max(1, config.strategyTimeoutSeconds());
+        walkThreads = Math.max(0, config.walkThreads());
+    }
+
+    /**
+     * The walkThreads setting of an engine wired by hand (tests, benchmarks), as configuration sets it in a framework:
+     * 0 for one thread per available processor.
+     */
+    public void setWalkThreads(int threads) {
+        walkThreads = Math.max(0, threads);
     }
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)

@@ -51,10 +51,10 @@ final class ScrubRun {
         boolean stage(Walking w) throws StagingException;
     }
 
-    /** What a walk works with, and where its findings and figures go. */
+    /** What a walk works with, and where its findings and figures go; {@code threads}: how many walk the AGs. */
     record Walking(String run, XfsDevice device, FsInfo info, XfArrayFactory arrays, XfBlobFactory blobs,
             PhaseProgress progress, XfArray space, Observations staged, List<Finding> findings, Map<String, Long> figures,
-            long startNanos, Map<String, Registered> chosen, RunContext context, boolean planning) {
+            long startNanos, Map<String, Registered> chosen, RunContext context, boolean planning, int threads) {
     }
 
     /** What a repair does after the checks, with the device still open and the observations still staged. */
@@ -176,7 +176,7 @@ final class ScrubRun {
                 RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), services.blobsOrMissing(),
                         phases);
                 if (!walk.stage(new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
-                        figures, t0, chosen, ctx, held != null))) { // held: a repair's scrub, which plans
+                        figures, t0, chosen, ctx, held != null, services.threadsToWalk()))) { // held: a repair's scrub, which plans
                     return Optional.empty();
                 }
                 check(ctx, findings, phases);

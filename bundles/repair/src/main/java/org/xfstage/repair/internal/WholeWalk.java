@@ -56,7 +56,7 @@ final class WholeWalk {
             w.staged().put(Observation.FILE_MAPPINGS, mappings);
         }
         SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, mappings, w.findings()::add,
-                w.progress());
+                w.progress()).threads(w.threads(), w.arrays());
         w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();
@@ -104,6 +104,7 @@ final class WholeWalk {
         w.figures().put("extents", walk.extents);
         w.figures().put("inodes", walk.inodesSeen);
         w.figures().put("walk_ms", (t1 - w.startNanos()) / 1_000_000);
+        w.figures().put("walk_threads", (long) Math.min(w.threads(), w.info().agCount()));
         w.figures().put("tree_walk_ms", (t2 - t1) / 1_000_000);
         w.figures().put("sort_ms", (t3 - t2) / 1_000_000);
         w.staged().chunks(walk.chunks());

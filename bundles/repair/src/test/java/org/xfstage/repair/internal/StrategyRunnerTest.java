@@ -64,6 +64,11 @@ class StrategyRunnerTest {
             }
 
             @Override
+            public int walkThreads() {
+                return 0;
+            }
+
+            @Override
             public Class<? extends Annotation> annotationType() {
                 return RepairEngineImpl.Config.class;
             }
@@ -161,6 +166,11 @@ class StrategyRunnerTest {
             @Override
             public long strategyTimeoutSeconds() {
                 return 600; // the caller stops it, not the limit
+            }
+
+            @Override
+            public int walkThreads() {
+                return 0;
             }
 
             @Override
