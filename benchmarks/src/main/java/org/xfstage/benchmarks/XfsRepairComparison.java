@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.XfsDevice;
