@@ -11,11 +11,12 @@
 #
 #   benchmarks/scale-table.sh [MILLIONS...]        (default: 0.25 1 4; 16 on demand)
 #
-# Images and the damaged copies live in XFSTAGE_SCALE_DIR (default /work/bench/scale), never in the repository. Build
+# Images and the damaged copies live in XFSTAGE_SCALE_DIR (default /work/bench/scale), never in the repository;
+# XFSTAGE_BENCH_JAR names another build's benchmarks jar to measure. Build
 # first: ./mvnw -B install -DskipTests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-jar=benchmarks/target/benchmarks.jar
+jar=${XFSTAGE_BENCH_JAR:-benchmarks/target/benchmarks.jar}
 [ -f "$jar" ] || { echo "no $jar: run ./mvnw -B install -DskipTests first" >&2; exit 2; }
 command -v xfs_repair >/dev/null && [ -x /usr/bin/time ] || { echo "needs xfsprogs and /usr/bin/time (Debian: xfsprogs, time)" >&2; exit 2; }
 java=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java

@@ -15,9 +15,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -26,8 +23,6 @@ import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The extent map repair (issue 18) against the oracle: for the namespace recipes that damage an extent map or a bmbt
@@ -41,7 +36,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * By default the recipes take the three geometries (default, rmapbt, 1 KiB blocks) in turn; with
  * {@code -Dxfstage.matrix=full} every recipe runs on all three.
  */
-class BmapRepairOracleTest {
+class BmapRepairOracleTest extends OracleEngine {
     private static final List<String> GEOMETRIES = List.of("default", "rmapbt", "b1024");
     private static final Set<String> OTHERS = Set.of("dir-unwritten", "file-nextents");
     /** The clean images' manifests (with checksums), read once per geometry. */
@@ -49,25 +44,9 @@ class BmapRepairOracleTest {
     private static final boolean FULL = "full".equals(System.getProperty("xfstage.matrix"));
     private static final Pattern BMAP = Pattern.compile("data offset (\\d+) startblock (\\d+) \\((\\d+)/(\\d+)\\) count (\\d+) flag (\\d)");
 
-    static XFileFactoryImpl xfiles;
-    static XfArrayFactoryImpl arrays;
-    static RepairEngineImpl engine;
 
-    @TempDir
-    Path dir;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
-    }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     static Stream<Arguments> recipes() {
         List<NamespaceRecipes.Recipe> all = new ArrayList<>(NamespaceRecipes.extentMaps());

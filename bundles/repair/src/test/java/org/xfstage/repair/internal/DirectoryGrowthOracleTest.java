@@ -11,8 +11,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -26,8 +24,6 @@ import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
 import org.xfstage.device.internal.XfsDeviceServiceImpl;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The directory repairs of issue 18 that need the node form or more blocks than a directory maps, against xfs_repair
@@ -43,28 +39,12 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * is a node directory with 4 KiB directory blocks), lost+found grows on two and the named-twice cases run on two;
  * {@code -Dxfstage.matrix=full} runs each on every geometry listed.
  */
-class DirectoryGrowthOracleTest {
-    static XFileFactoryImpl xfiles;
-    static XfArrayFactoryImpl arrays;
-    static RepairEngineImpl engine;
+class DirectoryGrowthOracleTest extends OracleEngine {
 
-    @TempDir
-    Path dir;
     @TempDir
     static Path fixtures;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
-    }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     /**
      * The namespace recipes that damage /node (keys, pointers, counts, levels, the free index), and a data block's file

@@ -11,9 +11,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,8 +19,6 @@ import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * Inodes too broken to trust, cleared as xfs_repair clears them, and attribute forks it cannot read, dropped (issue
@@ -36,26 +31,10 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * rmapbt loses the inode's records) and noreflink-nofinobt (no finobt, and the reflink flag is damage there), the
  * recipes taking them in turn; {@code -Dxfstage.matrix=full} runs every recipe on all three.
  */
-class InodeClearOracleTest {
-    static XFileFactoryImpl xfiles;
-    static XfArrayFactoryImpl arrays;
-    static RepairEngineImpl engine;
+class InodeClearOracleTest extends OracleEngine {
 
-    @TempDir
-    Path dir;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
-    }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     /** Recipe name, the damage, the paths the repair must list as lost (none: the attributes dropped, or a link's headers set). */
     static Stream<Arguments> cleared() {

@@ -14,8 +14,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,8 +22,6 @@ import org.xfstage.api.repair.RepairOptions;
 import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * Issue 18's proof over the namespace catalogue ({@link NamespaceRecipes}): each recipe damages a copy of a corpus image,
@@ -44,28 +40,15 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * turn; {@code -Dxfstage.matrix=recipes} runs every recipe once (the geometries in turn), {@code -Dxfstage.matrix=full}
  * every recipe on every geometry; {@code -Dxfstage.recipes=REGEX} narrows it.
  */
-class NamespaceRepairMatrixTest {
-    private static XFileFactoryImpl xfiles;
-    private static XfArrayFactoryImpl arrays;
-    private static RepairEngineImpl engine;
+class NamespaceRepairMatrixTest extends OracleEngine {
     private static final Map<String, Integer> TOTALS = new TreeMap<>();
     private static final Map<String, List<String>> MANIFESTS = new ConcurrentHashMap<>();
 
-    @TempDir
-    Path dir;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
-    }
 
     @AfterAll
-    static void stop() {
+    static void printTotals() {
         System.out.println("NAMESPACE REPAIR MATRIX " + TOTALS);
-        arrays.deactivate();
-        xfiles.deactivate();
     }
 
     static Stream<Arguments> cases() throws Exception {

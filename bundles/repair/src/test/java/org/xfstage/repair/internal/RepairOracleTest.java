@@ -13,8 +13,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,20 +57,9 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * calls clean with every file unchanged, and undo gives back the damaged image bit for bit; out of scope, nothing
  * is written; a run killed while writing is undone exactly.
  */
-class RepairOracleTest {
-    static XFileFactoryImpl xfiles;
-    static XfArrayFactoryImpl arrays;
-    static RepairEngineImpl engine;
+class RepairOracleTest extends OracleEngine {
 
-    @TempDir
-    Path dir;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = engineWithBuiltIns(xfiles, arrays);
-    }
 
     static RepairEngineImpl engineWithBuiltIns(XFileFactoryImpl xfiles, XfArrayFactoryImpl arrays) {
         RepairEngineImpl e = new RepairEngineImpl(new XfsDeviceServiceImpl(), arrays, new XfBlobFactoryImpl(xfiles), xfiles);
@@ -88,11 +75,6 @@ class RepairOracleTest {
                 Map.entry("xattr", new XattrStrategy()), Map.entry("directory", new DirectoryStrategy()));
     }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     static Stream<Arguments> inScope() {
         return Stream.of(

@@ -3,9 +3,7 @@ package org.xfstage.repair.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -13,9 +11,6 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,33 +19,15 @@ import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The oracle: on every clean corpus image the scrub finds nothing; for every damage recipe (applied with xfs_db -x
  * to a copy of a corpus image) the scrub's verdict agrees with xfs_repair -n.
  */
-class ScrubOracleTest {
-    private static XFileFactoryImpl xfiles;
-    private static XfArrayFactoryImpl arrays;
-    private static RepairEngineImpl engine;
+class ScrubOracleTest extends OracleEngine {
 
-    @TempDir
-    Path dir;
 
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
-    }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     static Stream<String> geometries() {
         return CorpusImages.geometries().stream();

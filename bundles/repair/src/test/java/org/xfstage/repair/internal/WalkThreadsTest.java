@@ -18,10 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,8 +34,6 @@ import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The walk with several threads (walkThreads) against the walk of one AG after another: on every corpus geometry, clean
@@ -45,28 +41,15 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * strategy of this test reports a digest of each staged observation as a finding, so that a record staged in another
  * order, or missing, changes the findings).
  */
-class WalkThreadsTest {
+class WalkThreadsTest extends OracleEngine {
     private static final String DIGEST = "staged-digest";
-    private static XFileFactoryImpl xfiles;
-    private static XfArrayFactoryImpl arrays;
-    private static RepairEngineImpl engine;
 
-    @TempDir
-    Path dir;
 
     @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-        engine = RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
+    static void addDigest() {
         engine.addStrategy(new StagedDigest(), Map.of(RepairStrategy.STRUCTURE, DIGEST));
     }
 
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
 
     static Stream<String> geometries() {
         return CorpusImages.geometries().stream();
