@@ -257,6 +257,35 @@ final class NamespaceRecipes {
         return g.dirBlockSize == 8192 ? null : "written for 8 KiB directory blocks; this geometry has " + g.dirBlockSize;
     }
 
+    /**
+     * Every {@code every}-th recipe as (recipe, geometry) pairs, each on one corpus geometry, the geometries taken in
+     * turn (a recipe that does not apply to its turn's geometry takes the next one it applies to): every geometry runs
+     * its share, and the run costs what one geometry's would. With {@code full}, every recipe on every geometry
+     * (where one does not apply, its test says so and is skipped).
+     */
+    static List<Object[]> inTurn(List<Recipe> recipes, int every, boolean full) throws Exception {
+        List<String> geometries = CorpusImages.geometries();
+        List<Object[]> out = new ArrayList<>();
+        for (int i = 0; i < recipes.size(); i++) {
+            Recipe recipe = recipes.get(i);
+            if (full) {
+                geometries.forEach(g -> out.add(new Object[] {recipe, g}));
+                continue;
+            }
+            if (i % every != 0) {
+                continue;
+            }
+            for (int k = 0; k < geometries.size(); k++) {
+                String g = geometries.get((i / every + k) % geometries.size());
+                if (recipe.notApplicable().apply(Geometry.of(g)) == null) {
+                    out.add(new Object[] {recipe, g});
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
     /** Every namespace recipe. */
     static List<Recipe> all() {
         List<Recipe> r = new ArrayList<>();

@@ -52,29 +52,10 @@ class NamespaceRepairMatrixTest extends OracleEngine {
     }
 
     static Stream<Arguments> cases() throws Exception {
-        boolean full = "full".equals(System.getProperty("xfstage.matrix"));
-        int every = "recipes".equals(System.getProperty("xfstage.matrix")) ? 1 : 8;
         String only = System.getProperty("xfstage.recipes", ".*");
-        List<String> geometries = CorpusImages.geometries();
+        int every = "recipes".equals(System.getProperty("xfstage.matrix")) || !only.equals(".*") ? 1 : 8;
         List<NamespaceRecipes.Recipe> all = NamespaceRecipes.all().stream().filter(r -> r.name().matches(only)).toList();
-        List<Arguments> out = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            NamespaceRecipes.Recipe recipe = all.get(i);
-            if (full) {
-                for (String g : geometries) {
-                    out.add(Arguments.of(recipe, g));
-                }
-            } else if (i % every == 0 || !only.equals(".*")) {
-                for (int k = 0; k < geometries.size(); k++) { // the next geometry in turn that the recipe applies to
-                    String g = geometries.get((i / every + k) % geometries.size());
-                    if (recipe.notApplicable().apply(NamespaceRecipes.Geometry.of(g)) == null) {
-                        out.add(Arguments.of(recipe, g));
-                        break;
-                    }
-                }
-            }
-        }
-        return out.stream();
+        return NamespaceRecipes.inTurn(all, every, "full".equals(System.getProperty("xfstage.matrix"))).stream().map(Arguments::of);
     }
 
     @ParameterizedTest(name = "{0} on {1}")

@@ -233,27 +233,10 @@ class ScrubOracleTest extends OracleEngine {
      * applies to), so every geometry runs a seventh of the catalogue and the run costs what one geometry's would.
      */
     static Stream<Arguments> namespaceMatrix() throws Exception {
-        boolean full = "full".equals(System.getProperty("xfstage.matrix"));
-        List<String> geometries = CorpusImages.geometries();
         // -Dxfstage.recipes=REGEX narrows the run to the recipes whose names match (while working on a check)
         String only = System.getProperty("xfstage.recipes", ".*");
         List<NamespaceRecipes.Recipe> all = NamespaceRecipes.all().stream().filter(r -> r.name().matches(only)).toList();
-        List<Arguments> out = new ArrayList<>();
-        for (int i = 0; i < all.size(); i++) {
-            NamespaceRecipes.Recipe recipe = all.get(i);
-            if (full) {
-                geometries.forEach(g -> out.add(Arguments.of(recipe, g)));
-                continue;
-            }
-            for (int k = 0; k < geometries.size(); k++) {
-                String g = geometries.get((i + k) % geometries.size());
-                if (recipe.notApplicable().apply(NamespaceRecipes.Geometry.of(g)) == null) {
-                    out.add(Arguments.of(recipe, g));
-                    break;
-                }
-            }
-        }
-        return out.stream();
+        return NamespaceRecipes.inTurn(all, 1, "full".equals(System.getProperty("xfstage.matrix"))).stream().map(Arguments::of);
     }
 
     /**

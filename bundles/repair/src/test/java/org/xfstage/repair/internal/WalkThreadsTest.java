@@ -80,21 +80,8 @@ class WalkThreadsTest extends OracleEngine {
 
     /** The namespace recipes (inode problems, extent maps, directories) on the geometry whose turn it is. */
     static Stream<Arguments> namespace() throws Exception {
-        List<String> geometries = CorpusImages.geometries();
-        List<NamespaceRecipes.Recipe> all = NamespaceRecipes.all();
-        List<Arguments> out = new ArrayList<>();
         // one recipe in eight, on the geometries in turn: a sample of every kind of damage at the cost of a few scrubs
-        for (int i = 0; i < all.size(); i += 8) {
-            NamespaceRecipes.Recipe recipe = all.get(i);
-            for (int k = 0; k < geometries.size(); k++) {
-                String g = geometries.get((i / 8 + k) % geometries.size());
-                if (recipe.notApplicable().apply(NamespaceRecipes.Geometry.of(g)) == null) {
-                    out.add(Arguments.of(recipe, g));
-                    break;
-                }
-            }
-        }
-        return out.stream();
+        return NamespaceRecipes.inTurn(NamespaceRecipes.all(), 8, false).stream().map(Arguments::of);
     }
 
     @ParameterizedTest(name = "{0} on {1}")
