@@ -135,9 +135,12 @@ class NamespaceRepairMatrixTest extends OracleEngine {
         List<String> missing = before.stream().filter(l -> !l.equals(byPath.get(l.substring(0, l.indexOf(' ')))))
                 .filter(l -> !named(changes, l.substring(0, l.indexOf(' ')))).toList();
         for (String line : missing) {
+            String path = line.substring(0, line.indexOf(' '));
             java.util.Deque<String> same = made.get(line.substring(line.indexOf(' ')));
             String to = same == null ? null : same.poll();
-            if (to != null && (to.startsWith("/lost+found/") || named(changes, to.substring(to.lastIndexOf('/') + 1)))) {
+            boolean sameDirectory = to != null && to.substring(0, to.lastIndexOf('/')).equals(path.substring(0, path.lastIndexOf('/')));
+            if (to != null && (to.startsWith("/lost+found/") || named(changes, to.substring(to.lastIndexOf('/') + 1))
+                    || sameDirectory && named(changes, "names kept as they read, one may be damaged"))) {
                 moved++;
             } else {
                 silent.add(line + (to == null ? "" : " (now " + to + ", which no change line names)"));
@@ -168,8 +171,10 @@ class NamespaceRepairMatrixTest extends OracleEngine {
         }).toList();
     }
 
+    /** Whether a change line names {@code what}: a path, a name, or a path's name as an entry dropped. */
     private static boolean named(List<String> changes, String what) {
-        return changes.stream().anyMatch(c -> c.contains(what));
+        String dropped = "\"" + what.substring(what.lastIndexOf('/') + 1) + "\" dropped";
+        return changes.stream().anyMatch(c -> c.contains(what) || what.startsWith("/") && c.contains(dropped));
     }
 
     private static List<String> manifestOf(String geometry) {

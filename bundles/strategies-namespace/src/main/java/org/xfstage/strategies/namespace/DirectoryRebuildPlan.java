@@ -279,7 +279,11 @@ final class DirectoryRebuildPlan {
                         throw new XfsFormatException(p.where() + ": " + p.kind().description() + ": " + p.detail()
                                 + " (the blocks a rebuild would write into are not known)", "directory");
                     }
-                    damaged(p.directory(), p.kind().description());
+                    // a hash that does not match the name may be the name's damage, not the index's: the name is kept
+                    // as it reads, and the plan says so (no copy of the old name is anywhere)
+                    damaged(p.directory(), p.kind() == DirectoryProblem.Kind.HASH
+                            ? p.kind().description() + " (" + p.detail() + "): names kept as they read, one may be damaged"
+                            : p.kind().description());
                 }
                 case ENTRY -> {
                     DirectoryEntry e = r.entry(told.load(r.cookie()));
