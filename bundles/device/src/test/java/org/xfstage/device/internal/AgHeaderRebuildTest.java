@@ -42,14 +42,7 @@ class AgHeaderRebuildTest {
     /** A copy of a corpus image with xfs_db -x commands applied. */
     private Path damaged(String geometry, String... commands) throws Exception {
         Path img = dir.resolve(geometry + "-" + commands.length + "-" + System.nanoTime() + ".img");
-        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
-        List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        Corpus.run(cmd);
+        Corpus.damagedCopy(DeviceCorpusTest.image(geometry), img, List.of(commands));
         return img;
     }
 

@@ -486,6 +486,24 @@ final class Corpus {
         return out;
     }
 
+    /**
+     * {@code img}: a sparse copy of corpus image {@code source} with {@code commands} written by {@code xfs_db -x} (none:
+     * the copy as it is); returns xfs_db's output.
+     */
+    static String damagedCopy(Path source, Path img, List<String> commands) throws Exception {
+        SparseFiles.copy(source, img);
+        if (commands.isEmpty()) {
+            return "";
+        }
+        List<String> cmd = new ArrayList<>(List.of(tool("xfs_db"), "-x"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(img.toString());
+        return run(cmd);
+    }
+
     /** Exit status and output of a command (for xfs_repair -n, whose status is the verdict). */
     static Map.Entry<Integer, String> status(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

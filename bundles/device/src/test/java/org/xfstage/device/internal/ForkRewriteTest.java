@@ -31,17 +31,7 @@ class ForkRewriteTest {
 
     private Path damaged(String geometry, String name, List<String> commands) throws Exception {
         Path img = dir.resolve(name + ".img");
-        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
-        if (commands.isEmpty()) {
-            return img;
-        }
-        List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        Corpus.run(cmd);
+        Corpus.damagedCopy(DeviceCorpusTest.image(geometry), img, commands);
         return img;
     }
 

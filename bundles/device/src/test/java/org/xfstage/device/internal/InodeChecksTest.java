@@ -71,14 +71,7 @@ class InodeChecksTest {
     /** A copy of a corpus image with xfs_db -x commands applied; fails when xfs_db did not apply them. */
     private Path damaged(String geometry, List<String> commands) throws Exception {
         Path img = dir.resolve(geometry + "-" + Math.abs(commands.hashCode()) + ".img");
-        SparseFiles.copy(DeviceCorpusTest.image(geometry), img);
-        List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        String out = Corpus.run(cmd);
+        String out = Corpus.damagedCopy(DeviceCorpusTest.image(geometry), img, commands);
         for (String bad : List.of("not found", "parsing error", "invalid", "cannot", "Unknown")) {
             assertTrue(!out.contains(bad), "xfs_db did not apply " + commands + ": " + out);
         }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -31,14 +30,7 @@ class InodeCoreRepairTest {
 
     private Path damaged(String name, List<String> commands) throws Exception {
         Path img = dir.resolve(name + ".img");
-        SparseFiles.copy(DeviceCorpusTest.image("default"), img);
-        List<String> cmd = new ArrayList<>(List.of(Corpus.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        Corpus.run(cmd);
+        Corpus.damagedCopy(DeviceCorpusTest.image("default"), img, commands);
         return img;
     }
 
