@@ -13,10 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Constants;
 import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
@@ -41,9 +38,6 @@ import org.xfstage.device.internal.SparseFiles;
 import org.xfstage.device.internal.XfsDeviceServiceImpl;
 import org.xfstage.strategies.namespace.DirectoryStrategy;
 import org.xfstage.strategies.namespace.InodeStrategy;
-import org.xfstage.xfarray.internal.XfArrayFactoryImpl;
-import org.xfstage.xfarray.internal.XfBlobFactoryImpl;
-import org.xfstage.xfile.internal.XFileFactoryImpl;
 
 /**
  * The re-check of plans that write only directories' data blocks reads the metadata and the directory tree again and
@@ -51,24 +45,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
  * written. A plan that leaves damage in a part it does not write (an inode's core, whose problems are reused) and one
  * that leaves its own directory damaged are both refused, on that reduced re-check, with nothing written.
  */
-class RecheckReuseTest {
-    static XFileFactoryImpl xfiles;
-    static XfArrayFactoryImpl arrays;
-
-    @TempDir
-    Path dir;
-
-    @BeforeAll
-    static void start() {
-        xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
-        arrays = new XfArrayFactoryImpl(xfiles);
-    }
-
-    @AfterAll
-    static void stop() {
-        arrays.deactivate();
-        xfiles.deactivate();
-    }
+class RecheckReuseTest extends OracleEngine {
 
     /** The phases a run announced, in order. */
     private static final class Phases implements Progress {
