@@ -16,7 +16,9 @@ files=$(awk -v m="$millions" 'BEGIN { printf "%d", m * 1000000 }')
 dirs=$(( (files + per_dir - 1) / per_dir ))
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-img="$out/scale-${millions}M${mkfs_opts:+-$(echo "$mkfs_opts" | tr -c 'a-z0-9=' '_')}.img"
+# the options name the image: "-m rmapbt=1" makes scale-1M-rmapbt=1.img
+suffix=$(printf %s "$mkfs_opts" | sed 's/-m //g; s/[^a-zA-Z0-9=,]/_/g')
+img="$out/scale-${millions}M${suffix:+-$suffix}.img"
 : > "$out/empty"
 # awk writes the protofile: a shell loop over 4 million lines takes minutes, awk seconds
 awk -v files="$files" -v per="$per_dir" -v src="$out/empty" 'BEGIN {

@@ -12,7 +12,8 @@
 #   benchmarks/scale-table.sh [MILLIONS...]        (default: 0.25 1 4; 16 on demand)
 #
 # Images and the damaged copies live in XFSTAGE_SCALE_DIR (default /work/bench/scale), never in the repository;
-# XFSTAGE_BENCH_JAR names another build's benchmarks jar to measure. Build
+# XFSTAGE_BENCH_JAR names another build's benchmarks jar to measure; XFSTAGE_SCALE_MKFS="-m rmapbt=1" makes and
+# measures images with those mkfs.xfs options instead. Build
 # first: ./mvnw -B install -DskipTests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,8 @@ jar=${XFSTAGE_BENCH_JAR:-benchmarks/target/benchmarks.jar}
 command -v xfs_repair >/dev/null && [ -x /usr/bin/time ] || { echo "needs xfsprogs and /usr/bin/time (Debian: xfsprogs, time)" >&2; exit 2; }
 java=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}/bin/java
 dir=${XFSTAGE_SCALE_DIR:-/work/bench/scale}
+mkfs=${XFSTAGE_SCALE_MKFS:-}   # for example "-m rmapbt=1": the rows of an rmapbt filesystem
+suffix=$(printf %s "$mkfs" | sed 's/-m //g; s/[^a-zA-Z0-9=,]/_/g')   # as make-scale-image.sh names the image
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(0.25 1 4)
 copy="$dir/scale-table-copy.img"
@@ -54,15 +57,15 @@ damage() { # damage KIND: a fresh copy of $img with AG 1's AGF or bnobt damaged
 }
 
 for m in "${sizes[@]}"; do
-    img="$dir/scale-${m}M.img"
-    [ -f "$img" ] || img=$(benchmarks/make-scale-image.sh "$m" "$dir")
+    img="$dir/scale-${m}M${suffix:+-$suffix}.img"
+    [ -f "$img" ] || img=$(benchmarks/make-scale-image.sh "$m" "$dir" "$mkfs")
     for run in scrub agf bnobt; do
         load=$(cut -d' ' -f1 /proc/loadavg)
         if [ $run = scrub ]; then
             timed "$java" -Xmx128m -cp "$jar" org.xfstage.benchmarks.ScaleRow scrub "$img"; ours=$T_OUT
             ow=$T_WALL oc=$T_CPU
             timed xfs_repair -n "$img"
-            label="scrub"
+            label="scrub${suffix:+ ($suffix)}"
         else
             damage $run
             timed "$java" -Xmx128m -cp "$jar" org.xfstage.benchmarks.ScaleRow repair "$copy" "$copy.undo"; ours=$T_OUT
@@ -70,7 +73,7 @@ for m in "${sizes[@]}"; do
             xfs_repair -n "$copy" >/dev/null 2>&1 || { echo "our repair ($run, ${m}M) did not leave the copy clean" >&2; exit 1; }
             damage $run
             timed xfs_repair "$copy"
-            label="repair --apply, $run"
+            label="repair --apply, $run${suffix:+ ($suffix)}"
         fi
         inodes=$(field inodes "$ours")
         peak=$(field stagingPeak "$ours"); est=$(field stagingEstimate "$ours")
