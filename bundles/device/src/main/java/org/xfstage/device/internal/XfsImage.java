@@ -847,6 +847,12 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public List<BlockImage> resizeDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
+            org.xfstage.api.device.BlockAllocator more) throws XfsException {
+        return new DirectoryRebuild(this).rebuild(ino, parent, entries, more, true);
+    }
+
+    @Override
     public List<BlockImage> newDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
             org.xfstage.api.device.BlockAllocator more) throws XfsException {
         return new NewDirectory(this).make(ino, parent, entries, System.currentTimeMillis(), more);

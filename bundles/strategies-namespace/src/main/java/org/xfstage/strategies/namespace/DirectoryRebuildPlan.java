@@ -530,9 +530,11 @@ final class DirectoryRebuildPlan {
                 entries = withLostFound(entries);
             }
             try {
-                // blocks from the engine's allocation when the entries outgrow what the directory maps
-                for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries, ctx::allocate)) {
+                // sized to its entries as xfs_repair's rebuild sizes it: blocks from the engine's allocation when they
+                // outgrow what the directory maps, the blocks they no longer need unmapped (free space follows)
+                for (BlockImage b : ctx.device().resizeDirectory(dir, parent, entries, ctx::allocate)) {
                     blocks.put(b.offset(), b);
+                    DirectoryShrink.report(dir, b, changes, CHANGES);
                 }
             } catch (UncheckedStagingException e) {
                 throw e.getCause();
