@@ -704,4 +704,21 @@ public interface XfsDevice extends AutoCloseable {
             BlockAllocator more) throws XfsException {
         return rebuildDirectory(ino, parent, entries, more);
     }
+
+    /**
+     * Inode {@code ino} with its short-form attribute fork kept as far as it reads, as xfs_repair's
+     * process_shortform_attr keeps it: cut before the first entry that does not read (a name of no length, a name
+     * holding a NUL, sizes that run past the fork), an entry with flags no kernel writes dropped alone, the kept entries
+     * packed with the fork's count and total size set; encoded (CRC set) and read again: no attribute rule may be broken
+     * and no rule that held may break. The image's {@link BlockImage#what()} says how many were kept and why the others
+     * went, for the plan to report.
+     *
+     * @throws XfsFormatException when the inode is free, its attribute fork is not short form, it reads whole, no entry
+     *                            of it reads (then the fork is to be dropped: {@link #dropAttributeFork}), or the device
+     *                            salvages no attributes (the default, for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage salvageShortFormAttributes(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not salvage attributes");
+    }
 }

@@ -793,6 +793,13 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage salvageShortFormAttributes(long ino) throws XfsException {
+        new InodeClear(checks(), superblock).refuseReserved(ino);
+        AttributeSalvage.Salvaged s = new AttributeSalvage(checks()).salvage(Inode.read(image, geometry, ino));
+        return new BlockImage(geometry.inodeOffset(ino), s.inode(), "inode " + ino + " (attributes: " + s.what() + ")");
+    }
+
+    @Override
     public List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
         return new SymlinkRebuild(this).rebuild(ino);
     }
