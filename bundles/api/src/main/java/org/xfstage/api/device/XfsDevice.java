@@ -537,8 +537,9 @@ public interface XfsDevice extends AutoCloseable {
      * grows as the kernel grows it (short form to a single block, to data blocks with one hash index block, to the node
      * form with a hash index btree and free index blocks) into blocks from {@code more}: the inode's AG first, one
      * directory block (contiguous) at a time. The blocks it already maps keep their place in the directory; the new ones
-     * are added to the data fork's extent list, which must then fit the inode (a directory whose fork is a bmbt, or
-     * would need one, is refused), with the inode's format, size, block and extent counts. The node form is written with
+     * are added to the data fork's extent map: in the inode when it fits, else a bmbt written into the blocks of the one
+     * it has and, when it needs more, blocks from {@code more} (since api device 2.6; before, a directory whose fork is a
+     * bmbt or would need one was refused), with the inode's format, size, block and extent counts. The node form is written with
      * one level of hash index nodes at most. Nothing is freed: a directory mapping more blocks than its entries fill is
      * refused, as by the method without an allocator. The free-space btrees, the AGF, the superblock counters and the
      * rmapbt that the new blocks make wrong are other plans' work.
@@ -678,5 +679,46 @@ public interface XfsDevice extends AutoCloseable {
     default java.util.List<BlockImage> rewriteFork(long ino, boolean attrFork, java.util.List<FileExtent> extents,
             java.util.List<SalvagedFork.AgBlock> bmbtBlocks) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not rewrite forks");
+    }
+
+    /**
+     * Directory {@code ino} written anew with {@code entries} in the form and the number of blocks they need, as
+     * xfs_repair's rebuild and the kernel's online repair make a directory from nothing by adding its names: short form
+     * when they fit the inode's data fork, else a single block, else data blocks filled in turn with one hash index
+     * block, else the node form. The blocks it maps are used first, in their places (its hash index leaves kept while
+     * they stay at least half full on average, as the kernel joins emptier ones); when it needs more they come from
+     * {@code more} as {@link #rebuildDirectory(long, long, java.util.Iterator, BlockAllocator)} grows a directory; the
+     * blocks it maps and no longer needs (data, hash index and free index blocks, and bmbt blocks) are unmapped: the
+     * inode gets its new extent map (in the inode when the extents fit, else a bmbt in its own blocks and, when it needs
+     * more, blocks from {@code more}), size, format, block and extent counts. The free-space btrees, the AGF, the
+     * superblock counters and the rmapbt that the unmapped blocks make wrong (leaked: in use by nothing, free nowhere)
+     * are other plans' work, as for grown blocks. The result is read back as {@link #rebuildDirectory} reads it.
+     * <p>
+     * The default (for devices made before this method) is {@link #rebuildDirectory(long, long, java.util.Iterator,
+     * BlockAllocator)}, which frees nothing.
+     *
+     * @param more where blocks come from; null: none
+     * @since api device 2.6
+     */
+    default java.util.List<BlockImage> resizeDirectory(long ino, long parent, java.util.Iterator<SalvagedEntry> entries,
+            BlockAllocator more) throws XfsException {
+        return rebuildDirectory(ino, parent, entries, more);
+    }
+
+    /**
+     * Inode {@code ino} with its short-form attribute fork kept as far as it reads, as xfs_repair's
+     * process_shortform_attr keeps it: cut before the first entry that does not read (a name of no length, a name
+     * holding a NUL, sizes that run past the fork), an entry with flags no kernel writes dropped alone, the kept entries
+     * packed with the fork's count and total size set; encoded (CRC set) and read again: no attribute rule may be broken
+     * and no rule that held may break. The image's {@link BlockImage#what()} says how many were kept and why the others
+     * went, for the plan to report.
+     *
+     * @throws XfsFormatException when the inode is free, its attribute fork is not short form, it reads whole, no entry
+     *                            of it reads (then the fork is to be dropped: {@link #dropAttributeFork}), or the device
+     *                            salvages no attributes (the default, for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage salvageShortFormAttributes(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not salvage attributes");
     }
 }

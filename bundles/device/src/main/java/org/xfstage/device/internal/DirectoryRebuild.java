@@ -25,13 +25,16 @@ import org.xfstage.api.device.XfsFormatException;
  * <p>
  * The blocks the directory maps are all used, in their places: the form is never smaller than the one the extent map
  * makes (xfs_dir2_format decides by the end of the last mapping, never by the size), and every mapped data block and
- * hash index leaf holds at least one entry (the kernel frees emptied ones; freeing is not done here, so such a
- * directory is refused). When the entries need more than the directory maps (a short form that outgrows its inode,
- * a block that overflows, more data or hash index blocks) and the caller gives a {@link BlockAllocator}, the directory
- * grows as the kernel grows it, into the smallest form the entries fit: new directory blocks (one contiguous run of
- * filesystem blocks each, from the inode's AG first) are added to the data fork's extent list, which must fit the
- * inode (no bmbt is built, nor extended). The free-space btrees, counters and rmapbt the new blocks make wrong are
- * another plan's work. A node form needing a second level of nodes is refused.
+ * hash index leaf holds at least one entry; such a directory is refused unless the caller asks for it to be sized to
+ * its entries ({@code shrink}, XfsDevice.resizeDirectory): then it takes the form and blocks they need, as xfs_repair's
+ * rebuild adds them to an empty directory, its own blocks reused first in their places and the rest unmapped. When
+ * the entries need more than the directory maps (a short form that outgrows its inode, a block that overflows, more
+ * data or hash index blocks) and the caller gives a {@link BlockAllocator}, the directory grows as the kernel grows it,
+ * into the smallest form the entries fit: new directory blocks (one contiguous run of filesystem blocks each, from the
+ * inode's AG first) join the data fork's extent map, in the inode when it fits, else a bmbt written by
+ * {@link ForkRewrite} into the old bmbt's blocks and, when it needs more, blocks from the allocator. The free-space
+ * btrees, counters and rmapbt the new or unmapped blocks make wrong are another plan's work. A node form needing a
+ * second level of nodes is refused.
  * <p>
  * Every rebuilt directory is read back, on a view with the new blocks, by the verifying reader ({@link Directories}):
  * a problem there is thrown, nothing is returned.
@@ -97,6 +100,19 @@ final class DirectoryRebuild {
 
     /** As {@link #rebuild(long, long, Iterator)}, growing into blocks from {@code more} (null: none) when it must. */
     List<BlockImage> rebuild(long ino, long parent, Iterator<SalvagedEntry> entries, BlockAllocator more) throws XfsException {
+        return rebuild(ino, parent, entries, more, false);
+    }
+
+    /**
+     * As {@link #rebuild(long, long, Iterator, BlockAllocator)}; with {@code shrink} the directory takes the form and the
+     * number of blocks its entries need, as xfs_repair's rebuild (and the kernel's online repair) makes it from nothing:
+     * the smallest form they fit (down to short form), data blocks filled in turn, hash index leaves kept while they stay
+     * at least half full, and the blocks it maps but no longer needs unmapped: its extent map, size and block count set
+     * (a bmbt rewritten into its own blocks, or made extents when they fit the inode). The unmapped blocks (and bmbt
+     * blocks) are left to the caller's free-space plans, as a tree's grown blocks are.
+     */
+    List<BlockImage> rebuild(long ino, long parent, Iterator<SalvagedEntry> entries, BlockAllocator more, boolean shrink)
+            throws XfsException {
         Inode dir = Inode.read(fs.image, g, ino);
         if (dir.type() != FileType.DIRECTORY) {
             throw new XfsException("inode " + ino + " is not a directory");
@@ -119,10 +135,16 @@ final class DirectoryRebuild {
         List<BlockImage> out = null;
         if (dir.format == Inode.FMT_LOCAL) {
             out = shortForm(what, dir, parent, items, more == null);
+        } else if (shrink) {
+            // entries that fit the inode make a short form there, as xfs_dir2_block_to_sf leaves a directory that shrank
+            out = shortForm(what, dir, parent, items, false);
+            if (out != null) {
+                out = List.of(toShortForm(dir, extents, out.get(0)));
+            }
         }
         if (out == null) {
             // a short form the entries outgrow becomes a single block, as xfs_dir2_sf_to_block makes it (into a new block)
-            out = blocks(what, dir, extents, parent, items, more);
+            out = blocks(what, dir, extents, parent, items, more, shrink);
         }
         readBack(what, ino, parent, items, out);
         return out;
@@ -248,6 +270,29 @@ final class DirectoryRebuild {
         }
         check(offset + (items.size() + 2L) * LEAF_ENTRY + BLOCK_TAIL <= g.dirBlockSize, what + ": the entries would not fit one directory block");
         return List.of(new BlockImage(g.inodeOffset(dir.ino), dir.withLocalData(sf, size), "inode " + dir.ino + " (short-form directory)"));
+    }
+
+    /**
+     * A directory of blocks whose entries fit its inode made short form there (xfs_dir2_block_to_sf): data fork format
+     * local, no extents, di_nblocks less every block the data fork mapped (directory blocks and bmbt blocks), which are
+     * unmapped.
+     */
+    private BlockImage toShortForm(Inode dir, List<Inode.Extent> extents, BlockImage sf) throws XfsException {
+        long[] bmbt = {0};
+        if (dir.format == Inode.FMT_BTREE) {
+            dir.forkExtents(fs.image, g, false, b -> bmbt[0]++);
+        }
+        long mapped = bmbt[0];
+        for (Inode.Extent e : extents) {
+            mapped += e.count();
+        }
+        boolean large = (dir.core.get("flags2") & NREXT64) != 0;
+        Struct s = new Struct(Layouts.DINODE, sf.bytes().clone(), 0);
+        s.set("format", Inode.FMT_LOCAL);
+        s.set(large ? "big_nextents" : "nextents", 0);
+        s.set("nblocks", Math.max(0, dir.core.get("nblocks") - mapped));
+        return new BlockImage(sf.offset(), s.encode(0, g.inodeSize), "inode " + dir.ino + " (directory made short form: "
+                + mapped + " block(s) unmapped from its data fork)");
     }
 
     private static void putIno(byte[] b, int at, long ino, int size) {
@@ -382,7 +427,7 @@ final class DirectoryRebuild {
      * extent map makes (the kernel would shrink a directory by freeing blocks, which is not done here).
      */
     private List<BlockImage> blocks(String what, Inode dir, List<Inode.Extent> extents, long parent, List<Item> items,
-            BlockAllocator more) throws XfsException {
+            BlockAllocator more, boolean shrink) throws XfsException {
         long last = extents.isEmpty() ? 0 : extents.get(extents.size() - 1).startOff() + extents.get(extents.size() - 1).count();
         Form mapped = extents.isEmpty() ? null : last == fsbPerDirBlock ? Form.BLOCK
                 : last == leafBlk + fsbPerDirBlock ? Form.LEAF : last > leafBlk + fsbPerDirBlock ? Form.NODE : null;
@@ -399,7 +444,7 @@ final class DirectoryRebuild {
         }
         List<Placed> out = new ArrayList<>();
         int count = items.size() + 2;
-        if (mapped == null || mapped == Form.BLOCK) {
+        if (mapped == null || mapped == Form.BLOCK || shrink) {
             int leafAt = g.dirBlockSize - BLOCK_TAIL - count * LEAF_ENTRY;
             int need = HDR + 2 * entsize(2);
             for (Item it : items) {
@@ -412,13 +457,15 @@ final class DirectoryRebuild {
                 d.finish(Directories.BLOCK_MAGIC, p.offset >> 9, dir.ino);
                 p.bytes = d.b;
                 out.add(p);
-                return written(what, dir, extents, out, g.dirBlockSize, more);
+                return written(what, dir, extents, out, g.dirBlockSize, more, unused(shrink, out, data, index, free));
             }
         }
         // data blocks: the mapped ones each hold at least one entry, new ones are filled in turn
         List<DataBlock> filled = new ArrayList<>();
         int next = 0;
-        for (int k = 0; k < data.size() || next < items.size(); k++) {
+        // with shrink each block is filled before the next is begun (the kernel's add path); the mapped blocks left over
+        // are unmapped. Without, every mapped block keeps at least one entry.
+        for (int k = 0; (k < data.size() && !shrink) || next < items.size() || k == 0; k++) {
             boolean own = k < data.size();
             long db = own ? data.get(k).dablk / fsbPerDirBlock : filled.isEmpty() ? 0 : filled.get(filled.size() - 1).db + 1;
             check(own || more != null, what + ": " + items.size() + " entries do not fit its " + data.size()
@@ -431,7 +478,7 @@ final class DirectoryRebuild {
                 d.add(new byte[] {'.', '.'}, parent, FT_DIR, null);
                 placed = 2;
             }
-            int blocksAfter = own ? data.size() - 1 - k : 0;
+            int blocksAfter = own && !shrink ? data.size() - 1 - k : 0;
             while (next < items.size() && items.size() - next > blocksAfter && d.fits(items.get(next).name.length)) {
                 d.add(items.get(next).name, items.get(next).child, items.get(next).ftype, items.get(next));
                 next++;
@@ -455,14 +502,15 @@ final class DirectoryRebuild {
         }
         sortUnsigned(leaf);
         boolean leafFits = HDR + (long) count * LEAF_ENTRY <= g.dirBlockSize - LEAF_TAIL - 2L * bestcount;
-        Form form = mapped != Form.NODE && leafFits && index.size() <= 1 && free.isEmpty() ? Form.LEAF : Form.NODE;
-        check(form == Form.NODE || more != null || mapped == Form.LEAF, what + ": " + items.size()
+        Form form = (shrink || (mapped != Form.NODE && index.size() <= 1 && free.isEmpty())) && leafFits ? Form.LEAF : Form.NODE;
+        check(form == Form.NODE || more != null || !index.isEmpty(), what + ": " + items.size()
                 + " entries need a hash index block, and no blocks were given to take it from");
         check(form == Form.LEAF || more != null || mapped == Form.NODE, what + ": " + count + " hash index entries and "
                 + bestcount + " bests do not fit one hash index block: it would need the node form, and no blocks were given");
         List<Placed> indexBlocks = form == Form.LEAF ? List.of(leafBlock(index))
-                : nodeIndex(what, index, leaf, more != null);
-        List<Placed> freeBlocks = form == Form.NODE ? freeIndex(what, free, bestcount, more != null) : List.of();
+                : nodeIndex(what, index, leaf, more != null, shrink);
+        List<Placed> freeBlocks = form == Form.NODE ? freeIndex(what, free, bestcount, more != null, shrink) : List.of();
+
         List<BlockImage> images = new ArrayList<>();
         allocate(what, dir, out, indexBlocks, freeBlocks, more);
         for (int k = 0; k < filled.size(); k++) {
@@ -478,7 +526,33 @@ final class DirectoryRebuild {
         }
         out.addAll(indexBlocks);
         out.addAll(freeBlocks);
-        return written(what, dir, extents, out, (lastDb + 1) * g.dirBlockSize, more);
+        return written(what, dir, extents, out, (lastDb + 1) * g.dirBlockSize, more, unused(shrink, out, data, index, free));
+    }
+
+    /**
+     * The directory blocks it maps that the layout does not write (only when shrinking: else every one is used or the
+     * rebuild refused): they are unmapped.
+     */
+    @SafeVarargs
+    private static List<DirBlock> unused(boolean shrink, List<Placed> written, List<DirBlock>... mapped) {
+        List<DirBlock> out = new ArrayList<>();
+        if (!shrink) {
+            return out;
+        }
+        java.util.Set<Long> kept = new java.util.HashSet<>();
+        for (Placed p : written) {
+            if (p.fsb < 0) {
+                kept.add(p.dablk);
+            }
+        }
+        for (List<DirBlock> l : mapped) {
+            for (DirBlock d : l) {
+                if (!kept.contains(d.dablk)) {
+                    out.add(d);
+                }
+            }
+        }
+        return out;
     }
 
     /** A single-block directory: data, hash index and tail in one block, its header not yet set. */
@@ -566,14 +640,18 @@ final class DirectoryRebuild {
      * leaf holding at least one entry; with {@code grow}, new leaves follow the last mapped one. More leaves than one
      * node holds (a second node level) are refused.
      */
-    private List<Placed> nodeIndex(String what, List<DirBlock> index, long[] leaf, boolean grow) throws XfsException {
+    private List<Placed> nodeIndex(String what, List<DirBlock> index, long[] leaf, boolean grow, boolean shrink) throws XfsException {
         int perLeaf = (g.dirBlockSize - HDR) / LEAF_ENTRY;
         List<Placed> out = new ArrayList<>();
         out.add(new Placed(leafBlk, index.isEmpty() ? -1 : index.get(0).offset, "hash index root"));
-        if (index.size() <= 1 && leaf.length <= perLeaf) {
+        int needed = (leaf.length + perLeaf - 1) / perLeaf;
+        // shrinking keeps the mapped leaves while they stay at least half full on average: the kernel joins a leaf
+        // below half full with a sibling (xfs_dir2_leafn_toosmall), so a directory it shrank is never emptier
+        int mappedLeaves = shrink ? Math.min(Math.max(0, index.size() - 1), leaf.length / (perLeaf / 2)) : index.size() - 1;
+        if (leaf.length <= perLeaf && (shrink ? mappedLeaves <= 1 : index.size() <= 1)) {
             return out; // a lone leaf as the root
         }
-        int leaves = Math.max(index.size() - 1, (leaf.length + perLeaf - 1) / perLeaf);
+        int leaves = Math.max(mappedLeaves, needed);
         check(leaves <= leaf.length, what + ": " + leaf.length + " hash index entries leave some of its " + (index.size() - 1)
                 + " hash index leaves empty: they would have to be freed, which is not done here");
         check(leaves <= perLeaf, what + ": " + leaves + " hash index leaves need a second level of nodes, which is not built");
@@ -623,7 +701,7 @@ final class DirectoryRebuild {
     }
 
     /** The free index blocks the data blocks need (each covers as many as its bests hold): mapped ones kept, the rest new. */
-    private List<Placed> freeIndex(String what, List<DirBlock> free, int bestcount, boolean grow) throws XfsException {
+    private List<Placed> freeIndex(String what, List<DirBlock> free, int bestcount, boolean grow, boolean shrink) throws XfsException {
         int per = (g.dirBlockSize - HDR) / 2;
         int blocks = (bestcount + per - 1) / per;
         List<Placed> out = new ArrayList<>();
@@ -637,7 +715,7 @@ final class DirectoryRebuild {
                 out.add(new Placed(dablk, -1, "free index block " + j));
             }
         }
-        check(k == free.size(), what + ": it maps free index blocks its " + bestcount + " data blocks do not need:"
+        check(k == free.size() || shrink, what + ": it maps free index blocks its " + bestcount + " data blocks do not need:"
                 + " they would have to be freed, which is not done here");
         return out;
     }
@@ -685,46 +763,50 @@ final class DirectoryRebuild {
             return;
         }
         check(more != null, what + ": it needs " + wanted.size() + " more directory block(s), and no blocks were given");
-        check(dir.format != Inode.FMT_BTREE, what + ": its extent map is a bmbt, which is not extended here");
         check(wanted.size() <= MAX_NEW_BLOCKS, what + ": it would need " + wanted.size() + " new directory blocks, more than "
                 + MAX_NEW_BLOCKS + " in one rebuild");
         int home = (int) (dir.ino >>> (g.agBlkLog + g.inopbLog));
         for (Placed p : wanted) {
-            long fsb = -1;
-            for (int k = 0; k < g.agCount && fsb < 0; k++) {
-                int agno = (home + k) % g.agCount;
-                List<FreeExtent> got;
-                try {
-                    got = more.allocate(agno, fsbPerDirBlock);
-                } catch (XfsException e) {
-                    throw e;
-                } catch (RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new XfsException(what + ": allocating a directory block: " + e.getMessage(), e);
-                }
-                if (got == null) {
-                    continue;
-                }
-                // a directory block is one buffer: its filesystem blocks must be one extent
-                check(got.size() == 1 && got.get(0).length() == fsbPerDirBlock, what + ": the " + fsbPerDirBlock
-                        + " blocks given for a directory block in AG " + agno + " are not contiguous; not rebuilt");
-                fsb = ((long) agno << g.agBlkLog) | got.get(0).start();
-            }
-            check(fsb >= 0, what + ": no AG gave a directory block of " + fsbPerDirBlock + " block(s)");
+            long fsb = allocateOne(what, home, fsbPerDirBlock, more);
             p.offset = g.fsbOffset(fsb);
             p.fsb = fsb;
         }
     }
 
+    /** {@code count} contiguous blocks from {@code more}, AG {@code home} first, then the next ones: their first block. */
+    private long allocateOne(String what, int home, int count, BlockAllocator more) throws XfsException {
+        for (int k = 0; k < g.agCount; k++) {
+            int agno = (home + k) % g.agCount;
+            List<FreeExtent> got;
+            try {
+                got = more.allocate(agno, count);
+            } catch (XfsException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new XfsException(what + ": allocating a directory block: " + e.getMessage(), e);
+            }
+            if (got == null) {
+                continue;
+            }
+            // a directory block is one buffer: its filesystem blocks must be one extent
+            check(got.size() == 1 && got.get(0).length() == count, what + ": the " + count
+                    + " blocks given in AG " + agno + " are not contiguous; not rebuilt");
+            return ((long) agno << g.agBlkLog) | got.get(0).start();
+        }
+        throw new XfsFormatException(what + ": no AG gave a run of " + count + " free block(s)", "directory");
+    }
+
     /**
-     * The blocks as images, and the inode: its size set, and when blocks were added, its data fork's extent list with
-     * them (extents format, adjacent mappings merged), its extent and block counts.
+     * The blocks as images, and the inode: its size set, and when blocks were added or {@code unused} ones unmapped, its
+     * data fork's extent map with them (adjacent mappings merged), its extent and block counts: in the inode (extents
+     * format) when the extents fit it, else a bmbt ({@link #withBmbt}).
      */
     private List<BlockImage> written(String what, Inode dir, List<Inode.Extent> extents, List<Placed> blocks, long size,
-            BlockAllocator more) throws XfsException {
+            BlockAllocator more, List<DirBlock> unused) throws XfsException {
         List<BlockImage> out = new ArrayList<>();
-        List<Inode.Extent> grown = new ArrayList<>(extents);
+        List<Inode.Extent> grown = new ArrayList<>(unused.isEmpty() ? extents : without(extents, unused));
         long added = 0;
         for (Placed p : blocks) {
             out.add(new BlockImage(p.offset, p.bytes, "directory inode " + dir.ino + " " + p.name + (p.fsb >= 0 ? " (new)" : "")));
@@ -733,7 +815,8 @@ final class DirectoryRebuild {
                 added += fsbPerDirBlock;
             }
         }
-        if (added == 0) {
+        long removed = (long) unused.size() * fsbPerDirBlock;
+        if (added == 0 && removed == 0) {
             sized(dir, size, out);
             return out;
         }
@@ -748,11 +831,14 @@ final class DirectoryRebuild {
                 merged.add(e);
             }
         }
-        check((long) merged.size() * BMBT_REC <= dir.dataForkSize(), what + ": " + merged.size() + " extents would not fit the inode's"
-                + " data fork of " + dir.dataForkSize() + " bytes: it would need a bmbt, which is not built");
+        String change = "directory: " + (added > 0 ? added + " block(s) added to its data fork" : "")
+                + (added > 0 && removed > 0 ? ", " : "") + (removed > 0 ? removed + " block(s) unmapped from its data fork" : "");
+        if (dir.format == Inode.FMT_BTREE || (long) merged.size() * BMBT_REC > dir.dataForkSize()) {
+            return withBmbt(what, dir, merged, out, size, more, change);
+        }
         boolean large = (dir.core.get("flags2") & NREXT64) != 0;
         byte[] b = dir.with(java.util.Map.of("format", (long) Inode.FMT_EXTENTS, large ? "big_nextents" : "nextents",
-                (long) merged.size(), "nblocks", dir.core.get("nblocks") + added, "size", size));
+                (long) merged.size(), "nblocks", dir.core.get("nblocks") + added - removed, "size", size));
         Arrays.fill(b, Inode.CORE_SIZE, Inode.CORE_SIZE + dir.dataForkSize(), (byte) 0);
         for (int i = 0; i < merged.size(); i++) {
             Inode.Extent e = merged.get(i);
@@ -762,8 +848,81 @@ final class DirectoryRebuild {
             put64(b, at + 8, (e.startBlock() << 21) | e.count());
         }
         out.add(new BlockImage(g.inodeOffset(dir.ino), new Struct(Layouts.DINODE, b, 0).encode(0, b.length), "inode " + dir.ino
-                + " (directory: " + added + " block(s) added to its data fork)"));
+                + " (" + change + ")"));
         return out;
+    }
+
+    /** The extents less the directory blocks {@code gone}: an extent they cut in the middle becomes two. */
+    private List<Inode.Extent> without(List<Inode.Extent> extents, List<DirBlock> gone) {
+        long[] cut = new long[gone.size()];
+        for (int i = 0; i < cut.length; i++) {
+            cut[i] = gone.get(i).dablk;
+        }
+        Arrays.sort(cut);
+        List<Inode.Extent> out = new ArrayList<>();
+        for (Inode.Extent e : extents) {
+            long from = e.startOff();
+            long end = e.startOff() + e.count();
+            for (long c : cut) {
+                if (c + fsbPerDirBlock <= from || c >= end) {
+                    continue;
+                }
+                if (c > from) {
+                    out.add(new Inode.Extent(from, e.startBlock() + (from - e.startOff()), c - from, e.unwritten()));
+                }
+                from = Math.min(end, c + fsbPerDirBlock);
+            }
+            if (from < end) {
+                out.add(new Inode.Extent(from, e.startBlock() + (from - e.startOff()), end - from, e.unwritten()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A data fork whose extents do not fit the inode, or that was a bmbt: written by {@link ForkRewrite} on a view with
+     * the directory's blocks and size, into the bmbt's own blocks (those it no longer needs left unmapped with the
+     * directory's, as the kernel frees them) and, when it needs more, blocks from {@code more} (the inode's AG first);
+     * extents format when they fit the inode after all.
+     */
+    private List<BlockImage> withBmbt(String what, Inode dir, List<Inode.Extent> merged, List<BlockImage> out, long size,
+            BlockAllocator more, String change) throws XfsException {
+        List<Long> own = new ArrayList<>();
+        if (dir.format == Inode.FMT_BTREE) {
+            dir.forkExtents(fs.image, g, false, own::add);
+        }
+        List<BlockImage> base = new ArrayList<>(out);
+        base.add(new BlockImage(g.inodeOffset(dir.ino), dir.with(java.util.Map.of("size", size)), "inode " + dir.ino));
+        XfsImage view = (XfsImage) fs.withPlanned(base);
+        ForkRewrite rewrite = new ForkRewrite(view);
+        int need = rewrite.blocksNeeded(dir.ino, false, merged.size());
+        List<org.xfstage.api.device.SalvagedFork.AgBlock> tree = new ArrayList<>();
+        for (int i = 0; i < Math.min(need, own.size()); i++) {
+            tree.add(new org.xfstage.api.device.SalvagedFork.AgBlock((int) g.agOf(own.get(i)), own.get(i) & ((1L << g.agBlkLog) - 1)));
+        }
+        if (tree.size() < need) {
+            check(more != null, what + ": " + merged.size() + " extents need a bmbt of " + need + " block(s), it has " + own.size()
+                    + ", and no blocks were given");
+            check(need - tree.size() <= MAX_NEW_BLOCKS, what + ": a bmbt of " + need + " blocks");
+            int home = (int) (dir.ino >>> (g.agBlkLog + g.inopbLog));
+            while (tree.size() < need) {
+                long fsb = allocateOne(what, home, 1, more);
+                tree.add(new org.xfstage.api.device.SalvagedFork.AgBlock((int) g.agOf(fsb), fsb & ((1L << g.agBlkLog) - 1)));
+            }
+        }
+        List<org.xfstage.api.device.FileExtent> fileExtents = new ArrayList<>();
+        for (Inode.Extent e : merged) {
+            fileExtents.add(new org.xfstage.api.device.FileExtent(e.startOff(), (int) g.agOf(e.startBlock()),
+                    e.startBlock() & ((1L << g.agBlkLog) - 1), e.count(), false));
+        }
+        List<BlockImage> fork = rewrite.rewrite(dir.ino, false, fileExtents, tree);
+        List<BlockImage> result = new ArrayList<>(out);
+        for (BlockImage b : fork) {
+            boolean inode = b.offset() == g.inodeOffset(dir.ino);
+            result.add(inode ? new BlockImage(b.offset(), b.bytes(), "inode " + dir.ino + " (" + change + "; its extent map "
+                    + (need == 0 ? "made extents" : "a bmbt of " + need + " block(s)") + ")") : b);
+        }
+        return result;
     }
 
     /** The inode with its size set, when it changes. */

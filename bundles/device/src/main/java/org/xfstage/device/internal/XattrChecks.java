@@ -108,6 +108,11 @@ final class XattrChecks {
         }
     }
 
+    /** The rule {@link AttributeSalvage} keeps an entry by: the one the check reports against. */
+    static boolean flagsValidForSalvage(int flags) {
+        return flagsValid(flags);
+    }
+
     /** Only known bits, at most one namespace, never INCOMPLETE (xfs_repair junks those). */
     private static boolean flagsValid(int flags) {
         return (flags & ~FLAGS_ALLOWED) == 0 && Integer.bitCount(flags & (FLAG_ROOT | FLAG_SECURE | FLAG_PARENT)) < 2

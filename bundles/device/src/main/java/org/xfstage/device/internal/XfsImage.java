@@ -793,6 +793,13 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public BlockImage salvageShortFormAttributes(long ino) throws XfsException {
+        new InodeClear(checks(), superblock).refuseReserved(ino);
+        AttributeSalvage.Salvaged s = new AttributeSalvage(checks()).salvage(Inode.read(image, geometry, ino));
+        return new BlockImage(geometry.inodeOffset(ino), s.inode(), "inode " + ino + " (attributes: " + s.what() + ")");
+    }
+
+    @Override
     public List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
         return new SymlinkRebuild(this).rebuild(ino);
     }
@@ -844,6 +851,12 @@ final class XfsImage implements XfsDevice {
     public List<BlockImage> rebuildDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
             org.xfstage.api.device.BlockAllocator more) throws XfsException {
         return new DirectoryRebuild(this).rebuild(ino, parent, entries, more);
+    }
+
+    @Override
+    public List<BlockImage> resizeDirectory(long ino, long parent, java.util.Iterator<org.xfstage.api.device.SalvagedEntry> entries,
+            org.xfstage.api.device.BlockAllocator more) throws XfsException {
+        return new DirectoryRebuild(this).rebuild(ino, parent, entries, more, true);
     }
 
     @Override

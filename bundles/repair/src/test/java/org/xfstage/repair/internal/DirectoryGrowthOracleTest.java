@@ -161,6 +161,11 @@ class DirectoryGrowthOracleTest extends OracleEngine {
      * holds), undo exact. Returns the plans' changes.
      */
     private List<String> repairAndCheck(String geometry, String recipe, List<String> commands, Path base) throws Exception {
+        return repairAndCheck(dir, geometry, recipe, commands, base);
+    }
+
+    /** As {@link #repairAndCheck(String, String, List, Path)}, the images in {@code dir}: for the other directory oracle tests. */
+    static List<String> repairAndCheck(Path dir, String geometry, String recipe, List<String> commands, Path base) throws Exception {
         Path img = dir.resolve(geometry + "-" + recipe + ".img");
         SparseFiles.copy(base, img);
         List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));

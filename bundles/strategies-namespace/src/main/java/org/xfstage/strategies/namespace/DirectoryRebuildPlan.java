@@ -405,9 +405,11 @@ final class DirectoryRebuildPlan {
     /**
      * Each subdirectory's parent: the one directory naming it. A ".." that names another marks it for a rebuild. A
      * subdirectory named by two directories or more keeps one name, as xfs_repair's phase 6 keeps it: the one in the
-     * directory its ".." names, else (a ".." naming none of them) the first in inode order, which is the first that
-     * phase 6 reaches ("references already connected directory"); the other entries naming it are dropped, with the
-     * links they gave, and their directories rebuilt.
+     * directory its ".." names, else (a ".." naming none of them) the first in inode order. There xfs_repair keeps none
+     * ("inconsistent with .. value" junks each) and moves it to lost+found; keeping the first leaves the subtree at a
+     * path a person knows, its files and names whole, where lost+found/INO would keep them too but lose where they
+     * were; the plan says it is a guess and names the other entries, which are dropped, with the links they gave, and
+     * their directories rebuilt.
      */
     private Map<Long, Long> parents(XfArray links, XfArray dropped) throws Exception {
         LinkCountRecord gone = new LinkCountRecord();
@@ -451,7 +453,8 @@ final class DirectoryRebuildPlan {
                 }
                 namedTwiceDrops.computeIfAbsent(namer, k -> new TreeSet<>()).add(dir);
                 damaged(namer, "the entry naming directory inode " + dir + " dropped: that directory is named by inode " + keep
-                        + " too, " + (keep == dotdot ? "which its .. names" : "the first naming it (its .. names neither)"));
+                        + " too, " + (keep == dotdot ? "which its .. names" : "the first naming it in inode order, a guess: its .. names"
+                        + " inode " + dotdot + ", which names it not (xfs_repair drops every name and moves it to lost+found)"));
                 dropLinks(gone, dropped, namer, dir, FileType.DIRECTORY);
             }
         }
@@ -530,9 +533,11 @@ final class DirectoryRebuildPlan {
                 entries = withLostFound(entries);
             }
             try {
-                // blocks from the engine's allocation when the entries outgrow what the directory maps
-                for (BlockImage b : ctx.device().rebuildDirectory(dir, parent, entries, ctx::allocate)) {
+                // sized to its entries as xfs_repair's rebuild sizes it: blocks from the engine's allocation when they
+                // outgrow what the directory maps, the blocks they no longer need unmapped (free space follows)
+                for (BlockImage b : ctx.device().resizeDirectory(dir, parent, entries, ctx::allocate)) {
                     blocks.put(b.offset(), b);
+                    DirectoryShrink.report(dir, b, changes, CHANGES);
                 }
             } catch (UncheckedStagingException e) {
                 throw e.getCause();

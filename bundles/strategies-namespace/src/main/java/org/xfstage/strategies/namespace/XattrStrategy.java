@@ -1,5 +1,6 @@
 package org.xfstage.strategies.namespace;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -7,7 +8,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import org.osgi.service.component.annotations.Component;
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.InodeProblem;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
@@ -18,13 +21,18 @@ import org.xfstage.api.repair.ScrubContext;
  * xattr: extended attributes: the short form (sizes, entries, flags), leaf blocks (header, hash order, name hashes, names and values inside the block, usedbytes, firstused), dabtree nodes (levels, keys against children, sibling pointers) and remote value blocks (header, CRC, owner, the part of the value). The device checks these while the walk reads each inode (one read per inode, no second pass);
  * this strategy reports what it found, with the inode's path.
  * <p>
- * It repairs as xfs_repair clears an attribute fork it cannot read ("clearing inode N attributes"): the fork is
- * dropped whole (the device's {@code dropAttributeFork}), reported as "attributes dropped: /path (inode N: ...)", and
- * its blocks come back to free space in the next round of plans. xfs_repair keeps more of a short-form fork: it cuts
- * the entries at the first bad one and corrects the count and size (process_shortform_attr); here the whole fork goes.
+ * It repairs as xfs_repair does: a short-form fork keeps its entries up to the first that does not read, one with
+ * flags no kernel writes dropped alone, the count and size corrected (process_shortform_attr; the device's
+ * {@code salvageShortFormAttributes}), reported as "attributes salvaged: /path (inode N: ...): K of C attribute(s)
+ * kept, cut before entry I: ..."; any other fork that does not read ("clearing inode N attributes"), or a short form
+ * of which nothing reads, is dropped whole (the device's {@code dropAttributeFork}), reported as "attributes dropped:
+ * /path (inode N: ...)", and its blocks come back to free space in the next round of plans.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=xattr")
 public class XattrStrategy implements RepairStrategy {
+    /** Where the device's description of a salvaged fork says what was kept. */
+    private static final String SAID = "(attributes: ";
+
     @Override
     public Set<Observation> needs() {
         return Set.of(Observation.INODE_PROBLEMS);
@@ -35,7 +43,11 @@ public class XattrStrategy implements RepairStrategy {
         InodeProblems.report(ctx, InodeProblem.Structure.XATTR, findings);
     }
 
-    /** The attribute fork of every inode whose attributes still break a rule on the plan's view, dropped. */
+    /**
+     * The attribute fork of every inode whose attributes still break a rule on the plan's view: a short-form fork kept
+     * as far as it reads (the device's {@code salvageShortFormAttributes}), any other, or one of which nothing reads,
+     * dropped.
+     */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
         Map<Long, String> drop = new LinkedHashMap<>();
@@ -43,7 +55,34 @@ public class XattrStrategy implements RepairStrategy {
         if (drop.isEmpty()) {
             return null; // nothing staged by this walk still broken: nothing to plan
         }
+        List<BlockImage> salvaged = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
+        Map<Long, String> kept = new LinkedHashMap<>(); // inode to the change line's end
+        for (java.util.Iterator<Map.Entry<Long, String>> it = drop.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, String> e = it.next();
+            BlockImage b;
+            try {
+                b = ctx.device().salvageShortFormAttributes(e.getKey());
+            } catch (XfsFormatException notShortForm) {
+                continue; // not short form, or nothing of it reads: dropped whole below
+            }
+            salvaged.add(b);
+            it.remove();
+            String what = b.what();
+            int at = what.indexOf(SAID);
+            kept.put(e.getKey(), e.getValue() + "): " + (at < 0 ? what : what.substring(at + SAID.length(), what.length() - 1)));
+        }
+        // the paths of the salvaged (one walk of the tree); the dropped ones' are InodeClearing's
+        Map<Long, String> paths = InodeClearing.paths(ctx, kept.keySet());
+        for (Map.Entry<Long, String> e : kept.entrySet()) {
+            if (changes.size() < InodeClearing.MAX_CHANGES) {
+                String path = paths.get(e.getKey());
+                changes.add("attributes salvaged: " + (path == null ? "" : path + " ") + "(inode " + e.getKey() + ": " + e.getValue());
+            }
+        }
         InodeClearing.Planned p = InodeClearing.plan(ctx, Map.of(), drop);
-        return new Plan("xattr", p.blocks(), p.changes());
+        salvaged.addAll(p.blocks());
+        changes.addAll(p.changes());
+        return new Plan("xattr", salvaged, changes);
     }
 }

@@ -153,7 +153,7 @@ class DirectoryRebuildPlanTest {
         private ScrubContext context(XfArray walked, XfBlob told, XfArray links, XfArray map) {
             XfsDevice device = (XfsDevice) Proxy.newProxyInstance(XfsDevice.class.getClassLoader(), new Class<?>[] {XfsDevice.class},
                     (proxy, method, args) -> switch (method.getName()) {
-                        case "rebuildDirectory" -> {
+                        case "rebuildDirectory", "resizeDirectory" -> {
                             List<String> got = new ArrayList<>(List.of(".." + "=" + args[1]));
                             @SuppressWarnings("unchecked")
                             java.util.Iterator<SalvagedEntry> it = (java.util.Iterator<SalvagedEntry>) args[2];

@@ -43,6 +43,9 @@ final class Staging implements ScrubContext, AutoCloseable {
     /** The inodes the device was asked to clear, and those whose attribute fork it was asked to drop. */
     final java.util.Set<Long> cleared = new java.util.TreeSet<>();
     final java.util.Set<Long> attributesDropped = new java.util.TreeSet<>();
+    /** Inodes whose attribute fork is short form and salvaged by the stand-in device, and those it salvaged. */
+    final java.util.Set<Long> shortFormAttributes = new java.util.TreeSet<>();
+    final java.util.Set<Long> attributesSalvaged = new java.util.TreeSet<>();
     /** The inodes whose only fault is their checksum (the device rewrites it); the rest it refuses. */
     final java.util.Set<Long> checksumOnly = new java.util.TreeSet<>();
     /** The symlinks whose remote blocks' headers the device can write again (their target proves them); the rest it refuses. */
@@ -103,6 +106,14 @@ final class Staging implements ScrubContext, AutoCloseable {
             if (m.getName().equals("clearInode") || m.getName().equals("dropAttributeFork")) {
                 (m.getName().equals("clearInode") ? cleared : attributesDropped).add((Long) args[0]);
                 return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]);
+            }
+            if (m.getName().equals("salvageShortFormAttributes")) {
+                if (!shortFormAttributes.contains((Long) args[0])) {
+                    throw new XfsFormatException("inode " + args[0] + " has no short-form attribute fork");
+                }
+                attributesSalvaged.add((Long) args[0]);
+                return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]
+                        + " (attributes: 1 of 3 attribute(s) kept, cut before entry 1: a name of no length)");
             }
             if (m.getName().equals("rewriteInodeChecksum")) {
                 if (!checksumOnly.contains((Long) args[0])) {
