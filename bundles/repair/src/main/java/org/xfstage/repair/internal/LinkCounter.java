@@ -32,7 +32,7 @@ final class LinkCounter implements DirectorySink {
     private StagingException failure;
 
     /**
-     * @param links the LINK_COUNTS array
+     * @param links the LINK_COUNTS array, or null to stage only the walk (WalkForPlans: the counts are staged already)
      * @param walk  the DIRECTORY_WALK array, or null to stage only link counts
      * @param bytes its blob (names, paths, details)
      */
@@ -121,7 +121,7 @@ final class LinkCounter implements DirectorySink {
     }
 
     private void add(LinkCountRecord r) {
-        if (failure != null) {
+        if (failure != null || links == null) {
             return;
         }
         try {

@@ -164,10 +164,10 @@ final class ScrubRun {
                 return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
             }
             if (planned.isEmpty()) { // a re-check's staging is the first scrub's, estimated and checked then
-                // a repair's scrub (held) stages the tree walk for the plans that read it (WholeWalk.needed)
-                boolean walkForPlans = held != null && chosen.values().stream()
-                        .anyMatch(r -> r.strategy().planNeeds().contains(Observation.DIRECTORY_WALK));
-                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), walkForPlans, services.xfiles().get(), figures, phases);
+                // the walk stages the tree walk's record only for a check that reads it; for plans it is staged after
+                // the checks, and billed then, only when a plan will read it (WalkForPlans)
+                boolean walkStaged = WalkForPlans.checksRead(chosen.values());
+                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), walkStaged, services.xfiles().get(), figures, phases);
             }
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
@@ -175,12 +175,15 @@ final class ScrubRun {
                 // strategies make their arrays through a view of the service that lets a run take them away (StrategyRunner)
                 RunContext ctx = new RunContext(dev, info, staged, new StrategyStaging(arrays), services.blobsOrMissing(),
                         phases);
-                if (!walk.stage(new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
-                        figures, t0, chosen, ctx, held != null, services.threadsToWalk()))) { // held: a repair's scrub, which plans
+                Walking walking = new Walking(run, dev, info, arrays, services.blobs().get(), phases, space, staged, findings,
+                        figures, t0, chosen, ctx, held != null, services.threadsToWalk()); // held: a repair's scrub, which plans
+                if (!walk.stage(walking)) {
                     return Optional.empty();
                 }
                 check(ctx, findings, phases);
                 phases.end();
+                WalkForPlans.stageIfPlanned(walking, findings, () -> StagingEstimate.billWalk(run, dev, info, chosen.keySet(),
+                        services.xfiles().get(), figures, phases));
                 then.accept(chosen, ctx, findings, staged);
                 phases.end(); // a repair's plan phase
             }

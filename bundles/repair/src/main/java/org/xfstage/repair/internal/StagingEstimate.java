@@ -71,6 +71,10 @@ record StagingEstimate(long total, long largestFile, String basis) {
     static final String DIRECTORY_CHECK = "directory";
     static final String RMAPBT_CHECK = "rmapbt";
 
+    /** The directory rebuild's record of each entry it salvages from the tree walk (DirectoryRebuildPlan). */
+    private static final int REBUILD_ENTRY_BYTES = 48;
+    /** The directory rebuild's other arrays and blob: the rebuilt directories' entries, kept, links, drops, cut names. */
+    private static final int REBUILD_ARRAYS = 5;
     /** An entry's name in the tree walk's blob, with the blob's header, as the benchmark images have them. */
     private static final int NAME_BYTES = 24;
 
@@ -136,6 +140,7 @@ record StagingEstimate(long total, long largestFile, String basis) {
         long engine = directoryCheck + inodeMap + links + space;
         long peak = Math.max(linkSort, spaceSort);
         long largest = Math.max(inodeMap, Math.max(links, space));
+        long resident = engine; // what stays staged from the sorts to the end of the plans
         long rmapRecords = 0;
         if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
             // one record per file extent, per run of inode chunks, per piece of AG metadata
@@ -149,12 +154,17 @@ record StagingEstimate(long total, long largestFile, String basis) {
             long mappingSort = engine + appended(walkedRecords * MappingRecord.SIZE) + consumingExtra(walkedRecords, MappingRecord.SIZE);
             long metadata = appended((rmapRecords - fileExtents) * MappingRecord.SIZE);
             peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + RMAP_ARRAYS * one);
+            resident += walked;
             largest = Math.max(largest, Math.max(one, walked));
         }
-        if (directoryWalk) { // beside everything else from the walk on: each term of the peak pays for it
+        if (directoryWalk) {
+            // staged after the checks (WalkForPlans), beside what the engine keeps, then read by the directory rebuild,
+            // whose own staging is one record per entry salvaged and a few small arrays (its directories' entries)
             long records = linkRecords + directories; // entries in use, "." and ".." of each directory, the directory itself
-            peak += appended(records * DirectoryWalkRecord.SIZE) + appended(inUse * NAME_BYTES + directories * PATH_BYTES);
-            largest = Math.max(largest, appended(records * DirectoryWalkRecord.SIZE));
+            long walk = appended(records * DirectoryWalkRecord.SIZE) + appended(inUse * NAME_BYTES + directories * PATH_BYTES);
+            long rebuild = appended(inUse * REBUILD_ENTRY_BYTES) + REBUILD_ARRAYS * (PAGE + GROW_BYTES);
+            peak = Math.max(peak, resident + walk + rebuild);
+            largest = Math.max(largest, Math.max(appended(records * DirectoryWalkRecord.SIZE), appended(inUse * REBUILD_ENTRY_BYTES)));
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
@@ -177,7 +187,30 @@ record StagingEstimate(long total, long largestFile, String basis) {
             phases.note(note);
             return;
         }
-        String way = "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged";
+        limits(bill, xfiles, "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged");
+        xfiles.resetPeak();
+        phases.note(note); // after the checks: a refused run says it in its one line
+    }
+
+    /**
+     * The bill again, with the tree walk a repair's plans read (staged after the checks, and only when a plan will read
+     * it: WalkForPlans): the new total goes to the figures ({@code stagingEstimate}), so that a repair that rebuilds
+     * directories is billed for it and one that does not is not; a run the limits cannot hold ends here in one line,
+     * nothing written. The peak is not started anew: the run's staging so far counts.
+     */
+    static void billWalk(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, XFileFactory xfiles,
+            Map<String, Long> figures, Progress phases) throws RepairException {
+        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures, true);
+        figures.put("stagingEstimate", bill.total());
+        LOG.info("[{}] staging estimate with the tree walk for the plans: {}", run, bill);
+        if (xfiles != null) {
+            limits(bill, xfiles, "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was written");
+        }
+        phases.note("staging estimate with the tree walk for the plans: " + StagingEstimate.size(bill.total()));
+    }
+
+    /** Ends the run in one line when the xfile service's limits cannot hold {@code bill}; {@code way} ends the line. */
+    private static void limits(StagingEstimate bill, XFileFactory xfiles, String way) throws RepairException {
         if (bill.total() > xfiles.totalLimit()) {
             throw new RepairException("this run needs about " + StagingEstimate.size(bill.total()) + " of staging ("
                     + bill.basis() + ") but maxTotalBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.totalLimit())
@@ -188,8 +221,6 @@ record StagingEstimate(long total, long largestFile, String basis) {
                     + " (" + bill.basis() + ") but maxFileBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.fileLimit())
                     + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
         }
-        xfiles.resetPeak();
-        phases.note(note); // after the checks: a refused run says it in its one line
     }
 
     private static long clamp(long value, long most) {

@@ -33,7 +33,8 @@ final class TreeAgain {
         WholeWalk.askForWalkChecks(w, sinks);
         XfArray walked = null;
         XfBlob told = null;
-        if (w.blobs() != null && WholeWalk.needed(w, Observation.DIRECTORY_WALK)) {
+        // for a check that reads it; the next round's plans have it staged after the checks, when one will (WalkForPlans)
+        if (w.blobs() != null && WalkForPlans.checksRead(w.chosen().values())) {
             walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
             try {
                 told = w.blobs().create("scrub " + w.run() + " directory walk");

@@ -70,7 +70,8 @@ final class WholeWalk {
         askForWalkChecks(w, sinks);
         XfArray walked = null;
         XfBlob told = null;
-        if (w.blobs() != null && needed(w, Observation.DIRECTORY_WALK)) {
+        // for a check that reads it; a repair's plans have it staged after the checks, when one will read it (WalkForPlans)
+        if (w.blobs() != null && WalkForPlans.checksRead(w.chosen().values())) {
             walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
             try {
                 told = w.blobs().create("scrub " + w.run() + " directory walk");

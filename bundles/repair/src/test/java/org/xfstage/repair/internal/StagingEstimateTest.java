@@ -54,10 +54,13 @@ class StagingEstimateTest {
         }
     }
 
-    /** A repair's scrub also stages the tree walk its plans read (directory rebuilds): its bill counts that. */
+    /**
+     * A repair that rebuilds no directory stages no tree walk for plans (WalkForPlans: only a directory rebuild reads
+     * it) and its bill says so: it is the scrub's. The bill of one that does is WalkForPlansTest's.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("geometries")
-    void aRepairsEstimateCountsTheTreeWalkItsPlansRead(String geometry) throws Exception {
+    void aRepairThatRebuildsNoDirectoryIsBilledNoTreeWalkForPlans(String geometry) throws Exception {
         XFileFactoryImpl xfiles = XFileFactoryImpl.standalone(1L << 32, 1L << 33);
         XfArrayFactoryImpl arrays = new XfArrayFactoryImpl(xfiles);
         try {
@@ -70,7 +73,8 @@ class StagingEstimateTest {
                     org.xfstage.api.device.OpenOptions.readOnly())) {
                 scrubOnly = StagingEstimate.of(dev.info(), dev.inodesPerBlock()).total();
             }
-            assertTrue(estimate > scrubOnly, "the walk for the plans is billed: " + estimate + " against a scrub's " + scrubOnly);
+            assertEquals(scrubOnly, estimate, "no tree walk for plans is billed");
+            assertTrue(!r.before().figures().containsKey("plan_walk_ms"), "no tree walk for plans: " + r.before().figures());
             double ratio = estimate / (double) peak;
             assertTrue(ratio >= 0.75 && ratio <= 1.25, geometry + ": estimate " + estimate + " against " + peak
                     + " really staged at the peak of the repair's scrub (" + String.format("%.2f", ratio) + ")");

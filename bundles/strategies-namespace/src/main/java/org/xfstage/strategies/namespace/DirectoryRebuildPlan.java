@@ -109,6 +109,8 @@ final class DirectoryRebuildPlan {
     private final Map<Long, Set<Long>> namedTwiceDrops = new TreeMap<>();
     /** Disconnected directories moved into lost+found, with their own entries (read here: the walk never reached them). */
     private final Map<Long, List<SalvagedEntry>> movedDirectories = new TreeMap<>();
+    /** The directories this plan may rebuild: only their entries are sorted. */
+    private final RebuiltDirectories rebuilt = new RebuiltDirectories();
 
     private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told) {
         this.ctx = ctx;
@@ -196,14 +198,16 @@ final class DirectoryRebuildPlan {
     private Plan make(String structure) throws Exception {
         try (XfBlob own = ctx.blobs().create("directory rebuild: cut names");
                 XfArray salvaged = ctx.arrays().create("directory rebuild: entries", Salvaged.SIZE);
+                XfArray candidates = ctx.arrays().create("directory rebuild: entries of the directories rebuilt", Salvaged.SIZE);
                 XfArray kept = ctx.arrays().create("directory rebuild: entries kept", Salvaged.SIZE);
                 XfArray links = ctx.arrays().create("directory rebuild: links", LinkRecord.SIZE);
                 XfArray dropped = ctx.arrays().create("directory rebuild: links dropped", LinkCountRecord.SIZE)) {
             salvage(own, salvaged, links, dropped);
-            salvaged.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
-            keepFirst(own, salvaged, kept, dropped);
+            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress()); // keepFirst does not change them
+            XfArray sorted = ofRebuilt(salvaged, links, candidates);
+            sorted.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
+            keepFirst(own, sorted, kept, dropped);
             kept.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
-            links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             Map<Long, Long> parents = parents(links, dropped);
             dropped.sort(LinkCountRecord.ORDER, SortOptions.DEFAULT, ctx.progress());
             Map<Long, Long> nlinks = linkCounts(dropped);
@@ -233,6 +237,31 @@ final class DirectoryRebuildPlan {
             }
             return new Plan(structure, new ArrayList<>(blocks.values()), changes, Set.of(new Coverage("nlinks", -1)));
         }
+    }
+
+    /**
+     * The salvaged entries of the directories this plan may rebuild ({@link RebuiltDirectories}) copied to
+     * {@code out}, in the order they were read, or {@code salvaged} itself when which those are cannot be told: every
+     * other directory holds no name twice, so its sort would find nothing, and its kept entries are never read.
+     */
+    private XfArray ofRebuilt(XfArray salvaged, XfArray links, XfArray out) throws Exception {
+        rebuilt.endReplay();
+        damaged.forEach(rebuilt::add);
+        rebuilt.add(root); // a lost+found made later is named in it
+        rebuilt.add(lostFound); // disconnected files found later are named in it
+        rebuilt.fromLinks(links);
+        if (rebuilt.all()) {
+            return salvaged;
+        }
+        Salvaged s = new Salvaged();
+        long n = 0;
+        for (long i = s.loadNext(salvaged, 0); i >= 0; i = s.loadNext(salvaged, i + 1)) {
+            cancelPoint(++n);
+            if (rebuilt.contains(s.dir())) {
+                s.appendTo(out);
+            }
+        }
+        return out;
     }
 
     private void cancelPoint(long n) throws CancelledException {
@@ -272,6 +301,7 @@ final class DirectoryRebuildPlan {
                     if (root < 0) {
                         root = r.dir();
                     }
+                    rebuilt.directory(r.dir());
                 }
                 case PROBLEM -> {
                     DirectoryProblem p = r.problem(new String(told.load(r.cookie()), StandardCharsets.UTF_8));
@@ -346,7 +376,9 @@ final class DirectoryRebuildPlan {
         if (e.type() != type && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
             damaged(dir, name + ": file type set to that of inode " + e.child());
         }
-        s.set(dir, DirectoryStrategy.nameKey(bytes), seq, cookie, e.child(), type).appendTo(out);
+        long key = DirectoryStrategy.nameKey(bytes);
+        s.set(dir, key, seq, cookie, e.child(), type).appendTo(out);
+        rebuilt.entry(dir, key, bytes);
         if (type == FileType.DIRECTORY) {
             link.set(e.child(), LinkRecord.Kind.NAMED_BY, dir).appendTo(links);
             if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
