@@ -763,26 +763,17 @@ final class ExternalSort {
         return lo;
     }
 
-    /**
-     * One k-way merge with a loser tree (Knuth, TAOCP 5.4.1): log2(k) comparisons per record. The runs' read buffers
-     * are slices of one buffer and the tree compares them there at absolute offsets, so that each comparison hands the
-     * comparator the same buffer (no load of a run's buffer, its address and limit, per level of the tree).
-     */
+    /** One k-way merge with a loser tree (Knuth, TAOCP 5.4.1): log2(k) comparisons per record. */
     private final class Merge {
         private final XFile src;
         private final XFile dst;
         private final long d0;
         private final long count;
         private final int k;
-        /** The read buffers of all runs: run i's records are at [base[i], lim[i]) of it. */
-        private final ByteBuffer all;
         private final ByteBuffer[] in;
-        private final int[] base;
         private final long[] next;
         private final long[] end;
-        /** Offset in {@link #all} of run i's next record. */
         private final int[] pos;
-        /** End in {@link #all} of run i's records read; -1 once the run is exhausted. */
         private final int[] lim;
         private final int[] tree;
         private final ByteBuffer out;
@@ -802,15 +793,13 @@ final class ExternalSort {
             }
             this.count = c;
             int per = Math.max(1, Math.max(4096, MERGE_READ_BYTES / k) / r);
-            all = ByteBuffer.allocateDirect(k * per * r).order(ByteOrder.BIG_ENDIAN);
+            ByteBuffer all = ByteBuffer.allocateDirect(k * per * r).order(ByteOrder.BIG_ENDIAN);
             in = new ByteBuffer[k];
-            base = new int[k];
             pos = new int[k];
             lim = new int[k];
             tree = new int[k];
             for (int i = 0; i < k; i++) {
-                base[i] = i * per * r;
-                in[i] = all.slice(base[i], per * r).order(ByteOrder.BIG_ENDIAN);
+                in[i] = all.slice(i * per * r, per * r).order(ByteOrder.BIG_ENDIAN);
             }
             out = ByteBuffer.allocateDirect(Math.max(r, STREAM_BUFFER_BYTES / r * r)).order(ByteOrder.BIG_ENDIAN);
         }
@@ -824,23 +813,23 @@ final class ExternalSort {
                 adjust(s);
             }
             out.clear();
-            int outEnd = out.capacity() / r * r;
-            int at = 0;
+            int outRecords = out.capacity() / r;
+            int inOut = 0;
             for (long m = 0; m < count; m++) {
                 int w = tree[0];
-                Records.copy(all, pos[w], out, at, r);
-                at += r;
+                Records.copy(in[w], pos[w], out, inOut * r, r);
+                inOut++;
                 pos[w] += r;
                 if (pos[w] == lim[w]) {
                     refill(w);
                 }
                 adjust(w);
-                if (at == outEnd) {
-                    flush(at / r);
-                    at = 0;
+                if (inOut == outRecords) {
+                    flush(inOut);
+                    inOut = 0;
                 }
             }
-            flush(at / r);
+            flush(inOut);
             compares.add(compared);
         }
 
@@ -868,8 +857,8 @@ final class ExternalSort {
             b.clear().limit(k1 * r);
             src.load(next[i] * r, b);
             next[i] += k1;
-            pos[i] = base[i];
-            lim[i] = base[i] + k1 * r;
+            pos[i] = 0;
+            lim[i] = k1 * r;
             loads.add(k1);
         }
 
@@ -888,7 +877,7 @@ final class ExternalSort {
                 return true;
             }
             compared++;
-            return comparator.compare(all, pos[x], all, pos[y]) <= 0;
+            return comparator.compare(in[x], pos[x], in[y], pos[y]) <= 0;
         }
 
         private void adjust(int s) {
