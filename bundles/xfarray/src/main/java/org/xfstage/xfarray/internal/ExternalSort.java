@@ -31,7 +31,14 @@ import org.xfstage.api.staging.XFile;
  * into a new xfile in up to 2048 buckets (through bucket buffers); each bucket that fits a chunk is sorted in
  * memory by LSD radix on the remaining key bits and the comparator on ties, in parallel; a larger bucket recurses
  * on the next digit. When the new file is complete it replaces the array's file.</li>
- * <li>Without one: every chunk is sorted in place (in parallel), then merge passes with a loser tree of up to
+ * <li>Without one, a sort past one chunk looks for a prefix the comparator keeps to without saying so (most orders of staged
+ * records start with a big-endian number): it sorts a sample of {@link #SAMPLE_RECORDS} records spread over the array
+ * by the comparator, and takes the 8-byte field (or a record shorter than 8 bytes whole) that never decreases along
+ * that order and tells most of the sample apart. The radix path above then sorts by it, and one pass over the
+ * result checks every neighbouring pair with the comparator: a sorted sequence is proof of the order whatever the
+ * field was; a pair out of order (the field agreed with the comparator on the sample only) sends the result, a
+ * permutation of the input, to the merge sort below.</li>
+ * <li>Otherwise: every chunk is sorted in place (in parallel), then merge passes with a loser tree of up to
  * {@link #ONE_PASS_FAN_IN} runs (then {@link #MERGE_FAN_IN} per pass) write a new xfile per pass, which replaces the array's file when complete.</li>
  * </ul>
  * Because the array's own file is only ever rewritten whole-chunk by whole-chunk, or replaced by a complete
@@ -71,11 +78,31 @@ final class ExternalSort {
     private static final int PAGE = 4096;
     /** Records between two cancellation checks in the streaming passes. */
     private static final int CANCEL_CHECK_RECORDS = 1 << 16;
+    /**
+     * Records sampled to find a prefix the comparator does not declare: 4096 random keys that agree with the
+     * comparator's order are all but proof (the check of the result is the proof); sorting them is 50,000 calls.
+     */
+    static final int SAMPLE_RECORDS = 4096;
+    /** Bound on the sample's buffers (two of them) for wide records. */
+    private static final int SAMPLE_BYTES = 1 << 20;
+    /** Fewer sampled records than this prove too little about an order to bet a radix pass on it. */
+    private static final int MIN_SAMPLE_RECORDS = 64;
+    /**
+     * A found prefix must have at least a quarter as many values as the sample has records: a field with few values
+     * (a type, a flag) that the comparator happens to sort first leaves long runs of equal keys to merge, no faster
+     * than the comparator alone.
+     */
+    private static final int MIN_DISTINCT_FRACTION = 4;
+    /** The depth passed to chunk sorts that must order by the comparator alone (past any key's bits). */
+    private static final int COMPARATOR_ONLY = Integer.MAX_VALUE;
 
     private final StagedArray array;
     private final int r;
     private final RecordComparator comparator;
-    private final RadixKey key;
+    /** The radix key: the comparator's declared prefix, or the one {@link #findPrefix} found (then checked). */
+    private RadixKey key;
+    /** Whether {@link #key} was found, not declared: the result is then checked pair by pair. */
+    private boolean keyFound;
     private final long n;
     private final int chunkRecords;
     private final Progress progress;
@@ -85,6 +112,25 @@ final class ExternalSort {
     private final BlockingQueue<ChunkSorter> sorters;
     private ExecutorService pool;
     private ByteBuffer stream;
+
+    /** How a sort went; tests tell the paths apart by it. */
+    enum Path {
+        /** n/a: fewer than two records. */
+        NONE,
+        /** One chunk, sorted in memory. */
+        IN_MEMORY,
+        /** Radix on the comparator's declared prefix. */
+        DECLARED_PREFIX,
+        /** Radix on a prefix found on a sample, the result checked in order. */
+        FOUND_PREFIX,
+        /** Radix on a found prefix whose result was out of order, then the merge sort. */
+        FOUND_PREFIX_THEN_MERGE,
+        /** Chunks sorted by the comparator, then merged. */
+        MERGE
+    }
+
+    /** The path {@link #run} took (set as it goes: a failed sort shows where it was). */
+    Path path = Path.NONE;
 
     final LongAdder compares = new LongAdder();
     final LongAdder partitions = new LongAdder();
@@ -114,6 +160,10 @@ final class ExternalSort {
         if (n < 2) {
             return;
         }
+        if (key == null && n > chunkRecords) {
+            key = findPrefix(array.file());
+            keyFound = key != null;
+        }
         for (int i = 0; i < parallelism; i++) {
             sorters.add(new ChunkSorter(r, comparator, key, chunkRecords));
         }
@@ -128,9 +178,11 @@ final class ExternalSort {
         try {
             XFile file = array.file();
             if (n <= chunkRecords) {
+                path = Path.IN_MEMORY;
                 progress.total("sort: in memory", n);
                 sortChunk(take(), file, 0, (int) n, 0);
             } else if (key != null) {
+                path = keyFound ? Path.FOUND_PREFIX : Path.DECLARED_PREFIX;
                 XFile out = array.newFile("sort");
                 try {
                     if (!consume) { // consuming, the new file grows as the old one is given back: never both whole
@@ -142,23 +194,13 @@ final class ExternalSort {
                     throw e;
                 }
                 array.replaceFile(out);
-            } else {
-                progress.total("sort: chunks", n);
-                sortChunks(file, 0, n, 0);
-                int fanIn = fanIn(n);
-                for (long run = chunkRecords; run < n; run = Math.multiplyExact(run, (long) fanIn)) {
-                    checkCancelled();
-                    XFile out = array.newFile("merge");
-                    try {
-                        out.reserve(0, n * r);
-                        progress.total("sort: merge runs of " + run, n);
-                        mergePass(array.file(), 0, out, 0, n, run, fanIn);
-                    } catch (StagingException | RuntimeException e) {
-                        out.close();
-                        throw e;
-                    }
-                    array.replaceFile(out);
+                if (keyFound && !inOrder(array.file())) {
+                    path = Path.FOUND_PREFIX_THEN_MERGE;
+                    mergeSort(array.file()); // the field agreed with the comparator on the sample only
                 }
+            } else {
+                path = Path.MERGE;
+                mergeSort(file);
             }
         } finally {
             if (pool != null) {
@@ -167,6 +209,148 @@ final class ExternalSort {
             for (ChunkSorter s : sorters) {
                 compares.add(s.compares);
             }
+        }
+    }
+
+    /** Sorts the array's file by the comparator alone: chunks in place, then merge passes into new files. */
+    private void mergeSort(XFile file) throws StagingException {
+        progress.total("sort: chunks", n);
+        sortChunks(file, 0, n, COMPARATOR_ONLY);
+        int fanIn = fanIn(n);
+        for (long run = chunkRecords; run < n; run = Math.multiplyExact(run, (long) fanIn)) {
+            checkCancelled();
+            XFile out = array.newFile("merge");
+            try {
+                out.reserve(0, n * r);
+                progress.total("sort: merge runs of " + run, n);
+                mergePass(array.file(), 0, out, 0, n, run, fanIn);
+            } catch (StagingException | RuntimeException e) {
+                out.close();
+                throw e;
+            }
+            array.replaceFile(out);
+        }
+    }
+
+    /**
+     * A radix key the comparator keeps to on a sample of the array, or null: {@link #SAMPLE_RECORDS} records taken at
+     * even steps, sorted by the comparator; the candidates are the record's 8-byte fields at multiples of 8 (a record
+     * under 8 bytes: the whole record), read unsigned big-endian as the radix path reads a declared prefix. The one
+     * that never decreases along the sorted sample and has the most distinct values wins (the lowest offset on a tie),
+     * if it tells apart at least 1/{@link #MIN_DISTINCT_FRACTION} of the sample.
+     */
+    private RadixKey findPrefix(XFile file) throws StagingException {
+        int s = (int) Math.min(n, Math.min(SAMPLE_RECORDS, SAMPLE_BYTES / r));
+        if (s < MIN_SAMPLE_RECORDS) {
+            return null;
+        }
+        progress.total("sort: sample", s);
+        ChunkSorter sorter = new ChunkSorter(r, comparator, null, s);
+        ByteBuffer in = sorter.input();
+        for (int i = 0; i < s; i++) {
+            in.clear().position(i * r).limit((i + 1) * r);
+            file.load(n * i / s * r, in);
+        }
+        loads.add(s);
+        ByteBuffer sorted = sorter.sort(s, 0);
+        compares.add(sorter.compares);
+        progress.increment(s);
+        RadixKey best = null;
+        int bestDistinct = 0;
+        int candidates = r < RadixKey.MAX_BYTES ? 1 : r / RadixKey.MAX_BYTES;
+        for (int c = 0; c < candidates; c++) {
+            RadixKey k = RadixKey.at(c * RadixKey.MAX_BYTES, Math.min(r, RadixKey.MAX_BYTES));
+            int distinct = distinctIfInOrder(k, sorted, s);
+            if (distinct > bestDistinct) {
+                best = k;
+                bestDistinct = distinct;
+            }
+        }
+        return bestDistinct >= s / MIN_DISTINCT_FRACTION ? best : null;
+    }
+
+    /** Distinct values of key k along the s sorted records of b, or 0 when one is less than the one before. */
+    private int distinctIfInOrder(RadixKey k, ByteBuffer b, int s) {
+        int distinct = 1;
+        long prev = k.read(b, 0);
+        for (int i = 1; i < s; i++) {
+            long x = k.read(b, i * r);
+            int c = Long.compareUnsigned(prev, x);
+            if (c > 0) {
+                return 0;
+            }
+            if (c < 0) {
+                distinct++;
+            }
+            prev = x;
+        }
+        return distinct;
+    }
+
+    /**
+     * Whether every record of f is not after the next one by the comparator: the proof that a sort by a found prefix
+     * is a sort by the comparator. Slices are checked in parallel, each also against the record before it.
+     */
+    private boolean inOrder(XFile f) throws StagingException {
+        progress.total("sort: check order", n);
+        int slices = pool == null ? 1 : (int) Math.max(1, Math.min(parallelism, n / chunkRecords));
+        long per = (n + slices - 1) / slices;
+        java.util.concurrent.atomic.AtomicBoolean ordered = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<ChunkTask> checks = new ArrayList<>();
+        for (int t = 0; t < slices; t++) {
+            long from = t * per;
+            long len = Math.min(per, n - from);
+            checks.add(unused -> {
+                if (!inOrder(f, from, len, ordered)) {
+                    ordered.set(false);
+                }
+            });
+        }
+        runAll(checks);
+        return ordered.get();
+    }
+
+    /** Whether records [from - 1, from + len) of f are in order; stops early once another slice found one that is not. */
+    private boolean inOrder(XFile f, long from, long len, java.util.concurrent.atomic.AtomicBoolean ordered)
+            throws StagingException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(streamBytes()).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer last = ByteBuffer.allocateDirect(r).order(ByteOrder.BIG_ENDIAN);
+        boolean haveLast = from > 0;
+        if (haveLast) {
+            f.load((from - 1) * r, last);
+        }
+        int perRead = buf.capacity() / r;
+        long compared = 0;
+        try {
+            for (long i = 0; i < len; i += perRead) {
+                int k = (int) Math.min(perRead, len - i);
+                buf.clear().limit(k * r);
+                f.load((from + i) * r, buf);
+                loads.add(k);
+                if (haveLast) {
+                    compared++;
+                    if (comparator.compare(last, 0, buf, 0) > 0) {
+                        return false;
+                    }
+                }
+                for (int j = 1, at = r; j < k; j++, at += r) {
+                    if (comparator.compare(buf, at - r, buf, at) > 0) {
+                        compared += j;
+                        return false;
+                    }
+                }
+                compared += k - 1;
+                Records.copy(buf, (k - 1) * r, last, 0, r);
+                haveLast = true;
+                progress.increment(k);
+                if (!ordered.get()) {
+                    return false;
+                }
+                checkCancelled();
+            }
+            return true;
+        } finally {
+            compares.add(compared);
         }
     }
 

@@ -23,6 +23,14 @@ final class RadixKey {
         this.bits = bytes * 8;
     }
 
+    /** The key of {@code bytes} (1 to 8) bytes at {@code offset}: a prefix the sort found, not one declared. */
+    static RadixKey at(int offset, int bytes) {
+        if (offset < 0 || bytes < 1 || bytes > MAX_BYTES) {
+            throw new IllegalArgumentException("radix key of " + bytes + " bytes at " + offset);
+        }
+        return new RadixKey(offset, bytes);
+    }
+
     /** The radix key of the comparator, or null when it declares no prefix. */
     static RadixKey of(RecordComparator comparator, int recordSize) {
         RecordComparator.KeyPrefix p = comparator.keyPrefix();

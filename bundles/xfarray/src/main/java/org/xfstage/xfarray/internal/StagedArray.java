@@ -439,6 +439,9 @@ final class StagedArray implements XfArray, Provider.Staged {
         }
     }
 
+    /** The path the last sort took (package-private: tests check which path a comparator and input lead to). */
+    ExternalSort.Path lastSortPath = ExternalSort.Path.NONE;
+
     @Override
     public void sort(RecordComparator comparator, SortOptions options, Progress progress) throws StagingException {
         sort(comparator, options, progress, ExternalSort.CHUNK_BYTES);
@@ -454,6 +457,7 @@ final class StagedArray implements XfArray, Provider.Staged {
         try {
             sort.run();
         } finally {
+            lastSortPath = sort.path;
             changes++;
             loads += sort.loads.sum();
             stores += sort.stores.sum();

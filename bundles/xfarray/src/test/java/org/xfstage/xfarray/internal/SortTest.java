@@ -70,6 +70,45 @@ class SortTest {
         };
     }
 
+    /**
+     * How a test's comparator orders: by a prefix it declares; lexicographically without declaring one (the sort finds
+     * the leading 8 bytes on its sample); or by the bytes read from the last to the first, which no big-endian field
+     * of the record follows (the sort must merge by the comparator alone).
+     */
+    enum Order { DECLARED, FOUND, OPAQUE }
+
+    static RecordComparator comparator(int recordSize, Order order) {
+        if (order != Order.OPAQUE) {
+            return lexicographic(recordSize, order == Order.DECLARED);
+        }
+        return (a, ao, b, bo) -> {
+            for (int i = recordSize - 1; i >= 0; i--) {
+                int x = a.get(ao + i) & 0xff;
+                int y = b.get(bo + i) & 0xff;
+                if (x != y) {
+                    return x - y;
+                }
+            }
+            return 0;
+        };
+    }
+
+    /** The order of {@link #comparator} on byte arrays, to sort the expected records on the heap. */
+    static java.util.Comparator<byte[]> reference(Order order) {
+        if (order != Order.OPAQUE) {
+            return Arrays::compareUnsigned;
+        }
+        return (x, y) -> {
+            for (int i = x.length - 1; i >= 0; i--) {
+                int c = (x[i] & 0xff) - (y[i] & 0xff);
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        };
+    }
+
     static List<byte[]> records(Input input, int n, int size, long seed) {
         Random rnd = new Random(seed);
         List<byte[]> out = new ArrayList<>(n);
@@ -140,28 +179,120 @@ class SortTest {
         List<Arguments> out = new ArrayList<>();
         for (int size : new int[] {1, 8, 16, 24, 40, 64, 3000}) {
             for (Input input : Input.values()) {
-                for (boolean prefix : new boolean[] {true, false}) {
-                    out.add(Arguments.of(size, input, prefix));
+                for (Order order : Order.values()) {
+                    out.add(Arguments.of(size, input, order));
                 }
             }
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0}-byte records, {1}, key prefix {2}")
+    @ParameterizedTest(name = "{0}-byte records, {1}, {2}")
     @MethodSource("cases")
-    void sortsEveryShapeOfInputThroughRadixAndMergePaths(int size, Input input, boolean prefix) throws Exception {
+    void sortsEveryShapeOfInputThroughRadixAndMergePaths(int size, Input input, Order order) throws Exception {
         int n = size >= 1000 ? 300 : 5000;
         List<byte[]> recs = records(input, n, size, size * 31L + input.ordinal());
         try (XfArray a = fill("sort " + size, recs, size)) {
-            ((StagedArray) a).sort(lexicographic(size, prefix), new SortOptions(2), Progress.NONE,
+            ((StagedArray) a).sort(comparator(size, order), new SortOptions(2), Progress.NONE,
                     Math.max(SMALL_CHUNK, 4 * size));
             List<byte[]> expected = new ArrayList<>(recs);
-            expected.sort(Arrays::compareUnsigned);
+            expected.sort(reference(order));
             assertSame(expected, contents(a));
             if (input != Input.ALL_EQUAL && input != Input.ALL_NULL) {
                 assertTrue(a.stats().partitions() > 1, "took an external path: " + a.stats());
             }
+            // the keys of random records tell the sample apart; five distinct records or one do not; one byte has
+            // too few values to be worth a radix pass
+            boolean distinctKeys = size >= 8 && input != Input.ALL_EQUAL && input != Input.ALL_NULL
+                    && input != Input.MANY_DUPLICATES;
+            ExternalSort.Path expectedPath = switch (order) {
+                case DECLARED -> ExternalSort.Path.DECLARED_PREFIX;
+                case FOUND -> distinctKeys ? ExternalSort.Path.FOUND_PREFIX : ExternalSort.Path.MERGE;
+                case OPAQUE -> ExternalSort.Path.MERGE;
+            };
+            assertEquals(expectedPath, ((StagedArray) a).lastSortPath);
+        }
+    }
+
+    /**
+     * A comparator that orders by the second long of the record and then the first, declaring nothing: the sort finds
+     * the second long on its sample and sorts by it, the first long only breaking ties.
+     */
+    @Test
+    void aPrefixPastTheRecordsStartIsFound() throws Exception {
+        Random rnd = new Random(23);
+        List<byte[]> recs = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) {
+            ByteBuffer b = ByteBuffer.allocate(24);
+            b.putLong(rnd.nextLong()).putLong(rnd.nextInt(3000)).putLong(rnd.nextLong());
+            recs.add(b.array());
+        }
+        RecordComparator secondThenFirst = (x, xo, y, yo) -> {
+            int c = Long.compareUnsigned(x.getLong(xo + 8), y.getLong(yo + 8));
+            return c != 0 ? c : Long.compareUnsigned(x.getLong(xo), y.getLong(yo));
+        };
+        try (XfArray a = fill("second long", recs, 24)) {
+            ((StagedArray) a).sort(secondThenFirst, new SortOptions(2), Progress.NONE, SMALL_CHUNK);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort((x, y) -> {
+                int c = Arrays.compareUnsigned(x, 8, 16, y, 8, 16);
+                return c != 0 ? c : Arrays.compareUnsigned(x, 0, 8, y, 0, 8);
+            });
+            assertSame(expected, contents(a));
+            assertEquals(ExternalSort.Path.FOUND_PREFIX, ((StagedArray) a).lastSortPath);
+        }
+    }
+
+    /**
+     * A comparator that follows the first long on every sampled record but not on a few others (records whose last
+     * byte is 0xff sort before all, whatever their first long): the radix result fails the check of neighbouring
+     * pairs and is merge sorted by the comparator, so the order is still the comparator's.
+     */
+    @ParameterizedTest(name = "consuming input {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aFoundPrefixTheComparatorDoesNotKeepToFallsBackToTheMerge(boolean consume) throws Exception {
+        int n = 20_000;
+        Random rnd = new Random(29);
+        List<byte[]> recs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] b = new byte[16];
+            rnd.nextBytes(b);
+            b[15] = 0;
+            recs.add(b);
+        }
+        // the sample takes records i * n / SAMPLE_RECORDS: mark a few records between those
+        java.util.Set<Long> sampled = new java.util.HashSet<>();
+        for (long i = 0; i < ExternalSort.SAMPLE_RECORDS; i++) {
+            sampled.add(n * i / ExternalSort.SAMPLE_RECORDS);
+        }
+        int marked = 0;
+        for (int i = 1; i < n; i += 997) {
+            if (!sampled.contains((long) i)) {
+                recs.get(i)[15] = (byte) 0xff;
+                marked++;
+            }
+        }
+        assertTrue(marked > 10, "records marked: " + marked);
+        RecordComparator markedFirst = (x, xo, y, yo) -> {
+            boolean mx = x.get(xo + 15) == (byte) 0xff;
+            boolean my = y.get(yo + 15) == (byte) 0xff;
+            if (mx != my) {
+                return mx ? -1 : 1;
+            }
+            int c = Long.compareUnsigned(x.getLong(xo), y.getLong(yo));
+            return c != 0 ? c : Long.compareUnsigned(x.getLong(xo + 8), y.getLong(yo + 8));
+        };
+        try (XfArray a = fill("marked", recs, 16)) {
+            SortOptions options = consume ? new SortOptions(2).consumingInput() : new SortOptions(2);
+            ((StagedArray) a).sort(markedFirst, options, Progress.NONE, SMALL_CHUNK);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort((x, y) -> {
+                boolean mx = x[15] == (byte) 0xff;
+                boolean my = y[15] == (byte) 0xff;
+                return mx != my ? (mx ? -1 : 1) : Arrays.compareUnsigned(x, y);
+            });
+            assertSame(expected, contents(a));
+            assertEquals(ExternalSort.Path.FOUND_PREFIX_THEN_MERGE, ((StagedArray) a).lastSortPath);
         }
     }
 
@@ -178,9 +309,9 @@ class SortTest {
         List<byte[]> recs = records(Input.RANDOM, chunks * perChunk - perChunk / 2, size, chunks);
         try (XfArray a = fill("merge passes " + chunks, recs, size)) {
             long before = a.stats().stores();
-            ((StagedArray) a).sort(lexicographic(size, false), new SortOptions(2), Progress.NONE, SMALL_CHUNK);
+            ((StagedArray) a).sort(comparator(size, Order.OPAQUE), new SortOptions(2), Progress.NONE, SMALL_CHUNK);
             List<byte[]> expected = new ArrayList<>(recs);
-            expected.sort(Arrays::compareUnsigned);
+            expected.sort(reference(Order.OPAQUE));
             assertSame(expected, contents(a));
             long stores = a.stats().stores() - before;
             if (chunks <= ExternalSort.ONE_PASS_FAN_IN) {
@@ -248,9 +379,9 @@ class SortTest {
         }
     }
 
-    @ParameterizedTest(name = "key prefix {0}")
-    @MethodSource("prefixes")
-    void cancellingMidSortLeavesAPermutation(boolean prefix) throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(Order.class)
+    void cancellingMidSortLeavesAPermutation(Order order) throws Exception {
         List<byte[]> recs = records(Input.RANDOM, 20_000, 16, 11);
         try (XfArray a = fill("cancel", recs, 16)) {
             AtomicLong done = new AtomicLong();
@@ -269,7 +400,7 @@ class SortTest {
                     return done.get() > 9_000;
                 }
             };
-            assertThrows(CancelledException.class, () -> ((StagedArray) a).sort(lexicographic(16, prefix),
+            assertThrows(CancelledException.class, () -> ((StagedArray) a).sort(comparator(16, order),
                     new SortOptions(2), cancelSoon, SMALL_CHUNK));
             List<byte[]> after = contents(a);
             after.sort(Arrays::compareUnsigned);
@@ -304,10 +435,6 @@ class SortTest {
         }
         assertTrue(peaks[0] >= 2 * bytes, "the sort that keeps its input: " + peaks[0]);
         assertTrue(peaks[1] < bytes * 3 / 2, "the consuming sort: " + peaks[1] + " for " + bytes + " bytes of records");
-    }
-
-    static Stream<Boolean> prefixes() {
-        return Stream.of(true, false);
     }
 
     @Test
