@@ -170,7 +170,10 @@ public interface XfsDevice extends AutoCloseable {
      * @return true when the inode is in use
      * @throws XfsFormatException when the inode cannot be decoded at all (magic, version, CRC, its own number, the
      *                            uuid, a mode of no known type, a data fork format its type cannot have): then
-     *                            nothing in it can be checked
+     *                            nothing in it can be checked. Since api device 2.6 the device bundle's reports why
+     *                            to {@code problems} before it throws (the kinds from {@link InodeProblem.Kind#CORE_MAGIC}
+     *                            on: every one of them the inode's bytes break), so that a repair can tell an inode to
+     *                            set right from one to clear
      */
     default boolean inodeSpace(long ino, InodeSpaceSink sink, ProblemSink problems) throws XfsException {
         return inodeSpace(ino, sink);
@@ -678,5 +681,22 @@ public interface XfsDevice extends AutoCloseable {
     default java.util.List<BlockImage> rewriteFork(long ino, boolean attrFork, java.util.List<FileExtent> extents,
             java.util.List<SalvagedFork.AgBlock> bmbtBlocks) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not rewrite forks");
+    }
+
+    /**
+     * Inode {@code ino} with its magic and version set right and its checksum computed again, as xfs_repair sets them
+     * in place ("bad magic number ... resetting magic number", "resetting version number", "bad CRC ..., will
+     * rewrite"): the other bytes are kept, and the result must then decode as an inode of this filesystem (number,
+     * uuid, fork offset, size, a file type that may have its fork's format). Whatever else the inode breaks is found
+     * by the next verifying read and planned on its own. For an inode whose only fault is its checksum, this is
+     * {@link #rewriteInodeChecksum}.
+     *
+     * @throws XfsFormatException when magic, version and checksum are all right, the inode would not decode with them
+     *                            set right either (an inode xfs_repair clears), or the device sets no inode headers
+     *                            (the default, for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage rewriteInodeHeader(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not set inode headers right");
     }
 }

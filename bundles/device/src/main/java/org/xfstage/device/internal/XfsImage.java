@@ -334,7 +334,18 @@ final class XfsImage implements XfsDevice {
             inodeChecks = checks;
         }
         long mask = (1L << geometry.agBlkLog) - 1;
-        return checks.check(Inode.read(image, geometry, ino),
+        Inode inode;
+        try {
+            inode = Inode.read(image, geometry, ino);
+            if (inode.mode != 0) {
+                inode.checkedType();
+            }
+        } catch (XfsFormatException undecodable) {
+            // the reason, typed, for a repair to tell an inode it sets right from one it clears; then as before
+            undecodable(ino).forEach(problems::problem);
+            throw undecodable;
+        }
+        return checks.check(inode,
                 (fsb, count, startOff, attr, bmbt, unwritten) -> sink.mapping((int) geometry.agOf(fsb), fsb & mask, count,
                         startOff, attr, bmbt, unwritten),
                 problems);
@@ -809,6 +820,34 @@ final class XfsImage implements XfsDevice {
             inode.checkedType(); // nor one of no known type, or whose type cannot have its fork's format
         }
         return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (checksum)");
+    }
+
+    /** The rules inode {@code ino}'s bytes break that stop it decoding; none when it cannot be read at all. */
+    private List<org.xfstage.api.device.InodeProblem> undecodable(long ino) {
+        try {
+            return InodeDecodeProblems.of(image.read(geometry.inodeOffset(ino), geometry.inodeSize), geometry, ino);
+        } catch (XfsException outside) {
+            return List.of(); // no inode of this filesystem is there: the exception thrown says so
+        }
+    }
+
+    @Override
+    public BlockImage rewriteInodeHeader(long ino) throws XfsException {
+        Headers.check(inodeNumbers.validForEntry(ino) || ino == geometry.rootIno, () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] raw = image.read(geometry.inodeOffset(ino), geometry.inodeSize);
+        Struct s = new Struct(Layouts.DINODE, raw, 0);
+        Headers.check(s.get("magic") != 0x494E || s.get("version") != 3 || !s.crcValid(0, geometry.inodeSize),
+                () -> "inode " + ino + ": its magic, version and checksum are right");
+        s.set("magic", 0x494E);
+        s.set("version", 3);
+        byte[] fixed = s.encode(0, geometry.inodeSize);
+        // a core that is no inode of this filesystem is not made one by its header: its number, uuid, size, fork
+        // offset and type must read right as they are
+        Inode inode = Inode.decode(fixed, geometry, ino);
+        if (inode.mode != 0) {
+            inode.checkedType();
+        }
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (magic, version, checksum)");
     }
 
     private InodeChecks checks() {
