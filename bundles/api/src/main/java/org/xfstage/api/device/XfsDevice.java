@@ -699,4 +699,21 @@ public interface XfsDevice extends AutoCloseable {
     default BlockImage rewriteInodeHeader(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not set inode headers right");
     }
+
+    /**
+     * Directory {@code ino} with its size set to what its blocks prove, where xfs_repair clears it ("mismatch between
+     * format (2) and size (300) in directory ino N"): its extent map must end where a directory form ends (after one
+     * directory block, or in the leaf or node space), and the directory read whole with that size (every data block,
+     * the hash index, the free index, and the inode's rules of size against format) must break no rule. Only the size
+     * changes; the result is returned encoded (CRC set).
+     *
+     * @throws XfsFormatException when the inode is no directory of blocks, its map is no directory form, its size is
+     *                            that already, anything else the directory breaks with the proven size (its size is
+     *                            then not proven: xfs_repair clears it), or the device proves no sizes (the default,
+     *                            for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage directorySizeFromBlocks(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not prove directory sizes");
+    }
 }

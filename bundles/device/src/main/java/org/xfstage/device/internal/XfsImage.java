@@ -36,6 +36,7 @@ import org.xfstage.api.device.InodeField;
 import org.xfstage.api.device.InodeProbe;
 import org.xfstage.api.device.ReverseMapping;
 import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
@@ -848,6 +849,43 @@ final class XfsImage implements XfsDevice {
             inode.checkedType();
         }
         return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (magic, version, checksum)");
+    }
+
+    @Override
+    public BlockImage directorySizeFromBlocks(long ino) throws XfsException {
+        Inode dir = Inode.read(image, geometry, ino);
+        Headers.check(dir.mode != 0 && dir.checkedType() == FileType.DIRECTORY, () -> "inode " + ino + " is not a directory");
+        long size = directories.sizeOfBlocks(dir);
+        Headers.check(size > 0, () -> "directory inode " + ino + ": its extent map is no directory form, or no data block reads");
+        Headers.check(size != dir.size, () -> "directory inode " + ino + ": its size is " + size + " already");
+        byte[] fixed = dir.with(Map.of("size", size));
+        Inode sized = Inode.decode(fixed, geometry, ino);
+        // proven only if the directory then reads whole without a fault: its blocks, its indexes, its inode's rules
+        String[] first = {null};
+        directories.read(sized, new DirectorySink() {
+            @Override
+            public void entry(org.xfstage.api.device.DirectoryEntry e) {
+            }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+                if (first[0] == null) {
+                    first[0] = p.where() + ": " + p.kind().description() + ": " + p.detail();
+                }
+            }
+        }, true);
+        Headers.check(first[0] == null, () -> "directory inode " + ino + " of size " + size + " still breaks a rule (" + first[0]
+                + "): its size is not proven");
+        java.util.EnumSet<org.xfstage.api.device.InodeProblem.Kind> sizeRules = java.util.EnumSet.of(
+                org.xfstage.api.device.InodeProblem.Kind.SIZE_FORMAT, org.xfstage.api.device.InodeProblem.Kind.DIRECTORY_SIZE,
+                org.xfstage.api.device.InodeProblem.Kind.DIRECTORY_BLOCK_SIZE);
+        checks().check(sized, (fsb, count, startOff, attr, bmbt, unwritten) -> { }, p -> {
+            if (sizeRules.contains(p.kind()) && first[0] == null) {
+                first[0] = p.describe();
+            }
+        });
+        Headers.check(first[0] == null, () -> "directory inode " + ino + " of size " + size + " still breaks " + first[0]);
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (directory size)");
     }
 
     private InodeChecks checks() {

@@ -23,7 +23,8 @@ import org.xfstage.api.device.XfsFormatException;
  * Why an inode does not decode, as the verifying read reports it before it throws ({@link InodeDecodeProblems}), and
  * the header set right in place ({@link XfsImage#rewriteInodeHeader}), on real images damaged with xfs_db -x: every
  * rule the bytes break is named (a repair must know whether the header is all), and a header is only set right on an
- * inode that then decodes. The repairs against xfs_repair -n are UndecodableInodeOracleTest's.
+ * inode that then decodes; a directory's size is set only where its blocks prove it
+ * ({@link XfsImage#directorySizeFromBlocks}). The repairs against xfs_repair -n are UndecodableInodeOracleTest's.
  */
 class InodeDecodeTest {
     @TempDir
@@ -101,5 +102,40 @@ class InodeDecodeTest {
         List<InodeProblem> out = new ArrayList<>();
         assertTrue(fs.checkInode(ino, out::add), "in use");
         return out;
+    }
+
+    /**
+     * A directory's size proven by its blocks: the extent map must end where a directory form ends and the directory
+     * must read whole without a fault with that size; a map cut short by the extent count proves nothing, nor does a
+     * size that is right already.
+     */
+    @Test
+    void aDirectorysSizeIsProvenByItsBlocksOnlyWhereTheyReadAsOneForm() throws Exception {
+        long leafSize;
+        long blockSize;
+        try (XfsImage clean = XfsImage.open(DeviceCorpusTest.image("default"), OpenOptions.readOnly())) {
+            leafSize = Inode.read(clean.image, clean.geometry, Corpus.lookup(clean, "/leaf")).size;
+            blockSize = Inode.read(clean.image, clean.geometry, Corpus.lookup(clean, "/block")).size;
+        }
+        Path img = damaged("dir-sizes", List.of("path /leaf", "write -d core.size 300", "path /block", "write -d core.size 100"));
+        try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
+            long leaf = Corpus.lookup(fs, "/leaf");
+            BlockImage b = fs.directorySizeFromBlocks(leaf);
+            fs.verify(b);
+            assertEquals(leafSize, Inode.decode(b.bytes(), fs.geometry, leaf).size, "the end of the last data block");
+            long block = Corpus.lookup(fs, "/block");
+            assertEquals(blockSize, Inode.decode(fs.directorySizeFromBlocks(block).bytes(), fs.geometry, block).size);
+            try (XfsDevice view = fs.withPlanned(List.of(b))) {
+                assertEquals(Set.of(), kinds(readClean(view, leaf)), "reads clean");
+                XfsFormatException e = assertThrows(XfsFormatException.class, () -> view.directorySizeFromBlocks(leaf));
+                assertTrue(e.getMessage().contains("already"), e.getMessage());
+            }
+        }
+        Path cut = damaged("dir-nextents", List.of("path /leaf", "write -d core.nextents 2"));
+        try (XfsImage fs = XfsImage.open(cut, OpenOptions.readOnly())) {
+            long leaf = Corpus.lookup(fs, "/leaf");
+            XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.directorySizeFromBlocks(leaf));
+            assertTrue(e.getMessage().contains("no directory form"), e.getMessage());
+        }
     }
 }

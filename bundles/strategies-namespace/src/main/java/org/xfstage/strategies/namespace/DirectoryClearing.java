@@ -1,14 +1,18 @@
 package org.xfstage.strategies.namespace;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
+import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.InodeProblem;
 import org.xfstage.api.device.InodeProblem.Kind;
+import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
 import org.xfstage.api.repair.Observation;
@@ -28,6 +32,10 @@ import org.xfstage.api.staging.XfBlob;
  * cleared: why)"), the next round's rebuild drops the entries that name them and names a cleared directory's files in
  * lost+found, and the other strategies give back the blocks and the inodes.
  * <p>
+ * Better than xfs_repair where the blocks prove it: a directory whose extent map ends where a directory form ends and
+ * which reads whole without a fault once its size is what its blocks make it gets that size
+ * ({@code directorySizeFromBlocks}; the kernel tells the form from the map, not the size), and keeps its files.
+ * <p>
  * Not cleared here: the root (the device never clears it; the rebuild refuses it as before) and /lost+found
  * ({@link InodeClearing}).
  */
@@ -46,14 +54,36 @@ final class DirectoryClearing {
 
     /** The plan that clears them, or null when there is none to clear (the rebuild plans then). */
     static Plan plan(ScrubContext ctx, String structure) throws Exception {
+        Map<Long, String> badFormat = new LinkedHashMap<>();
+        directoriesOfBadFormat(ctx, badFormat);
+        List<BlockImage> blocks = new ArrayList<>();
+        List<String> changes = new ArrayList<>();
         Map<Long, String> clear = new LinkedHashMap<>();
-        directoriesOfBadFormat(ctx, clear);
+        Map<Long, String> paths = badFormat.isEmpty() ? Map.of() : InodeClearing.paths(ctx, badFormat.keySet());
+        for (Map.Entry<Long, String> e : badFormat.entrySet()) {
+            long ino = e.getKey();
+            try {
+                // better than xfs_repair where the blocks prove it: a size that is the only fault is set, the files kept
+                blocks.add(ctx.device().directorySizeFromBlocks(ino));
+                if (changes.size() < InodeClearing.MAX_CHANGES) {
+                    String path = paths.get(ino);
+                    changes.add("directory " + (path == null ? "" : path + " ") + "(inode " + ino + "): size set to what its blocks make it ("
+                            + e.getValue() + "; xfs_repair clears the directory)");
+                }
+            } catch (XfsFormatException notProven) {
+                clear.put(ino, e.getValue());
+            }
+        }
         undecodable(ctx, clear);
-        if (clear.isEmpty()) {
+        if (blocks.isEmpty() && clear.isEmpty()) {
             return null;
         }
-        InodeClearing.Planned p = InodeClearing.plan(ctx, clear, Map.of());
-        return new Plan(structure, p.blocks(), p.changes());
+        if (!clear.isEmpty()) {
+            InodeClearing.Planned p = InodeClearing.plan(ctx, clear, Map.of());
+            blocks.addAll(p.blocks());
+            changes.addAll(0, p.changes()); // the lost files first: they are what a person must know of
+        }
+        return new Plan(structure, blocks, changes);
     }
 
     /**
@@ -90,7 +120,7 @@ final class DirectoryClearing {
     private static boolean free(ScrubContext ctx, long ino) throws Exception {
         try {
             return !ctx.device().checkInode(ino, p -> { });
-        } catch (org.xfstage.api.device.XfsFormatException undecodable) {
+        } catch (XfsFormatException undecodable) {
             return false;
         }
     }
