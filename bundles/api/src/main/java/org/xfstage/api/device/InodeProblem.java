@@ -237,7 +237,26 @@ public record InodeProblem(long ino, Kind kind, boolean attrFork, long at, long 
         /** A node key that is not its child's largest hash, or keys out of order (at: attribute block, found: entry). */
         XATTR_NODE_KEY(Structure.XATTR, false, "attribute node %1$d key %2$d does not match its child (0x%3$x)"),
         /** An attribute block reached twice, or a tree too deep (at: attribute block). */
-        XATTR_CYCLE(Structure.XATTR, false, "attribute block %1$d is reached twice or too deep");
+        XATTR_CYCLE(Structure.XATTR, false, "attribute block %1$d is reached twice or too deep"),
+
+        // an inode that does not decode (the reading that found it stops there: nothing else of it is checked); the
+        // first three xfs_repair sets right in place, the others it answers by clearing the inode
+        /** di_magic is not "IN" (0x494e); xfs_repair resets it. @since api device 2.6 */
+        CORE_MAGIC(Structure.INODE, false, "di_magic is 0x%2$x, not an inode's 0x%3$x"),
+        /** di_version is not 3; xfs_repair resets it. @since api device 2.6 */
+        CORE_VERSION(Structure.INODE, false, "di_version is %2$d, must be %3$d"),
+        /** The inode's CRC does not match its bytes; xfs_repair rewrites it. @since api device 2.6 */
+        CORE_CRC(Structure.INODE, false, "checksum mismatch"),
+        /** di_ino names another inode. @since api device 2.6 */
+        CORE_INUMBER(Structure.INODE, false, "di_ino records inode %2$d, not %3$d"),
+        /** di_uuid is not this filesystem's (sb_meta_uuid). @since api device 2.6 */
+        CORE_UUID(Structure.INODE, false, "di_uuid is not this filesystem's"),
+        /** di_size has bit 63 set. @since api device 2.6 */
+        SIZE_NEGATIVE(Structure.INODE, false, "negative size %2$d"),
+        /** di_mode names no file type. @since api device 2.6 */
+        MODE_TYPE(Structure.INODE, false, "unknown file type in mode 0%2$o"),
+        /** The data fork's format is not one the file type may have (found: format; expected: the mode). @since api device 2.6 */
+        FORMAT_TYPE(Structure.INODE, false, "data fork format %2$d is not one a file of mode 0%3$o may have");
 
         private final Structure structure;
         private final boolean forkRule;

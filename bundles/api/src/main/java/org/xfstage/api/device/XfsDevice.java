@@ -170,7 +170,10 @@ public interface XfsDevice extends AutoCloseable {
      * @return true when the inode is in use
      * @throws XfsFormatException when the inode cannot be decoded at all (magic, version, CRC, its own number, the
      *                            uuid, a mode of no known type, a data fork format its type cannot have): then
-     *                            nothing in it can be checked
+     *                            nothing in it can be checked. Since api device 2.6 the device bundle's reports why
+     *                            to {@code problems} before it throws (the kinds from {@link InodeProblem.Kind#CORE_MAGIC}
+     *                            on: every one of them the inode's bytes break), so that a repair can tell an inode to
+     *                            set right from one to clear
      */
     default boolean inodeSpace(long ino, InodeSpaceSink sink, ProblemSink problems) throws XfsException {
         return inodeSpace(ino, sink);
@@ -720,5 +723,39 @@ public interface XfsDevice extends AutoCloseable {
      */
     default BlockImage salvageShortFormAttributes(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not salvage attributes");
+    }
+
+    /**
+     * Inode {@code ino} with its magic and version set right and its checksum computed again, as xfs_repair sets them
+     * in place ("bad magic number ... resetting magic number", "resetting version number", "bad CRC ..., will
+     * rewrite"): the other bytes are kept, and the result must then decode as an inode of this filesystem (number,
+     * uuid, fork offset, size, a file type that may have its fork's format). Whatever else the inode breaks is found
+     * by the next verifying read and planned on its own. For an inode whose only fault is its checksum, this is
+     * {@link #rewriteInodeChecksum}.
+     *
+     * @throws XfsFormatException when magic, version and checksum are all right, the inode would not decode with them
+     *                            set right either (an inode xfs_repair clears), or the device sets no inode headers
+     *                            (the default, for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage rewriteInodeHeader(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not set inode headers right");
+    }
+
+    /**
+     * Directory {@code ino} with its size set to what its blocks prove, where xfs_repair clears it ("mismatch between
+     * format (2) and size (300) in directory ino N"): its extent map must end where a directory form ends (after one
+     * directory block, or in the leaf or node space), and the directory read whole with that size (every data block,
+     * the hash index, the free index, and the inode's rules of size against format) must break no rule. Only the size
+     * changes; the result is returned encoded (CRC set).
+     *
+     * @throws XfsFormatException when the inode is no directory of blocks, its map is no directory form, its size is
+     *                            that already, anything else the directory breaks with the proven size (its size is
+     *                            then not proven: xfs_repair clears it), or the device proves no sizes (the default,
+     *                            for devices made before this method)
+     * @since api device 2.6
+     */
+    default BlockImage directorySizeFromBlocks(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not prove directory sizes");
     }
 }

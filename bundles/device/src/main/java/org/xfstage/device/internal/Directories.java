@@ -94,6 +94,39 @@ final class Directories {
         new Reader(dir, sink, full).run();
     }
 
+    /**
+     * The size directory {@code dir}'s blocks make it, whatever its size says: one directory block when its extent map
+     * ends after the first (a single-block directory), else the end of its last data block when the map ends in the
+     * leaf or node space (xfs_dir2_format tells the form from the map, not the size); -1 when the map is no directory
+     * form, cannot be read, or no data block reads. The caller reads the directory again with that size to prove it.
+     */
+    long sizeOfBlocks(Inode dir) {
+        if (dir.format != Inode.FMT_EXTENTS && dir.format != Inode.FMT_BTREE) {
+            return -1;
+        }
+        Reader r = new Reader(dir, new DirectorySink() {
+            @Override
+            public void entry(org.xfstage.api.device.DirectoryEntry e) {
+            }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+            }
+        }, false);
+        r.run();
+        if (r.map == null || r.map.extents() == 0) {
+            return -1;
+        }
+        long last = r.map.end(r.map.extents() - 1);
+        if (last == fsbPerDirBlock) {
+            return g.dirBlockSize;
+        }
+        if (last >= leafBlk + fsbPerDirBlock && r.lastDataDb >= 0) {
+            return (r.lastDataDb + 1) * g.dirBlockSize;
+        }
+        return -1;
+    }
+
     /** The entry size of a name in a data block (xfs_dir2_data_entsize): inumber, namelen, name, ftype, tag, 8-aligned. */
     private int entsize(int namelen) {
         return (8 + 1 + namelen + (g.hasFtype() ? 1 : 0) + 2 + 7) & ~7;

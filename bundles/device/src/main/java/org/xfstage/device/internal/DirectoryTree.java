@@ -99,7 +99,8 @@ final class DirectoryTree {
             }, true);
             p.increment(1);
             if (at.depth() >= MAX_DEPTH && !subdirs.isEmpty()) {
-                sink.problem(new DirectoryProblem(at.ino(), Kind.FORMAT, -1, -1, "directory tree deeper than " + MAX_DEPTH
+                // not the directory's format (a repair clears a directory of bad format): its subtree is not read
+                sink.problem(new DirectoryProblem(at.ino(), Kind.UNREADABLE, -1, -1, "directory tree deeper than " + MAX_DEPTH
                         + " at " + at.path() + ": not followed further", false));
                 continue;
             }

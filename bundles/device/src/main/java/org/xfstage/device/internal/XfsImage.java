@@ -36,6 +36,7 @@ import org.xfstage.api.device.InodeField;
 import org.xfstage.api.device.InodeProbe;
 import org.xfstage.api.device.ReverseMapping;
 import org.xfstage.api.device.SpaceUse;
+import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
@@ -334,7 +335,18 @@ final class XfsImage implements XfsDevice {
             inodeChecks = checks;
         }
         long mask = (1L << geometry.agBlkLog) - 1;
-        return checks.check(Inode.read(image, geometry, ino),
+        Inode inode;
+        try {
+            inode = Inode.read(image, geometry, ino);
+            if (inode.mode != 0) {
+                inode.checkedType();
+            }
+        } catch (XfsFormatException undecodable) {
+            // the reason, typed, for a repair to tell an inode it sets right from one it clears; then as before
+            undecodable(ino).forEach(problems::problem);
+            throw undecodable;
+        }
+        return checks.check(inode,
                 (fsb, count, startOff, attr, bmbt, unwritten) -> sink.mapping((int) geometry.agOf(fsb), fsb & mask, count,
                         startOff, attr, bmbt, unwritten),
                 problems);
@@ -816,6 +828,71 @@ final class XfsImage implements XfsDevice {
             inode.checkedType(); // nor one of no known type, or whose type cannot have its fork's format
         }
         return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (checksum)");
+    }
+
+    /** The rules inode {@code ino}'s bytes break that stop it decoding; none when it cannot be read at all. */
+    private List<org.xfstage.api.device.InodeProblem> undecodable(long ino) {
+        try {
+            return InodeDecodeProblems.of(image.read(geometry.inodeOffset(ino), geometry.inodeSize), geometry, ino);
+        } catch (XfsException outside) {
+            return List.of(); // no inode of this filesystem is there: the exception thrown says so
+        }
+    }
+
+    @Override
+    public BlockImage rewriteInodeHeader(long ino) throws XfsException {
+        Headers.check(inodeNumbers.validForEntry(ino) || ino == geometry.rootIno, () -> "inode " + ino + " is not an inode of this filesystem");
+        byte[] raw = image.read(geometry.inodeOffset(ino), geometry.inodeSize);
+        Struct s = new Struct(Layouts.DINODE, raw, 0);
+        Headers.check(s.get("magic") != 0x494E || s.get("version") != 3 || !s.crcValid(0, geometry.inodeSize),
+                () -> "inode " + ino + ": its magic, version and checksum are right");
+        s.set("magic", 0x494E);
+        s.set("version", 3);
+        byte[] fixed = s.encode(0, geometry.inodeSize);
+        // a core that is no inode of this filesystem is not made one by its header: its number, uuid, size, fork
+        // offset and type must read right as they are
+        Inode inode = Inode.decode(fixed, geometry, ino);
+        if (inode.mode != 0) {
+            inode.checkedType();
+        }
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (magic, version, checksum)");
+    }
+
+    @Override
+    public BlockImage directorySizeFromBlocks(long ino) throws XfsException {
+        Inode dir = Inode.read(image, geometry, ino);
+        Headers.check(dir.mode != 0 && dir.checkedType() == FileType.DIRECTORY, () -> "inode " + ino + " is not a directory");
+        long size = directories.sizeOfBlocks(dir);
+        Headers.check(size > 0, () -> "directory inode " + ino + ": its extent map is no directory form, or no data block reads");
+        Headers.check(size != dir.size, () -> "directory inode " + ino + ": its size is " + size + " already");
+        byte[] fixed = dir.with(Map.of("size", size));
+        Inode sized = Inode.decode(fixed, geometry, ino);
+        // proven only if the directory then reads whole without a fault: its blocks, its indexes, its inode's rules
+        String[] first = {null};
+        directories.read(sized, new DirectorySink() {
+            @Override
+            public void entry(org.xfstage.api.device.DirectoryEntry e) {
+            }
+
+            @Override
+            public void problem(DirectoryProblem p) {
+                if (first[0] == null) {
+                    first[0] = p.where() + ": " + p.kind().description() + ": " + p.detail();
+                }
+            }
+        }, true);
+        Headers.check(first[0] == null, () -> "directory inode " + ino + " of size " + size + " still breaks a rule (" + first[0]
+                + "): its size is not proven");
+        java.util.EnumSet<org.xfstage.api.device.InodeProblem.Kind> sizeRules = java.util.EnumSet.of(
+                org.xfstage.api.device.InodeProblem.Kind.SIZE_FORMAT, org.xfstage.api.device.InodeProblem.Kind.DIRECTORY_SIZE,
+                org.xfstage.api.device.InodeProblem.Kind.DIRECTORY_BLOCK_SIZE);
+        checks().check(sized, (fsb, count, startOff, attr, bmbt, unwritten) -> { }, p -> {
+            if (sizeRules.contains(p.kind()) && first[0] == null) {
+                first[0] = p.describe();
+            }
+        });
+        Headers.check(first[0] == null, () -> "directory inode " + ino + " of size " + size + " still breaks " + first[0]);
+        return new BlockImage(geometry.inodeOffset(ino), fixed, "inode " + ino + " (directory size)");
     }
 
     private InodeChecks checks() {

@@ -739,8 +739,8 @@ class RepairOracleTest extends OracleEngine {
     /**
      * Damage outside every strategy's scope: a file to name in lost+found when the root names a file "lost+found",
      * inode chunks the evidence cannot prove (a hidden half chunk with a damaged inode in it), an unlinked bucket naming
-     * an inode that does not read; inodes xfs_repair clears that do not decode (a fork offset past the inode, a regular
-     * file in local format).
+     * an inode that does not read (inodes that do not decode, once here, are cleared as xfs_repair clears them:
+     * UndecodableInodeOracleTest).
      */
     static Stream<Arguments> outOfScope() {
         return Stream.of(
@@ -755,10 +755,6 @@ class RepairOracleTest extends OracleEngine {
                         "write -c core.gen 77")),
                 // an unlinked bucket naming an inode that does not read: whether it is an orphan is not known
                 Arguments.of("agi", "default", List.of("inode 132", "write -c core.gid 7", "agi 0", "write -d unlinked[4] 132")),
-                // inodes that do not decode (a fork offset past the inode, a file in local format): xfs_repair clears
-                // them, but nothing staged says why (the cleared ones that decode: InodeClearOracleTest)
-                Arguments.of("inode", "default", List.of("path /size-1", "write -d core.forkoff 100")),
-                Arguments.of("inode", "b1024", List.of("path /size-100", "write -d core.format 1")),
                 // a file's extent moved one block onto its neighbour's: the bnobt and refcountbt rebuilds would leave two
                 // files sharing a block without the reflink flag (once said clean while xfs_repair -n saw it): refused
                 Arguments.of("refcountbt", "default", List.of("path /size-65553", "fuzz -d u3.bmx[0].startblock lastbit")));

@@ -59,6 +59,11 @@ public class NlinkStrategy implements RepairStrategy {
                 disconnected[0] = true;
                 return;
             }
+            if (ctx.device().probeInode(ino) == org.xfstage.api.device.InodeProbe.FREE) {
+                // free on the plan's view (a plan before this one cleared it, as xfs_repair clears an inode it cannot
+                // trust): a link count written there would make a free inode claim links; the next round counts again
+                return;
+            }
             blocks.add(ctx.device().updateInode(ino, Map.of(InodeField.NLINK, expected)));
             if (changes.size() < MAX_FINDINGS) {
                 changes.add("inode " + ino + " nlink: " + onDisk + " -> " + expected);

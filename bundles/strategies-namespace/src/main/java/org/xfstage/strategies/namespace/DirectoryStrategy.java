@@ -54,6 +54,9 @@ import org.xfstage.api.staging.XfBlob;
  * salvaged, with the link counts that follow ({@link DirectoryRebuildPlan}), and disconnected files and directories
  * are named in /lost+found, made (in a free inode of an existing chunk) when it is missing; a directory named by two
  * directories keeps the name its ".." names (else the first). Damage that loses a directory's blocks is not repaired.
+ * Before any of it, a directory whose format does not go with its size or extent map, and an inode that does not
+ * decode for a rule xfs_repair clears it for, are cleared as xfs_repair clears them ({@link DirectoryClearing}): the
+ * next round rebuilds what named them and sends a cleared directory's files to lost+found.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=" + DirectoryStrategy.STRUCTURE)
 public class DirectoryStrategy implements RepairStrategy {
@@ -74,7 +77,7 @@ public class DirectoryStrategy implements RepairStrategy {
     /** The rebuild salvages entries from the walk's record (DirectoryRebuildPlan); a scrub alone never stages it. */
     @Override
     public Set<Observation> planNeeds() {
-        return Set.of(Observation.DIRECTORY_WALK);
+        return Set.of(Observation.DIRECTORY_WALK, Observation.INODE_PROBLEMS); // the inodes cleared before a rebuild
     }
 
     /** The engine's one tree walk tells this check every directory and entry as it reads them: nothing is read twice. */
@@ -94,6 +97,10 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
+        org.xfstage.api.repair.Plan cleared = DirectoryClearing.plan(ctx, STRUCTURE);
+        if (cleared != null) {
+            return cleared; // the next round rebuilds what names them, on a view where they are free
+        }
         String size = DirectoryProblem.Kind.SIZE.description() + ": ";
         if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
             org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);

@@ -40,8 +40,8 @@ final class InodeProblems {
             if ((i & 4095) == 0 && ctx.progress().isCancelled()) {
                 throw new CancelledException("scrub cancelled while reporting " + structure.structureName() + " problems");
             }
-            if (r.kind().structure() != structure) {
-                continue;
+            if (r.kind().structure() != structure || InodeStrategy.UNDECODABLE.contains(r.kind())) {
+                continue; // another structure's; or why an inode did not decode, which the walk's finding says
             }
             if (out.size() < MAX_FINDINGS) {
                 out.add(new Staged(r.problem(), r.agno()));

@@ -35,6 +35,11 @@ import org.xfstage.api.staging.XfArray;
  * <p>
  * An inode that breaks a rule xfs_repair answers by clearing it ({@link #CLEARED}) is cleared as xfs_repair clears it
  * ({@link InodeClearing}: the change line says "lost:" with its path); the later rounds of plans free what it held.
+ * <p>
+ * An inode that does not decode is reported by the walk (a finding "inode N" of its own); the device stages why
+ * ({@link #UNDECODABLE}). A magic, version or checksum alone is set right in place as xfs_repair sets it
+ * ({@link #HEADER}; the file is kept and the next round reads the rest of it); a wrong number or uuid, a negative size,
+ * a type against its format clear it, as xfs_repair clears it.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=inode")
 public class InodeStrategy implements RepairStrategy {
@@ -58,7 +63,23 @@ public class InodeStrategy implements RepairStrategy {
      * come back in the next round of plans.
      */
     static final Set<Kind> CLEARED = EnumSet.of(Kind.SPECIAL_SIZE, Kind.FORKOFF, Kind.FLAGS2_REFLINK_FEATURE,
-            Kind.FLAGS2_REFLINK_TYPE, Kind.FLAGS2_REFLINK_REALTIME, Kind.SIZE_FORMAT, Kind.DIRECTORY_SIZE);
+            Kind.FLAGS2_REFLINK_TYPE, Kind.FLAGS2_REFLINK_REALTIME, Kind.SIZE_FORMAT, Kind.DIRECTORY_SIZE,
+            Kind.CORE_INUMBER, Kind.CORE_UUID, Kind.SIZE_NEGATIVE, Kind.MODE_TYPE, Kind.FORMAT_TYPE);
+    /**
+     * The rules of an inode that does not decode which xfs_repair 6.1 sets right in place, checked against a run on a
+     * damaged copy ("bad magic number 0x0 on inode N, resetting magic number": the file is kept, its data read as
+     * before): the magic, the version and the checksum, which the device writes again ({@code rewriteInodeHeader}); the
+     * inode must then decode, and the next round's verifying read finds what else it breaks. An inode that also breaks
+     * a rule of {@link #CLEARED} (its number, its uuid, its size, its type against its format: "inode identifier 5
+     * mismatch", "UUID mismatch", "bad (negative) size", "bad inode format in inode N", each "cleared inode N") is cleared.
+     */
+    static final Set<Kind> HEADER = EnumSet.of(Kind.CORE_MAGIC, Kind.CORE_VERSION, Kind.CORE_CRC);
+    /**
+     * The rules that stop an inode decoding: the walk reports such an inode as a finding of its own ("inode N" and the
+     * device's words), so they are not reported again; they are staged for the plan to tell what to do.
+     */
+    static final Set<Kind> UNDECODABLE = EnumSet.of(Kind.CORE_MAGIC, Kind.CORE_VERSION, Kind.CORE_CRC, Kind.CORE_INUMBER,
+            Kind.CORE_UUID, Kind.SIZE_NEGATIVE, Kind.MODE_TYPE, Kind.FORMAT_TYPE);
     private static final int MAX_CHANGES = 50;
     /** Where the walk reports an inode it could not read: "inode N". */
     private static final java.util.regex.Pattern UNREADABLE = java.util.regex.Pattern.compile("inode (\\d+)");
@@ -109,14 +130,34 @@ public class InodeStrategy implements RepairStrategy {
             }
             if (kinds.stream().anyMatch(CLEARED::contains)) {
                 // cleared whole, whatever else it breaks; unless a plan before this one (on the view) put it right
-                Set<Kind> now = EnumSet.noneOf(Kind.class);
-                ctx.device().checkInode(ino, p -> now.add(p.kind()));
+                Set<Kind> read = brokenNow(ctx, ino);
+                Set<Kind> now = read == null ? kinds : read; // undecodable for a reason not named: as staged
                 Kind why = kinds.stream().filter(CLEARED::contains).filter(now::contains).findFirst().orElse(null);
                 if (why == null) {
                     resolved++;
                 } else if (clear.putIfAbsent(ino, problems.stream().filter(p -> p.kind() == why).findFirst()
                         .map(InodeProblem::describe).orElse(why.toString())) != null) {
                     throw new XfsFormatException("inode " + ino + ": its problems were not staged together; not planned twice", "inode");
+                }
+                continue;
+            }
+            if (kinds.stream().anyMatch(HEADER::contains)) {
+                // set right in place as xfs_repair sets it; unless a plan before this one cleared the inode
+                if (!planned.add(ino)) {
+                    throw new XfsFormatException("inode " + ino + ": its problems were not staged together; not planned twice", "inode");
+                }
+                Set<Kind> read = brokenNow(ctx, ino);
+                Set<Kind> now = read == null ? kinds : read;
+                if (now.stream().noneMatch(HEADER::contains)) {
+                    resolved++;
+                    continue;
+                }
+                boolean checksumOnly = now.equals(EnumSet.of(Kind.CORE_CRC));
+                blocks.add(checksumOnly ? ctx.device().rewriteInodeChecksum(ino) : ctx.device().rewriteInodeHeader(ino));
+                for (InodeProblem p : problems) {
+                    if (changes.size() < MAX_CHANGES && HEADER.contains(p.kind())) {
+                        changes.add("inode " + ino + ": " + p.describe() + (p.kind() == Kind.CORE_CRC ? " -> checksum written again" : " -> set right"));
+                    }
                 }
                 continue;
             }
@@ -155,7 +196,12 @@ public class InodeStrategy implements RepairStrategy {
                     changes.add("inode " + ino + ": checksum written again (" + f.problem() + ")");
                 }
             } catch (XfsFormatException notOnlyTheChecksum) {
-                // more than its checksum is wrong, or nothing: left to the findings (nothing proves what it was)
+                // more than its checksum is wrong, or nothing: left to the findings (nothing proves what it was);
+                // unless a plan before this one (on the view) cleared it or set it right: then it decodes
+                Set<Kind> now = brokenNow(ctx, ino);
+                if (now != null && now.stream().noneMatch(UNDECODABLE::contains)) {
+                    resolved++;
+                }
             }
         }
         boolean cut = changes.size() == MAX_CHANGES;
@@ -172,6 +218,23 @@ public class InodeStrategy implements RepairStrategy {
             changes.add("(and more; " + blocks.size() + " inodes in all)");
         }
         return new Plan("inode", blocks, changes);
+    }
+
+    /**
+     * The rules inode {@code ino} breaks on the plan's view (with the plans before this one in it), those that stop it
+     * decoding included (the device reports them before it throws); null when it does not decode for a reason the
+     * device does not name.
+     */
+    static Set<Kind> brokenNow(ScrubContext ctx, long ino) throws Exception {
+        Set<Kind> now = EnumSet.noneOf(Kind.class);
+        try {
+            ctx.device().checkInode(ino, p -> now.add(p.kind()));
+        } catch (XfsFormatException undecodable) {
+            if (now.stream().noneMatch(UNDECODABLE::contains)) {
+                return null;
+            }
+        }
+        return now;
     }
 
     /**
