@@ -1,0 +1,115 @@
+package org.xfstage.repair.internal;
+
+import java.nio.ByteBuffer;
+
+import org.xfstage.api.staging.StagedRecord;
+import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.XfArrayFactory;
+
+/**
+ * Where one AG of the walk stages: straight into the walk's arrays once it is the AG whose turn it is
+ * ({@link #goDirect}), else into arrays of its own, appended to the walk's in the order they were staged when its turn
+ * comes ({@link #appendBuffered}), so that the walk stages the same records in the same order whatever the number of
+ * threads. The first staging failure is kept and every later record refused, so that the AG's thread fails once, at the
+ * end of a structure, instead of inside a device callback.
+ */
+final class AgStaging {
+    /** The staged kinds, as indexes of the walk's arrays: the space map, inode map, inode problems, mappings. */
+    static final int SPACE = 0;
+    static final int INODES = 1;
+    static final int PROBLEMS = 2;
+    static final int MAPPINGS = 3;
+    static final String[] KINDS = {"space map", "inode map", "inode problems", "file mappings"};
+
+    private final int agno;
+    /** The walk's arrays by kind; the inode map, problems and mappings are null when not staged. */
+    private final XfArray[] out;
+    /** Where this AG stages ahead of its turn (null: one thread, no AG is ahead). */
+    private final XfArrayFactory buffers;
+    /** This AG's own arrays by kind, made when it first stages one ahead of its turn. */
+    private final XfArray[] buffered = new XfArray[KINDS.length];
+    /** Set by the merging thread, read by this AG's: from the next record on, straight into the walk's arrays. */
+    private volatile boolean direct;
+    /** Whether this AG's thread has appended what it buffered and writes into the walk's arrays (its thread only). */
+    private boolean writingDirect;
+    private StagingException failure;
+
+    AgStaging(int agno, XfArray[] out, XfArrayFactory buffers) {
+        this.agno = agno;
+        this.out = out;
+        this.buffers = buffers;
+    }
+
+    /** Whether kind {@code k} is staged at all by this walk. */
+    boolean stages(int k) {
+        return out[k] != null;
+    }
+
+    void goDirect() {
+        direct = true;
+    }
+
+    /** Appends {@code r} to the walk's array of kind {@code k}, or to this AG's own before its turn; false if not. */
+    boolean stage(int k, StagedRecord<?> r) {
+        if (failure != null) {
+            return false;
+        }
+        try {
+            if (!writingDirect && direct) { // its turn came: what it buffered first, then straight on
+                appendBuffered();
+                writingDirect = true;
+            }
+            XfArray to = writingDirect ? out[k] : buffered[k];
+            if (to == null) {
+                to = buffered[k] = buffers.create("walk of AG " + agno + " " + KINDS[k], out[k].recordSize());
+            }
+            r.appendTo(to);
+            return true;
+        } catch (StagingException e) {
+            failure = e;
+            return false;
+        }
+    }
+
+    /** At the AG's merge: what it buffered, if it ended before its turn, appended in the order it was staged. */
+    void merge() throws StagingException {
+        if (!writingDirect) {
+            appendBuffered();
+        }
+    }
+
+    /** This AG's own arrays appended to the walk's, record by record in their order, and given back. */
+    private void appendBuffered() throws StagingException {
+        for (int k = 0; k < buffered.length; k++) {
+            XfArray from = buffered[k];
+            if (from == null) {
+                continue;
+            }
+            ByteBuffer rec = ByteBuffer.allocate(from.recordSize());
+            // records are never null (the walk stores none), so loadNext visits every index once, in order
+            for (long i = from.loadNext(0, rec); i >= 0; i = from.loadNext(i + 1, rec)) {
+                out[k].append(rec);
+            }
+            from.close();
+            buffered[k] = null;
+        }
+    }
+
+    /** What it buffered given back, unmerged. */
+    void discard() {
+        for (int k = 0; k < buffered.length; k++) {
+            if (buffered[k] != null) {
+                buffered[k].close();
+                buffered[k] = null;
+            }
+        }
+    }
+
+    /** The first staging failure, thrown once the structure that met it is done. */
+    void failIfFailed() throws StagingException {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+}
