@@ -2,6 +2,7 @@ package org.xfstage.repair.internal;
 
 import java.nio.ByteBuffer;
 
+import org.xfstage.api.staging.Appender;
 import org.xfstage.api.staging.StagedRecord;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
@@ -11,7 +12,9 @@ import org.xfstage.api.staging.XfArrayFactory;
  * Where one AG of the walk stages: straight into the walk's arrays once it is the AG whose turn it is
  * ({@link #goDirect}), else into arrays of its own, appended to the walk's in the order they were staged when its turn
  * comes ({@link #appendBuffered}), so that the walk stages the same records in the same order whatever the number of
- * threads. The first staging failure is kept and every later record refused, so that the AG's thread fails once, at the
+ * threads. Records go in batches ({@link Appender}): an xfarray's one-record append pays its checks and the xfile's page
+ * lookup per record, which was about a tenth of the walk's samples; a batch is in its array by the AG's merge, when
+ * the next AG may write into the same arrays. The first staging failure is kept and every later record refused, so that the AG's thread fails once, at the
  * end of a structure, instead of inside a device callback.
  */
 final class AgStaging {
@@ -21,6 +24,8 @@ final class AgStaging {
     static final int PROBLEMS = 2;
     static final int MAPPINGS = 3;
     static final String[] KINDS = {"space map", "inode map", "inode problems", "file mappings"};
+    /** Records per batch: at most 32 bytes each, 8 KiB a kind, for the few AGs in flight at a time (AgWorkers). */
+    private static final int BATCH = 256;
 
     private final int agno;
     /** The walk's arrays by kind; the inode map, problems and mappings are null when not staged. */
@@ -29,6 +34,8 @@ final class AgStaging {
     private final XfArrayFactory buffers;
     /** This AG's own arrays by kind, made when it first stages one ahead of its turn. */
     private final XfArray[] buffered = new XfArray[KINDS.length];
+    /** By kind, the batch into the array this AG writes now (its own, or the walk's once direct); null until used. */
+    private final Appender[] batches = new Appender[KINDS.length];
     /** Set by the merging thread, read by this AG's: from the next record on, straight into the walk's arrays. */
     private volatile boolean direct;
     /** Whether this AG's thread has appended what it buffered and writes into the walk's arrays (its thread only). */
@@ -57,14 +64,17 @@ final class AgStaging {
         }
         try {
             if (!writingDirect && direct) { // its turn came: what it buffered first, then straight on
+                flushBatches();
                 appendBuffered();
                 writingDirect = true;
             }
-            XfArray to = writingDirect ? out[k] : buffered[k];
+            Appender to = batches[k];
             if (to == null) {
-                to = buffered[k] = buffers.create("walk of AG " + agno + " " + KINDS[k], out[k].recordSize());
+                XfArray array = writingDirect ? out[k]
+                        : (buffered[k] = buffers.create("walk of AG " + agno + " " + KINDS[k], out[k].recordSize()));
+                to = batches[k] = new Appender(array, BATCH);
             }
-            r.appendTo(to);
+            to.add(r);
             return true;
         } catch (StagingException e) {
             failure = e;
@@ -72,32 +82,53 @@ final class AgStaging {
         }
     }
 
-    /** At the AG's merge: what it buffered, if it ended before its turn, appended in the order it was staged. */
+    /** At the AG's merge: its batches stored, and what it buffered, if it ended before its turn, appended in order. */
     void merge() throws StagingException {
+        failIfFailed();
+        flushBatches();
         if (!writingDirect) {
             appendBuffered();
         }
     }
 
-    /** This AG's own arrays appended to the walk's, record by record in their order, and given back. */
+    /** Every batch stored in its array; the next record of a kind starts a new batch (perhaps into another array). */
+    private void flushBatches() throws StagingException {
+        for (int k = 0; k < batches.length; k++) {
+            if (batches[k] != null) {
+                batches[k].flush();
+                batches[k] = null;
+            }
+        }
+    }
+
+    /** This AG's own arrays appended to the walk's, a batch at a time in their order, and given back. */
     private void appendBuffered() throws StagingException {
         for (int k = 0; k < buffered.length; k++) {
             XfArray from = buffered[k];
             if (from == null) {
                 continue;
             }
-            ByteBuffer rec = ByteBuffer.allocate(from.recordSize());
+            int size = from.recordSize();
+            ByteBuffer batch = ByteBuffer.allocate(BATCH * size);
+            int n = 0;
             // records are never null (the walk stores none), so loadNext visits every index once, in order
-            for (long i = from.loadNext(0, rec); i >= 0; i = from.loadNext(i + 1, rec)) {
-                out[k].append(rec);
+            for (long i = 0; (i = from.loadNext(i, batch.limit((n + 1) * size).position(n * size))) >= 0; i++) {
+                if (++n == BATCH) {
+                    out[k].appendAll(batch.position(0).limit(n * size));
+                    n = 0;
+                }
+            }
+            if (n > 0) {
+                out[k].appendAll(batch.position(0).limit(n * size));
             }
             from.close();
             buffered[k] = null;
         }
     }
 
-    /** What it buffered given back, unmerged. */
+    /** What it buffered given back, unmerged (its batches dropped). */
     void discard() {
+        java.util.Arrays.fill(batches, null);
         for (int k = 0; k < buffered.length; k++) {
             if (buffered[k] != null) {
                 buffered[k].close();
