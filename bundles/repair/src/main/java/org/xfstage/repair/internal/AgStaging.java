@@ -23,7 +23,9 @@ final class AgStaging {
     static final int INODES = 1;
     static final int PROBLEMS = 2;
     static final int MAPPINGS = 3;
-    static final String[] KINDS = {"space map", "inode map", "inode problems", "file mappings"};
+    /** The rmapbt's records: staged only for an AG whose rmapbt reads whole ({@link #drop}), so never direct. */
+    static final int RMAPBT = 4;
+    static final String[] KINDS = {"space map", "inode map", "inode problems", "file mappings", "rmapbt records"};
     /** Records per batch: at most 32 bytes each, 8 KiB a kind, for the few AGs in flight at a time (AgWorkers). */
     private static final int BATCH = 256;
 
@@ -32,6 +34,8 @@ final class AgStaging {
     private final XfArray[] out;
     /** Where this AG stages ahead of its turn (null: one thread, no AG is ahead). */
     private final XfArrayFactory buffers;
+    /** Where it stages the kinds it keeps apart until its merge, whatever its turn ({@link #RMAPBT}); null: none staged. */
+    private final XfArrayFactory apart;
     /** This AG's own arrays by kind, made when it first stages one ahead of its turn. */
     private final XfArray[] buffered = new XfArray[KINDS.length];
     /** By kind, the batch into the array this AG writes now (its own, or the walk's once direct); null until used. */
@@ -42,10 +46,16 @@ final class AgStaging {
     private boolean writingDirect;
     private StagingException failure;
 
-    AgStaging(int agno, XfArray[] out, XfArrayFactory buffers) {
+    AgStaging(int agno, XfArray[] out, XfArrayFactory buffers, XfArrayFactory apart) {
         this.agno = agno;
         this.out = out;
         this.buffers = buffers;
+        this.apart = apart;
+    }
+
+    /** Whether kind {@code k} waits in this AG's own array until its merge, even once the AG writes direct. */
+    private static boolean keptApart(int k) {
+        return k == RMAPBT;
     }
 
     /** Whether kind {@code k} is staged at all by this walk. */
@@ -65,13 +75,16 @@ final class AgStaging {
         try {
             if (!writingDirect && direct) { // its turn came: what it buffered first, then straight on
                 flushBatches();
-                appendBuffered();
+                appendBuffered(false);
                 writingDirect = true;
             }
             Appender to = batches[k];
             if (to == null) {
-                XfArray array = writingDirect ? out[k]
-                        : (buffered[k] = buffers.create("walk of AG " + agno + " " + KINDS[k], out[k].recordSize()));
+                XfArray array = writingDirect && !keptApart(k) ? out[k] : buffered[k];
+                if (array == null) {
+                    array = buffered[k] = (keptApart(k) ? apart : buffers).create("walk of AG " + agno + " " + KINDS[k],
+                            out[k].recordSize());
+                }
                 to = batches[k] = new Appender(array, BATCH);
             }
             to.add(r);
@@ -82,12 +95,22 @@ final class AgStaging {
         }
     }
 
-    /** At the AG's merge: its batches stored, and what it buffered, if it ended before its turn, appended in order. */
+    /**
+     * At the AG's merge: its batches stored, and what it buffered (all of it if it ended before its turn, else what it
+     * kept apart) appended in order.
+     */
     void merge() throws StagingException {
         failIfFailed();
         flushBatches();
-        if (!writingDirect) {
-            appendBuffered();
+        appendBuffered(true);
+    }
+
+    /** What this AG staged of kind {@code k} (kept apart until the merge) given back: none of it is staged. */
+    void drop(int k) {
+        batches[k] = null;
+        if (buffered[k] != null) {
+            buffered[k].close();
+            buffered[k] = null;
         }
     }
 
@@ -101,11 +124,11 @@ final class AgStaging {
         }
     }
 
-    /** This AG's own arrays appended to the walk's, a batch at a time in their order, and given back. */
-    private void appendBuffered() throws StagingException {
+    /** This AG's own arrays (with those kept apart, or not) appended to the walk's, a batch at a time in order, and given back. */
+    private void appendBuffered(boolean withKeptApart) throws StagingException {
         for (int k = 0; k < buffered.length; k++) {
             XfArray from = buffered[k];
-            if (from == null) {
+            if (from == null || (keptApart(k) && !withKeptApart)) {
                 continue;
             }
             int size = from.recordSize();

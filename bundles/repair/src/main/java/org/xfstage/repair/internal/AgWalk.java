@@ -3,6 +3,7 @@ package org.xfstage.repair.internal;
 import static org.xfstage.repair.internal.AgStaging.INODES;
 import static org.xfstage.repair.internal.AgStaging.MAPPINGS;
 import static org.xfstage.repair.internal.AgStaging.PROBLEMS;
+import static org.xfstage.repair.internal.AgStaging.RMAPBT;
 import static org.xfstage.repair.internal.AgStaging.SPACE;
 
 import java.nio.ByteBuffer;
@@ -44,6 +45,7 @@ final class AgWalk implements AgWorkers.Stage {
     private final InodeMapRecord inodeRec = new InodeMapRecord();
     private final InodeProblemRecord problemRec = new InodeProblemRecord();
     private final MappingRecord mappingRec = new MappingRecord();
+    private final MappingRecord rmapRec = new MappingRecord();
     /** The extents of the inode being read: into the space map, and as mappings when they are staged. */
     private final InodeExtents inodeExtents = new InodeExtents();
     private final LongList treeBlocks = new LongList(); // staged only once the tree is known
@@ -115,9 +117,14 @@ final class AgWalk implements AgWorkers.Stage {
                         add(agno, r.start(), r.length(), SpaceUse.COW, 0);
                     }
                 }, treeBlocks::add);
+                case RMAP -> device.walkBtree(agno, Btree.RMAP, staging.stages(RMAPBT)
+                        ? r -> staging.stage(RMAPBT, rmapRec.set(agno, r)) : r -> { }, treeBlocks::add);
                 default -> device.walkBtree(agno, Btree.of(t), r -> { }, treeBlocks::add);
             }
         } catch (XfsException e) {
+            if (t == BtreeType.RMAP) {
+                staging.drop(RMAPBT); // the records of a tree read in part are not staged: a check reads it itself
+            }
             found.add(new Finding(t.treeName(), agno, "btree walk", e.getMessage(), null));
             try {
                 // a tree whose records or checksums are damaged still holds its blocks: found by its pointers

@@ -41,6 +41,8 @@ final class SpaceWalk {
     /** Where an AG walked ahead of its turn stages (null: one thread, no AG is ahead). */
     private XfArrayFactory buffers;
     private AgWorkers workers;
+    /** Where an AG keeps its rmapbt records until its merge (null: they are not staged). */
+    private XfArrayFactory apart;
     long extents;
     long inodesSeen;
     /** Whether the inode map was appended in increasing inode order (inobt order, AG by AG): then it needs no sort. */
@@ -65,7 +67,7 @@ final class SpaceWalk {
             Consumer<Finding> findings, Progress progress) {
         this.device = device;
         this.info = info;
-        this.out = new XfArray[] {space, inodes, problems, mappings};
+        this.out = new XfArray[] {space, inodes, problems, mappings, null};
         this.findings = findings;
         this.progress = progress;
     }
@@ -77,6 +79,16 @@ final class SpaceWalk {
     SpaceWalk threads(int n, XfArrayFactory buffers) {
         this.threads = Math.max(1, n);
         this.buffers = buffers;
+        return this;
+    }
+
+    /**
+     * Also stages, in {@code records}, the rmapbt's records of every AG whose rmapbt reads whole
+     * (Observation.RMAPBT_RECORDS), each AG's in an array of its own made by {@code arrays} until it is merged.
+     */
+    SpaceWalk rmapbtRecords(XfArray records, XfArrayFactory arrays) {
+        this.out[AgStaging.RMAPBT] = records;
+        this.apart = arrays;
         return this;
     }
 
@@ -101,7 +113,7 @@ final class SpaceWalk {
     }
 
     private AgWalk agWalk(int agno) {
-        return new AgWalk(this, agno, device, info, new AgStaging(agno, out, buffers), workers);
+        return new AgWalk(this, agno, device, info, new AgStaging(agno, out, buffers, apart), workers);
     }
 
     /** An AG's findings and counts made the walk's, in AG order (AgWorkers merges them so). */
