@@ -12,13 +12,13 @@ import org.xfstage.api.staging.XfArrayFactory;
  * Where one AG of the walk stages: straight into the walk's arrays once it is the AG whose turn it is
  * ({@link #goDirect}), else into arrays of its own, appended to the walk's in the order they were staged when its turn
  * comes ({@link #appendBuffered}), so that the walk stages the same records in the same order whatever the number of
- * threads. Records go in batches ({@link Appender}): an xfarray's one-record append pays its checks and the xfile's page
- * lookup per record, which was about a tenth of the walk's samples; a batch is in its array by the AG's merge, when
- * the next AG may write into the same arrays. The first staging failure is kept and every later record refused, so that the AG's thread fails once, at the
- * end of a structure, instead of inside a device callback.
+ * threads. Records go in batches ({@link Appender}): an xfarray's one-record append pays its checks and the xfile's
+ * page lookup per record, which was about a tenth of the walk's samples; a batch is in its array by the AG's merge,
+ * when the next AG may write into the same arrays. The first staging failure is kept and every later record refused,
+ * so that the AG's thread fails once, at the end of a structure, instead of inside a device callback.
  */
 final class AgStaging {
-    /** The staged kinds, as indexes of the walk's arrays: the space map, inode map, inode problems, mappings. */
+    /** The staged kinds, as indexes of the walk's arrays: space map, inode map, inode problems, mappings, rmapbt. */
     static final int SPACE = 0;
     static final int INODES = 1;
     static final int PROBLEMS = 2;
@@ -30,7 +30,7 @@ final class AgStaging {
     private static final int BATCH = 256;
 
     private final int agno;
-    /** The walk's arrays by kind; the inode map, problems and mappings are null when not staged. */
+    /** The walk's arrays by kind; all but the space map are null when not staged (then nothing of the kind is). */
     private final XfArray[] out;
     /** Where this AG stages ahead of its turn (null: one thread, no AG is ahead). */
     private final XfArrayFactory buffers;
@@ -69,7 +69,7 @@ final class AgStaging {
 
     /** Appends {@code r} to the walk's array of kind {@code k}, or to this AG's own before its turn; false if not. */
     boolean stage(int k, StagedRecord<?> r) {
-        if (failure != null) {
+        if (failure != null || out[k] == null) {
             return false;
         }
         try {
@@ -124,7 +124,7 @@ final class AgStaging {
         }
     }
 
-    /** This AG's own arrays (with those kept apart, or not) appended to the walk's, a batch at a time in order, and given back. */
+    /** This AG's own arrays (those kept apart too, or not) appended to the walk's a batch at a time, and given back. */
     private void appendBuffered(boolean withKeptApart) throws StagingException {
         for (int k = 0; k < buffered.length; k++) {
             XfArray from = buffered[k];

@@ -231,18 +231,14 @@ final class AgWalk implements AgWorkers.Stage {
         public void mapping(int agno, long agbno, long length, long offset, boolean attrFork, boolean bmbt, boolean unwritten) {
             extent(agno, agbno, length, bmbt);
             if (staging.stages(MAPPINGS)) {
-                mappingRec.set(agno, agbno, length, ino, offset, attrFork, bmbt, unwritten);
-                staging.stage(MAPPINGS, mappingRec);
+                staging.stage(MAPPINGS, mappingRec.set(agno, agbno, length, ino, offset, attrFork, bmbt, unwritten));
             }
         }
     }
 
     /** One problem the device found in an inode it read for the walk: staged for the strategies of its structure. */
     private void problem(InodeProblem p) {
-        if (staging.stages(PROBLEMS)) {
-            problemRec.set(p, agno);
-            staging.stage(PROBLEMS, problemRec);
-        }
+        staging.stage(PROBLEMS, problemRec.set(p, agno)); // not when problems are not staged
     }
 
     private void add(int agno, long agbno, long length, SpaceUse use, long ino) {

@@ -5,9 +5,12 @@ import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.function.Consumer;
 
+import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
+import org.xfstage.api.repair.MappingRecord;
+import org.xfstage.api.repair.Observation;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.StagingException;
@@ -83,12 +86,16 @@ final class SpaceWalk {
     }
 
     /**
-     * Also stages, in {@code records}, the rmapbt's records of every AG whose rmapbt reads whole
-     * (Observation.RMAPBT_RECORDS), each AG's in an array of its own made by {@code arrays} until it is merged.
+     * Also stages the rmapbt's records of every AG whose rmapbt reads whole (Observation.RMAPBT_RECORDS), when a
+     * strategy of run {@code w} needs them: the walk reads every record of the tree anyway, and the checks would each
+     * walk it again. Each AG's wait in an array of its own until it is merged.
      */
-    SpaceWalk rmapbtRecords(XfArray records, XfArrayFactory arrays) {
-        this.out[AgStaging.RMAPBT] = records;
-        this.apart = arrays;
+    SpaceWalk rmapbtRecords(ScrubRun.Walking w) throws StagingException {
+        if (w.info().hasTree(BtreeType.RMAP) && WholeWalk.needed(w, Observation.RMAPBT_RECORDS)) {
+            out[AgStaging.RMAPBT] = w.arrays().create("scrub " + w.run() + " rmapbt records", MappingRecord.SIZE);
+            w.staged().put(Observation.RMAPBT_RECORDS, out[AgStaging.RMAPBT]);
+            apart = w.arrays();
+        }
         return this;
     }
 

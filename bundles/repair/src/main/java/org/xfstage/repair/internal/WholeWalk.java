@@ -56,8 +56,7 @@ final class WholeWalk {
             w.staged().put(Observation.FILE_MAPPINGS, mappings);
         }
         SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, mappings, w.findings()::add,
-                w.progress()).threads(w.threads(), w.arrays());
-        stageRmapbtRecords(w, walk);
+                w.progress()).threads(w.threads(), w.arrays()).rmapbtRecords(w);
         w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();
@@ -111,18 +110,6 @@ final class WholeWalk {
         w.staged().chunks(walk.chunks());
         LOG.info("[{}] walk: {} extents, {} inodes staged, {} findings", w.run(), walk.extents, walk.inodesSeen, w.findings().size());
         return true;
-    }
-
-    /**
-     * The rmapbt's records as the walk reads them (Observation.RMAPBT_RECORDS), when a strategy needs them: the walk
-     * reads every record of the tree anyway, and the checks would each walk it again.
-     */
-    static void stageRmapbtRecords(ScrubRun.Walking w, SpaceWalk walk) throws StagingException {
-        if (w.info().hasTree(BtreeType.RMAP) && needed(w, Observation.RMAPBT_RECORDS)) {
-            XfArray records = w.arrays().create("scrub " + w.run() + " rmapbt records", MappingRecord.SIZE);
-            w.staged().put(Observation.RMAPBT_RECORDS, records);
-            walk.rmapbtRecords(records, w.arrays());
-        }
     }
 
     /** Whether a chosen strategy needs observation {@code o} to check, or (in a repair's scrubs) to plan. */
