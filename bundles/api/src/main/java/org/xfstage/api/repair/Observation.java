@@ -26,5 +26,12 @@ public enum Observation {
      * that fills the space map. Staged when a strategy needs it, so that the reverse mappings it expects need no second
      * read of every inode.
      */
-    FILE_MAPPINGS
+    FILE_MAPPINGS,
+    /**
+     * On a filesystem with an rmapbt: the rmapbt's records as the walk read them, as {@link MappingRecord}s in tree
+     * order, AG after AG, of the AGs whose rmapbt the walk read whole only. An AG without records here was not read
+     * whole (or holds none): a strategy that needs its records walks that AG's tree itself, and finds out which. Staged
+     * when a strategy needs it, so that the checks need no walk of the rmapbt of their own.
+     */
+    RMAPBT_RECORDS
 }

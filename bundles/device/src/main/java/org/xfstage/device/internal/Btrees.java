@@ -344,7 +344,7 @@ final class Btrees {
                         Headers.check(sameKey(keyOf(rec), parentKey), () -> where + ": first record does not match its key in the parent");
                     }
                     check(rec, where, i);
-                    high = higher(high, highKey(rec));
+                    high = raise(high, rec);
                     sink.accept(rec);
                 }
             } else {
@@ -369,15 +369,36 @@ final class Btrees {
             return high;
         }
 
-        /** The rmapbt high key of a record: its last block, and for file data its last offset; null for other trees. */
-        private long[] highKey(long[] rec) {
+        /**
+         * {@code high} raised to the rmapbt high key of a record (its last block, and for file data its last offset) when
+         * that is higher, in place: a leaf's records are many, so none of them makes an array of its own; null for other
+         * trees. {@code high} is this leaf's own array (made at its first record), never one a parent holds.
+         */
+        private long[] raise(long[] high, long[] rec) {
             if (!shape.overlapping()) {
                 return null;
             }
-            long[] low = keyOf(rec);
             long adj = rec[1] - 1;
             boolean fileData = rec[2] >= 0 && (rec[4] & 2) == 0;
-            return new long[] {low[0] + adj, low[1], fileData ? low[2] + adj : low[2]};
+            long h0 = keyPart(rec, 0) + adj;
+            long h1 = keyPart(rec, 1);
+            long h2 = fileData ? keyPart(rec, 2) + adj : keyPart(rec, 2);
+            if (high == null) {
+                return new long[] {h0, h1, h2};
+            }
+            int c = Long.compareUnsigned(h0, high[0]);
+            if (c == 0) {
+                c = Long.compareUnsigned(h1, high[1]);
+            }
+            if (c == 0) {
+                c = Long.compareUnsigned(h2, high[2]);
+            }
+            if (c > 0) {
+                high[0] = h0;
+                high[1] = h1;
+                high[2] = h2;
+            }
+            return high;
         }
 
         /** A high key stored in a node (the second half of an rmapbt key). */
@@ -393,7 +414,7 @@ final class Btrees {
         private void check(long[] rec, String where, int i) throws XfsException {
             Headers.check(rec[1] > 0 || type == BtreeType.INO || type == BtreeType.FINO, () -> where + ": record " + i + " has length 0");
             if (previous != null) {
-                Headers.check(compare(keyOf(previous), keyOf(rec)) < 0, () -> where + ": record " + i + " is out of order");
+                Headers.check(compareKeys(previous, rec) < 0, () -> where + ": record " + i + " is out of order");
             }
             previous = rec;
         }
@@ -410,6 +431,27 @@ final class Btrees {
 
         private static boolean sameKey(long[] a, long[] b) {
             return compare(a, b) == 0;
+        }
+
+        /** The sort keys of two records compared, as {@code compare(keyOf(a), keyOf(b))} without making them (per record). */
+        private int compareKeys(long[] a, long[] b) {
+            for (int i = 0; i < 3; i++) {
+                int c = Long.compareUnsigned(keyPart(a, i), keyPart(b, i));
+                if (c != 0) {
+                    return c;
+                }
+            }
+            return 0;
+        }
+
+        /** Part {@code i} of {@link #keyOf}: the same values, without the array. */
+        private long keyPart(long[] rec, int i) {
+            return switch (type) {
+                case CNT -> i == 0 ? rec[1] : i == 1 ? rec[0] : 0;
+                case RMAP -> i == 0 ? rec[0] : i == 1 ? rec[2] : rec[3] | ((rec[4] & 4) << 61) | ((rec[4] & 2) << 61);
+                case REFCOUNT -> i == 0 ? (rec[3] << 31) | rec[0] : 0;
+                default -> i == 0 ? rec[0] : 0;
+            };
         }
 
         /** The sort key of a record, in the representation of {@link #key}. */

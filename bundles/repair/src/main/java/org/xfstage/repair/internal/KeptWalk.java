@@ -93,6 +93,7 @@ final class KeptWalk implements AutoCloseable {
     boolean stage(ScrubRun.Walking w, boolean treeAgain) throws StagingException {
         try (XfArray meta = w.arrays().create("scrub " + w.run() + " metadata space", SpaceMapRecord.SIZE)) {
             SpaceWalk walk = new SpaceWalk(w.device(), w.info(), meta, null, w.findings()::add, w.progress());
+            walk.rmapbtRecords(w); // the view's rmapbt, which a plan may have rebuilt
             w.progress().phase("re-check walk", w.info().agCount(), "AGs");
             walk.walk();
             if (!Arrays.equals(walk.chunks(), chunks)) {

@@ -28,10 +28,12 @@ import org.xfstage.api.staging.XFileFactory;
  * per ".."), space map (one per run of inode-chunk blocks, one per file extent, a few per AG); then, while they are
  * alive, the directory check's own (it reads the tree walk as it happens and holds each directory's names on the heap:
  * it stages only two links and a path per directory), and on an rmapbt filesystem the walk's file mappings (one
- * {@link MappingRecord} per file extent, sorted with the engine's maps) and the rmapbt check's arrays of reverse
- * mappings. A sort past one chunk of records writes a second file as large as its array while it runs; the engine's
- * own sorts consume their input (its pages given back as the new file fills), so they stage little beyond it. Arrays grow
- * by pages, appended ones {@value #GROW_BYTES} bytes at a time.
+ * {@link MappingRecord} per file extent, sorted with the engine's maps), the rmapbt's records as the walk read them
+ * (for the rmapbt and inobt checks, from the walk on) and the rmapbt check's array of the metadata's reverse mappings
+ * (and of an AG the walk could not read whole; both merged sides where one comes out of tree order, reflink, are not
+ * counted). A sort past one chunk of records writes a second file as large as its array while it runs; the engine's
+ * own sorts consume their input (its pages given back as the new file fills), so they stage little beyond it. Arrays
+ * grow by pages, appended ones {@value #GROW_BYTES} bytes at a time.
  * <p>
  * The file extents are not in any header: they are taken as the blocks in use outside inode chunks, the log and the
  * btrees, but no more than one per inode in use — right for inode-bound filesystems (empty or one-block files) and an
@@ -49,13 +51,6 @@ record StagingEstimate(long total, long largestFile, String basis) {
     private static final int PER_DIRECTORY_BYTES = 2 * 24 + 16;
     /** A directory's path in the directory check's blob (with the blob's header), as the benchmark images have them. */
     private static final int PATH_BYTES = 48;
-    /**
-     * The rmapbt check stages the rmapbt's records (one array of every record) and the metadata's expected ones apart;
-     * the walk's file mappings are merged in from their observation, and both sides are merged and compared as they
-     * are read. Only where blocks are shared (reflink) and a merged side comes out of tree order does it stage both
-     * merged sides too (two arrays more), which this bill does not count.
-     */
-    private static final int RMAP_ARRAYS = 1;
     /** xfile pages, and how an appended array grows (the xfile's allocation ahead of appends). */
     private static final int PAGE = 4096;
     static final int GROW_BYTES = 16 * PAGE;
@@ -70,6 +65,8 @@ record StagingEstimate(long total, long largestFile, String basis) {
     /** The structures of the strategies whose own staging the bill counts (the others stage little). */
     static final String DIRECTORY_CHECK = "directory";
     static final String RMAPBT_CHECK = "rmapbt";
+    /** The inobt check, whose proof reads the rmapbt's records the walk staged. */
+    static final String INOBT_CHECK = "inobt";
 
     /** The directory rebuild's record of each entry it salvages from the tree walk (DirectoryRebuildPlan). */
     private static final int REBUILD_ENTRY_BYTES = 48;
@@ -80,7 +77,7 @@ record StagingEstimate(long total, long largestFile, String basis) {
 
     /** The bill of a whole scrub with every strategy. */
     static StagingEstimate of(FsInfo info, int inodesPerBlock) {
-        return of(info, inodesPerBlock, java.util.Set.of(DIRECTORY_CHECK, RMAPBT_CHECK));
+        return of(info, inodesPerBlock, java.util.Set.of(DIRECTORY_CHECK, RMAPBT_CHECK, INOBT_CHECK));
     }
 
     /** The bill of a scrub whose checks are those of {@code structures}, staging no tree walk for plans. */
@@ -140,22 +137,25 @@ record StagingEstimate(long total, long largestFile, String basis) {
         long engine = directoryCheck + inodeMap + links + space;
         long peak = Math.max(linkSort, spaceSort);
         long largest = Math.max(inodeMap, Math.max(links, space));
-        long resident = engine; // what stays staged from the sorts to the end of the plans
-        long rmapRecords = 0;
-        if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
-            // one record per file extent, per run of inode chunks, per piece of AG metadata
-            rmapRecords = fileExtents + (inodes + InodeChunk.INODES - 1) / InodeChunk.INODES + PER_AG_RECORDS * ags;
+        // on rmapbt: one record per file extent, per run of inode chunks, per piece of AG metadata
+        long rmapRecords = fileExtents + chunks + PER_AG_RECORDS * ags;
+        if (info.hasTree(BtreeType.RMAP) && (structures.contains(RMAPBT_CHECK) || structures.contains(INOBT_CHECK))) {
             long one = appended(rmapRecords * MappingRecord.SIZE);
-            // the walk's file mappings (Observation.FILE_MAPPINGS) live from the walk on, beside the engine's maps, and
-            // are sorted after the space map; the check then stages the metadata's records apart and merges them with
-            // the walk's as it compares (its other array holds the rmapbt's records)
+            peak += one;
+            engine += one;
+            largest = Math.max(largest, one);
+        }
+        long resident = engine; // what stays staged from the sorts to the end of the plans
+        if (info.hasTree(BtreeType.RMAP) && structures.contains(RMAPBT_CHECK)) {
+            // the walk's file mappings live from the walk on, beside the engine's maps, sorted after the space map; the
+            // check stages the metadata's records apart and merges them with the walk's as it compares
             long walkedRecords = fileExtents;
             long walked = sortedSize(walkedRecords, MappingRecord.SIZE);
             long mappingSort = engine + appended(walkedRecords * MappingRecord.SIZE) + consumingExtra(walkedRecords, MappingRecord.SIZE);
             long metadata = appended((rmapRecords - fileExtents) * MappingRecord.SIZE);
-            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata + RMAP_ARRAYS * one);
+            peak = Math.max(Math.max(peak + walked, mappingSort), engine + walked + metadata);
             resident += walked;
-            largest = Math.max(largest, Math.max(one, walked));
+            largest = Math.max(largest, walked);
         }
         if (directoryWalk) {
             // staged after the checks (WalkForPlans), beside what the engine keeps, then read by the directory rebuild,

@@ -56,7 +56,7 @@ final class WholeWalk {
             w.staged().put(Observation.FILE_MAPPINGS, mappings);
         }
         SpaceWalk walk = new SpaceWalk(w.device(), w.info(), w.space(), inodes, problems, mappings, w.findings()::add,
-                w.progress()).threads(w.threads(), w.arrays());
+                w.progress()).threads(w.threads(), w.arrays()).rmapbtRecords(w);
         w.progress().phase("walk", w.info().agCount(), "AGs");
         walk.walk();
         long t1 = System.nanoTime();

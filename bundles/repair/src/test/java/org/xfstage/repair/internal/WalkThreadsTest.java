@@ -175,7 +175,7 @@ class WalkThreadsTest extends OracleEngine {
     /** Reports, per observation the walk stages, a digest of its records in their staged order, and their count. */
     private static final class StagedDigest implements RepairStrategy {
         private static final List<Observation> STAGED = List.of(Observation.SPACE_MAP, Observation.INODE_MAP,
-                Observation.INODE_PROBLEMS, Observation.LINK_COUNTS, Observation.FILE_MAPPINGS);
+                Observation.INODE_PROBLEMS, Observation.LINK_COUNTS, Observation.FILE_MAPPINGS, Observation.RMAPBT_RECORDS);
 
         @Override
         public Set<Observation> needs() {
@@ -187,7 +187,7 @@ class WalkThreadsTest extends OracleEngine {
             for (Observation o : STAGED) {
                 XfArray a = context.observation(o);
                 if (a == null) {
-                    continue; // not staged on this filesystem (file mappings without an rmapbt)
+                    continue; // not staged on this filesystem (file mappings and rmapbt records without an rmapbt)
                 }
                 MessageDigest d = MessageDigest.getInstance("SHA-256");
                 ByteBuffer rec = ByteBuffer.allocate(a.recordSize());

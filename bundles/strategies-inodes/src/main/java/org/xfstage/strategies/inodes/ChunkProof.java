@@ -17,6 +17,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
+import org.xfstage.api.repair.MappingRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.ScrubContext;
 import org.xfstage.api.repair.SpaceMapRecord;
@@ -110,9 +111,21 @@ final class ChunkProof {
     private final InodeChunkGeometry geometry;
     private final boolean hasFinobt;
     private final boolean hasRmapbt;
+    /** The rmapbt's records as the scrub's walk read them (Observation.RMAPBT_RECORDS), or null: read the tree. */
+    private final XfArray walkedRmapbt;
 
+    /** A proof on what the device reads now (a plan's, on a view with earlier plans in it). */
     ChunkProof(ScrubContext ctx) {
+        this(ctx, false);
+    }
+
+    /**
+     * A proof that takes the rmapbt's records the scrub's walk staged, when {@code walked} and they are staged (a
+     * check's, on the image the walk read), instead of walking the tree again.
+     */
+    ChunkProof(ScrubContext ctx, boolean walked) {
         this.ctx = ctx;
+        this.walkedRmapbt = walked ? ctx.observation(Observation.RMAPBT_RECORDS) : null;
         this.device = ctx.device();
         this.geometry = ctx.device().inodeChunkGeometry();
         this.hasFinobt = ctx.info().hasTree(BtreeType.FINO);
@@ -519,8 +532,55 @@ final class ChunkProof {
     /** The rmapbt's inode-chunk extents of the AG in block order, or null when the rmapbt cannot be walked. */
     private XfArray inodeChunkMappings(int agno) throws StagingException {
         long owner = MetadataOwner.INODES.code();
+        XfArray walked = walkedOf(agno, owner);
+        if (walked != null) {
+            return walked;
+        }
         return extents("inobt proof rmap inode chunks of AG " + agno, agno, Btree.RMAP, m -> m.owner() == owner,
                 m -> m.start(), m -> m.length());
+    }
+
+    /**
+     * The extents of {@code owner}'s records of the AG among those the walk staged, in block order; null when the walk
+     * did not stage the AG's (its tree did not read whole, or the records are not staged): then the tree is walked.
+     */
+    private XfArray walkedOf(int agno, long owner) throws StagingException {
+        if (walkedRmapbt == null) {
+            return null;
+        }
+        MappingRecord m = new MappingRecord();
+        long first = firstOfAg(walkedRmapbt, agno, m);
+        if (first < 0) {
+            return null;
+        }
+        XfArray a = ctx.arrays().create("inobt proof rmap inode chunks of AG " + agno, Extent.SIZE);
+        try {
+            Extent e = new Extent();
+            for (long i = first; i >= 0 && m.agno() == agno; i = m.loadNext(walkedRmapbt, i + 1)) {
+                if (m.owner() == owner) {
+                    e.set(m.start(), m.length()).appendTo(a);
+                }
+            }
+        } catch (StagingException | RuntimeException x) {
+            a.close();
+            throw x;
+        }
+        return a;
+    }
+
+    /** The index of the first record of AG {@code agno} in the walk's (tree order, no nulls), loaded; -1 if none. */
+    private static long firstOfAg(XfArray records, int agno, MappingRecord rec) throws StagingException {
+        long lo = 0;
+        long hi = records.length();
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (rec.load(records, mid).agno() < agno) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < records.length() && rec.load(records, lo).agno() == agno ? lo : -1;
     }
 
     /** The extents of a tree's records that {@code keep} takes, staged in tree order; null when the tree cannot be walked. */

@@ -49,13 +49,14 @@ public class InobtStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        // the evidence the chunks are proven on: the inodes the walk read, the directory tree, who uses which block
-        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.SPACE_MAP);
+        // the evidence the chunks are proven on: the inodes the walk read, the directory tree, who uses which block, and
+        // the rmapbt as the walk read it (staged only on a filesystem with one)
+        return Set.of(Observation.INODE_MAP, Observation.LINK_COUNTS, Observation.SPACE_MAP, Observation.RMAPBT_RECORDS);
     }
 
     @Override
     public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        ChunkProof proof = new ChunkProof(ctx);
+        ChunkProof proof = new ChunkProof(ctx, true); // the image the walk read: its rmapbt records stand
         for (FsInfo.AgInfo ag : ctx.info().ags()) {
             int agno = ag.agno();
             int[] reported = {0};

@@ -33,7 +33,7 @@ final class FakeContext implements ScrubContext {
                 case LINK_COUNTS -> LinkCountRecord.SIZE;
                 case INODE_PROBLEMS -> org.xfstage.api.repair.InodeProblemRecord.SIZE;
                 case DIRECTORY_WALK -> org.xfstage.api.repair.DirectoryWalkRecord.SIZE;
-                case FILE_MAPPINGS -> org.xfstage.api.repair.MappingRecord.SIZE;
+                case FILE_MAPPINGS, RMAPBT_RECORDS -> org.xfstage.api.repair.MappingRecord.SIZE;
             };
             observations.put(o, new FakeXfArray(o.name().toLowerCase(), size));
         }

@@ -54,7 +54,7 @@ public class RmapbtStrategy implements RepairStrategy {
 
     @Override
     public Set<Observation> needs() {
-        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP, Observation.FILE_MAPPINGS);
+        return Set.of(Observation.SPACE_MAP, Observation.INODE_MAP, Observation.FILE_MAPPINGS, Observation.RMAPBT_RECORDS);
     }
 
     /** Records batched per store into the check's arrays (32 bytes each: 16 KiB). */
@@ -70,8 +70,14 @@ public class RmapbtStrategy implements RepairStrategy {
                 XfArray recorded = ctx.arrays().create("scrub rmapbt records", MappingRecord.SIZE)) {
             MappingRecord rec = new MappingRecord();
             Appender batch = new Appender(recorded, BATCH);
+            // the records the walk read (of the AGs whose tree it read whole); the other AGs' trees are walked here
+            XfArray read = ctx.observation(Observation.RMAPBT_RECORDS);
             for (FsInfo.AgInfo ag : ctx.info().ags()) {
                 int agno = ag.agno();
+                if (read != null && firstOfAg(read, agno, rec) >= 0) {
+                    ags.add(agno);
+                    continue;
+                }
                 Exception[] failure = {null};
                 try {
                     ctx.device().walkBtree(agno, Btree.RMAP, x -> {
@@ -103,7 +109,7 @@ public class RmapbtStrategy implements RepairStrategy {
             List<Finding> found = new ArrayList<>();
             AgSet in = new AgSet(ags);
             Canonical want = new Canonical(expected, walked, in);
-            Canonical have = new Canonical(recorded, null, in); // as the walks read them; without those of a failed walk
+            Canonical have = new Canonical(recorded, read, in); // as the walks read them; without those of a failed walk
             if (compare(want, have, found::add)) {
                 found.forEach(findings);
                 return;
@@ -111,10 +117,28 @@ public class RmapbtStrategy implements RepairStrategy {
             try (XfArray wantStaged = ctx.arrays().create("scrub expected reverse mappings, merged", MappingRecord.SIZE);
                     XfArray haveStaged = ctx.arrays().create("scrub rmapbt records, merged", MappingRecord.SIZE)) {
                 canonical(ctx, new Canonical(expected, walked, in), wantStaged);
-                canonical(ctx, new Canonical(recorded, null, in), haveStaged);
+                canonical(ctx, new Canonical(recorded, read, in), haveStaged);
                 compare(new Sorted(wantStaged), new Sorted(haveStaged), findings);
             }
         }
+    }
+
+    /**
+     * The index of the first record of AG {@code agno} in {@code records} (in tree order, no null records), loaded into
+     * {@code rec}; -1 when it holds none. A binary search: the AGs' records follow one another.
+     */
+    static long firstOfAg(XfArray records, int agno, MappingRecord rec) throws Exception {
+        long lo = 0;
+        long hi = records.length();
+        while (lo < hi) {
+            long mid = (lo + hi) >>> 1;
+            if (rec.load(records, mid).agno() < agno) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < records.length() && rec.load(records, lo).agno() == agno ? lo : -1;
     }
 
     /** The check's and the plan's own sorts: their arrays are dropped when a sort does not finish. */
