@@ -167,7 +167,7 @@ final class ScrubRun {
                 // the walk stages the tree walk's record only for a check that reads it; for plans it is staged after
                 // the checks, and billed then, only when a plan will read it (WalkForPlans)
                 boolean walkStaged = WalkForPlans.checksRead(chosen.values());
-                StagingEstimate.billUpFront(run, dev, info, chosen.keySet(), walkStaged, services.xfiles().get(), figures, phases);
+                StagingBill.billUpFront(run, dev, info, chosen.keySet(), walkStaged, services.xfiles().get(), figures, phases);
             }
             try (Observations staged = new Observations()) {
                 XfArray space = arrays.create("scrub " + run + " space map", SpaceMapRecord.SIZE);
@@ -182,7 +182,7 @@ final class ScrubRun {
                 }
                 check(ctx, findings, phases);
                 phases.end();
-                WalkForPlans.stageIfPlanned(walking, findings, () -> StagingEstimate.billWalk(run, dev, info, chosen.keySet(),
+                WalkForPlans.stageIfPlanned(walking, findings, () -> StagingBill.billWalk(run, dev, info, chosen.keySet(),
                         services.xfiles().get(), figures, phases));
                 then.accept(chosen, ctx, findings, staged);
                 phases.end(); // a repair's plan phase

@@ -1,21 +1,14 @@
 package org.xfstage.repair.internal;
 
-import java.util.Map;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xfstage.api.device.BtreeType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.InodeChunk;
-import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.MappingRecord;
-import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.SpaceMapRecord;
-import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.XFileFactory;
 
 /**
  * The memory bill of a scrub, made before anything is staged: the peak of the xfile bytes a whole walk and the checks
@@ -45,7 +38,6 @@ import org.xfstage.api.staging.XFileFactory;
  * @param basis       what the estimate was made from, for a person
  */
 record StagingEstimate(long total, long largestFile, String basis) {
-    private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines
 
     /** The directory check's per-directory arrays: links (two records of 24 bytes) and paths (16 bytes). */
     private static final int PER_DIRECTORY_BYTES = 2 * 24 + 16;
@@ -168,59 +160,6 @@ record StagingEstimate(long total, long largestFile, String basis) {
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);
-    }
-
-    /**
-     * The memory bill before anything is staged: the staging this run will need, estimated from the superblock and
-     * the AG headers, goes to the figures ({@code stagingEstimate}) and to the person waiting; when the xfile
-     * service's limits cannot hold it, the run stops here in one line naming the setting to raise. The service's
-     * peak starts anew, so that {@code stagingPeak} says what the run really staged (runs at the same time count
-     * together).
-     */
-    static void billUpFront(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, boolean directoryWalk,
-            XFileFactory xfiles, Map<String, Long> figures, Progress phases) throws RepairException {
-        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures, directoryWalk);
-        figures.put("stagingEstimate", bill.total());
-        LOG.info("[{}] staging estimate: {}", run, bill);
-        String note = "staging estimate: " + StagingEstimate.size(bill.total()) + " (" + bill.basis() + ")";
-        if (xfiles == null) {
-            phases.note(note);
-            return;
-        }
-        limits(bill, xfiles, "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was staged");
-        xfiles.resetPeak();
-        phases.note(note); // after the checks: a refused run says it in its one line
-    }
-
-    /**
-     * The bill again, with the tree walk a repair's plans read (staged after the checks, and only when a plan will read
-     * it: WalkForPlans): the new total goes to the figures ({@code stagingEstimate}), so that a repair that rebuilds
-     * directories is billed for it and one that does not is not; a run the limits cannot hold ends here in one line,
-     * nothing written. The peak is not started anew: the run's staging so far counts.
-     */
-    static void billWalk(String run, XfsDevice dev, FsInfo info, java.util.Set<String> structures, XFileFactory xfiles,
-            Map<String, Long> figures, Progress phases) throws RepairException {
-        StagingEstimate bill = StagingEstimate.of(info, dev.inodesPerBlock(), structures, true);
-        figures.put("stagingEstimate", bill.total());
-        LOG.info("[{}] staging estimate with the tree walk for the plans: {}", run, bill);
-        if (xfiles != null) {
-            limits(bill, xfiles, "; or set backing = file with stagingDirectory on a disk to stage past memory; nothing was written");
-        }
-        phases.note("staging estimate with the tree walk for the plans: " + StagingEstimate.size(bill.total()));
-    }
-
-    /** Ends the run in one line when the xfile service's limits cannot hold {@code bill}; {@code way} ends the line. */
-    private static void limits(StagingEstimate bill, XFileFactory xfiles, String way) throws RepairException {
-        if (bill.total() > xfiles.totalLimit()) {
-            throw new RepairException("this run needs about " + StagingEstimate.size(bill.total()) + " of staging ("
-                    + bill.basis() + ") but maxTotalBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.totalLimit())
-                    + ": raise maxTotalBytes (config:property-set -p org.xfstage.xfile maxTotalBytes " + bill.total() + ")" + way);
-        }
-        if (bill.largestFile() > xfiles.fileLimit()) {
-            throw new RepairException("this run needs one staging file of about " + StagingEstimate.size(bill.largestFile())
-                    + " (" + bill.basis() + ") but maxFileBytes of org.xfstage.xfile is " + StagingEstimate.size(xfiles.fileLimit())
-                    + ": raise maxFileBytes (config:property-set -p org.xfstage.xfile maxFileBytes " + bill.largestFile() + ")" + way);
-        }
     }
 
     private static long clamp(long value, long most) {

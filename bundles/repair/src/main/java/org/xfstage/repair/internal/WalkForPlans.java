@@ -45,7 +45,7 @@ final class WalkForPlans {
 
     /**
      * Stages the record from a walk of {@code w}'s device's tree when this scrub plans (a repair's), it is not staged
-     * yet and {@code findings} name a structure whose strategy plans from it; billed first (StagingEstimate#billWalk).
+     * yet and {@code findings} name a structure whose strategy plans from it; billed first (StagingBill#billWalk).
      */
     static void stageIfPlanned(ScrubRun.Walking w, List<Finding> findings, Bill bill) throws StagingException, RepairException {
         if (!w.planning() || w.blobs() == null || w.staged().get(Observation.DIRECTORY_WALK) != null) {
@@ -78,7 +78,7 @@ final class WalkForPlans {
         w.figures().put("plan_walk_ms", (System.nanoTime() - t0) / 1_000_000);
     }
 
-    /** Bills the record before it is staged (StagingEstimate#billWalk): a run it cannot fit ends in one line. */
+    /** Bills the record before it is staged (StagingBill#billWalk): a run it cannot fit ends in one line. */
     interface Bill {
         void pay() throws RepairException;
     }
