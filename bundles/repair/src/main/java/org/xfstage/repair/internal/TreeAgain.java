@@ -5,14 +5,12 @@ import java.util.List;
 
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.XfsException;
-import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.LinkCountRecord;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
-import org.xfstage.api.staging.XfBlob;
 
 /**
  * The directory tree of a re-check's view walked again, as the whole walk walks it ({@link WholeWalk}), on inode
@@ -31,20 +29,8 @@ final class TreeAgain {
         w.staged().put(Observation.LINK_COUNTS, links);
         List<DirectorySink> sinks = new ArrayList<>();
         WholeWalk.askForWalkChecks(w, sinks);
-        XfArray walked = null;
-        XfBlob told = null;
         // for a check that reads it; the next round's plans have it staged after the checks, when one will (WalkForPlans)
-        if (w.blobs() != null && WalkForPlans.checksRead(w.chosen().values())) {
-            walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
-            try {
-                told = w.blobs().create("scrub " + w.run() + " directory walk");
-            } catch (StagingException | RuntimeException e) {
-                walked.close();
-                throw e;
-            }
-            w.staged().put(Observation.DIRECTORY_WALK, walked, told);
-        }
-        LinkCounter counter = new LinkCounter(links, walked, told);
+        LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes");
         try {
             w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new WholeWalk.Tee(counter, sinks));

@@ -37,6 +37,26 @@ final class WalkForPlans {
         return chosen.stream().anyMatch(r -> r.strategy().needs().contains(Observation.DIRECTORY_WALK));
     }
 
+    /**
+     * A counter of the tree walk into {@code links} (null: none) that also stages the record when {@code record} (its
+     * array and blob put in {@code w}'s observations, which close them with the run).
+     */
+    static LinkCounter counter(ScrubRun.Walking w, XfArray links, boolean record) throws StagingException {
+        if (!record) {
+            return new LinkCounter(links, null, null);
+        }
+        XfArray walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
+        XfBlob told;
+        try {
+            told = w.blobs().create("scrub " + w.run() + " directory walk");
+        } catch (StagingException | RuntimeException e) {
+            walked.close();
+            throw e;
+        }
+        w.staged().put(Observation.DIRECTORY_WALK, walked, told);
+        return new LinkCounter(links, walked, told);
+    }
+
     /** The structures whose strategies plan from the record. */
     private static Set<String> planners(java.util.Collection<Registered> chosen) {
         return chosen.stream().filter(r -> r.strategy().planNeeds().contains(Observation.DIRECTORY_WALK))
@@ -57,16 +77,7 @@ final class WalkForPlans {
         }
         bill.pay();
         long t0 = System.nanoTime();
-        XfArray walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
-        XfBlob told;
-        try {
-            told = w.blobs().create("scrub " + w.run() + " directory walk");
-        } catch (StagingException | RuntimeException e) {
-            walked.close();
-            throw e;
-        }
-        w.staged().put(Observation.DIRECTORY_WALK, walked, told);
-        LinkCounter counter = new LinkCounter(null, walked, told); // the link counts are the scrub's, staged already
+        LinkCounter counter = counter(w, null, true); // the link counts are the scrub's, staged already
         w.progress().phase("tree walk for plans", w.info().icount() - w.info().ifree(), "inodes");
         try {
             w.device().directoryTree(w.progress(), counter);

@@ -11,7 +11,6 @@ import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
 import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.XfsException;
-import org.xfstage.api.repair.DirectoryWalkRecord;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.InodeMapRecord;
 import org.xfstage.api.repair.InodeProblemRecord;
@@ -23,7 +22,6 @@ import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
-import org.xfstage.api.staging.XfBlob;
 import org.xfstage.repair.internal.StrategyRegistry.Registered;
 
 /**
@@ -68,20 +66,8 @@ final class WholeWalk {
         // each strategy that can check the tree as it is read is told every event; the walk is staged for the others
         List<DirectorySink> sinks = new ArrayList<>();
         askForWalkChecks(w, sinks);
-        XfArray walked = null;
-        XfBlob told = null;
         // for a check that reads it; a repair's plans have it staged after the checks, when one will read it (WalkForPlans)
-        if (w.blobs() != null && WalkForPlans.checksRead(w.chosen().values())) {
-            walked = w.arrays().create("scrub " + w.run() + " directory walk", DirectoryWalkRecord.SIZE);
-            try {
-                told = w.blobs().create("scrub " + w.run() + " directory walk");
-            } catch (StagingException | RuntimeException e) {
-                walked.close();
-                throw e;
-            }
-            w.staged().put(Observation.DIRECTORY_WALK, walked, told);
-        }
-        LinkCounter counter = new LinkCounter(links, walked, told);
+        LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
         try {
             w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new Tee(counter, sinks));
