@@ -63,9 +63,9 @@ final class Allocator {
             }
         } else {
             if (!firstRound) {
-                order.addAll(minus(free, listed)); // leaked: unused, and in no free-space btree
+                order.addAll(ExtentLists.minus(free, listed)); // leaked: unused, and in no free-space btree
             }
-            order.addAll(intersect(free, listed));
+            order.addAll(ExtentLists.intersect(free, listed));
         }
         // only the blocks taken are probed: the search ends when it has enough
         TreeSet<Long> out = new TreeSet<>();
@@ -82,7 +82,7 @@ final class Allocator {
         }
         taken.addAll(out);
         forThisPlan.merge(agno, count, Long::sum);
-        return extents(out);
+        return ExtentLists.of(out);
     }
 
     /** Whether the block's first inode decodes (the first is enough: a chunk's blocks are all inodes). */
@@ -94,7 +94,7 @@ final class Allocator {
     /** What {@link #allocate} gave out in AG {@code agno}, as extents. */
     synchronized List<FreeExtent> allocated(int agno) {
         TreeSet<Long> t = given.get(agno);
-        return t == null ? List.of() : extents(t);
+        return t == null ? List.of() : ExtentLists.of(t);
     }
 
     /** The plan's allocations in words (one line per AG), and forgets them: the next plan starts with none. */
@@ -195,70 +195,6 @@ final class Allocator {
         long end = ctx.info().ags().get(agno).length();
         if (end > next) {
             out.add(new FreeExtent(next, end - next));
-        }
-        return out;
-    }
-
-    /** The blocks in both lists of extents (each sorted by start, disjoint), as extents. */
-    static List<FreeExtent> intersect(List<FreeExtent> a, List<FreeExtent> b) {
-        List<FreeExtent> out = new ArrayList<>();
-        int i = 0;
-        int j = 0;
-        while (i < a.size() && j < b.size()) {
-            long start = Math.max(a.get(i).start(), b.get(j).start());
-            long end = Math.min(a.get(i).end(), b.get(j).end());
-            if (start < end) {
-                out.add(new FreeExtent(start, end - start));
-            }
-            if (a.get(i).end() < b.get(j).end()) {
-                i++;
-            } else {
-                j++;
-            }
-        }
-        return out;
-    }
-
-    /** The blocks of {@code a} not in {@code b} (each sorted by start, disjoint), as extents. */
-    static List<FreeExtent> minus(List<FreeExtent> a, List<FreeExtent> b) {
-        List<FreeExtent> out = new ArrayList<>();
-        int j = 0;
-        for (FreeExtent e : a) {
-            long start = e.start();
-            while (j < b.size() && b.get(j).end() <= start) {
-                j++;
-            }
-            // every extent of b that overlaps e cuts it; the last may reach into the next extent of a, so j stays on it
-            for (int k = j; k < b.size() && b.get(k).start() < e.end() && start < e.end(); k++) {
-                if (b.get(k).start() > start) {
-                    out.add(new FreeExtent(start, b.get(k).start() - start));
-                }
-                start = Math.max(start, b.get(k).end());
-            }
-            if (start < e.end()) {
-                out.add(new FreeExtent(start, e.end() - start));
-            }
-        }
-        return out;
-    }
-
-    private static List<FreeExtent> extents(java.util.SortedSet<Long> blocks) {
-        List<FreeExtent> out = new ArrayList<>();
-        long start = -1;
-        long len = 0;
-        for (long b : blocks) {
-            if (start >= 0 && b == start + len) {
-                len++;
-            } else {
-                if (start >= 0) {
-                    out.add(new FreeExtent(start, len));
-                }
-                start = b;
-                len = 1;
-            }
-        }
-        if (start >= 0) {
-            out.add(new FreeExtent(start, len));
         }
         return out;
     }
