@@ -486,6 +486,13 @@ final class Corpus {
         return out;
     }
 
+    /** A copy of the default geometry's image named {@code name}.img in {@code dir}, damaged by {@code commands}. */
+    static Path damagedDefault(Path dir, String name, List<String> commands) throws Exception {
+        Path img = dir.resolve(name + ".img");
+        damagedCopy(DeviceCorpusTest.image("default"), img, commands);
+        return img;
+    }
+
     /**
      * {@code img}: a sparse copy of corpus image {@code source} with {@code commands} written by {@code xfs_db -x} (none:
      * the copy as it is); returns xfs_db's output.

@@ -29,12 +29,6 @@ class InodeClearTest {
     @TempDir
     Path dir;
 
-    private Path damaged(String name, List<String> commands) throws Exception {
-        Path img = dir.resolve(name + ".img");
-        Corpus.damagedCopy(DeviceCorpusTest.image("default"), img, commands);
-        return img;
-    }
-
     private static Set<Kind> kinds(XfsDevice fs, long ino) throws Exception {
         Set<Kind> out = EnumSet.noneOf(Kind.class);
         fs.checkInode(ino, (InodeProblem p) -> out.add(p.kind()));
@@ -43,7 +37,7 @@ class InodeClearTest {
 
     @Test
     void aClearedInodeIsFreeWithOnlyItsIdentityAndTheRootIsRefused() throws Exception {
-        Path img = damaged("chardev-size", List.of("path /null-dev", "write -d core.size 100"));
+        Path img = Corpus.damagedDefault(dir, "chardev-size", List.of("path /null-dev", "write -d core.size 100"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/null-dev");
             assertTrue(kinds(fs, ino).contains(Kind.SPECIAL_SIZE));
@@ -66,7 +60,7 @@ class InodeClearTest {
 
     @Test
     void aFileWithoutItsAttributeForkReadsCleanWithItsDataBlocksCounted() throws Exception {
-        Path img = damaged("xattr-leaf-hash", List.of("path /size-100", "attr_set -n user.a -v 3000", "attr_set -n user.b -v 5000",
+        Path img = Corpus.damagedDefault(dir, "xattr-leaf-hash", List.of("path /size-100", "attr_set -n user.a -v 3000", "attr_set -n user.b -v 5000",
                 "attr_set -n user.c -v 10", "ablock 0", "write -d entries[0].hashval 5"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/size-100");
@@ -85,7 +79,7 @@ class InodeClearTest {
 
     @Test
     void aBtreeDataForkKeepsItsAttributeFork() throws Exception {
-        Path img = damaged("fragmented-attr", List.of("path /fragmented", "attr_set -n user.x -v 10"));
+        Path img = Corpus.damagedDefault(dir, "fragmented-attr", List.of("path /fragmented", "attr_set -n user.x -v 10"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/fragmented");
             XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.dropAttributeFork(ino));
@@ -95,7 +89,7 @@ class InodeClearTest {
 
     @Test
     void aRemoteSymlinkWhoseTargetProvesItsHeaderGetsItAgainAndAnotherIsRefused() throws Exception {
-        Path img = damaged("symlink-owner", List.of("path /link-long", "dblock 0", "type symlink", "write -d owner 5"));
+        Path img = Corpus.damagedDefault(dir, "symlink-owner", List.of("path /link-long", "dblock 0", "type symlink", "write -d owner 5"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/link-long");
             assertTrue(kinds(fs, ino).contains(Kind.SYMLINK_OWNER), kinds(fs, ino).toString());
@@ -106,7 +100,7 @@ class InodeClearTest {
                 assertEquals(Set.of(), kinds(view, ino), "reads clean");
             }
         }
-        Path offset = damaged("symlink-offset", List.of("path /link-long", "dblock 0", "type symlink", "write -d offset 7"));
+        Path offset = Corpus.damagedDefault(dir, "symlink-offset", List.of("path /link-long", "dblock 0", "type symlink", "write -d offset 7"));
         try (XfsImage fs = XfsImage.open(offset, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/link-long");
             XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.rebuildSymlinkBlocks(ino));
@@ -116,7 +110,7 @@ class InodeClearTest {
 
     @Test
     void anInodeWhoseOnlyFaultIsItsChecksumGetsItAgain() throws Exception {
-        Path img = damaged("inode-crc", List.of("path /size-4096", "write -c core.gid 7", "path /size-1", "write -c core.magic 0"));
+        Path img = Corpus.damagedDefault(dir, "inode-crc", List.of("path /size-4096", "write -c core.gid 7", "path /size-1", "write -c core.magic 0"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/size-4096");
             BlockImage b = fs.rewriteInodeChecksum(ino);

@@ -28,12 +28,6 @@ class InodeCoreRepairTest {
     @TempDir
     Path dir;
 
-    private Path damaged(String name, List<String> commands) throws Exception {
-        Path img = dir.resolve(name + ".img");
-        Corpus.damagedCopy(DeviceCorpusTest.image("default"), img, commands);
-        return img;
-    }
-
     private static Set<Kind> kinds(XfsDevice fs, long ino) throws Exception {
         Set<Kind> out = EnumSet.noneOf(Kind.class);
         fs.checkInode(ino, (InodeProblem p) -> out.add(p.kind()));
@@ -52,7 +46,7 @@ class InodeCoreRepairTest {
 
     @Test
     void largeExtentCountsWithoutTheFeatureAreClearedAndTheCountsReadWhereTheyAre() throws Exception {
-        Path img = damaged("nrext64", List.of("path /size-100", "write -d v3.nrext64 1"));
+        Path img = Corpus.damagedDefault(dir, "nrext64", List.of("path /size-100", "write -d v3.nrext64 1"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/size-100");
             Set<Kind> found = kinds(fs, ino);
@@ -67,7 +61,7 @@ class InodeCoreRepairTest {
 
     @Test
     void aFileFlagOnADirectoryIsClearedAndTheInheritedHintItMadeLookBadIsKept() throws Exception {
-        Path img = damaged("extsz", List.of("path /deep/a", "write -d core.extszinherit 1", "write -d core.extsize 4",
+        Path img = Corpus.damagedDefault(dir, "extsz", List.of("path /deep/a", "write -d core.extszinherit 1", "write -d core.extsize 4",
                 "write -d core.extsz 1"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long ino = Corpus.lookup(fs, "/deep/a");
@@ -82,7 +76,7 @@ class InodeCoreRepairTest {
 
     @Test
     void aRuleNotBrokenOrOneXfsRepairClearsTheInodeForIsRefused() throws Exception {
-        Path img = damaged("devsize", List.of("path /null-dev", "write -d core.size 5"));
+        Path img = Corpus.damagedDefault(dir, "devsize", List.of("path /null-dev", "write -d core.size 5"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long dev = Corpus.lookup(fs, "/null-dev");
             assertEquals(Set.of(Kind.SPECIAL_SIZE), kinds(fs, dev));

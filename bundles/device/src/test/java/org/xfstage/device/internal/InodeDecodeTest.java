@@ -30,12 +30,6 @@ class InodeDecodeTest {
     @TempDir
     Path dir;
 
-    private Path damaged(String name, List<String> commands) throws Exception {
-        Path img = dir.resolve(name + ".img");
-        Corpus.damagedCopy(DeviceCorpusTest.image("default"), img, commands);
-        return img;
-    }
-
     /** The problems a verifying read reports of {@code ino}, which must throw. */
     private static List<InodeProblem> undecodable(XfsDevice fs, long ino) throws Exception {
         List<InodeProblem> out = new ArrayList<>();
@@ -51,7 +45,7 @@ class InodeDecodeTest {
 
     @Test
     void eachRuleThatStopsTheDecodingIsNamedWithItsValues() throws Exception {
-        Path img = damaged("undecodable", List.of("path /size-4096", "write -d v3.inumber 5", "path /size-100",
+        Path img = Corpus.damagedDefault(dir, "undecodable", List.of("path /size-4096", "write -d v3.inumber 5", "path /size-100",
                 "write -d core.size -- -1", "path /null-dev", "write -d core.format 2", "path /link-long",
                 "write -d core.format 3", "path /size-1", "write -d v3.uuid 01234567-89ab-cdef-0123-456789abcdef"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
@@ -74,7 +68,7 @@ class InodeDecodeTest {
 
     @Test
     void aHeaderIsSetRightOnlyWhereTheInodeThenDecodes() throws Exception {
-        Path img = damaged("header", List.of("path /size-4096", "write -d core.magic 0", "path /size-100",
+        Path img = Corpus.damagedDefault(dir, "header", List.of("path /size-4096", "write -d core.magic 0", "path /size-100",
                 "write -d core.version 2", "path /size-1", "write -d core.magic 0", "write -d v3.inumber 5"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long magic = Corpus.lookup(fs, "/size-4096");
@@ -117,7 +111,7 @@ class InodeDecodeTest {
             leafSize = Inode.read(clean.image, clean.geometry, Corpus.lookup(clean, "/leaf")).size;
             blockSize = Inode.read(clean.image, clean.geometry, Corpus.lookup(clean, "/block")).size;
         }
-        Path img = damaged("dir-sizes", List.of("path /leaf", "write -d core.size 300", "path /block", "write -d core.size 100"));
+        Path img = Corpus.damagedDefault(dir, "dir-sizes", List.of("path /leaf", "write -d core.size 300", "path /block", "write -d core.size 100"));
         try (XfsImage fs = XfsImage.open(img, OpenOptions.readOnly())) {
             long leaf = Corpus.lookup(fs, "/leaf");
             BlockImage b = fs.directorySizeFromBlocks(leaf);
@@ -131,7 +125,7 @@ class InodeDecodeTest {
                 assertTrue(e.getMessage().contains("already"), e.getMessage());
             }
         }
-        Path cut = damaged("dir-nextents", List.of("path /leaf", "write -d core.nextents 2"));
+        Path cut = Corpus.damagedDefault(dir, "dir-nextents", List.of("path /leaf", "write -d core.nextents 2"));
         try (XfsImage fs = XfsImage.open(cut, OpenOptions.readOnly())) {
             long leaf = Corpus.lookup(fs, "/leaf");
             XfsFormatException e = assertThrows(XfsFormatException.class, () -> fs.directorySizeFromBlocks(leaf));
