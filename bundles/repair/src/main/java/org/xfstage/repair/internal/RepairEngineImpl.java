@@ -186,15 +186,20 @@ public class RepairEngineImpl implements RepairEngine {
                 if (!findings.isEmpty()) {
                     planner.plan(chosen, ctx, findings);
                 }
-                if (options.apply()) {
+                if (!findings.isEmpty()) {
                     recheck.keep(ctx.info(), ctx.device().maxExtentLength(), staged); // so that the re-check can reuse what the walk read in the inodes
                 }
             });
             List<String> unrepaired = planner.unrepaired(before.findings());
-            if (before.clean() || !unrepaired.isEmpty() || !options.apply()) {
+            if (before.clean() || !unrepaired.isEmpty()) {
                 return new RepairReport(before, planner.plans(), unrepaired, false, null, null);
             }
+            // a dry run re-checks too, on views (nothing written): it shows every round's plans, the blocks --apply would
+            // write, and a plan the re-check refuses is refused now, as --apply would refuse it, not after the operator asks
             ScrubReport after = recheck.check(planner);
+            if (!options.apply()) {
+                return new RepairReport(before, planner.plans(), unrepaired, false, null, null);
+            }
             Progress shown = progress == null ? Progress.NONE : progress;
             shown.total("write", planner.blocks().size(), "blocks"); // one call of the device: the journal, then every block
             new Commit(services, run, held).write(planner.blocks(), planner.plans().size(), options.journal());

@@ -185,6 +185,8 @@ class DirectoryGrowthOracleTest extends OracleEngine {
         Path journal = dir.resolve(geometry + "-" + recipe + ".undo");
         RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
         assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
+        assertEquals(RepairOracleTest.planLines(done), RepairOracleTest.planLines(dry),
+                recipe + ": the dry run showed every round's plans, as --apply wrote them");
         var check = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, check.getKey(), recipe + ": xfs_repair -n after our repair:\n" + check.getValue());
 

@@ -330,6 +330,7 @@ class RepairOracleTest extends OracleEngine {
         Path journal = dir.resolve(geometry + "-" + recipe + ".undo");
         RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
         assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
+        assertEquals(planLines(done), planLines(dry), recipe + ": the dry run showed every round's plans, as --apply wrote them");
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
         List<String> after = manifest(img).stream().map(sizeless).toList();
@@ -556,6 +557,7 @@ class RepairOracleTest extends OracleEngine {
         Path journal = dir.resolve(geometry + "-" + recipe + ".undo");
         RepairReport done = engine.repair(img, new RepairOptions(true, journal), Progress.NONE);
         assertTrue(done.applied() && done.after().clean(), recipe + ": clean after repair: " + done.after().findings());
+        assertEquals(planLines(done), planLines(dry), recipe + ": the dry run showed every round's plans, as --apply wrote them");
         var repair = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), "-n", img.toString()));
         assertEquals(0, repair.getKey(), recipe + ": xfs_repair -n after our repair:\n" + repair.getValue());
         assertEquals(manifestBefore, manifest(img), recipe + ": no file lost or changed");
@@ -913,5 +915,11 @@ class RepairOracleTest extends OracleEngine {
     /** The image's fingerprint: equal exactly when the bytes are (zero blocks skipped, see SparseFiles). */
     static String sha256(Path file) throws Exception {
         return SparseFiles.digest(file);
+    }
+
+    /** A repair's plans as a dry run shows them: structure, blocks (by offset) and change lines, of every round. */
+    static List<String> planLines(RepairReport r) {
+        return r.plans().stream().map(p -> p.structure() + " " + p.blocks().stream().map(b -> Long.toString(b.offset())).toList()
+                + " " + p.changes()).toList();
     }
 }
