@@ -33,9 +33,10 @@ import org.xfstage.api.device.XfsFormatException;
  * one leaf block written anew in the block that attribute block 0 maps (xfs_attr3_leaf_compact's layout: entries in hash
  * order, records packed down from the block's end, one free map slot between the two); else leaves filled in turn, in
  * the blocks the fork maps that hold no kept value, under one node at attribute block 0 (keys the leaves' largest
- * hashes, siblings linked). The kept remote values' blocks stay mapped at their places. Entries that need more leaves
- * than one node holds, or more blocks than the fork maps, are refused (the fork is then dropped whole: no block is
- * allocated here). The fork offset and the data fork are kept; everything else the fork mapped is unmapped (leaked
+ * hashes, siblings linked). The kept remote values' blocks stay mapped at their places. The map goes in the inode, or
+ * when it has more extents than the inode holds, in a bmbt laid out by {@link ForkRewrite} in the fork's own bmbt
+ * blocks. Entries that need more leaves than one node holds, more blocks than the fork maps, or a bmbt larger than the
+ * fork's, are refused (the fork is then dropped whole: no block is allocated here). The fork offset and the data fork are kept; everything else the fork mapped is unmapped (leaked
  * until the free-space plans give it back).
  */
 final class AttributeBlockSalvage {
@@ -103,8 +104,9 @@ final class AttributeBlockSalvage {
             throw bad(ino, "has no attribute fork of blocks");
         }
         List<Inode.Extent> map;
+        List<Long> bmbt = new ArrayList<>(); // the fork's bmbt blocks, which a kept map too long for the inode reuses
         try {
-            map = inode.forkExtents(fs.image, g, true, b -> { });
+            map = inode.forkExtents(fs.image, g, true, bmbt::add);
         } catch (XfsFormatException e) {
             throw bad(ino, "its attribute map does not read (" + e.getMessage() + ")");
         }
@@ -137,6 +139,7 @@ final class AttributeBlockSalvage {
         }
         shortForm &= sfBytes <= forkSize;
         String form;
+        boolean inodeWritten = false;
         long unmapped = 0;
         for (Inode.Extent e : map) {
             unmapped += e.count();
@@ -159,7 +162,7 @@ final class AttributeBlockSalvage {
             s.set("nblocks", dataBlocks);
             form = "in short form";
         } else {
-            Headers.check(read.fsb(0) >= 0, () -> "inode " + ino + ": attribute block 0 is not mapped: no leaf or node to write the kept entries in");
+            Headers.check(read.fsb(0) >= 0 && checks.validFsb(read.fsb(0)), () -> "inode " + ino + ": attribute block 0 is not mapped: no leaf or node to write the kept entries in");
             TreeSet<Long> keep = new TreeSet<>();
             keep.add(0L);
             for (Entry e : kept) {
@@ -176,7 +179,7 @@ final class AttributeBlockSalvage {
                 at.clear();
                 for (Inode.Extent e : map) {
                     for (long i = 0; i < e.count() && at.size() < leaves.size(); i++) {
-                        if (!keep.contains(e.startOff() + i)) {
+                        if (!keep.contains(e.startOff() + i) && checks.validFsb(e.startBlock() + i)) {
                             at.add(e.startOff() + i);
                         }
                     }
@@ -207,20 +210,26 @@ final class AttributeBlockSalvage {
                     extents.add(new long[] {dablk, fsb, 1});
                 }
             }
-            Headers.check(extents.size() * BMBT_REC <= forkSize, () -> "inode " + ino + ": the kept attribute blocks need "
-                    + extents.size() + " extents, more than the fork in the inode holds");
-            for (int i = 0; i < extents.size(); i++) {
-                long[] x = extents.get(i);
-                putRecord(raw, start + i * BMBT_REC, x[0], x[1], x[2]);
-            }
-            s.set("aformat", Inode.FMT_EXTENTS);
-            s.set(large ? "nextents" : "anextents", extents.size());
-            s.set("nblocks", dataBlocks + keep.size());
             unmapped -= keep.size();
+            if (extents.size() * BMBT_REC > forkSize) {
+                // too many for the inode: a bmbt in the blocks of the fork's own (ForkRewrite lays it out and reads it back)
+                unmapped += bmbt.size() - bmbtInOwnBlocks(inode, extents, bmbt, out);
+                inodeWritten = true;
+            } else {
+                for (int i = 0; i < extents.size(); i++) {
+                    long[] x = extents.get(i);
+                    putRecord(raw, start + i * BMBT_REC, x[0], x[1], x[2]);
+                }
+                s.set("aformat", Inode.FMT_EXTENTS);
+                s.set(large ? "nextents" : "anextents", extents.size());
+                s.set("nblocks", dataBlocks + keep.size());
+                unmapped += bmbt.size();
+            }
             form = leaves.size() == 1 ? "as one leaf block" : "as a node over " + leaves.size() + " leaf blocks";
         }
-        byte[] encoded = s.encode(0, g.inodeSize);
-        out.add(0, new BlockImage(g.inodeOffset(ino), encoded, "inode " + ino));
+        if (!inodeWritten) { // else the bmbt's rewrite made it
+            out.add(0, new BlockImage(g.inodeOffset(ino), s.encode(0, g.inodeSize), "inode " + ino));
+        }
         readBack(inode, out);
         int seen = kept.size() + read.dropped.size();
         StringBuilder what = new StringBuilder(kept.size() + " of " + seen + " attribute(s) kept " + form);
@@ -239,6 +248,32 @@ final class AttributeBlockSalvage {
         BlockImage first = out.get(0);
         out.set(0, new BlockImage(first.offset(), first.bytes(), "inode " + ino + " (attributes: " + what + ")"));
         return new Salvaged(out, what.toString());
+    }
+
+    /**
+     * The kept attribute blocks' {@code extents} ({dablk, fsb, count}) written as the fork's bmbt, in as many of its
+     * old bmbt blocks as they need, by {@link ForkRewrite} (the inode with its count, format and di_nblocks first in
+     * {@code out}, then the bmbt blocks); returns the bmbt blocks used.
+     */
+    private int bmbtInOwnBlocks(Inode inode, List<long[]> extents, List<Long> bmbt, List<BlockImage> out) throws XfsException {
+        long ino = inode.ino;
+        ForkRewrite rewrite = new ForkRewrite(fs);
+        int need = rewrite.blocksNeeded(ino, true, extents.size());
+        Headers.check(need <= bmbt.size(), () -> "inode " + ino + ": the kept attribute blocks need " + extents.size()
+                + " extents, a bmbt of " + need + " blocks, and the fork has " + bmbt.size());
+        List<org.xfstage.api.device.FileExtent> fileExtents = new ArrayList<>();
+        for (long[] x : extents) {
+            fileExtents.add(new org.xfstage.api.device.FileExtent(x[0], (int) g.agOf(x[1]), x[1] & ((1L << g.agBlkLog) - 1), x[2], false));
+        }
+        List<org.xfstage.api.device.SalvagedFork.AgBlock> tree = new ArrayList<>();
+        for (long fsb : bmbt.subList(0, need)) {
+            tree.add(new org.xfstage.api.device.SalvagedFork.AgBlock((int) g.agOf(fsb), fsb & ((1L << g.agBlkLog) - 1)));
+        }
+        List<BlockImage> written = new ArrayList<>(rewrite.rewrite(ino, true, fileExtents, tree));
+        BlockImage node = written.remove(written.size() - 1); // the inode comes last from ForkRewrite
+        out.add(0, node);
+        out.addAll(written);
+        return need;
     }
 
     /** The leaves of one fork read: the entries kept, those dropped and the blocks skipped, in words. */
@@ -278,6 +313,10 @@ final class AttributeBlockSalvage {
         }
 
         void block(long dablk, long fsb) throws XfsException {
+            if (!checks.validFsb(fsb)) {
+                skipped.add("attribute block " + dablk + " skipped: it lies outside the filesystem's data blocks");
+                return;
+            }
             byte[] b = fs.image.read(g.fsbOffset(fsb), bs);
             if (Inode.u16(b, 8) != XattrChecks.LEAF_MAGIC) {
                 return; // a node, a remote value block or no attribute block: the kernel's salvage reads leaves only
@@ -371,8 +410,8 @@ final class AttributeBlockSalvage {
                 long dablk = valueblk + j;
                 String at = "its remote value block " + dablk;
                 long fsb = fsb(dablk);
-                if (fsb < 0) {
-                    return at + " is not mapped";
+                if (fsb < 0 || !checks.validFsb(fsb)) {
+                    return at + (fsb < 0 ? " is not mapped" : " lies outside the filesystem's data blocks");
                 }
                 if (valueBlocks.contains(dablk)) {
                     return at + " is another value's or the leaf's";
@@ -479,7 +518,7 @@ final class AttributeBlockSalvage {
 
     /**
      * The salvaged inode read again on a view with its leaf: no attribute rule broken and no rule broken that held
-     * before (and each block as {@link #verifyBlock} verifies a planned one).
+     * before (and each block as the engine verifies a planned one).
      */
     private void readBack(Inode before, List<BlockImage> out) throws XfsException {
         long ino = before.ino;
@@ -491,8 +530,8 @@ final class AttributeBlockSalvage {
                 throw bad(ino, "its salvaged attribute fork still breaks '" + k + "'");
             }
         }
-        for (BlockImage b : out.subList(1, out.size())) {
-            Headers.check(verifyBlock(g, b.offset(), b.bytes(), b.what()), () -> b.what() + ": not an attribute leaf or node as written");
+        for (BlockImage b : out) {
+            fs.verify(b); // as the engine verifies a plan's blocks: the leaves and node by verifyBlock
         }
     }
 
