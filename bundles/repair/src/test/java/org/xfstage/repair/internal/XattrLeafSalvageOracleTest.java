@@ -26,13 +26,14 @@ import org.xfstage.device.internal.SparseFiles;
  * xfs_repair 6.1 clears the whole fork ("would clear attr fork") and this repair used to drop it whole. mkfs -p makes
  * no attributes: the fixtures give /size-100 attributes with xfs_db's attr_set, in leaf form (user "user.a" 3000 bytes
  * local, "user.b" 5000 bytes in two remote blocks, "user.c" 10 bytes; the leaf's entries in hash order are c, b, a) or
- * node form (twelve of 400 bytes: a node over two leaves), and each case damages them with xfs_db -x. Each: our scrub
- * finds the damage that xfs_repair -n finds, every finding planned, applied, our scrub and xfs_repair -n clean after,
- * every file kept, undo exact ({@link DirectoryGrowthOracleTest#repairAndCheck}); the plan names what was kept and
- * dropped, and after the repair xfs_db reads exactly the attributes said kept.
+ * node form (twelve of 400 bytes: a node over two leaves of five and seven), and each case damages them with xfs_db -x.
+ * Each: our scrub finds the damage, every finding planned, applied, our scrub and xfs_repair -n clean after, every file
+ * kept, undo exact ({@link DirectoryGrowthOracleTest#repairAndCheck}); the plan names what was kept and dropped; on the
+ * damaged image xfs_repair -n would clear the whole fork (or, for a node's key, correct it; a leaf owner under a node
+ * it does not read); after the repair xfs_db reads exactly the attributes said kept.
  * <p>
  * By default three cases run on the default geometry; {@code -Dxfstage.matrix=full} runs every case there and on the
- * rmapbt and 1 KiB-block geometries.
+ * rmapbt and 1 KiB-inode geometries (the fixtures' layouts are those of 4 KiB blocks).
  */
 class XattrLeafSalvageOracleTest extends OracleEngine {
     @TempDir
