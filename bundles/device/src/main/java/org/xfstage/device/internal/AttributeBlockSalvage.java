@@ -52,6 +52,11 @@ final class AttributeBlockSalvage {
     private static final int SF_LENGTH_MAX = 0xff;
     /** XFS_XATTR_SIZE_MAX: no value is longer. */
     private static final long VALUE_MAX = 1 << 16;
+    /**
+     * The most attribute blocks one salvage reads (256 MiB of 4 KiB blocks): a fork whose map claims more is damage of
+     * its map, not attributes to salvage, and is dropped whole rather than read block by block.
+     */
+    private static final long MAX_BLOCKS = 1 << 16;
     /** The dropped entries named one by one in the description; the rest are counted. */
     private static final int NAMED = 8;
     private static final int NAMESPACES = XattrChecks.FLAG_ROOT | XattrChecks.FLAG_SECURE | XattrChecks.FLAG_PARENT;
@@ -113,6 +118,13 @@ final class AttributeBlockSalvage {
         if (map.isEmpty()) {
             throw bad(ino, "its attribute fork maps no blocks");
         }
+        long mapped = 0;
+        for (Inode.Extent e : map) {
+            mapped += e.count();
+        }
+        long blocks = mapped;
+        Headers.check(blocks <= MAX_BLOCKS, () -> "inode " + ino + ": its attribute fork maps " + blocks
+                + " blocks, more than a salvage reads (" + MAX_BLOCKS + ")");
         Read read = new Read(ino, map);
         for (Inode.Extent e : map) { // each mapped block once: bounded by the map
             for (long i = 0; i < e.count(); i++) {
