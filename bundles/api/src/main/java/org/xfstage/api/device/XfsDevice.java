@@ -758,4 +758,35 @@ public interface XfsDevice extends AutoCloseable {
     default BlockImage directorySizeFromBlocks(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not prove directory sizes");
     }
+
+    /**
+     * Inode {@code ino} with its leaf or node attribute fork kept as far as it reads, as the kernel's online repair
+     * (xrep_xattr) salvages one: every block the fork maps that reads as an attribute leaf of this inode is searched,
+     * and each entry that reads is kept (a name of 1 to 255 bytes without NUL, flags a kernel writes and not
+     * INCOMPLETE, its record inside the block and clear of the bytes of the entries read before it, a name not kept
+     * already; a remote value whose blocks all read, verify and hold its parts); the others are dropped, each named
+     * with the reason. The kept entries are written back in the smallest form that holds them: a short-form fork when
+     * every value is local and they fit the inode's attribute fork, else one leaf block written anew in the block the
+     * fork maps at attribute block 0 (names hashed again, hash order, usedbytes, firstused and the free map set),
+     * else leaves filled in turn under one node at attribute block 0, in blocks the fork maps; the blocks of the kept
+     * remote values kept at their places; the map in the inode, or in a bmbt in the fork's own bmbt blocks when it
+     * does not fit. The blocks the fork no longer maps (other leaves,
+     * nodes, dropped values) are unmapped, di_nblocks and the attribute extent count set: they become leaked space
+     * that the free-space plans give back, as for {@link #dropAttributeFork}. The fork offset and the data fork are
+     * kept. The result is read again on a view: no attribute rule may be broken and no rule that held may break.
+     * The inode's {@link BlockImage#what()} says, after "(attributes: ", how many entries were kept and which were
+     * dropped and why, for the plan to report.
+     *
+     * @return the inode first, then the leaf or node blocks and bmbt blocks written (none for a short form)
+     * @throws XfsFormatException when the inode is free, the root, a realtime or a quota inode, its attribute fork is
+     *                            neither extents nor a btree, its map does not read, nothing of it reads (the fork is
+     *                            then to be dropped: {@link #dropAttributeFork}), the kept entries need more leaves
+     *                            than one node holds or than the fork maps blocks, or a larger bmbt than the fork's,
+     *                            or the device salvages no attribute blocks (the default, for devices made before
+     *                            this method)
+     * @since api device 2.7
+     */
+    default java.util.List<BlockImage> salvageAttributeBlocks(long ino) throws XfsException {
+        throw new XfsFormatException(source() + ": this device does not salvage attribute blocks");
+    }
 }

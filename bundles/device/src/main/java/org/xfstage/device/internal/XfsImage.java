@@ -812,6 +812,12 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public List<BlockImage> salvageAttributeBlocks(long ino) throws XfsException {
+        new InodeClear(checks(), superblock).refuseReserved(ino);
+        return new AttributeBlockSalvage(this, checks()).salvage(Inode.read(image, geometry, ino)).blocks();
+    }
+
+    @Override
     public List<BlockImage> rebuildSymlinkBlocks(long ino) throws XfsException {
         return new SymlinkRebuild(this).rebuild(ino);
     }
@@ -988,6 +994,10 @@ final class XfsImage implements XfsDevice {
                 && Inode.u32(b, 0) == Inode.BMBT_MAGIC) {
             ForkRewrite.verifyBlock(g, block.offset(), b, block.what()); // a file's bmbt block: no AG owns it
             return;
+        }
+        if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize
+                && AttributeBlockSalvage.verifyBlock(g, block.offset(), b, block.what())) {
+            return; // an attribute leaf or node written anew: no AG owns it
         }
         if (block.bytes().length == g.blockSize && within % g.blockSize == 0 && within >= g.blockSize) {
             new BulkLoader(g).verify(agno, within / g.blockSize, block.bytes(), block.what());

@@ -374,6 +374,10 @@ final class NamespaceRecipes {
         // on 8 KiB directory blocks the hash index of /node has other keys
         r.add(r("dir8k-node-key", d, List.of("path /node", "dblock ${leaf}", "write -d nbtree[1].hashval 0x7bdf06a0"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
         r.add(r("dir8k-free-bests", d, List.of("path /node", "dblock ${free}", "write -d fbests[2] 0x30"), Set.of(d)).only(NamespaceRecipes::dirBlocks8k));
+        // a node's first key below every hash of its child ("would correct bad hashval in interior directory block"),
+        // and a node counting one child: on every directory block size
+        r.add(r("dir-node-key-first", d, List.of("path /node", "dblock ${leaf}", "write -d nbtree[0].hashval 0x10"), Set.of(d)));
+        r.add(r("dir-node-count-one", d, List.of("path /node", "dblock ${leaf}", "write -d nhdr.count 1"), Set.of(d)));
         // damage xfs_repair -n (6.1) passes but the kernel does not accept or would not write: a single-block
         // directory whose size is not one block (xfs_dir2_format refuses it), a leaf directory whose size ends before
         // its last data block, non-zero padding in a leaf block's header (online scrub flags it)

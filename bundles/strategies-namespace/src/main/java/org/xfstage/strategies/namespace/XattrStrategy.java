@@ -27,6 +27,11 @@ import org.xfstage.api.repair.ScrubContext;
  * kept, cut before entry I: ..."; any other fork that does not read ("clearing inode N attributes"), or a short form
  * of which nothing reads, is dropped whole (the device's {@code dropAttributeFork}), reported as "attributes dropped:
  * /path (inode N: ...)", and its blocks come back to free space in the next round of plans.
+ * <p>
+ * A leaf or node fork keeps what reads, as the kernel's online repair salvages one (the device's
+ * {@code salvageAttributeBlocks}, api device 2.7): every entry of every leaf that reads, written back in short form or
+ * as one leaf block, each dropped entry named with its reason; where xfs_repair 6.1 clears the whole fork. It is dropped
+ * whole when nothing reads or what reads needs more than one leaf block.
  */
 @Component(property = RepairStrategy.STRUCTURE + "=xattr")
 public class XattrStrategy implements RepairStrategy {
@@ -45,8 +50,8 @@ public class XattrStrategy implements RepairStrategy {
 
     /**
      * The attribute fork of every inode whose attributes still break a rule on the plan's view: a short-form fork kept
-     * as far as it reads (the device's {@code salvageShortFormAttributes}), any other, or one of which nothing reads,
-     * dropped.
+     * as far as it reads (the device's {@code salvageShortFormAttributes}), a leaf or node fork too (its
+     * {@code salvageAttributeBlocks}), one of which nothing is kept dropped.
      */
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
@@ -60,15 +65,19 @@ public class XattrStrategy implements RepairStrategy {
         Map<Long, String> kept = new LinkedHashMap<>(); // inode to the change line's end
         for (java.util.Iterator<Map.Entry<Long, String>> it = drop.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, String> e = it.next();
-            BlockImage b;
+            List<BlockImage> b;
             try {
-                b = ctx.device().salvageShortFormAttributes(e.getKey());
+                b = List.of(ctx.device().salvageShortFormAttributes(e.getKey()));
             } catch (XfsFormatException notShortForm) {
-                continue; // not short form, or nothing of it reads: dropped whole below
+                try {
+                    b = ctx.device().salvageAttributeBlocks(e.getKey());
+                } catch (XfsFormatException notBlocks) {
+                    continue; // nothing of it reads, or what reads is not kept in place: dropped whole below
+                }
             }
-            salvaged.add(b);
+            salvaged.addAll(b);
             it.remove();
-            String what = b.what();
+            String what = b.get(0).what();
             int at = what.indexOf(SAID);
             kept.put(e.getKey(), e.getValue() + "): " + (at < 0 ? what : what.substring(at + SAID.length(), what.length() - 1)));
         }

@@ -46,6 +46,8 @@ final class Staging implements ScrubContext, AutoCloseable {
     /** Inodes whose attribute fork is short form and salvaged by the stand-in device, and those it salvaged. */
     final java.util.Set<Long> shortFormAttributes = new java.util.TreeSet<>();
     final java.util.Set<Long> attributesSalvaged = new java.util.TreeSet<>();
+    /** Inodes whose leaf or node attribute fork the stand-in device salvages (in an inode and a leaf block). */
+    final java.util.Set<Long> blockAttributes = new java.util.TreeSet<>();
     /** The inodes whose only fault is their checksum (the device rewrites it); the rest it refuses. */
     final java.util.Set<Long> checksumOnly = new java.util.TreeSet<>();
     /** The symlinks whose remote blocks' headers the device can write again (their target proves them); the rest it refuses. */
@@ -114,6 +116,15 @@ final class Staging implements ScrubContext, AutoCloseable {
                 attributesSalvaged.add((Long) args[0]);
                 return new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]
                         + " (attributes: 1 of 3 attribute(s) kept, cut before entry 1: a name of no length)");
+            }
+            if (m.getName().equals("salvageAttributeBlocks")) {
+                if (!blockAttributes.contains((Long) args[0])) {
+                    throw new XfsFormatException("inode " + args[0] + ": nothing of its attribute blocks reads");
+                }
+                attributesSalvaged.add((Long) args[0]);
+                return List.of(new org.xfstage.api.device.BlockImage((Long) args[0] * 512, new byte[512], "inode " + args[0]
+                        + " (attributes: 2 of 3 attribute(s) kept as one leaf block; dropped: user.b (its remote value block 1"
+                        + " does not verify); 2 block(s) unmapped)"), new org.xfstage.api.device.BlockImage(1 << 20, new byte[4096], "leaf"));
             }
             if (m.getName().equals("rewriteInodeChecksum")) {
                 if (!checksumOnly.contains((Long) args[0])) {
