@@ -22,10 +22,12 @@ import org.xfstage.api.staging.XfBlobFactory;
 /**
  * The staged observations as checks that run at the same time read them. An xfarray is read by one thread at a time
  * (its caller locks, XfArray's contract), and several checks read the same ones (the space map, the inode map): each
- * check gets a context of its own whose observations are read through a {@link Reader} of its own, which takes the
- * array's lock (one per array, shared by the run's readers) once per batch of records for a scan, and per record for
- * a random load (a binary search's few probes). A check only reads the observations: a reader refuses every change, so
- * that a check that would change what another reads fails the run instead of racing it.
+ * check gets a context of its own whose observations are read through views of its own: the array's reading view
+ * (XfArray#readView, which reads with no lock while nothing changes the array, as nothing does during the checks), or
+ * for an array without one a {@link Reader}, which takes the array's lock (one per array, shared by the run's readers)
+ * once per batch of records for a scan and per record for a random load (a first version of this used only those: two
+ * checks scanning the same array then wait on each other's copies). A check only reads the observations: both refuse
+ * every change, so that a check that would change what another reads fails the run instead of racing it.
  */
 final class CheckReads {
     /** One lock per staged array of the run, shared by every check's reader of it. */
@@ -74,8 +76,12 @@ final class CheckReads {
             if (a == null) {
                 return null;
             }
-            // one reader per observation for the check's whole run, used as the check would use the array itself
-            return readers.computeIfAbsent(o, k -> new Reader(a, reads.lockOf(a)));
+            // one reader per observation for the check's whole run, used as the check would use the array itself: the
+            // array's own reading view (no lock: two checks scan the same array at full speed), else a locked one
+            return readers.computeIfAbsent(o, k -> {
+                XfArray view = a.readView();
+                return view != null ? view : new Reader(a, reads.lockOf(a));
+            });
         }
 
         @Override
