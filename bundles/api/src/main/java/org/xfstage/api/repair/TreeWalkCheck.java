@@ -13,10 +13,8 @@ import org.xfstage.api.device.DirectorySink;
  * calls {@link #finish} instead of the strategy's {@link RepairStrategy#check}, and closes it when the run's
  * observations are closed.
  * <p>
- * The events arrive on one thread, in the order {@link DirectorySink} describes: the engine's walking thread, or, when
- * the engine walks with more than one thread, a thread of their own that the walk hands them to in that order (the
- * walk goes on reading meanwhile); each must do bounded work and must not block (the strategy's time limit applies
- * only to {@link #finish}). An unchecked exception from an
+ * The events arrive on the engine's walking thread, in the order {@link DirectorySink} describes: each must do bounded
+ * work and must not block (the strategy's time limit applies only to {@link #finish}). An unchecked exception from an
  * event stops the events to this check; {@link #finish} is then not called and the run fails naming the strategy.
  */
 @ConsumerType

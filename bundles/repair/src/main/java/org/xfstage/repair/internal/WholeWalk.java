@@ -69,22 +69,10 @@ final class WholeWalk {
         // for a check that reads it; a repair's plans have it staged after the checks, when one will read it (WalkForPlans)
         LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
-        // with a second core, the checks are told the walk on a thread of their own, in order (TreePipe)
-        TreePipe pipe = sinks.isEmpty() || w.threads() < 2 ? null
-                : new TreePipe(new Tee(sinks.get(0), sinks.subList(1, sinks.size())), w.run());
         try {
-            try {
-                w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new Tee(counter, pipe == null ? sinks : List.of(pipe)));
-            } catch (XfsException e) {
-                w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
-            }
-            if (pipe != null) {
-                pipe.finish(); // the checks told everything before the sorts and the checks' finish
-            }
-        } finally {
-            if (pipe != null) {
-                pipe.close(); // a walk that failed or was cancelled: their thread stopped
-            }
+            w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new Tee(counter, sinks));
+        } catch (XfsException e) {
+            w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }
         counter.finish();
         long t2 = System.nanoTime();
