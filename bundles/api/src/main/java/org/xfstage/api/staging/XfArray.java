@@ -153,4 +153,18 @@ public interface XfArray extends AutoCloseable {
         }
         return first;
     }
+
+    /**
+     * A view of this array for one more reading thread: its loads and scans may run at the same time as those of
+     * other views and of the array itself, with no lock, as long as nothing changes the array (no store, append, unset
+     * or sort while any view is read). The view changes nothing (its changes throw {@link UnsupportedOperationException})
+     * and closing it closes nothing; it is used by one thread at a time, as an array is. For readers that share a
+     * staged array at once (a scrub's checks run in parallel).
+     *
+     * @return the view, or null when this implementation has none (then the callers lock, as for any array)
+     * @since 1.6
+     */
+    default XfArray readView() {
+        return null;
+    }
 }

@@ -2,7 +2,7 @@
  * Staging memory for repairs: pageable files outside the Java heap ({@link org.xfstage.api.staging.XFile})
  * and the services that hand them out.
  */
-@Version("1.5.0")
+@Version("1.6.0")
 @Export
 package org.xfstage.api.staging;
 

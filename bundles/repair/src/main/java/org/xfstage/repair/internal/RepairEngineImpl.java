@@ -53,8 +53,9 @@ public class RepairEngineImpl implements RepairEngine {
                 + "its name (nothing is written)")
         long strategyTimeoutSeconds() default 600;
 
-        @AttributeDefinition(description = "Threads that walk a scrub's AGs at once (at most one per AG); 0: one per "
-                + "available processor; 1: one AG after another on the run's thread; at most 64. The findings are the same")
+        @AttributeDefinition(description = "Threads that walk a scrub's AGs at once (at most one per AG), and checks "
+                + "that run at once; 0: one per available processor; 1: one AG, one check after another on the run's "
+                + "thread; at most 64. The findings are the same")
         int walkThreads() default 0;
     }
 

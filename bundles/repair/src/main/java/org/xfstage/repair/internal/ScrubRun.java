@@ -23,7 +23,6 @@ import org.xfstage.api.repair.RepairException;
 import org.xfstage.api.repair.ScrubOptions;
 import org.xfstage.api.repair.ScrubReport;
 import org.xfstage.api.repair.SpaceMapRecord;
-import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.CancelledException;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.StagingException;
@@ -36,7 +35,7 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
 /**
  * One scrub of one image, or of a view of it with planned blocks in it (nothing is written): the device opened
  * read-only (in a repair, a view of the open the repair holds), the observations staged by a walk and sorted, then each
- * chosen strategy's check. A repair's first scrub also makes its plans here, while the observations are still staged.
+ * chosen strategy's check ({@link ParallelChecks}). A repair's first scrub also makes its plans here, while the observations are still staged.
  * Every log line carries the run's id.
  * <p>
  * What cannot be decoded is a finding; a scrub that cannot run (device, staging, a strategy failing or hanging,
@@ -180,7 +179,7 @@ final class ScrubRun {
                 if (!walk.stage(walking)) {
                     return Optional.empty();
                 }
-                check(ctx, findings, phases);
+                new ParallelChecks(services, run, chosen, services.threadsToWalk()).check(ctx, findings, phases);
                 phases.end();
                 WalkForPlans.stageIfPlanned(walking, findings, () -> StagingBill.billWalk(run, dev, info, chosen.keySet(),
                         services.xfiles().get(), figures, phases));
@@ -205,49 +204,5 @@ final class ScrubRun {
         }
         LOG.info("[{}] scrub end: {} findings in {} ms", run, findings.size(), figures.get("millis"));
         return Optional.of(new ScrubReport(image.toString(), findings, used, figures));
-    }
-
-    /** Each chosen strategy's check, one after the other, each on a thread of its own and for a limited time. */
-    private void check(RunContext ctx, List<Finding> findings, PhaseProgress phases) throws RepairException, StagingException {
-        phases.phase("checks", chosen.size(), "checks");
-        for (Registered r : chosen.values()) {
-            phases.step(1);
-            if (progress.isCancelled()) {
-                throw new CancelledException("scrub cancelled before " + r.structure());
-            }
-            Observations staged = ctx.staged();
-            Exception walkFailure = staged.walkFailure(r.structure()); // thrown below as the check's own would be
-            TreeWalkCheck walked = staged.walkCheck(r.structure());
-            List<Finding> given = walked == null && walkFailure == null ? staged.walkFindings(r.structure()) : null;
-            if (given != null) { // a run that walked no tree: the first walk's check stands (RepairStrategy#treeWalkCheck)
-                findings.addAll(given);
-                continue;
-            }
-            try {
-                List<Finding> found = services.runner().run(r, "finish its check", () -> {
-                    List<Finding> out = new ArrayList<>();
-                    if (walkFailure != null) {
-                        throw walkFailure;
-                    }
-                    if (walked != null) {
-                        walked.finish(ctx, out::add);
-                    } else {
-                        r.strategy().check(ctx, out::add);
-                    }
-                    return out;
-                });
-                if (walked != null) {
-                    staged.walkFindings(r.structure(), found); // for a re-check that walks no tree
-                }
-                findings.addAll(found);
-            } catch (StagingException e) { // CancelledException included
-                throw e; // the run's own trouble (cancelled, staging gone or full), not the strategy's
-            } catch (XfsFormatException e) {
-                // the structure the strategy reads is itself unreadable: that is damage found
-                findings.add(new Finding(r.structure(), -1, "while checking", e.getMessage(), null));
-            } catch (Exception e) {
-                throw new RepairException("strategy '" + r.structure() + "' from " + r.bundle() + " failed: " + e, e);
-            }
-        }
     }
 }

@@ -82,6 +82,12 @@ final class StagedArray implements XfArray, Provider.Staged {
         this.file = files.create("xfarray " + name);
     }
 
+    /** A view for one more reading thread, reading the file directly with state of its own (ReadView). */
+    @Override
+    public XfArray readView() {
+        return new ReadView(this);
+    }
+
     /** Whether this array stages its records through that xfile service. */
     @Override
     public boolean madeBy(XFileFactory f) {
