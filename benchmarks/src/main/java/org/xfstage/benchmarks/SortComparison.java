@@ -108,10 +108,21 @@ public final class SortComparison {
     }
 
     static void report(String what, long n, double seconds) {
-        System.out.printf(Locale.ROOT, "%-30s %8.3f s  %,14.0f records/s%n", what, seconds, n / seconds);
+        System.out.printf(Locale.ROOT, "%-30s %8.3f s  %,14.0f records/s  (cpu of the last run %.3f s)%n", what, seconds,
+                n / seconds, lastCpu / 1e9);
     }
 
     static long lastPeakHeap;
+    /**
+     * CPU of the JVM (all threads) during the last timed sort, in ns: on a shared machine whose load stretches wall
+     * times by 2-10x from run to run, what the sort itself cost still compares between builds.
+     */
+    static long lastCpu;
+
+    private static long processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
 
     static double timeXfArray(XfArrayFactoryImpl arrays, long n, RecordComparator cmp) throws Exception {
         try (XfArray a = arrays.create("bench", 16)) {
@@ -124,9 +135,11 @@ public final class SortComparison {
             }
             System.gc();
             HeapPeaks.reset();
+            long c0 = processCpu();
             long t0 = System.nanoTime();
             a.sort(cmp, SortOptions.DEFAULT, Progress.NONE);
             double s = (System.nanoTime() - t0) / 1e9;
+            lastCpu = processCpu() - c0;
             lastPeakHeap = HeapPeaks.peak();
             verifySorted(a, n, cmp);
             return s;
@@ -155,12 +168,15 @@ public final class SortComparison {
         for (int i = 0; i < keys.length; i++) {
             keys[i] = rnd.nextLong() ^ Long.MIN_VALUE; // signed order of x^MIN == unsigned order of x
         }
+        long c0 = processCpu();
         long t0 = System.nanoTime();
         if (parallel) {
             Arrays.parallelSort(keys);
         } else {
             Arrays.sort(keys);
         }
-        return (System.nanoTime() - t0) / 1e9;
+        double s = (System.nanoTime() - t0) / 1e9;
+        lastCpu = processCpu() - c0;
+        return s;
     }
 }

@@ -8,12 +8,14 @@ import org.xfstage.api.staging.RecordComparator;
 /**
  * Sorts the records of one chunk held in a direct buffer, using a second buffer of the same size.
  *
- * <p>With a radix key: the keys are read once into a {@code long[]} beside an {@code int[]} of record numbers,
+ * <p>With a radix key: the keys are read once into a {@code long[]} beside an {@code int[]} of the records' byte offsets,
  * LSD radix passes of {@link #DIGIT_BITS} bits sort those primitive arrays (the key bits before
  * {@code depthBits} are already equal, thanks to the MSD levels above; digits where every key agrees are
  * skipped), one pass then moves the records into key order, and the comparator orders each run of equal keys.
- * Without a key: a merge sort of record numbers by the comparator, then one permutation pass. The heap used is
- * these arrays, bounded by {@link ExternalSort#MAX_CHUNK_RECORDS}.
+ * Without a key: a merge sort of record offsets by the comparator, then one permutation pass. The heap used is
+ * these arrays, bounded by {@link ExternalSort#MAX_CHUNK_RECORDS}. Offsets, not record numbers: a comparison then
+ * passes what it reads, without a multiplication between loading the entry and loading the record (1-6% less CPU for
+ * a chunk of 2^18 records by an opaque comparator, four pairs of JVMs).
  *
  * <p>One instance per worker thread; not thread-safe.
  */
@@ -73,7 +75,7 @@ final class ChunkSorter {
                 radix(n, depthBits);
             } else {
                 for (int i = 0; i < n; i++) {
-                    index[i] = i;
+                    index[i] = i * recordSize;
                 }
                 sortByComparator(0, n);
                 permute(n);
@@ -87,7 +89,7 @@ final class ChunkSorter {
         int[] idx = index;
         for (int i = 0, at = 0; i < n; i++, at += recordSize) {
             k[i] = key.read(a, at);
-            idx[i] = i;
+            idx[i] = at;
         }
         // digit boundaries, least significant first: [from, from + width) in bits below the MSB
         int digits = 0;
@@ -167,16 +169,17 @@ final class ChunkSorter {
     /** Moves the records into the order of {@code index}, then makes that buffer the current one. */
     private void permute(int n) {
         for (int i = 0; i < n; i++) {
-            Records.copy(a, index[i] * recordSize, b, i * recordSize, recordSize);
+            Records.copy(a, index[i], b, i * recordSize, recordSize);
         }
         ByteBuffer t = a;
         a = b;
         b = t;
     }
 
+    /** Compares the records at byte offsets i and j of the current buffer. */
     private int cmp(int i, int j) {
         compares++;
-        return comparator.compare(a, i * recordSize, a, j * recordSize);
+        return comparator.compare(a, i, a, j);
     }
 
     /**

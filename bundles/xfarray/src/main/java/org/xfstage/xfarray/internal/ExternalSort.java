@@ -763,22 +763,37 @@ final class ExternalSort {
         return lo;
     }
 
-    /** One k-way merge with a loser tree (Knuth, TAOCP 5.4.1): log2(k) comparisons per record. */
+    /**
+     * One k-way merge with a loser tree (Knuth, TAOCP 5.4.1): log2(k) comparisons per record. All runs' read buffers
+     * are parts of one buffer, and a run's current record is known by its offset there: a comparison in the tree
+     * hands the comparator that one buffer and two offsets, where a buffer per run cost two more dependent loads (the
+     * run's buffer, then its address and limit) on every level, and made a merge comparison cost twice one of the chunk
+     * sort (16.7 against 8.6 ns, JFR and phase times of a 2*10^7-record opaque sort).
+     */
     private final class Merge {
+        /** {@link #cur} of a run with no records left: it loses to every run. */
+        private static final int EXHAUSTED = -1;
         private final XFile src;
         private final XFile dst;
         private final long d0;
         private final long count;
         private final int k;
-        private final ByteBuffer[] in;
+        /** Every run's read buffer, one after the other. */
+        private final ByteBuffer all;
+        /** A second view of {@link #all} that refills move through (position and limit set per refill). */
+        private final ByteBuffer fill;
+        /** Bytes of one run's part of {@link #all}. */
+        private final int part;
+        /** The offset in {@link #all} of each run's current record, or {@link #EXHAUSTED}, while the tree is built. */
+        private final int[] cur;
+        /** The offset in {@link #all} one past each run's last loaded record. */
+        private final int[] lim;
+        /** The next record of each run still in src, and its end. */
         private final long[] next;
         private final long[] end;
-        private final int[] pos;
-        private final int[] lim;
         private final int[] tree;
         private final ByteBuffer out;
         private long merged;
-        private long compared;
 
         Merge(XFile src, long[] starts, long[] ends, XFile dst, long d0) {
             this.src = src;
@@ -793,37 +808,65 @@ final class ExternalSort {
             }
             this.count = c;
             int per = Math.max(1, Math.max(4096, MERGE_READ_BYTES / k) / r);
-            ByteBuffer all = ByteBuffer.allocateDirect(k * per * r).order(ByteOrder.BIG_ENDIAN);
-            in = new ByteBuffer[k];
-            pos = new int[k];
+            part = per * r;
+            all = ByteBuffer.allocateDirect(k * part).order(ByteOrder.BIG_ENDIAN);
+            fill = all.duplicate().order(ByteOrder.BIG_ENDIAN);
+            cur = new int[k];
             lim = new int[k];
             tree = new int[k];
-            for (int i = 0; i < k; i++) {
-                in[i] = all.slice(i * per * r, per * r).order(ByteOrder.BIG_ENDIAN);
-            }
             out = ByteBuffer.allocateDirect(Math.max(r, STREAM_BUFFER_BYTES / r * r)).order(ByteOrder.BIG_ENDIAN);
         }
 
         void run() throws StagingException {
             for (int i = 0; i < k; i++) {
-                refill(i);
+                cur[i] = refill(i);
             }
             java.util.Arrays.fill(tree, k); // k is a virtual leaf that beats everything
             for (int s = k - 1; s >= 0; s--) {
-                adjust(s);
+                build(s);
             }
+            // each node also keeps its loser's current offset: a level reads the two side by side, not one after the other
+            int[] off = new int[k];
+            for (int x = 1; x < k; x++) {
+                off[x] = cur[tree[x]];
+            }
+            ByteBuffer a = all;
+            RecordComparator cmp = comparator;
+            int[] t = tree;
             out.clear();
             int outRecords = out.capacity() / r;
             int inOut = 0;
+            long compared = 0;
+            int w = t[0];
+            int o = cur[w];
             for (long m = 0; m < count; m++) {
-                int w = tree[0];
-                Records.copy(in[w], pos[w], out, inOut * r, r);
+                Records.copy(a, o, out, inOut * r, r);
                 inOut++;
-                pos[w] += r;
-                if (pos[w] == lim[w]) {
-                    refill(w);
+                o += r;
+                if (o == lim[w]) {
+                    o = refill(w);
                 }
-                adjust(w);
+                // the winner's run replays its path to the root against the losers kept there
+                int s = w;
+                for (int x = (s + k) >> 1; x > 0; x >>= 1) {
+                    int lo = off[x];
+                    boolean loserFirst;
+                    if (o == EXHAUSTED || lo == EXHAUSTED) {
+                        loserFirst = o == EXHAUSTED;
+                    } else {
+                        compared++;
+                        loserFirst = cmp.compare(a, lo, a, o) <= 0;
+                    }
+                    if (loserFirst) {
+                        int l = t[x];
+                        t[x] = s;
+                        off[x] = o;
+                        s = l;
+                        o = lo;
+                    }
+                }
+                t[0] = s;
+                w = s;
                 if (inOut == outRecords) {
                     flush(inOut);
                     inOut = 0;
@@ -845,24 +888,23 @@ final class ExternalSort {
             checkCancelled();
         }
 
-        private void refill(int i) throws StagingException {
+        /** Loads run i's next records into its part of {@link #all}: the offset of the first, or {@link #EXHAUSTED}. */
+        private int refill(int i) throws StagingException {
             long left = end[i] - next[i];
             if (left <= 0) {
-                lim[i] = -1; // exhausted
-                pos[i] = 0;
-                return;
+                return EXHAUSTED;
             }
-            int k1 = (int) Math.min(in[i].capacity() / r, left);
-            ByteBuffer b = in[i];
-            b.clear().limit(k1 * r);
-            src.load(next[i] * r, b);
+            int k1 = (int) Math.min(part / r, left);
+            int from = i * part;
+            fill.limit(from + k1 * r).position(from);
+            src.load(next[i] * r, fill);
             next[i] += k1;
-            pos[i] = 0;
-            lim[i] = k1 * r;
+            lim[i] = from + k1 * r;
             loads.add(k1);
+            return from;
         }
 
-        /** Whether leaf x beats leaf y (comes first); exhausted runs lose to all. */
+        /** Whether leaf x beats leaf y (comes first) while the tree is built; exhausted runs lose to all. */
         private boolean beats(int x, int y) {
             if (x == k) {
                 return true;
@@ -870,17 +912,17 @@ final class ExternalSort {
             if (y == k) {
                 return false;
             }
-            if (lim[x] < 0) {
+            if (cur[x] == EXHAUSTED) {
                 return false;
             }
-            if (lim[y] < 0) {
+            if (cur[y] == EXHAUSTED) {
                 return true;
             }
-            compared++;
-            return comparator.compare(in[x], pos[x], in[y], pos[y]) <= 0;
+            return comparator.compare(all, cur[x], all, cur[y]) <= 0;
         }
 
-        private void adjust(int s) {
+        /** Puts leaf s into the tree being built (virtual leaves k still in it). */
+        private void build(int s) {
             for (int t = (s + k) >> 1; t > 0; t >>= 1) {
                 if (beats(tree[t], s)) {
                     int tmp = tree[t];

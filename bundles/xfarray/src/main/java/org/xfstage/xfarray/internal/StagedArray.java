@@ -193,7 +193,7 @@ final class StagedArray implements XfArray, Provider.Staged {
         ByteBuffer v = view;
         if (v != null && off >= viewStart && off + r <= viewEnd) {
             try {
-                v.get((int) (off - viewStart), dst, at, r);
+                Records.copy(v, (int) (off - viewStart), dst, at, r);
                 return;
             } catch (InternalError e) {
                 view = null; // the file was closed or punched under the view: the file's own call says which
@@ -208,7 +208,7 @@ final class StagedArray implements XfArray, Provider.Staged {
         ByteBuffer v = view;
         if (v != null && off >= viewStart && off + r <= viewStoreEnd) {
             try {
-                v.put((int) (off - viewStart), src, at, r);
+                Records.copy(src, at, v, (int) (off - viewStart), r);
                 return;
             } catch (InternalError e) {
                 view = null;
@@ -240,7 +240,7 @@ final class StagedArray implements XfArray, Provider.Staged {
             view = null;
             return;
         }
-        view = v.bytes();
+        view = v.bytes().duplicate().order(java.nio.ByteOrder.nativeOrder()); // the order Records' long copies read
         viewStart = v.start();
         viewEnd = v.start() + v.bytes().capacity();
         viewStoreEnd = Math.min(viewEnd, file.size());

@@ -322,6 +322,35 @@ class SortTest {
         }
     }
 
+    /**
+     * The merge's edges: 3000-byte records in chunks of 4, 500 runs merged in one pass, so that each run's part of the
+     * read buffer holds 2 records and is refilled twice per run; the last run holds one record. On one thread (one
+     * merge) and two (the output cut in parts at a splitter), for inputs whose runs end in every way.
+     */
+    @ParameterizedTest(name = "{0}, {1} thread(s)")
+    @MethodSource("mergeEdges")
+    void theMergeRefillsEveryRunAndEndsWithARunOfOneRecord(Input input, int threads) throws Exception {
+        int size = 3000;
+        int perChunk = 4;
+        int n = 499 * perChunk + 1;
+        List<byte[]> recs = records(input, n, size, 11L * input.ordinal() + threads);
+        if (input == Input.SORTED || input == Input.REVERSED) { // in the comparator's order: every merge step takes one run
+            recs.sort(input == Input.SORTED ? reference(Order.OPAQUE) : reference(Order.OPAQUE).reversed());
+        }
+        try (XfArray a = fill("merge edges", recs, size)) {
+            ((StagedArray) a).sort(comparator(size, Order.OPAQUE), new SortOptions(threads), Progress.NONE, perChunk * size);
+            assertEquals(ExternalSort.Path.MERGE, ((StagedArray) a).lastSortPath);
+            List<byte[]> expected = new ArrayList<>(recs);
+            expected.sort(reference(Order.OPAQUE));
+            assertSame(expected, contents(a));
+        }
+    }
+
+    static Stream<Arguments> mergeEdges() {
+        return Stream.of(Arguments.of(Input.RANDOM, 1), Arguments.of(Input.RANDOM, 2), Arguments.of(Input.SORTED, 1),
+                Arguments.of(Input.REVERSED, 2), Arguments.of(Input.ALL_EQUAL, 1), Arguments.of(Input.SOME_NULL, 2));
+    }
+
     @Test
     void defaultChunkSortIsInMemoryAndCorrect() throws Exception {
         List<byte[]> recs = records(Input.RANDOM, 20_000, 16, 7);

@@ -143,6 +143,33 @@ class XfArrayTest {
         }
     }
 
+    /**
+     * A scan's loads and overwrites through the view keep every byte in place whatever the record size: records of
+     * whole longs up to 64 bytes are copied eight bytes at a time, others in bulk.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}-byte records")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 12, 16, 64, 72})
+    void recordsOfEverySizeKeepTheirBytesThroughTheView(int size) throws Exception {
+        int count = 3 * 4096 / size + 7; // several pages, the last one partly filled
+        try (XfArray a = arrays.create("viewed " + size, size)) {
+            for (int i = 0; i < count; i++) {
+                a.append(rec(size, i));
+            }
+            byte[] b = new byte[size];
+            ByteBuffer heap = ByteBuffer.allocate(size);
+            for (int pass = 0; pass < 2; pass++) {
+                for (int i = 0; i < count; i++) {
+                    a.load(i, b);
+                    assertArrayEquals(rec(size, i * 7 * pass + i), b, "record " + i + ", pass " + pass);
+                    heap.clear();
+                    a.load(i, heap);
+                    assertArrayEquals(b, heap.array(), "record " + i + " into a heap buffer, pass " + pass);
+                    a.store(i, rec(size, i * 7 * (pass + 1) + i));
+                }
+            }
+        }
+    }
+
     /** An XfArray that only forwards the abstract methods: the interface's default methods run as another provider's would. */
     private static final class ForwardingArray implements XfArray {
         private final XfArray a;
