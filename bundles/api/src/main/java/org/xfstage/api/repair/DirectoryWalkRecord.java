@@ -121,4 +121,14 @@ public final class DirectoryWalkRecord {
         array.append(buf);
         buf.rewind();
     }
+
+    /**
+     * Stores this record at {@code index} of {@code array}: a walk's record staged in two parts, the later part first,
+     * leaves room before it for the earlier one (the records stay in walk order; the gap, if any, is null records).
+     */
+    public void storeTo(XfArray array, long index) throws StagingException {
+        buf.rewind();
+        array.store(index, buf);
+        buf.rewind();
+    }
 }

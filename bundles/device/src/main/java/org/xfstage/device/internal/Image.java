@@ -28,6 +28,13 @@ final class Image {
     private final AtomicReferenceArray<MappedByteBuffer> windows;
     /** Planned block contents by offset that reads see instead of the device's (a view of a repair before it is written). */
     private final java.util.NavigableMap<Long, byte[]> overlay;
+    /**
+     * The overlay's offsets in order and their contents, the same index in both: a read looks its blocks up with a
+     * binary search on primitives, where the map's lookup and view of a range cost a boxed key and objects per read (a
+     * re-check of a view reads every inode and directory through it; the overlay is not changed once made).
+     */
+    private final long[] planned;
+    private final byte[][] plannedBytes;
 
     Image(String source, FileChannel channel, long size) {
         this(source, channel, size, null);
@@ -39,6 +46,16 @@ final class Image {
         this.size = size;
         this.windows = new AtomicReferenceArray<>((int) ((size + WINDOW - 1) >>> WINDOW_SHIFT));
         this.overlay = overlay;
+        int n = overlay == null ? 0 : overlay.size();
+        planned = new long[n];
+        plannedBytes = new byte[n][];
+        if (overlay != null) {
+            int i = 0;
+            for (var e : overlay.entrySet()) {
+                planned[i] = e.getKey();
+                plannedBytes[i++] = e.getValue();
+            }
+        }
     }
 
     /** The planned contents this view reads instead of the device's, or null when it is no view. */
@@ -70,14 +87,16 @@ final class Image {
             // a fault under the mapping: the device shrank or failed underneath us
             throw new XfsException("cannot read " + source + " at offset " + (offset + done) + ": I/O error under the mapping", e);
         }
-        if (overlay != null) {
-            Long first = overlay.floorKey(offset);
-            for (var e : overlay.subMap(first == null ? offset : first, true, offset + length, false).entrySet()) {
-                long from = Math.max(offset, e.getKey());
-                long to = Math.min(offset + length, e.getKey() + e.getValue().length);
-                if (from < to) {
-                    System.arraycopy(e.getValue(), (int) (from - e.getKey()), b, (int) (from - offset), (int) (to - from));
-                }
+        // from the last planned block at or before the offset (else the first after it) to the end of the read, in order
+        int i = java.util.Arrays.binarySearch(planned, offset);
+        if (i < 0) {
+            i = Math.max(0, -i - 2);
+        }
+        for (; i < planned.length && planned[i] < offset + length; i++) {
+            long from = Math.max(offset, planned[i]);
+            long to = Math.min(offset + length, planned[i] + plannedBytes[i].length);
+            if (from < to) {
+                System.arraycopy(plannedBytes[i], (int) (from - planned[i]), b, (int) (from - offset), (int) (to - from));
             }
         }
         return b;

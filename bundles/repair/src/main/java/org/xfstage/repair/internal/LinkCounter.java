@@ -30,6 +30,8 @@ final class LinkCounter implements DirectorySink {
     private DirectoryEntry pending;
     private long pendingCookie;
     private StagingException failure;
+    /** Where the walk's next record goes (see the constructor), or -1: appended. */
+    private long at;
 
     /**
      * @param links the LINK_COUNTS array, or null to stage only the walk (WalkForPlans: the counts are staged already)
@@ -37,9 +39,27 @@ final class LinkCounter implements DirectorySink {
      * @param bytes its blob (names, paths, details)
      */
     LinkCounter(XfArray links, XfArray walk, XfBlob bytes) {
+        this(links, walk, bytes, -1);
+    }
+
+    /**
+     * @param at the index the walk's first record is stored at, the next ones after it (LateWalkRecord: a record staged
+     *           in two parts, the later first); -1: appended
+     */
+    LinkCounter(XfArray links, XfArray walk, XfBlob bytes, long at) {
         this.links = links;
         this.walk = walk;
         this.bytes = bytes;
+        this.at = at;
+    }
+
+    /** Stages {@code r} into the walk's array: appended, or at the next index when a start was given. */
+    private void stage(DirectoryWalkRecord r) throws StagingException {
+        if (at < 0) {
+            r.appendTo(walk);
+        } else {
+            r.storeTo(walk, at++);
+        }
     }
 
     @Override
@@ -50,7 +70,7 @@ final class LinkCounter implements DirectorySink {
         }
         if (walk != null && failure == null) {
             try {
-                told.directory(ino, bytes.store(path.getBytes(StandardCharsets.UTF_8))).appendTo(walk);
+                stage(told.directory(ino, bytes.store(path.getBytes(StandardCharsets.UTF_8))));
             } catch (StagingException e) {
                 failure = e;
             }
@@ -100,7 +120,7 @@ final class LinkCounter implements DirectorySink {
             return;
         }
         try {
-            told.problem(p, bytes.store(p.detail().getBytes(StandardCharsets.UTF_8))).appendTo(walk);
+            stage(told.problem(p, bytes.store(p.detail().getBytes(StandardCharsets.UTF_8))));
         } catch (StagingException e) {
             failure = e;
         }
@@ -114,7 +134,7 @@ final class LinkCounter implements DirectorySink {
             return;
         }
         try {
-            told.entry(e, pendingCookie, childTold, childType).appendTo(walk);
+            stage(told.entry(e, pendingCookie, childTold, childType));
         } catch (StagingException ex) {
             failure = ex;
         }

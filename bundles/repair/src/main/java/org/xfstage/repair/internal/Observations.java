@@ -32,6 +32,19 @@ final class Observations implements AutoCloseable {
      * earlier run's for a run that walks no tree.
      */
     private final Map<String, List<Finding>> walkFindings = new LinkedHashMap<>();
+    /** The tree walk's record for plans as this run's walk began staging it at damage (closed with this unless taken). */
+    private LateWalkRecord late;
+
+    void late(LateWalkRecord l) {
+        late = l;
+    }
+
+    /** Hands the late record over (null when there is none): the caller closes it. */
+    LateWalkRecord takeLate() {
+        LateWalkRecord l = late;
+        late = null;
+        return l;
+    }
 
     void put(Observation o, XfArray a) {
         arrays.put(o, a);
@@ -126,6 +139,10 @@ final class Observations implements AutoCloseable {
 
     @Override
     public void close() {
+        if (late != null) {
+            late.close();
+            late = null;
+        }
         walkChecks.values().forEach(Observations::closeQuietly);
         walkChecks.clear();
         arrays.forEach((o, a) -> {

@@ -29,6 +29,10 @@ final class TreeAgain {
         w.staged().put(Observation.LINK_COUNTS, links);
         List<DirectorySink> sinks = new ArrayList<>();
         WholeWalk.askForWalkChecks(w, sinks);
+        LateWalkRecord late = LateWalkRecord.of(w); // for plans, staged from the first damage the reader reports
+        if (late != null) {
+            sinks.add(late);
+        }
         // for a check that reads it; the next round's plans have it staged after the checks, when one will (WalkForPlans)
         LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes");
@@ -38,6 +42,9 @@ final class TreeAgain {
             w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }
         counter.finish();
+        if (late != null) {
+            late.finish();
+        }
         long t1 = System.nanoTime();
         w.progress().phase("sort", links.length(), "records");
         w.progress().step(links.length());

@@ -27,6 +27,9 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
  * in a large directory, a directory named twice, a disconnected file). A directory rebuild pays one more walk of the
  * tree (its directories and the inodes they name, read from the page cache the first walk filled); a check that reads
  * the record itself ({@code needs()}) still has it staged by the walk, as before.
+ * <p>
+ * That walk is mostly saved when the device's reader reports damage: the scrub's walk stages the record from the
+ * directory after the first damaged one on ({@link LateWalkRecord}), and only the directories before it are read again.
  */
 final class WalkForPlans {
     private WalkForPlans() {
@@ -58,7 +61,7 @@ final class WalkForPlans {
     }
 
     /** The structures whose strategies plan from the record. */
-    private static Set<String> planners(java.util.Collection<Registered> chosen) {
+    static Set<String> planners(java.util.Collection<Registered> chosen) {
         return chosen.stream().filter(r -> r.strategy().planNeeds().contains(Observation.DIRECTORY_WALK))
                 .map(Registered::structure).collect(Collectors.toSet());
     }
@@ -77,14 +80,19 @@ final class WalkForPlans {
         }
         bill.pay();
         long t0 = System.nanoTime();
-        LinkCounter counter = counter(w, null, true); // the link counts are the scrub's, staged already
         w.progress().phase("tree walk for plans", w.info().icount() - w.info().ifree(), "inodes");
-        try {
-            w.device().directoryTree(w.progress(), counter);
-        } catch (XfsException e) {
-            // the scrub's own walk met the same and reported it: the record holds what was read, as that walk's would
+        // the scrub's walk staged the record from the damage on (LateWalkRecord): only the directories before are read
+        try (LateWalkRecord late = w.staged().takeLate()) {
+            if (late == null || !late.complete(w)) {
+                LinkCounter counter = counter(w, null, true); // the link counts are the scrub's, staged already
+                try {
+                    w.device().directoryTree(w.progress(), counter);
+                } catch (XfsException e) {
+                    // the scrub's own walk met the same and reported it: the record holds what was read, as that walk's would
+                }
+                counter.finish();
+            }
         }
-        counter.finish();
         w.progress().end();
         w.figures().put("plan_walk_ms", (System.nanoTime() - t0) / 1_000_000);
     }

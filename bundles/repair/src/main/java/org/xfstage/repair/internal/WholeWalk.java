@@ -66,6 +66,10 @@ final class WholeWalk {
         // each strategy that can check the tree as it is read is told every event; the walk is staged for the others
         List<DirectorySink> sinks = new ArrayList<>();
         askForWalkChecks(w, sinks);
+        LateWalkRecord late = LateWalkRecord.of(w); // for plans, staged from the first damage the reader reports
+        if (late != null) {
+            sinks.add(late);
+        }
         // for a check that reads it; a repair's plans have it staged after the checks, when one will read it (WalkForPlans)
         LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
@@ -75,6 +79,9 @@ final class WholeWalk {
             w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }
         counter.finish();
+        if (late != null) {
+            late.finish();
+        }
         long t2 = System.nanoTime();
         w.progress().phase("sort", links.length() + w.space().length() + (mappings == null ? 0 : mappings.length()), "records");
         w.progress().step(links.length());
