@@ -13,7 +13,8 @@
 #
 #   benchmarks/karaf-scale.sh [MILLIONS...]      (default: 0.25 1 4; images from make-scale-image.sh, made if missing)
 #
-# XFSTAGE_SCALE_DIR: where the images and the damaged copies live (default /work/bench/scale, never the repository).
+# XFSTAGE_SCALE_DIR: where the images and the damaged copies live (default /work/bench/scale, never the repository);
+# XFSTAGE_SCALE_MKFS="-m rmapbt=1": the images made with those mkfs.xfs options instead (as scale-table.sh names them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=features/distribution/target/assembly
@@ -21,6 +22,8 @@ dist=features/distribution/target/assembly
 command -v xfs_repair >/dev/null || { echo "needs xfsprogs (xfs_repair, xfs_db, mkfs.xfs)" >&2; exit 2; }
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 dir=${XFSTAGE_SCALE_DIR:-/work/bench/scale}
+mkfs=${XFSTAGE_SCALE_MKFS:-}
+suffix=$(printf %s "$mkfs" | sed 's/-m //g; s/[^a-zA-Z0-9=,]/_/g')   # as make-scale-image.sh names the image
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(0.25 1 4)
 
@@ -72,8 +75,8 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //
 echo "| inodes | run | through bin/client, wall | less the no-op's round trip | engine's own time (over xfs_repair) | xfs_repair, wall | ratio (round trip taken off) | load |"
 echo "|---|---|---|---|---|---|---|---|"
 for m in "${sizes[@]}"; do
-    img="$dir/scale-${m}M.img"
-    [ -f "$img" ] || img=$(benchmarks/make-scale-image.sh "$m" "$dir")
+    img="$dir/scale-${m}M${suffix:+-$suffix}.img"
+    [ -f "$img" ] || img=$(benchmarks/make-scale-image.sh "$m" "$dir" "$mkfs")
     cat "$img" > /dev/null # both sides read from the page cache
     inodes=$(xfs_db -r -c "sb 0" -c "print icount" "$img" | awk '{print $3}')
     noops=()
@@ -85,7 +88,7 @@ for m in "${sizes[@]}"; do
         xfs "xfs:scrub $img"
         [ "$X_STATUS" = 0 ] || { echo "xfs:scrub $img: exit $X_STATUS: $X_OUT" >&2; exit 1; }
         ms=$(sed -n 's/.*clean ([0-9]* strategies, \([0-9]*\) ms).*/\1/p' <<< "$X_OUT")
-        echo "| $inodes | scrub #$i | $X_WALL s | $(awk -v o="$X_WALL" -v n="$noop" 'BEGIN { printf "%.2f", o - n }') s (no-op $noop s) | $ms ms ($(awk -v m="$ms" -v x="$ref" 'BEGIN { printf "%.2fx", m / 1000 / x }')) | -n $ref s | **$(ratio "$X_WALL" "$noop" "$ref")** | $load |"
+        echo "| $inodes | scrub${suffix:+ ($suffix)} #$i | $X_WALL s | $(awk -v o="$X_WALL" -v n="$noop" 'BEGIN { printf "%.2f", o - n }') s (no-op $noop s) | $ms ms ($(awk -v m="$ms" -v x="$ref" 'BEGIN { printf "%.2fx", m / 1000 / x }')) | -n $ref s | **$(ratio "$X_WALL" "$noop" "$ref")** | $load |"
     done
     damage
     load=$(cut -d' ' -f1 /proc/loadavg)
@@ -95,5 +98,5 @@ for m in "${sizes[@]}"; do
     xfs_repair -n "$copy" >/dev/null 2>&1 || { echo "our repair (${m}M) did not leave the copy clean" >&2; exit 1; }
     damage
     full=$(wall xfs_repair "$copy")
-    echo "| $inodes | repair --apply, bnobt | $ours s | $(awk -v o="$ours" -v n="$noop" 'BEGIN { printf "%.2f", o - n }') s | | full $full s | **$(ratio "$ours" "$noop" "$full")** | $load |"
+    echo "| $inodes | repair --apply, bnobt${suffix:+ ($suffix)} | $ours s | $(awk -v o="$ours" -v n="$noop" 'BEGIN { printf "%.2f", o - n }') s | | full $full s | **$(ratio "$ours" "$noop" "$full")** | $load |"
 done
