@@ -2,10 +2,8 @@ package org.xfstage.repair.internal;
 
 import java.nio.ByteBuffer;
 
-import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.RecordComparator;
-import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
+import org.xfstage.api.staging.ReadOnlyXfArray;
 import org.xfstage.api.staging.XfArray;
 import org.xfstage.api.staging.XfArrayStats;
 
@@ -15,7 +13,7 @@ import org.xfstage.api.staging.XfArrayStats;
  * (an xfarray is read by one thread at a time); two checks scanning the same array then wait on each other's copies,
  * which is why an array's own view is taken first. Changes are refused: a check only reads observations.
  */
-final class LockedReader implements XfArray {
+final class LockedReader extends ReadOnlyXfArray {
     private static final int BATCH_BYTES = 16 << 10;
 
     private final XfArray array;
@@ -144,52 +142,7 @@ final class LockedReader implements XfArray {
     }
 
     @Override
-    public void close() {
-        // the run's array: the run closes it
-    }
-
-    private UnsupportedOperationException refused() {
-        return new UnsupportedOperationException("a check changed the staged observation '" + name()
-                + "', which other checks read at the same time; a check only reads observations");
-    }
-
-    @Override
-    public void store(long i, ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public void store(long i, byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public void unset(long i) {
-        throw refused();
-    }
-
-    @Override
-    public long append(ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public long append(byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public long appendAll(ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public long storeAnywhere(byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public void sort(RecordComparator comparator, SortOptions options, Progress progress) {
-        throw refused();
+    protected String refusal() {
+        return "a check changed the staged observation '" + name() + "', which other checks read at the same time; a check only reads observations";
     }
 }

@@ -2,11 +2,8 @@ package org.xfstage.xfarray.internal;
 
 import java.nio.ByteBuffer;
 
-import org.xfstage.api.staging.Progress;
-import org.xfstage.api.staging.RecordComparator;
-import org.xfstage.api.staging.SortOptions;
 import org.xfstage.api.staging.StagingException;
-import org.xfstage.api.staging.XfArray;
+import org.xfstage.api.staging.ReadOnlyXfArray;
 import org.xfstage.api.staging.XfArrayStats;
 
 /**
@@ -15,7 +12,7 @@ import org.xfstage.api.staging.XfArrayStats;
  * array's own state (its lent view of the file, its last miss, its counters), which one thread at a time may touch, is
  * never touched. Valid while the array does not change; every change through it is refused.
  */
-final class ReadView implements XfArray {
+final class ReadView extends ReadOnlyXfArray {
     private final StagedArray array;
     private final int r;
     /** Records [first, first + count) as the last copy read them, for scans. */
@@ -120,51 +117,7 @@ final class ReadView implements XfArray {
     }
 
     @Override
-    public void close() {
-        // a view: the array's owner closes the array
-    }
-
-    private UnsupportedOperationException refused() {
-        return new UnsupportedOperationException("xfarray '" + name() + "' is read through a view here, which changes nothing");
-    }
-
-    @Override
-    public void store(long index, ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public void store(long index, byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public void unset(long index) {
-        throw refused();
-    }
-
-    @Override
-    public long append(ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public long append(byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public long appendAll(ByteBuffer src) {
-        throw refused();
-    }
-
-    @Override
-    public long storeAnywhere(byte[] src) {
-        throw refused();
-    }
-
-    @Override
-    public void sort(RecordComparator comparator, SortOptions options, Progress progress) {
-        throw refused();
+    protected String refusal() {
+        return "xfarray '" + name() + "' is read through a view here, which changes nothing";
     }
 }
