@@ -39,6 +39,17 @@ public final class CorpusImages {
         return Corpus.run(cmd);
     }
 
+    /** Runs {@code xfs_db -x} with each of {@code commands} as a {@code -c} on {@code image}; its output. */
+    public static String xfsDb(java.nio.file.Path image, List<String> commands) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(tool("xfs_db"), "-x"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(image.toString());
+        return run(cmd);
+    }
+
     public static Map.Entry<Integer, String> status(List<String> cmd) throws Exception {
         return Corpus.status(cmd);
     }

@@ -181,13 +181,7 @@ class BmapRepairOracleTest extends OracleEngine {
     }
 
     private static void damage(Path img, List<String> commands) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
     }
 
     /**

@@ -168,13 +168,7 @@ class DirectoryGrowthOracleTest extends OracleEngine {
     static List<String> repairAndCheck(Path dir, String geometry, String recipe, List<String> commands, Path base) throws Exception {
         Path img = dir.resolve(geometry + "-" + recipe + ".img");
         SparseFiles.copy(base, img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
         String damaged = RepairOracleTest.sha256(img);
         Map<String, ManifestEntry> before = manifest(base);
 

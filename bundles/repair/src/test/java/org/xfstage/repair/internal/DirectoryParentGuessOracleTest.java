@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -34,13 +33,7 @@ class DirectoryParentGuessOracleTest extends OracleEngine {
         // theirs: on a copy, xfs_repair (not -n) junks both names and moves /block to lost+found
         Path theirs = dir.resolve("theirs.img");
         SparseFiles.copy(CorpusImages.image("default"), theirs);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(theirs.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(theirs, commands);
         var repaired = CorpusImages.status(List.of(CorpusImages.tool("xfs_repair"), theirs.toString()));
         assertEquals(0, repaired.getKey(), repaired.getValue());
         assertTrue(repaired.getValue().contains("inconsistent with .. value (" + deep + ") in ino " + block), repaired.getValue());

@@ -193,13 +193,7 @@ class InodeClearOracleTest extends OracleEngine {
             throws Exception {
         Path img = dir.resolve(geometry + "-" + recipe + ".img");
         SparseFiles.copy(RepairOracleTest.base(geometry), img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
         List<String> before = RepairOracleTest.manifest(RepairOracleTest.base(geometry));
         String damaged = RepairOracleTest.sha256(img);
 

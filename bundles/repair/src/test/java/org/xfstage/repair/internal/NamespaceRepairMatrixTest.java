@@ -69,13 +69,7 @@ class NamespaceRepairMatrixTest extends OracleEngine {
         String name = recipe.name() + "@" + geometry;
         Path img = dir.resolve(recipe.name() + "-" + geometry + ".img");
         org.xfstage.device.internal.SparseFiles.copy(CorpusImages.image(geometry), img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : g.resolve(recipe.commands())) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, g.resolve(recipe.commands()));
         String damaged = RepairOracleTest.sha256(img);
         boolean theyFindDamage = xfsRepairN(img).getKey() != 0;
 

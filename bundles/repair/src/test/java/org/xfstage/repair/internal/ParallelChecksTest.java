@@ -9,7 +9,6 @@ import java.lang.annotation.Annotation;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -80,13 +79,7 @@ class ParallelChecksTest extends OracleEngine {
             throws Exception {
         Path img = dir.resolve(recipe + ".img");
         SparseFiles.copy(CorpusImages.image("default"), img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
         List<Finding> found = sameWithOneAndManyThreads(img, recipe);
         assertTrue(found.stream().anyMatch(f -> structures.contains(f.structure())), recipe + " is found: " + found);
     }

@@ -203,13 +203,7 @@ class RecheckReuseTest extends OracleEngine {
     private Path damaged(String name, List<String> commands) throws Exception {
         Path img = dir.resolve(name + ".img");
         SparseFiles.copy(CorpusImages.image("default"), img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
         return img;
     }
 }

@@ -893,13 +893,7 @@ class RepairOracleTest extends OracleEngine {
     private Path damagedCopy(String name, List<String> commands, String geometry) throws Exception {
         Path img = dir.resolve(name + ".img");
         SparseFiles.copy(base(geometry), img);
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        CorpusImages.run(cmd);
+        CorpusImages.xfsDb(img, commands);
         return img;
     }
 

@@ -79,13 +79,7 @@ class ScrubOracleTest extends OracleEngine {
 
     /** Runs xfs_db -x with the recipe's commands; a command xfs_db could not carry out fails the test. */
     private static void applyRecipe(Path img, List<String> commands) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        String out = CorpusImages.run(cmd);
+        String out = CorpusImages.xfsDb(img, commands);
         for (String bad : List.of("not found", "parsing error", "invalid", "cannot", "Unknown")) {
             assertTrue(!out.contains(bad), "xfs_db did not apply " + commands + ": " + out);
         }

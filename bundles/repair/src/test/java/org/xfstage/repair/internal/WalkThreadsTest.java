@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -160,13 +159,7 @@ class WalkThreadsTest extends OracleEngine {
     }
 
     private static void apply(Path img, List<String> commands) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(CorpusImages.tool("xfs_db"), "-x"));
-        for (String c : commands) {
-            cmd.add("-c");
-            cmd.add(c);
-        }
-        cmd.add(img.toString());
-        String out = CorpusImages.run(cmd);
+        String out = CorpusImages.xfsDb(img, commands);
         for (String bad : List.of("not found", "parsing error", "invalid", "cannot", "Unknown")) {
             assertTrue(!out.contains(bad), "xfs_db did not apply " + commands + ": " + out);
         }
