@@ -308,20 +308,7 @@ final class AttributeBlockSalvage {
 
         /** The filesystem block of attribute block {@code dablk}, or -1 when not mapped. */
         long fsb(long dablk) {
-            int lo = 0;
-            int hi = map.size() - 1;
-            while (lo <= hi) { // the map is in offset order, no extent overlapping another (forkExtents checks it)
-                int mid = (lo + hi) >>> 1;
-                Inode.Extent e = map.get(mid);
-                if (dablk < e.startOff()) {
-                    hi = mid - 1;
-                } else if (dablk >= e.startOff() + e.count()) {
-                    lo = mid + 1;
-                } else {
-                    return e.startBlock() + (dablk - e.startOff());
-                }
-            }
-            return -1;
+            return Inode.Extent.blockAt(map, dablk);
         }
 
         void block(long dablk, long fsb) throws XfsException {

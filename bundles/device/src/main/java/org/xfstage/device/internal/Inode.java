@@ -29,6 +29,27 @@ final class Inode {
 
     /** One mapping of the data fork: file blocks [startOff, startOff+count) at filesystem block startBlock. */
     record Extent(long startOff, long startBlock, long count, boolean unwritten) {
+
+        /**
+         * The filesystem block that holds file block {@code off} in {@code map} (in offset order, no extent overlapping
+         * another), or -1 when no extent maps it.
+         */
+        static long blockAt(List<Extent> map, long off) {
+            int lo = 0;
+            int hi = map.size() - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                Extent e = map.get(mid);
+                if (off < e.startOff()) {
+                    hi = mid - 1;
+                } else if (off >= e.startOff() + e.count()) {
+                    lo = mid + 1;
+                } else {
+                    return e.startBlock() + (off - e.startOff());
+                }
+            }
+            return -1;
+        }
     }
 
     final long ino;

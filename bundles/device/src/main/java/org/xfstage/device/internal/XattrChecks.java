@@ -183,20 +183,7 @@ final class XattrChecks {
 
         /** The filesystem block of attribute block {@code dablk}, or -1 when not mapped. */
         private long fsb(long dablk) {
-            int lo = 0;
-            int hi = map.size() - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                Inode.Extent e = map.get(mid);
-                if (dablk < e.startOff()) {
-                    hi = mid - 1;
-                } else if (dablk >= e.startOff() + e.count()) {
-                    lo = mid + 1;
-                } else {
-                    return e.startBlock() + (dablk - e.startOff());
-                }
-            }
-            return -1;
+            return Inode.Extent.blockAt(map, dablk);
         }
 
         /** Attribute block {@code dablk}, read once; null (reported) when unmapped or reached before. */
