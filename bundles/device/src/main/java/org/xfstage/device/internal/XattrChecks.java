@@ -371,11 +371,15 @@ final class XattrChecks {
                 firstUsed = Math.min(firstUsed, nameidx);
             }
             int hdrFirstUsed = Inode.u16(b, 60);
-            if (hdrFirstUsed == 0 && bs == 1 << 16) {
-                hdrFirstUsed = bs; // XFS_ATTR3_LEAF_NAME_SIZE: 65536 does not fit 16 bits
+            if (hdrFirstUsed == 0) {
+                // XFS_ATTR3_LEAF_NULLOFF: libxfs reads 0 as the block size whatever that is (meant for 65536, which does
+                // not fit 16 bits), and its verifier then refuses a leaf whose entries' names lie below it
+                hdrFirstUsed = bs;
             }
             int holes = b[62] & 0xff;
-            if ((holes == 0 && firstUsed != hdrFirstUsed) || hdrFirstUsed > firstUsed) {
+            // the leaf verifier (xfs_attr3_leaf_verify): firstused not inside the header and the entries' array, and
+            // no name below it; without holes, it is exactly where the names begin
+            if (hdrFirstUsed < entriesEnd || (holes == 0 && firstUsed != hdrFirstUsed) || hdrFirstUsed > firstUsed) {
                 run.add(new InodeProblem(ino, Kind.XATTR_LEAF_HEADER, true, dablk, hdrFirstUsed, firstUsed));
             }
             long hdrUsed = Inode.u16(b, 58);

@@ -40,7 +40,7 @@ import org.xfstage.xfile.internal.XFileFactoryImpl;
 /**
  * Our own field fuzzer, in the manner of xfstests' fuzz groups (common/fuzzy): every field xfs_db prints of every
  * structure the corpus has ({@link FuzzTargets}: superblocks, AG headers, a leaf and a node of every btree, inodes, a
- * bmbt block, directory blocks of every form, a remote symlink block) is damaged with xfs_db -x {@code fuzz} verbs (and a
+ * bmbt block, directory blocks of every form, a remote symlink block, attribute leaf and node blocks) is damaged with xfs_db -x {@code fuzz} verbs (and a
  * seeded random value we write ourselves), mostly with the CRC recomputed, some with it left wrong; then xfs_repair
  * -n and our scrub judge the copy, and for a sample of what we find, repair --apply runs on a copy of it, xfs_repair
  * -n judges the result and the undo journal must give the damaged image back bit for bit.
@@ -205,7 +205,7 @@ class FuzzOracleTest {
             assertTrue(CorpusImages.geometries().contains(g), g + " is a corpus geometry");
             Path image = CorpusImages.image(g);
             for (FuzzCase.Target t : FuzzTargets.of(image)) {
-                String print = XfsDbFields.print(image, t.nav());
+                String print = FuzzTargets.print(image, t);
                 List<String> fields = XfsDbFields.parse(print);
                 assertTrue(fields.size() >= 3, g + " " + t + ": xfs_db printed no fields to fuzz: " + print);
                 out.addAll(FuzzCase.of(g, t, fields, XfsDbFields.values(print)));

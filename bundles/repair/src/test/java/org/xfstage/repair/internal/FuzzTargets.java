@@ -13,8 +13,11 @@ import org.xfstage.repair.internal.FuzzCase.Target;
  * two levels or more), inodes (a regular file with its data fork in extents, one in btree format, a directory and a
  * symlink, both local), the bmbt leaf of the btree-format file, directory blocks of every form (the block of a block
  * directory; the data and leaf blocks of a leaf directory; the node, a leaf and the free index of a node directory)
- * and the block of a remote symlink. The corpus has no extended attributes (mkfs.xfs -p cannot make them), so no
- * attribute block. The corpus tree ({@code Corpus.fullTree} in the device's tests) names the paths. Where
+ * the block of a remote symlink, and attribute blocks: a leaf (with a remote value), and the node and a leaf under it
+ * of a fork of forty attributes. The corpus has no extended attributes (mkfs.xfs -p cannot make them): an attribute
+ * target's commands make them first with xfs_db's attr_set ({@link NamespaceRecipes#withAttributes}), so it is
+ * printed on a scratch copy ({@link #print}) and each case applies it to its own copy, as every case does. The corpus
+ * tree ({@code Corpus.fullTree} in the device's tests) names the paths. Where
  * the corpus has a structure in a form we expect (a btree-format file, a node directory), its magic number is checked
  * as xfs_db prints it, so a corpus change that moves one fails here instead of fuzzing something else.
  */
@@ -62,7 +65,43 @@ final class FuzzTargets {
         out.add(checked(image, new Target("dir-leafn", List.of("path /node", "dblock " + (leaf + dirBlock))), "lhdr.info.hdr.magic", "0x3dff"));
         out.add(checked(image, new Target("dir-free", List.of("path /node", "dblock " + free)), "fhdr.hdr.magic", "0x58444633"));
         out.add(checked(image, new Target("symlink-block", List.of("path /link-long", "dblock 0")), "magic", "0x58534c4d"));
+        // attribute blocks: the leaf and node magic numbers with CRCs (XFS_ATTR3_LEAF_MAGIC, XFS_DA3_NODE_MAGIC) or without
+        boolean crc = sb.containsKey("crc");
+        String leafMagic = crc ? "0x3bee" : "0xfbee";
+        String nodeMagic = crc ? "0x3ebe" : "0xfebe";
+        out.add(checked(image, attributes("attr-leaf", "leaf", "ablock 0"), "hdr.info.hdr.magic", leafMagic));
+        out.add(checked(image, attributes("attr-node", "node", "ablock 0"), "hdr.info.hdr.magic", nodeMagic));
+        out.add(checked(image, attributes("attr-leafn", "node", "ablock 1"), "hdr.info.hdr.magic", leafMagic));
         return out;
+    }
+
+    /** A block of the attribute fork {@code form} (NamespaceRecipes#withAttributes) that xfs_db's attr_set makes first. */
+    private static Target attributes(String kind, String form, String block) {
+        return new Target(kind, NamespaceRecipes.withAttributes(form, block));
+    }
+
+    /** Whether the target's commands write (attributes made first): then it is printed on a copy. */
+    static boolean writes(Target t) {
+        return t.nav().stream().anyMatch(c -> c.startsWith("attr_set"));
+    }
+
+    /**
+     * What xfs_db prints at the target: read from the image itself, or, for a target whose commands write, from a
+     * scratch copy with -x (the corpus image is shared by every test and is never written).
+     */
+    static String print(Path image, Target t) throws Exception {
+        if (!writes(t)) {
+            return XfsDbFields.print(image, t.nav());
+        }
+        Path copy = java.nio.file.Files.createTempFile("fuzz-target", ".img");
+        try {
+            FuzzOracleTest.sparseCopy(image, copy);
+            List<String> commands = new ArrayList<>(t.nav());
+            commands.add("print");
+            return XfsDbFields.run(copy, true, commands).output();
+        } finally {
+            java.nio.file.Files.deleteIfExists(copy);
+        }
     }
 
     /** A leaf of the tree (the first at each level down), and its root as a node when it has two levels or more. */
@@ -87,7 +126,7 @@ final class FuzzTargets {
 
     /** The target, after checking that xfs_db prints {@code field} as {@code expected} there. */
     private static Target checked(Path image, Target t, String field, String expected) throws Exception {
-        String got = XfsDbFields.values(XfsDbFields.print(image, t.nav())).get(field);
+        String got = XfsDbFields.values(print(image, t)).get(field);
         if (!expected.equals(got)) {
             throw new AssertionError(t + ": " + field + " is " + got + ", not " + expected + " (did the corpus tree change?)");
         }
