@@ -78,6 +78,13 @@ final class DirectoryRebuildPlan {
     private static final int CANCEL_CHECK = 65_536;
     /** Changes listed in the plan's description at most (the rest are counted). */
     private static final int CHANGES = 50;
+    /** Inodes named by no entry that are not disconnected at most: the root and the metadata inodes the superblock names. */
+    private static final int NAMED_BY_NONE = 7;
+    /**
+     * Inodes in use that no entry names, in inode order (linkCounts' pass; {@link #disconnected} reads them): the
+     * first {@link #MAX_ORPHANS} + {@link #NAMED_BY_NONE} + 1 at most, all the disconnected pass can read before it refuses.
+     */
+    private final List<Long> unnamedInUse = new ArrayList<>();
     /** Where disconnected files go, as xfs_repair and the kernel name it. */
     private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
     /** Disconnected files named in lost+found by one plan at most. */
@@ -963,13 +970,21 @@ final class DirectoryRebuildPlan {
      * Every link count the tree will show once the plan is written, where it differs from the inode's: the nlinks
      * check's rule (a file one link per name, a directory two and one per subdirectory) on the walk's link counts, less
      * the links dropped (both sorted by inode). An inode left with no name is refused: it needs lost+found.
+     * <p>
+     * The same pass reads the inode map beside the link counts (both sorted by inode) for {@link #disconnected}: each
+     * inode in use that no entry names goes to {@link #unnamedInUse}, so that the link counts are read once, not twice.
+     * Only what the disconnected pass can use is kept: past {@link #MAX_ORPHANS} it refuses, and the root and the
+     * metadata inodes ({@link DirectoryStrategy#namedByNone}, at most {@link #NAMED_BY_NONE}) are passed over there.
      */
     private Map<Long, Long> linkCounts(XfArray dropped) throws Exception {
         XfArray counts = ctx.observation(Observation.LINK_COUNTS);
+        XfArray map = ctx.observation(Observation.INODE_MAP);
         LinkCountRecord r = new LinkCountRecord();
         LinkCountRecord d = new LinkCountRecord();
+        InodeMapRecord m = new InodeMapRecord();
         long j = d.loadNext(dropped, 0);
         long i = r.loadNext(counts, 0);
+        long k = root < 0 ? -1 : m.loadNext(map, 0); // without a root, nothing is disconnected (as the check has it)
         Map<Long, Long> nlinks = new TreeMap<>();
         long n = 0;
         while (i >= 0) {
@@ -978,6 +993,11 @@ final class DirectoryRebuildPlan {
             boolean dir = false;
             long entries = 0;
             long dotdots = 0;
+            // the inodes of the map before this one have no record: no entry names them
+            for (; k >= 0 && m.ino() < ino; k = m.loadNext(map, k + 1)) {
+                cancelPoint(++n);
+                unnamed(m, false);
+            }
             do {
                 cancelPoint(++n);
                 switch (r.kind()) {
@@ -995,6 +1015,9 @@ final class DirectoryRebuildPlan {
                 }
                 i = r.loadNext(counts, i + 1);
             } while (i >= 0 && r.ino() == ino);
+            for (; k >= 0 && m.ino() == ino; k = m.loadNext(map, k + 1)) {
+                unnamed(m, entries > 0); // named when a NAMED or ENTRY record is among its own (before the drops)
+            }
             while (j >= 0 && Long.compareUnsigned(d.ino() + 1, ino + 1) < 0) {
                 j = d.loadNext(dropped, j + 1);
             }
@@ -1034,7 +1057,18 @@ final class DirectoryRebuildPlan {
                 }
             }
         }
+        for (; k >= 0; k = m.loadNext(map, k + 1)) { // past the last record: named by none
+            cancelPoint(++n);
+            unnamed(m, false);
+        }
         return nlinks;
+    }
+
+    /** Keeps inode map record {@code m} for {@link #disconnected} when it is in use and no entry names it. */
+    private void unnamed(InodeMapRecord m, boolean named) {
+        if (!named && m.state() == InodeMapRecord.State.IN_USE && unnamedInUse.size() <= MAX_ORPHANS + NAMED_BY_NONE) {
+            unnamedInUse.add(m.ino());
+        }
     }
 
     private void orphan(long ino, FileType type) throws XfsFormatException {
@@ -1053,7 +1087,12 @@ final class DirectoryRebuildPlan {
      */
     private void disconnected(Map<Long, Long> nlinks) throws Exception {
         Map<Long, FileType> found = new TreeMap<>();
-        DirectoryStrategy.disconnected(ctx, root, ino -> {
+        // the check's rule (DirectoryStrategy.disconnected) on the inodes linkCounts' pass found unnamed
+        Set<Long> byNone = root < 0 ? Set.of() : DirectoryStrategy.namedByNone(ctx, root);
+        for (long ino : unnamedInUse) {
+            if (byNone.contains(ino)) {
+                continue;
+            }
             FileType t = ctx.device().fileType(ino);
             if (t == null) {
                 throw new XfsFormatException("inode " + ino + " is disconnected and cannot be read", "directory");
@@ -1063,7 +1102,7 @@ final class DirectoryRebuildPlan {
                 throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected inodes: not named in lost+found by one repair",
                         "directory");
             }
-        });
+        }
         Set<Long> below = new java.util.HashSet<>();
         Map<Long, List<SalvagedEntry>> read = new TreeMap<>();
         for (Map.Entry<Long, FileType> d : found.entrySet()) {

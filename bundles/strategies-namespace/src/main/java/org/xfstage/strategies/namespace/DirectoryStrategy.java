@@ -457,15 +457,7 @@ public class DirectoryStrategy implements RepairStrategy {
         if (map == null || links == null || root < 0) {
             return;
         }
-        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
-        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
-        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
-                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
-            Long ino = sb.get(f);
-            if (ino != null) {
-                unnamed.add(ino);
-            }
-        }
+        Set<Long> unnamed = namedByNone(ctx, root);
         InodeMapRecord inode = new InodeMapRecord();
         LinkCountRecord link = new LinkCountRecord();
         long n = link.loadNext(links, 0);
@@ -484,6 +476,20 @@ public class DirectoryStrategy implements RepairStrategy {
                 out.inode(ino);
             }
         }
+    }
+
+    /** The inodes in use no entry names that are not disconnected: the root and the metadata inodes the superblock names. */
+    static Set<Long> namedByNone(ScrubContext ctx, long root) throws Exception {
+        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
+        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
+        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
+                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
+            Long ino = sb.get(f);
+            if (ino != null) {
+                unnamed.add(ino);
+            }
+        }
+        return unnamed;
     }
 
     /** A 64-bit FNV-1a hash of a name: with the name hash, it sorts equal names next to each other. */
