@@ -643,7 +643,9 @@ final class DirectoryRebuildPlan {
         LinkCountRecord gone = new LinkCountRecord();
         long groupDir = -1;
         long groupKey = 0;
-        List<byte[]> groupNames = new ArrayList<>(); // names of one key in one directory: almost always one
+        // names of one key in one directory, almost always one: loaded only when a second comes (null until then)
+        List<byte[]> groupNames = new ArrayList<>();
+        long firstCookie = 0;
         long n = 0;
         for (long i = s.loadNext(sorted, 0); i >= 0; i = s.loadNext(sorted, i + 1)) {
             cancelPoint(++n);
@@ -651,6 +653,13 @@ final class DirectoryRebuildPlan {
                 groupDir = s.dir();
                 groupKey = s.nameKey();
                 groupNames.clear();
+                groupNames.add(null);
+                firstCookie = s.cookie();
+                out.set(s.dir(), 0, s.seq(), s.cookie(), s.child(), s.type()).appendTo(kept); // the first is kept unread
+                continue;
+            }
+            if (groupNames.get(0) == null) {
+                groupNames.set(0, name(own, firstCookie));
             }
             byte[] name = name(own, s.cookie());
             boolean twice = false;
