@@ -101,6 +101,10 @@ final class DirectoryRebuildPlan {
     private final boolean byDirectory;
     /** Whether entries record their file type (the rebuild sets a wrong one). */
     private final boolean typed;
+    /** The first refusal of the pass by directory, said after the walk's directories of bad format are asked about. */
+    private XfsFormatException refused;
+    /** The directories of bad format the walk told (DirectoryClearing's, collected by the pass by directory). */
+    private final Map<Long, String> badFormat = new LinkedHashMap<>();
     /** The directories whose records were read again, names and all, by the pass by directory (bounded: see there). */
     private final Set<Long> replayed = new java.util.HashSet<>();
     private final Set<Long> damaged = new TreeSet<>();
@@ -151,13 +155,29 @@ final class DirectoryRebuildPlan {
      * @throws XfsFormatException naming the first thing that is not rebuilt
      */
     static Plan plan(ScrubContext ctx, String structure) throws Exception {
+        return plan(ctx, structure, badFormat -> null);
+    }
+
+    /**
+     * What the directory strategy plans before a rebuild, in its place (the inodes cleared, a size set), or null for
+     * the rebuild; given the directories of bad format the walk told (DirectoryClearing), or null to read them itself.
+     */
+    interface Before {
+        Plan plan(Map<Long, String> badFormat) throws Exception;
+    }
+
+    /**
+     * {@code before}'s plan when it has one, else the rebuild's: {@code before} is asked once the walk has been read
+     * (the directories of bad format are collected as it is), before anything this plan refuses is said.
+     */
+    static Plan plan(ScrubContext ctx, String structure, Before before) throws Exception {
         XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
         XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
         if (walked == null || told == null || ctx.observation(Observation.LINK_COUNTS) == null
                 || ctx.observation(Observation.INODE_MAP) == null) {
-            return null;
+            return before.plan(null);
         }
-        return plan(ctx, walked, told, structure, true);
+        return plan(ctx, walked, told, structure, true, before);
     }
 
     /**
@@ -165,15 +185,29 @@ final class DirectoryRebuildPlan {
      * (what the pass by directory falls back to; tests compare the two).
      */
     static Plan plan(ScrubContext ctx, XfArray walked, XfBlob told, String structure, boolean byDirectory) throws Exception {
+        return plan(ctx, walked, told, structure, byDirectory, badFormat -> null);
+    }
+
+    private static Plan plan(ScrubContext ctx, XfArray walked, XfBlob told, String structure, boolean byDirectory, Before before)
+            throws Exception {
+        boolean[] none = {false}; // before answered null: not asked again by the fallback
+        Before once = badFormat -> {
+            if (none[0]) {
+                return null;
+            }
+            Plan p = before.plan(badFormat);
+            none[0] = p == null;
+            return p;
+        };
         if (byDirectory) {
             try {
-                return new DirectoryRebuildPlan(ctx, walked, told, true).make(structure);
+                return new DirectoryRebuildPlan(ctx, walked, told, true).make(structure, once);
             } catch (NotByDirectory e) {
                 // made again below: nothing was written or allocated (both come after every point that throws this)
             }
         }
         try {
-            return new DirectoryRebuildPlan(ctx, walked, told, false).make(structure);
+            return new DirectoryRebuildPlan(ctx, walked, told, false).make(structure, once);
         } catch (NotByDirectory e) {
             throw new IllegalStateException("the whole walk's replay never reads by directory", e);
         }
@@ -241,7 +275,13 @@ final class DirectoryRebuildPlan {
         }
     }
 
-    private Plan make(String structure) throws Exception {
+    private Plan make(String structure, Before before) throws Exception {
+        if (!byDirectory) {
+            Plan first = before.plan(null);
+            if (first != null) {
+                return first;
+            }
+        }
         try (XfBlob own = ctx.blobs().create("directory rebuild: cut names");
                 XfArray starts = byDirectory ? ctx.arrays().create("directory rebuild: directories not read again", WalkGroup.Start.SIZE)
                         : null;
@@ -252,6 +292,13 @@ final class DirectoryRebuildPlan {
                 XfArray dropped = ctx.arrays().create("directory rebuild: links dropped", LinkCountRecord.SIZE)) {
             if (byDirectory) {
                 salvageByDirectory(own, salvaged, links, dropped, starts);
+                Plan first = before.plan(badFormat);
+                if (first != null) {
+                    return first;
+                }
+                if (refused != null) {
+                    throw refused; // the first refusal in walk order, as the whole replay says it
+                }
             } else {
                 new Replay(own, salvaged, links, dropped).records(0, Long.MAX_VALUE);
             }
@@ -412,6 +459,12 @@ final class DirectoryRebuildPlan {
         for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
             cancelPoint(++n);
             DirectoryWalkRecord.Kind kind = r.kind();
+            if (kind == DirectoryWalkRecord.Kind.PROBLEM) {
+                DirectoryClearing.toldOfBadFormat(r, root, told, badFormat);
+            }
+            if (refused != null) {
+                continue; // only the problems are read on, for the clearing, which plans before any refusal
+            }
             if (kind == DirectoryWalkRecord.Kind.DIRECTORY) {
                 endDirectory(g, i, replay, link, links, at, starts);
                 if (root < 0) {
@@ -434,7 +487,9 @@ final class DirectoryRebuildPlan {
                 entry(r, g);
             }
         }
-        endDirectory(g, Long.MAX_VALUE, replay, link, links, at, starts);
+        if (refused == null) {
+            endDirectory(g, Long.MAX_VALUE, replay, link, links, at, starts);
+        }
     }
 
     /** An entry's record, its name loaded only where it may be "." or "..", or names a directory, the root, or nothing. */
@@ -482,7 +537,11 @@ final class DirectoryRebuildPlan {
             if (replayed.add(g.dir()) && replayed.size() > RebuiltDirectories.MOST) {
                 throw new NotByDirectory(); // more than the heap holds: so many directories are refused anyway
             }
-            replay.records(g.start(), next);
+            try {
+                replay.records(g.start(), next);
+            } catch (XfsFormatException x) {
+                refused = x; // said once the clearing has had its say (it plans first, as DirectoryStrategy asks)
+            }
         } else {
             g.stageLinks(link, links);
             at.set(g.dir(), g.start()).appendTo(starts);

@@ -97,18 +97,18 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
-        org.xfstage.api.repair.Plan cleared = DirectoryClearing.plan(ctx, STRUCTURE);
-        if (cleared != null) {
-            return cleared; // the next round rebuilds what names them, on a view where they are free
-        }
-        String size = DirectoryProblem.Kind.SIZE.description() + ": ";
-        if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
-            org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
-            if (p != null) {
-                return p; // a single-block directory's size, set in the inode: no rebuild needed
+        // the rebuild reads the walk first (once, for the clearing's directories of bad format too), then asks these
+        return DirectoryRebuildPlan.plan(ctx, STRUCTURE, badFormat -> {
+            org.xfstage.api.repair.Plan cleared = DirectoryClearing.plan(ctx, STRUCTURE, badFormat);
+            if (cleared != null) {
+                return cleared; // the next round rebuilds what names them, on a view where they are free
             }
-        }
-        return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
+            String size = DirectoryProblem.Kind.SIZE.description() + ": ";
+            if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
+                return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS); // a single-block directory's size, set in the inode
+            }
+            return null;
+        });
     }
 
     /** How a disconnected inode's finding ends. */
