@@ -494,19 +494,19 @@ final class DirectoryRebuildPlan {
 
     /** An entry's record, its name loaded only where it may be "." or "..", or names a directory, the root, or nothing. */
     private void entry(DirectoryWalkRecord r, WalkGroup g) throws Exception {
-        DirectoryEntry e = r.entry(NO_NAME);
         FileType type = r.childTold() ? r.childType() : null;
-        long dir = e.directory();
-        long child = e.child();
+        long dir = r.dir();
+        long child = r.child();
         if (type != null && type != FileType.DIRECTORY && child != dir && child != root) {
             // a file's name: see salvageByDirectory for why it is not "." nor "..", and holds no '/' or NUL
-            if (typed && e.type() != type) {
+            if (typed && r.entryType() != type) {
                 g.replay = true; // retyped
             } else {
-                g.name(e.hash());
+                g.name(r.hash());
             }
             return;
         }
+        DirectoryEntry e = r.entry(NO_NAME);
         byte[] name = told.load(r.cookie());
         boolean dot = Arrays.equals(name, DOT);
         boolean dotdot = Arrays.equals(name, DOTDOT);
