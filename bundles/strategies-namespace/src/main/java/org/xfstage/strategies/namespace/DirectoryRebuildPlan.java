@@ -1053,18 +1053,23 @@ final class DirectoryRebuildPlan {
         long j = d.loadNext(dropped, 0);
         long i = r.loadNext(counts, 0);
         long k = root < 0 ? -1 : m.loadNext(map, 0); // without a root, nothing is disconnected (as the check has it)
+        // each record's inode read once as it is loaded (the two passes read 400,000 records on the benchmark)
+        long mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
+        long next = i >= 0 ? r.ino() : -1;
         Map<Long, Long> nlinks = new TreeMap<>();
         long n = 0;
         while (i >= 0) {
-            long ino = r.ino();
+            long ino = next;
             long onDisk = -1;
             boolean dir = false;
             long entries = 0;
             long dotdots = 0;
             // the inodes of the map before this one have no record: no entry names them
-            for (; k >= 0 && m.ino() < ino; k = m.loadNext(map, k + 1)) {
+            while (mapIno < ino) {
                 cancelPoint(++n);
                 unnamed(m, false);
+                k = m.loadNext(map, k + 1);
+                mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
             }
             do {
                 cancelPoint(++n);
@@ -1082,9 +1087,12 @@ final class DirectoryRebuildPlan {
                     case DOTDOT -> dotdots++;
                 }
                 i = r.loadNext(counts, i + 1);
-            } while (i >= 0 && r.ino() == ino);
-            for (; k >= 0 && m.ino() == ino; k = m.loadNext(map, k + 1)) {
+                next = i >= 0 ? r.ino() : -1;
+            } while (next == ino);
+            while (mapIno == ino) {
                 unnamed(m, entries > 0); // named when a NAMED or ENTRY record is among its own (before the drops)
+                k = m.loadNext(map, k + 1);
+                mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
             }
             while (j >= 0 && Long.compareUnsigned(d.ino() + 1, ino + 1) < 0) {
                 j = d.loadNext(dropped, j + 1);
