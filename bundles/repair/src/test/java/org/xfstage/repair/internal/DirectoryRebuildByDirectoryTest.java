@@ -89,6 +89,8 @@ class DirectoryRebuildByDirectoryTest {
                 List.of("path /d7", "dblock 0", "write -d du[3].name \"g1\""));
         long perRebuild = probe.loadedByDirectory / probe.compared;
         long tree = probe.entriesTold / probe.compared;
+        System.out.printf("DIRECTORY REBUILD names loaded per plan: %d by directory, %d by the whole walk, of %d entries told%n",
+                perRebuild, probe.loadedWhole / probe.compared, tree);
         assertTrue(tree > 80_000, "the walk tells every entry of the tree: " + tree);
         assertTrue(probe.loadedWhole / probe.compared >= 80_000, "the whole walk's replay loads every name: " + probe.loadedWhole);
         // /d7's 1,000 names read again, then by the device as it writes them (compared for names held twice only on
