@@ -131,4 +131,27 @@ public final class DirectoryWalkRecord {
         array.store(index, buf);
         buf.rewind();
     }
+
+    /**
+     * For {@link Kind#ENTRY}: the inode the entry names, as {@link #entry} has it, without its name (a pass over the
+     * walk that loads names only where it needs them reads the rest of an entry from these).
+     */
+    public long child() {
+        return buf.getLong(16);
+    }
+
+    /** For {@link Kind#ENTRY}: the name's hash, as {@link #entry} has it. */
+    public int hash() {
+        return buf.getInt(4);
+    }
+
+    /** For {@link Kind#ENTRY}: the file type the entry records, as {@link #entry} has it (null: none). */
+    public FileType entryType() {
+        return type(buf.get(1));
+    }
+
+    /** For {@link Kind#ENTRY}: where the entry lies in the directory's data space, as {@link #entry} has it. */
+    public long offset() {
+        return buf.getLong(24);
+    }
 }

@@ -2,7 +2,7 @@
  * Scrub and repair of XFS filesystems: the engine service, the strategy SPI that third parties implement, the
  * findings and plans they return, and typed views of the observations the engine stages for them.
  */
-@Version("2.5.0")
+@Version("2.6.0")
 @Export
 package org.xfstage.api.repair;
 

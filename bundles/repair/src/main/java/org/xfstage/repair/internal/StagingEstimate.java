@@ -60,10 +60,13 @@ record StagingEstimate(long total, long largestFile, String basis) {
     /** The inobt check, whose proof reads the rmapbt's records the walk staged. */
     static final String INOBT_CHECK = "inobt";
 
-    /** The directory rebuild's record of each entry it salvages from the tree walk (DirectoryRebuildPlan). */
-    private static final int REBUILD_ENTRY_BYTES = 48;
-    /** The directory rebuild's other arrays and blob: the rebuilt directories' entries, kept, links, drops, cut names. */
-    private static final int REBUILD_ARRAYS = 5;
+    /**
+     * The directory rebuild's record of each directory it does not read again (DirectoryRebuildPlan reads the walk by
+     * directory and stages entries only for the directories it may rebuild, a few).
+     */
+    private static final int REBUILD_DIRECTORY_BYTES = 16;
+    /** The directory rebuild's other arrays and blob: entries salvaged, rebuilt directories' entries, kept, links, drops, cut names. */
+    private static final int REBUILD_ARRAYS = 6;
     /** An entry's name in the tree walk's blob, with the blob's header, as the benchmark images have them. */
     private static final int NAME_BYTES = 24;
 
@@ -151,12 +154,13 @@ record StagingEstimate(long total, long largestFile, String basis) {
         }
         if (directoryWalk) {
             // staged after the checks (WalkForPlans), beside what the engine keeps, then read by the directory rebuild,
-            // whose own staging is one record per entry salvaged and a few small arrays (its directories' entries)
+            // whose own staging is one record per directory and a few small arrays (the entries of the directories it
+            // reads again; a walk it cannot read by directory, never the engine's, would stage one record per entry)
             long records = linkRecords + directories; // entries in use, "." and ".." of each directory, the directory itself
             long walk = appended(records * DirectoryWalkRecord.SIZE) + appended(inUse * NAME_BYTES + directories * PATH_BYTES);
-            long rebuild = appended(inUse * REBUILD_ENTRY_BYTES) + REBUILD_ARRAYS * (PAGE + GROW_BYTES);
+            long rebuild = appended(directories * REBUILD_DIRECTORY_BYTES) + REBUILD_ARRAYS * (PAGE + GROW_BYTES);
             peak = Math.max(peak, resident + walk + rebuild);
-            largest = Math.max(largest, Math.max(appended(records * DirectoryWalkRecord.SIZE), appended(inUse * REBUILD_ENTRY_BYTES)));
+            largest = Math.max(largest, appended(records * DirectoryWalkRecord.SIZE));
         }
         String basis = String.format("%,d inodes in %,d AGs, %,d in use, about %,d extents", inodes, ags, inUse, fileExtents);
         return new StagingEstimate(peak, largest, basis);

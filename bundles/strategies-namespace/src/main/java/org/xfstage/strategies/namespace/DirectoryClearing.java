@@ -54,8 +54,25 @@ final class DirectoryClearing {
 
     /** The plan that clears them, or null when there is none to clear (the rebuild plans then). */
     static Plan plan(ScrubContext ctx, String structure) throws Exception {
+        return plan(ctx, structure, null);
+    }
+
+    /**
+     * The plan that clears them, the directories of bad format being {@code told} (each with why, in walk order, as
+     * {@link #toldOfBadFormat} keeps them: the directory rebuild's pass over the walk collects them for this, so that
+     * the walk is read once), or read from the walk here when null.
+     */
+    static Plan plan(ScrubContext ctx, String structure, Map<Long, String> told) throws Exception {
         Map<Long, String> badFormat = new LinkedHashMap<>();
-        directoriesOfBadFormat(ctx, badFormat);
+        if (told == null) {
+            directoriesOfBadFormat(ctx, badFormat);
+        } else {
+            for (Map.Entry<Long, String> e : told.entrySet()) {
+                if (!free(ctx, e.getKey())) {
+                    badFormat.put(e.getKey(), e.getValue());
+                }
+            }
+        }
         List<BlockImage> blocks = new ArrayList<>();
         List<String> changes = new ArrayList<>();
         Map<Long, String> clear = new LinkedHashMap<>();
@@ -113,6 +130,17 @@ final class DirectoryClearing {
             if (p.kind() == DirectoryProblem.Kind.FORMAT && p.block() < 0 && p.directory() != root && !free(ctx, p.directory())) {
                 clear.putIfAbsent(p.directory(), p.kind().description() + ": " + p.detail());
             }
+        }
+    }
+
+    /**
+     * Keeps walk record {@code r} (a problem) in {@code out} when it is one of a directory of bad format (the rule of
+     * {@link #directoriesOfBadFormat}, but whether the inode is free now: {@link #plan} asks), the first of each.
+     */
+    static void toldOfBadFormat(DirectoryWalkRecord r, long root, XfBlob told, Map<Long, String> out) throws Exception {
+        DirectoryProblem p = r.problem("");
+        if (p.kind() == DirectoryProblem.Kind.FORMAT && p.block() < 0 && p.directory() != root && !out.containsKey(p.directory())) {
+            out.put(p.directory(), p.kind().description() + ": " + new String(told.load(r.cookie()), StandardCharsets.UTF_8));
         }
     }
 

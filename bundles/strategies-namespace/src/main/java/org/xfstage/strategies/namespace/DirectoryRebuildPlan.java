@@ -78,6 +78,13 @@ final class DirectoryRebuildPlan {
     private static final int CANCEL_CHECK = 65_536;
     /** Changes listed in the plan's description at most (the rest are counted). */
     private static final int CHANGES = 50;
+    /** Inodes named by no entry that are not disconnected at most: the root and the metadata inodes the superblock names. */
+    private static final int NAMED_BY_NONE = 7;
+    /**
+     * Inodes in use that no entry names, in inode order (linkCounts' pass; {@link #disconnected} reads them): the
+     * first {@link #MAX_ORPHANS} + {@link #NAMED_BY_NONE} + 1 at most, all the disconnected pass can read before it refuses.
+     */
+    private final List<Long> unnamedInUse = new ArrayList<>();
     /** Where disconnected files go, as xfs_repair and the kernel name it. */
     private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
     /** Disconnected files named in lost+found by one plan at most. */
@@ -90,6 +97,16 @@ final class DirectoryRebuildPlan {
     private final ScrubContext ctx;
     private final XfArray walked;
     private final XfBlob told;
+    /** Whether the walk is read by directory (names only where the rebuild needs them), else replayed whole. */
+    private final boolean byDirectory;
+    /** Whether entries record their file type (the rebuild sets a wrong one). */
+    private final boolean typed;
+    /** The first refusal of the pass by directory, said after the walk's directories of bad format are asked about. */
+    private XfsFormatException refused;
+    /** The directories of bad format the walk told (DirectoryClearing's, collected by the pass by directory). */
+    private final Map<Long, String> badFormat = new LinkedHashMap<>();
+    /** The directories whose records were read again, names and all, by the pass by directory (bounded: see there). */
+    private final Set<Long> replayed = new java.util.HashSet<>();
     private final Set<Long> damaged = new TreeSet<>();
     private final List<String> changes = new ArrayList<>();
     /** Files no directory names, or none will once their entries are dropped, with their types: for lost+found. */
@@ -112,10 +129,24 @@ final class DirectoryRebuildPlan {
     /** The directories this plan may rebuild: only their entries are sorted. */
     private final RebuiltDirectories rebuilt = new RebuiltDirectories();
 
-    private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told) {
+    private DirectoryRebuildPlan(ScrubContext ctx, XfArray walked, XfBlob told, boolean byDirectory) {
         this.ctx = ctx;
         this.walked = walked;
         this.told = told;
+        this.byDirectory = byDirectory;
+        this.typed = ctx.info().has(org.xfstage.api.device.Feature.FTYPE);
+    }
+
+    /**
+     * The pass by directory met a walk it cannot read that way (a record of another directory than the one being told,
+     * or more directories to read again than it holds): the plan is made again from the whole walk, as before.
+     */
+    private static final class NotByDirectory extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NotByDirectory() {
+            super(null, null, false, false);
+        }
     }
 
     /**
@@ -124,13 +155,62 @@ final class DirectoryRebuildPlan {
      * @throws XfsFormatException naming the first thing that is not rebuilt
      */
     static Plan plan(ScrubContext ctx, String structure) throws Exception {
+        return plan(ctx, structure, badFormat -> null);
+    }
+
+    /**
+     * What the directory strategy plans before a rebuild, in its place (the inodes cleared, a size set), or null for
+     * the rebuild; given the directories of bad format the walk told (DirectoryClearing), or null to read them itself.
+     */
+    interface Before {
+        Plan plan(Map<Long, String> badFormat) throws Exception;
+    }
+
+    /**
+     * {@code before}'s plan when it has one, else the rebuild's: {@code before} is asked once the walk has been read
+     * (the directories of bad format are collected as it is), before anything this plan refuses is said.
+     */
+    static Plan plan(ScrubContext ctx, String structure, Before before) throws Exception {
         XfArray walked = ctx.observation(Observation.DIRECTORY_WALK);
         XfBlob told = ctx.observationBlob(Observation.DIRECTORY_WALK);
         if (walked == null || told == null || ctx.observation(Observation.LINK_COUNTS) == null
                 || ctx.observation(Observation.INODE_MAP) == null) {
-            return null;
+            return before.plan(null);
         }
-        return new DirectoryRebuildPlan(ctx, walked, told).make(structure);
+        return plan(ctx, walked, told, structure, true, before);
+    }
+
+    /**
+     * The plan read by directory ({@code byDirectory}; see {@link #salvageByDirectory}), or from the whole walk replayed
+     * (what the pass by directory falls back to; tests compare the two).
+     */
+    static Plan plan(ScrubContext ctx, XfArray walked, XfBlob told, String structure, boolean byDirectory) throws Exception {
+        return plan(ctx, walked, told, structure, byDirectory, badFormat -> null);
+    }
+
+    private static Plan plan(ScrubContext ctx, XfArray walked, XfBlob told, String structure, boolean byDirectory, Before before)
+            throws Exception {
+        boolean[] none = {false}; // before answered null: not asked again by the fallback
+        Before once = badFormat -> {
+            if (none[0]) {
+                return null;
+            }
+            Plan p = before.plan(badFormat);
+            none[0] = p == null;
+            return p;
+        };
+        if (byDirectory) {
+            try {
+                return new DirectoryRebuildPlan(ctx, walked, told, true).make(structure, once);
+            } catch (NotByDirectory e) {
+                // made again below: nothing was written or allocated (both come after every point that throws this)
+            }
+        }
+        try {
+            return new DirectoryRebuildPlan(ctx, walked, told, false).make(structure, once);
+        } catch (NotByDirectory e) {
+            throw new IllegalStateException("the whole walk's replay never reads by directory", e);
+        }
     }
 
     /**
@@ -195,16 +275,35 @@ final class DirectoryRebuildPlan {
         }
     }
 
-    private Plan make(String structure) throws Exception {
+    private Plan make(String structure, Before before) throws Exception {
+        if (!byDirectory) {
+            Plan first = before.plan(null);
+            if (first != null) {
+                return first;
+            }
+        }
         try (XfBlob own = ctx.blobs().create("directory rebuild: cut names");
+                XfArray starts = byDirectory ? ctx.arrays().create("directory rebuild: directories not read again", WalkGroup.Start.SIZE)
+                        : null;
                 XfArray salvaged = ctx.arrays().create("directory rebuild: entries", Salvaged.SIZE);
                 XfArray candidates = ctx.arrays().create("directory rebuild: entries of the directories rebuilt", Salvaged.SIZE);
                 XfArray kept = ctx.arrays().create("directory rebuild: entries kept", Salvaged.SIZE);
                 XfArray links = ctx.arrays().create("directory rebuild: links", LinkRecord.SIZE);
                 XfArray dropped = ctx.arrays().create("directory rebuild: links dropped", LinkCountRecord.SIZE)) {
-            salvage(own, salvaged, links, dropped);
+            if (byDirectory) {
+                salvageByDirectory(own, salvaged, links, dropped, starts);
+                Plan first = before.plan(badFormat);
+                if (first != null) {
+                    return first;
+                }
+                if (refused != null) {
+                    throw refused; // the first refusal in walk order, as the whole replay says it
+                }
+            } else {
+                new Replay(own, salvaged, links, dropped).records(0, Long.MAX_VALUE);
+            }
             links.sort(LinkRecord.ORDER, SortOptions.DEFAULT, ctx.progress()); // keepFirst does not change them
-            XfArray sorted = ofRebuilt(salvaged, links, candidates);
+            XfArray sorted = ofRebuilt(salvaged, links, candidates, starts);
             sorted.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
             keepFirst(own, sorted, kept, dropped);
             kept.sort(Salvaged.ORDER, SortOptions.DEFAULT, ctx.progress());
@@ -242,15 +341,21 @@ final class DirectoryRebuildPlan {
     /**
      * The salvaged entries of the directories this plan may rebuild ({@link RebuiltDirectories}) copied to
      * {@code out}, in the order they were read, or {@code salvaged} itself when which those are cannot be told: every
-     * other directory holds no name twice, so its sort would find nothing, and its kept entries are never read.
+     * other directory holds no name twice, so its sort would find nothing, and its kept entries are never read. Read by
+     * directory, {@code salvaged} holds only the directories read again; the others among those (named by two
+     * directories, or a ".." that is not their parent: only the sorted links show it) are read again here from
+     * {@code starts}.
      */
-    private XfArray ofRebuilt(XfArray salvaged, XfArray links, XfArray out) throws Exception {
+    private XfArray ofRebuilt(XfArray salvaged, XfArray links, XfArray out, XfArray starts) throws Exception {
         rebuilt.endReplay();
         damaged.forEach(rebuilt::add);
         rebuilt.add(root); // a lost+found made later is named in it
         rebuilt.add(lostFound); // disconnected files found later are named in it
         rebuilt.fromLinks(links);
         if (rebuilt.all()) {
+            if (byDirectory) {
+                throw new NotByDirectory(); // every entry is sorted: the whole walk is needed
+            }
             return salvaged;
         }
         Salvaged s = new Salvaged();
@@ -261,7 +366,50 @@ final class DirectoryRebuildPlan {
                 s.appendTo(out);
             }
         }
+        if (byDirectory) {
+            notReplayed(starts, out);
+        }
         return out;
+    }
+
+    /**
+     * The entries of the directories the rebuild may write that the pass by directory did not read again, staged to
+     * {@code out} as the replay stages them. Such a directory had nothing the rebuild drops, cuts or retypes (else it
+     * was read again): each entry but "." and ".." is kept as it reads.
+     */
+    private void notReplayed(XfArray starts, XfArray out) throws Exception {
+        Set<Long> wanted = new java.util.HashSet<>();
+        for (long dir : rebuilt.directories()) {
+            if (!replayed.contains(dir)) {
+                wanted.add(dir);
+            }
+        }
+        if (wanted.isEmpty()) {
+            return;
+        }
+        WalkGroup.Start at = new WalkGroup.Start();
+        DirectoryWalkRecord r = new DirectoryWalkRecord();
+        Salvaged s = new Salvaged();
+        long n = 0;
+        for (long j = at.loadNext(starts, 0); j >= 0; j = at.loadNext(starts, j + 1)) {
+            cancelPoint(++n);
+            if (!wanted.contains(at.dir())) {
+                continue;
+            }
+            for (long i = r.loadNext(walked, at.index() + 1); i >= 0 && r.kind() != DirectoryWalkRecord.Kind.DIRECTORY;
+                    i = r.loadNext(walked, i + 1)) {
+                cancelPoint(++n);
+                if (r.kind() != DirectoryWalkRecord.Kind.ENTRY) {
+                    continue;
+                }
+                byte[] name = told.load(r.cookie());
+                DirectoryEntry e = r.entry(name);
+                if (e.isDot() || e.isDotDot()) {
+                    continue;
+                }
+                s.set(e.directory(), DirectoryStrategy.nameKey(name), i, r.cookie(), e.child(), r.childType()).appendTo(out);
+            }
+        }
     }
 
     private void cancelPoint(long n) throws CancelledException {
@@ -284,18 +432,168 @@ final class DirectoryRebuildPlan {
     }
 
     /**
-     * Replays the walk: each directory's problems mark it for a rebuild (or refuse it), each entry is staged as it will
-     * be written, or dropped (its links counted as dropped), and the links between directories are staged.
+     * The walk read by directory, loading only the names the rebuild may need: each directory's records are read once
+     * without names ({@link WalkGroup}), and a directory the rebuild has anything to say about is read again, names
+     * and all, by the rebuild's own rules ({@link Replay}) as soon as its last record is in, so that everything is
+     * staged and said in the walk's order, as a replay of the whole walk does. On the 200,448-inode benchmark with one
+     * damaged directory, the replay of every record loaded 200,000 names for nothing.
+     * <p>
+     * A directory is read again when it has a problem record; when the rebuild would drop, cut or retype one of its
+     * entries (or refuse it); when a hash is held twice in it (maybe a name held twice); when its ".." was not told;
+     * and the root and its lost+found always. The rest is what the device's reader guarantees: a name holding '/' or
+     * NUL, a second "." or "..", a "." naming another inode are problems of the directory (Directories.entry), so
+     * in a directory without one, an entry that names an inode in use other than a directory, the directory itself
+     * or the root, the only kind whose name is not loaded here, is none of "." and ".." and is kept as it reads.
+     * The links between directories a directory that is not read again gives (its ".." and its subdirectories' names,
+     * whose names are loaded) are staged at its end, in the walk's order.
+     *
+     * @throws NotByDirectory when a record is not its directory's (the whole walk is replayed then)
      */
-    private void salvage(XfBlob own, XfArray out, XfArray links, XfArray dropped) throws Exception {
+    private void salvageByDirectory(XfBlob own, XfArray out, XfArray links, XfArray dropped, XfArray starts) throws Exception {
+        Replay replay = new Replay(own, out, links, dropped);
         DirectoryWalkRecord r = new DirectoryWalkRecord();
-        Salvaged s = new Salvaged();
+        WalkGroup g = new WalkGroup();
         LinkRecord link = new LinkRecord();
-        LinkCountRecord gone = new LinkCountRecord();
-        InodeFinder inodes = new InodeFinder(ctx.observation(Observation.INODE_MAP));
-        long seq = 0;
+        WalkGroup.Start at = new WalkGroup.Start();
+        long n = 0;
         for (long i = r.loadNext(walked, 0); i >= 0; i = r.loadNext(walked, i + 1)) {
-            cancelPoint(++seq);
+            cancelPoint(++n);
+            DirectoryWalkRecord.Kind kind = r.kind();
+            if (kind == DirectoryWalkRecord.Kind.PROBLEM) {
+                DirectoryClearing.toldOfBadFormat(r, root, told, badFormat);
+            }
+            if (refused != null) {
+                continue; // only the problems are read on, for the clearing, which plans before any refusal
+            }
+            if (kind == DirectoryWalkRecord.Kind.DIRECTORY) {
+                endDirectory(g, i, replay, link, links, at, starts);
+                if (root < 0) {
+                    root = r.dir();
+                }
+                g.start(r.dir(), i);
+                // the root's entries say which lost+found is the root's; lost+found may be filled: both read whole
+                g.replay = r.dir() == root || r.dir() == lostFound;
+                continue;
+            }
+            if (r.dir() != g.dir() || g.dir() < 0) {
+                throw new NotByDirectory();
+            }
+            if (g.replay) {
+                continue;
+            }
+            if (kind == DirectoryWalkRecord.Kind.PROBLEM) {
+                g.replay = true;
+            } else {
+                entry(r, g);
+            }
+        }
+        if (refused == null) {
+            endDirectory(g, Long.MAX_VALUE, replay, link, links, at, starts);
+        }
+    }
+
+    /** An entry's record, its name loaded only where it may be "." or "..", or names a directory, the root, or nothing. */
+    private void entry(DirectoryWalkRecord r, WalkGroup g) throws Exception {
+        FileType type = r.childTold() ? r.childType() : null;
+        long dir = r.dir();
+        long child = r.child();
+        if (type != null && type != FileType.DIRECTORY && child != dir && child != root) {
+            // a file's name: see salvageByDirectory for why it is not "." nor "..", and holds no '/' or NUL
+            if (typed && r.entryType() != type) {
+                g.replay = true; // retyped
+            } else {
+                g.name(r.hash());
+            }
+            return;
+        }
+        DirectoryEntry e = r.entry(NO_NAME);
+        byte[] name = told.load(r.cookie());
+        boolean dot = Arrays.equals(name, DOT);
+        boolean dotdot = Arrays.equals(name, DOTDOT);
+        if (dot || dotdot) {
+            if (e.offset() >= 0 && e.type() != FileType.DIRECTORY && typed) {
+                g.replay = true; // its file type set
+            } else if (dotdot) {
+                g.dotdot = true;
+                g.link(dir, LinkRecord.Kind.DOTDOT, child);
+            }
+            return;
+        }
+        if (type == null || child == dir || child == root || (typed && e.type() != type) || cutAt(name) < name.length) {
+            g.replay = true; // dropped, cut or retyped (a cut name is a problem record of its own: sure)
+            return;
+        }
+        g.name(e.hash());
+        g.link(child, LinkRecord.Kind.NAMED_BY, dir); // a directory: the one kind that gets here
+    }
+
+    /** The end of directory {@code g} (the walk's next record is at {@code next}): read again, or its links staged. */
+    private void endDirectory(WalkGroup g, long next, Replay replay, LinkRecord link, XfArray links, WalkGroup.Start at,
+            XfArray starts) throws Exception {
+        if (g.dir() < 0) {
+            return;
+        }
+        if (g.replay || !g.dotdot) {
+            if (replayed.add(g.dir()) && replayed.size() > RebuiltDirectories.MOST) {
+                throw new NotByDirectory(); // more than the heap holds: so many directories are refused anyway
+            }
+            try {
+                replay.records(g.start(), next);
+            } catch (XfsFormatException x) {
+                refused = x; // said once the clearing has had its say (it plans first, as DirectoryStrategy asks)
+            }
+        } else {
+            g.stageLinks(link, links);
+            at.set(g.dir(), g.start()).appendTo(starts);
+        }
+    }
+
+    /** The index of the first '/' or NUL in {@code name}, or its length. */
+    private static int cutAt(byte[] name) {
+        int cut = 0;
+        while (cut < name.length && name[cut] != '/' && name[cut] != 0) {
+            cut++;
+        }
+        return cut;
+    }
+
+    private static final byte[] NO_NAME = {};
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOTDOT = {'.', '.'};
+
+    /**
+     * The rebuild's rules on the walk's records, names and all: each directory's problems mark it for a rebuild (or
+     * refuse it), each entry is staged as it will be written, or dropped (its links counted as dropped), and the links
+     * between directories are staged. The whole walk, or one directory's records at a time (salvageByDirectory).
+     */
+    private final class Replay {
+        private final XfBlob own;
+        private final XfArray out;
+        private final XfArray links;
+        private final XfArray dropped;
+        private final DirectoryWalkRecord r = new DirectoryWalkRecord();
+        private final Salvaged s = new Salvaged();
+        private final LinkRecord link = new LinkRecord();
+        private final LinkCountRecord gone = new LinkCountRecord();
+        private final InodeFinder inodes = new InodeFinder(ctx.observation(Observation.INODE_MAP));
+        private long n;
+
+        Replay(XfBlob own, XfArray out, XfArray links, XfArray dropped) {
+            this.own = own;
+            this.out = out;
+            this.links = links;
+            this.dropped = dropped;
+        }
+
+        /** The records from index {@code from} to before {@code to}; the index of each orders its directory's entries. */
+        void records(long from, long to) throws Exception {
+            for (long i = r.loadNext(walked, from); i >= 0 && i < to; i = r.loadNext(walked, i + 1)) {
+                cancelPoint(++n);
+                record(i);
+            }
+        }
+
+        private void record(long seq) throws Exception {
             switch (r.kind()) {
                 case DIRECTORY -> {
                     if (root < 0) {
@@ -317,76 +615,71 @@ final class DirectoryRebuildPlan {
                 }
                 case ENTRY -> {
                     DirectoryEntry e = r.entry(told.load(r.cookie()));
-                    if ((e.isDot() || e.isDotDot()) && e.offset() >= 0 && e.type() != FileType.DIRECTORY
-                            && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
+                    if ((e.isDot() || e.isDotDot()) && e.offset() >= 0 && e.type() != FileType.DIRECTORY && typed) {
                         // the check's rule: both name directories (a short-form ".." records no type); the rebuild
                         // makes them anew with the directory type
                         damaged(e.directory(), "\"" + e.nameString() + "\": file type set to directory");
                     }
                     if (e.isDot()) {
-                        continue;
+                        return;
                     }
                     if (e.isDotDot()) {
                         link.set(e.directory(), LinkRecord.Kind.DOTDOT, e.child()).appendTo(links);
-                        continue;
+                        return;
                     }
-                    salvageEntry(e, r, seq, inodes, own, out, s, link, links, gone, dropped);
+                    entry(e, seq);
                 }
             }
         }
-    }
 
-    private void salvageEntry(DirectoryEntry e, DirectoryWalkRecord r, long seq, InodeFinder inodes, XfBlob own, XfArray out,
-            Salvaged s, LinkRecord link, XfArray links, LinkCountRecord gone, XfArray dropped) throws Exception {
-        long dir = e.directory();
-        String name = "\"" + e.nameString() + "\"";
-        FileType type = r.childTold() ? r.childType() : null;
-        if (type == null) {
-            InodeMapRecord.State state = inodes.state(e.child());
-            if (state == InodeMapRecord.State.IN_USE) {
-                // in use, but not read as an inode (its core is damaged): dropping its name would lose it
-                throw new XfsFormatException("directory inode " + dir + ": " + name + " names inode " + e.child()
-                        + ", which is in use but could not be read: not rebuilt", "directory");
+        private void entry(DirectoryEntry e, long seq) throws Exception {
+            long dir = e.directory();
+            String name = "\"" + e.nameString() + "\"";
+            FileType type = r.childTold() ? r.childType() : null;
+            if (type == null) {
+                InodeMapRecord.State state = inodes.state(e.child());
+                if (state == InodeMapRecord.State.IN_USE) {
+                    // in use, but not read as an inode (its core is damaged): dropping its name would lose it
+                    throw new XfsFormatException("directory inode " + dir + ": " + name + " names inode " + e.child()
+                            + ", which is in use but could not be read: not rebuilt", "directory");
+                }
+                damaged(dir, name + " dropped: it names inode " + e.child() + (state == null ? ", which no inode chunk holds" : ", which is free"));
+                return;
             }
-            damaged(dir, name + " dropped: it names inode " + e.child() + (state == null ? ", which no inode chunk holds" : ", which is free"));
-            return;
-        }
-        if (e.child() == dir || e.child() == root) {
-            // only "." and ".." may name these: the root is named by no entry (xfs_repair junks one that does)
-            damaged(dir, name + " dropped: it names " + (e.child() == dir ? "the directory itself" : "the root directory"));
-            dropLinks(gone, dropped, dir, e.child(), type);
-            return;
-        }
-        byte[] bytes = e.name();
-        int cut = 0;
-        while (cut < bytes.length && bytes[cut] != '/' && bytes[cut] != 0) {
-            cut++;
-        }
-        long cookie = r.cookie();
-        if (cut < bytes.length) {
-            if (cut == 0) {
-                damaged(dir, name + " dropped: its name is empty before the first '/' or NUL");
+            if (e.child() == dir || e.child() == root) {
+                // only "." and ".." may name these: the root is named by no entry (xfs_repair junks one that does)
+                damaged(dir, name + " dropped: it names " + (e.child() == dir ? "the directory itself" : "the root directory"));
                 dropLinks(gone, dropped, dir, e.child(), type);
                 return;
             }
-            bytes = Arrays.copyOf(bytes, cut);
-            cookie = own.store(bytes) | Salvaged.OWN;
-            damaged(dir, name + " renamed \"" + new String(bytes, StandardCharsets.UTF_8) + "\" (cut at the first '/' or NUL)");
-        }
-        if (e.type() != type && ctx.info().has(org.xfstage.api.device.Feature.FTYPE)) {
-            damaged(dir, name + ": file type set to that of inode " + e.child());
-        }
-        long key = DirectoryStrategy.nameKey(bytes);
-        s.set(dir, key, seq, cookie, e.child(), type).appendTo(out);
-        rebuilt.entry(dir, key, bytes);
-        if (type == FileType.DIRECTORY) {
-            link.set(e.child(), LinkRecord.Kind.NAMED_BY, dir).appendTo(links);
-            if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
-                lostFound = e.child();
+            byte[] bytes = e.name();
+            int cut = cutAt(bytes);
+            long cookie = r.cookie();
+            if (cut < bytes.length) {
+                if (cut == 0) {
+                    damaged(dir, name + " dropped: its name is empty before the first '/' or NUL");
+                    dropLinks(gone, dropped, dir, e.child(), type);
+                    return;
+                }
+                bytes = Arrays.copyOf(bytes, cut);
+                cookie = own.store(bytes) | Salvaged.OWN;
+                damaged(dir, name + " renamed \"" + new String(bytes, StandardCharsets.UTF_8) + "\" (cut at the first '/' or NUL)");
             }
-        }
-        if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
-            rootNamesLostFound = true;
+            if (e.type() != type && typed) {
+                damaged(dir, name + ": file type set to that of inode " + e.child());
+            }
+            long key = DirectoryStrategy.nameKey(bytes);
+            s.set(dir, key, seq, cookie, e.child(), type).appendTo(out);
+            rebuilt.entry(dir, key, bytes);
+            if (type == FileType.DIRECTORY) {
+                link.set(e.child(), LinkRecord.Kind.NAMED_BY, dir).appendTo(links);
+                if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
+                    lostFound = e.child();
+                }
+            }
+            if (dir == root && Arrays.equals(bytes, LOST_FOUND)) {
+                rootNamesLostFound = true;
+            }
         }
     }
 
@@ -409,7 +702,9 @@ final class DirectoryRebuildPlan {
         LinkCountRecord gone = new LinkCountRecord();
         long groupDir = -1;
         long groupKey = 0;
-        List<byte[]> groupNames = new ArrayList<>(); // names of one key in one directory: almost always one
+        // names of one key in one directory, almost always one: loaded only when a second comes (null until then)
+        List<byte[]> groupNames = new ArrayList<>();
+        long firstCookie = 0;
         long n = 0;
         for (long i = s.loadNext(sorted, 0); i >= 0; i = s.loadNext(sorted, i + 1)) {
             cancelPoint(++n);
@@ -417,6 +712,13 @@ final class DirectoryRebuildPlan {
                 groupDir = s.dir();
                 groupKey = s.nameKey();
                 groupNames.clear();
+                groupNames.add(null);
+                firstCookie = s.cookie();
+                out.set(s.dir(), 0, s.seq(), s.cookie(), s.child(), s.type()).appendTo(kept); // the first is kept unread
+                continue;
+            }
+            if (groupNames.get(0) == null) {
+                groupNames.set(0, name(own, firstCookie));
             }
             byte[] name = name(own, s.cookie());
             boolean twice = false;
@@ -736,21 +1038,39 @@ final class DirectoryRebuildPlan {
      * Every link count the tree will show once the plan is written, where it differs from the inode's: the nlinks
      * check's rule (a file one link per name, a directory two and one per subdirectory) on the walk's link counts, less
      * the links dropped (both sorted by inode). An inode left with no name is refused: it needs lost+found.
+     * <p>
+     * The same pass reads the inode map beside the link counts (both sorted by inode) for {@link #disconnected}: each
+     * inode in use that no entry names goes to {@link #unnamedInUse}, so that the link counts are read once, not twice.
+     * Only what the disconnected pass can use is kept: past {@link #MAX_ORPHANS} it refuses, and the root and the
+     * metadata inodes ({@link DirectoryStrategy#namedByNone}, at most {@link #NAMED_BY_NONE}) are passed over there.
      */
     private Map<Long, Long> linkCounts(XfArray dropped) throws Exception {
         XfArray counts = ctx.observation(Observation.LINK_COUNTS);
+        XfArray map = ctx.observation(Observation.INODE_MAP);
         LinkCountRecord r = new LinkCountRecord();
         LinkCountRecord d = new LinkCountRecord();
+        InodeMapRecord m = new InodeMapRecord();
         long j = d.loadNext(dropped, 0);
         long i = r.loadNext(counts, 0);
+        long k = root < 0 ? -1 : m.loadNext(map, 0); // without a root, nothing is disconnected (as the check has it)
+        // each record's inode read once as it is loaded (the two passes read 400,000 records on the benchmark)
+        long mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
+        long next = i >= 0 ? r.ino() : -1;
         Map<Long, Long> nlinks = new TreeMap<>();
         long n = 0;
         while (i >= 0) {
-            long ino = r.ino();
+            long ino = next;
             long onDisk = -1;
             boolean dir = false;
             long entries = 0;
             long dotdots = 0;
+            // the inodes of the map before this one have no record: no entry names them
+            while (mapIno < ino) {
+                cancelPoint(++n);
+                unnamed(m, false);
+                k = m.loadNext(map, k + 1);
+                mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
+            }
             do {
                 cancelPoint(++n);
                 switch (r.kind()) {
@@ -767,7 +1087,13 @@ final class DirectoryRebuildPlan {
                     case DOTDOT -> dotdots++;
                 }
                 i = r.loadNext(counts, i + 1);
-            } while (i >= 0 && r.ino() == ino);
+                next = i >= 0 ? r.ino() : -1;
+            } while (next == ino);
+            while (mapIno == ino) {
+                unnamed(m, entries > 0); // named when a NAMED or ENTRY record is among its own (before the drops)
+                k = m.loadNext(map, k + 1);
+                mapIno = k >= 0 ? m.ino() : Long.MAX_VALUE;
+            }
             while (j >= 0 && Long.compareUnsigned(d.ino() + 1, ino + 1) < 0) {
                 j = d.loadNext(dropped, j + 1);
             }
@@ -807,7 +1133,18 @@ final class DirectoryRebuildPlan {
                 }
             }
         }
+        for (; k >= 0; k = m.loadNext(map, k + 1)) { // past the last record: named by none
+            cancelPoint(++n);
+            unnamed(m, false);
+        }
         return nlinks;
+    }
+
+    /** Keeps inode map record {@code m} for {@link #disconnected} when it is in use and no entry names it. */
+    private void unnamed(InodeMapRecord m, boolean named) {
+        if (!named && m.state() == InodeMapRecord.State.IN_USE && unnamedInUse.size() <= MAX_ORPHANS + NAMED_BY_NONE) {
+            unnamedInUse.add(m.ino());
+        }
     }
 
     private void orphan(long ino, FileType type) throws XfsFormatException {
@@ -826,7 +1163,12 @@ final class DirectoryRebuildPlan {
      */
     private void disconnected(Map<Long, Long> nlinks) throws Exception {
         Map<Long, FileType> found = new TreeMap<>();
-        DirectoryStrategy.disconnected(ctx, root, ino -> {
+        // the check's rule (DirectoryStrategy.disconnected) on the inodes linkCounts' pass found unnamed
+        Set<Long> byNone = root < 0 ? Set.of() : DirectoryStrategy.namedByNone(ctx, root);
+        for (long ino : unnamedInUse) {
+            if (byNone.contains(ino)) {
+                continue;
+            }
             FileType t = ctx.device().fileType(ino);
             if (t == null) {
                 throw new XfsFormatException("inode " + ino + " is disconnected and cannot be read", "directory");
@@ -836,7 +1178,7 @@ final class DirectoryRebuildPlan {
                 throw new XfsFormatException("more than " + MAX_ORPHANS + " disconnected inodes: not named in lost+found by one repair",
                         "directory");
             }
-        });
+        }
         Set<Long> below = new java.util.HashSet<>();
         Map<Long, List<SalvagedEntry>> read = new TreeMap<>();
         for (Map.Entry<Long, FileType> d : found.entrySet()) {

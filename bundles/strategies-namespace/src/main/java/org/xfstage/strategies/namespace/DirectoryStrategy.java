@@ -97,18 +97,18 @@ public class DirectoryStrategy implements RepairStrategy {
 
     @Override
     public org.xfstage.api.repair.Plan plan(ScrubContext ctx, java.util.List<Finding> findings) throws Exception {
-        org.xfstage.api.repair.Plan cleared = DirectoryClearing.plan(ctx, STRUCTURE);
-        if (cleared != null) {
-            return cleared; // the next round rebuilds what names them, on a view where they are free
-        }
-        String size = DirectoryProblem.Kind.SIZE.description() + ": ";
-        if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
-            org.xfstage.api.repair.Plan p = DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS);
-            if (p != null) {
-                return p; // a single-block directory's size, set in the inode: no rebuild needed
+        // the rebuild reads the walk first (once, for the clearing's directories of bad format too), then asks these
+        return DirectoryRebuildPlan.plan(ctx, STRUCTURE, badFormat -> {
+            org.xfstage.api.repair.Plan cleared = DirectoryClearing.plan(ctx, STRUCTURE, badFormat);
+            if (cleared != null) {
+                return cleared; // the next round rebuilds what names them, on a view where they are free
             }
-        }
-        return DirectoryRebuildPlan.plan(ctx, STRUCTURE);
+            String size = DirectoryProblem.Kind.SIZE.description() + ": ";
+            if (!findings.isEmpty() && findings.stream().allMatch(f -> f.problem().startsWith(size))) {
+                return DirectorySizePlan.plan(ctx, findings, STRUCTURE, MAX_FINDINGS); // a single-block directory's size, set in the inode
+            }
+            return null;
+        });
     }
 
     /** How a disconnected inode's finding ends. */
@@ -457,15 +457,7 @@ public class DirectoryStrategy implements RepairStrategy {
         if (map == null || links == null || root < 0) {
             return;
         }
-        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
-        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
-        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
-                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
-            Long ino = sb.get(f);
-            if (ino != null) {
-                unnamed.add(ino);
-            }
-        }
+        Set<Long> unnamed = namedByNone(ctx, root);
         InodeMapRecord inode = new InodeMapRecord();
         LinkCountRecord link = new LinkCountRecord();
         long n = link.loadNext(links, 0);
@@ -484,6 +476,20 @@ public class DirectoryStrategy implements RepairStrategy {
                 out.inode(ino);
             }
         }
+    }
+
+    /** The inodes in use no entry names that are not disconnected: the root and the metadata inodes the superblock names. */
+    static Set<Long> namedByNone(ScrubContext ctx, long root) throws Exception {
+        Set<Long> unnamed = new java.util.HashSet<>(Set.of(root));
+        Map<HeaderField, Long> sb = ctx.device().header(HeaderKind.SUPERBLOCK, 0);
+        for (HeaderField f : List.of(HeaderField.SB_ROOTINO, HeaderField.SB_RBMINO, HeaderField.SB_RSUMINO, HeaderField.SB_UQUOTINO,
+                HeaderField.SB_GQUOTINO, HeaderField.SB_PQUOTINO)) {
+            Long ino = sb.get(f);
+            if (ino != null) {
+                unnamed.add(ino);
+            }
+        }
+        return unnamed;
     }
 
     /** A 64-bit FNV-1a hash of a name: with the name hash, it sorts equal names next to each other. */

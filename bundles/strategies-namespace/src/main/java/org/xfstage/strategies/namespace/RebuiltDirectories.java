@@ -125,6 +125,11 @@ final class RebuiltDirectories {
         return all || dirs.contains(dir);
     }
 
+    /** The directories held (none when {@link #all()}). */
+    Set<Long> directories() {
+        return java.util.Collections.unmodifiableSet(dirs);
+    }
+
     /** How many directories (for the figures; 0 when {@link #all()}). */
     int size() {
         return dirs.size();
