@@ -789,4 +789,19 @@ public interface XfsDevice extends AutoCloseable {
     default java.util.List<BlockImage> salvageAttributeBlocks(long ino) throws XfsException {
         throw new XfsFormatException(source() + ": this device does not salvage attribute blocks");
     }
+
+    /**
+     * As {@link #directoryTree(Progress, DirectorySink)}, with up to {@code threads} threads: with two or more the
+     * device may read ahead on a thread of its own while the caller's thread tells {@code sink} the same events in the
+     * same order. The sink's events, the progress and the cancellation are all on the caller's thread, and what the
+     * sink or the reading throws is thrown there; no thread outlives the call. By default the walk on one thread (for
+     * devices made before this method).
+     *
+     * @param threads how many threads the caller lets the walk use; one or less: the caller's only
+     * @throws XfsException when the device reads no directories
+     * @since api device 2.8
+     */
+    default void directoryTree(Progress progress, DirectorySink sink, int threads) throws XfsException, CancelledException {
+        directoryTree(progress, sink);
+    }
 }

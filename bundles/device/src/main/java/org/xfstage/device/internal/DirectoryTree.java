@@ -42,14 +42,51 @@ final class DirectoryTree {
     }
 
     void walk(Progress progress, DirectorySink sink) throws CancelledException {
+        walk(progress, sink, 1);
+    }
+
+    /**
+     * The walk, with {@code threads} above one read on a thread of its own while the caller's thread tells {@code sink}
+     * the events in the same order ({@link TreeWalkPipe}): what is read, and so the order, never depends on the sink.
+     */
+    void walk(Progress progress, DirectorySink sink, int threads) throws CancelledException {
         Progress p = progress == null ? Progress.NONE : progress;
+        if (threads < 2) {
+            read(new Steps() {
+                @Override
+                public void next() throws CancelledException {
+                    if (p.isCancelled()) {
+                        throw new CancelledException("directory walk cancelled");
+                    }
+                }
+
+                @Override
+                public void done() {
+                    p.increment(1);
+                }
+            }, sink);
+        } else {
+            new TreeWalkPipe(this::read).walk(p, sink);
+        }
+    }
+
+    /**
+     * The walk's two points that are not the sink's: before each directory taken from the stack (where it may be
+     * cancelled), and after each directory read (one unit of progress). A piped walk tells both on the caller's thread.
+     */
+    interface Steps {
+        void next() throws CancelledException;
+
+        void done();
+    }
+
+    /** The walk itself: reads the tree and tells {@code sink} and {@code steps} in the walk's order. */
+    void read(Steps steps, DirectorySink sink) throws CancelledException {
         Deque<Pending> stack = new ArrayDeque<>();
         Set<Long> read = new HashSet<>();
         stack.push(new Pending(g.rootIno, "/", 0));
         while (!stack.isEmpty()) {
-            if (p.isCancelled()) {
-                throw new CancelledException("directory walk cancelled");
-            }
+            steps.next();
             Pending at = stack.pop();
             if (!read.add(at.ino())) {
                 continue;
@@ -97,7 +134,7 @@ final class DirectoryTree {
                     sink.problem(problem);
                 }
             }, true);
-            p.increment(1);
+            steps.done();
             if (at.depth() >= MAX_DEPTH && !subdirs.isEmpty()) {
                 // not the directory's format (a repair clears a directory of bad format): its subtree is not read
                 sink.problem(new DirectoryProblem(at.ino(), Kind.UNREADABLE, -1, -1, "directory tree deeper than " + MAX_DEPTH

@@ -274,6 +274,11 @@ final class XfsImage implements XfsDevice {
     }
 
     @Override
+    public void directoryTree(Progress progress, DirectorySink sink, int threads) throws CancelledException {
+        new DirectoryTree(image, geometry, inodeNumbers, directories).walk(progress, sink, threads);
+    }
+
+    @Override
     public <R> long walkBtree(int agno, Btree<R> tree, Consumer<? super R> sink) throws XfsException {
         return walkBtree(agno, tree, sink, b -> { });
     }

@@ -37,7 +37,7 @@ final class TreeAgain {
         LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes");
         try {
-            w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new WholeWalk.Tee(counter, sinks));
+            w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new WholeWalk.Tee(counter, sinks), w.threads());
         } catch (XfsException e) {
             w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }

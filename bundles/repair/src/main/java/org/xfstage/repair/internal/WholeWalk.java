@@ -73,8 +73,8 @@ final class WholeWalk {
         // for a check that reads it; a repair's plans have it staged after the checks, when one will read it (WalkForPlans)
         LinkCounter counter = WalkForPlans.counter(w, links, w.blobs() != null && WalkForPlans.checksRead(w.chosen().values()));
         w.progress().phase("link counts", w.info().icount() - w.info().ifree(), "inodes"); // the tree walk reaches the inodes in use
-        try {
-            w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new Tee(counter, sinks));
+        try { // with two threads the device reads ahead while this thread tells the sinks (half the walk's CPU at 200k)
+            w.device().directoryTree(w.progress(), sinks.isEmpty() ? counter : new Tee(counter, sinks), w.threads());
         } catch (XfsException e) {
             w.findings().add(new Finding("directory", -1, "tree walk", e.getMessage(), null));
         }
