@@ -43,9 +43,10 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
  * <ol>
  * <li>the strategy of the structure is the same instance (one swapped between the scrubs runs again);</li>
  * <li>the view's figures equal the first scrub's (they come from every AG's headers, read once per scrub);</li>
- * <li>every observation it asked for is staged on the view as it was: the same array (KeptWalk lends the first
- * scrub's inode map, inode problems and file mappings as they were), or one made again with the same records as the
- * first scrub's, which KeptWalk keeps (the space map, the link counts); its variable-length part the same object; one
+ * <li>every observation it asked for is staged on the view as it was: the same array, no record written to it since
+ * (KeptWalk lends the first scrub's inode map, inode problems and file mappings as they were), or one made again with
+ * the same records as the first scrub's, which KeptWalk keeps (the space map, the link counts); its variable-length
+ * part the same object; one
  * not staged then is not staged now; any other is taken as changed (an observation the check declares in
  * {@code needs()} but did not ask for never reached it: by the induction below it does not ask for it on the view
  * either);</li>
@@ -65,9 +66,10 @@ final class KeptChecks {
 
     /**
      * An observation as a check of the first scrub was given it: null when it was not staged, else weakly (an array the
-     * first scrub closed is never the re-check's, and is not kept alive for that).
+     * first scrub closed is never the re-check's, and is not kept alive for that), with the count of records ever written
+     * to the array then ({@code XfArrayStats#stores}: an array written since, even in place, is not as it was).
      */
-    private record Staged(WeakReference<XfArray> array, WeakReference<XfBlob> blob) {
+    private record Staged(WeakReference<XfArray> array, long stores, WeakReference<XfBlob> blob) {
     }
 
     private final KeptWalk kept;
@@ -110,7 +112,8 @@ final class KeptChecks {
         for (Observation o : rec.asked()) {
             XfArray a = rec.run.staged().get(o);
             XfBlob b = rec.run.staged().blob(o);
-            asked.put(o, new Staged(a == null ? null : new WeakReference<>(a), b == null ? null : new WeakReference<>(b)));
+            asked.put(o, new Staged(a == null ? null : new WeakReference<>(a), a == null ? 0 : a.stats().stores(),
+                    b == null ? null : new WeakReference<>(b)));
         }
         firsts.put(rec.r.structure(), new First(rec.r.strategy(), rec.run.info(), asked, rec.reads,
                 found == null ? null : List.copyOf(found), failure));
@@ -139,9 +142,11 @@ final class KeptChecks {
          */
         Reused standing(Registered r, RunContext ctx) {
             First f = sealed ? firsts.get(r.structure()) : null;
+            // the cheap tests first: an observation may be compared record for record
             String why = f == null ? "not recorded" : f.strategy() != r.strategy() ? "another strategy"
-                    : !f.info().equals(ctx.info()) ? "the figures changed" : !observationsSame(f, ctx) ? "an observation changed"
-                    : f.reads().overflowed() ? "read too much to tell" : f.reads().touches(planned) ? "read a planned block" : null;
+                    : !f.info().equals(ctx.info()) ? "the figures changed" : f.reads().overflowed() ? "read too much to tell"
+                    : f.reads().touches(planned) ? "read a planned block" : !observationsSame(f, ctx) ? "an observation changed"
+                    : null;
             if (why != null) {
                 again.put(r.structure(), why);
                 return null;
@@ -178,7 +183,8 @@ final class KeptChecks {
                     continue;
                 }
                 XfArray first = was.array().get();
-                if (first == null || now == null || (first != now && !sameRecords(o, first, now))) {
+                if (first == null || now == null || first.stats().stores() != was.stores()
+                        || (first != now && !sameRecords(o, first, now))) {
                     return false;
                 }
             }

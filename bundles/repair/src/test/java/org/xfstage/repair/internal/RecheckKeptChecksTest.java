@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.Test;
+import org.osgi.framework.Constants;
 import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
@@ -172,6 +173,47 @@ class RecheckKeptChecksTest extends OracleEngine {
         assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done.after().findings());
         assertEquals(Map.of("reads-leaf", 2), e.ranAgain(), "only the check that read /leaf's blocks ran again");
         assertEquals(1, e.counted().get("reads-root").checks.get(), "the root's blocks are not /leaf's");
+    }
+
+    @Test
+    void aStrategySwappedBetweenTheScrubsRunsItsCheck() throws Exception {
+        Path img = damaged("swapped", leafHashOrder());
+        Engine e = counting();
+        Counted newer = new Counted(RepairOracleTest.builtIns().get("bnobt"));
+        RepairStrategy directory = e.counted().get("directory");
+        // the directory's plan, made between the first scrub and the re-check, registers another bnobt strategy
+        e.engine().addStrategy(new RepairStrategy() {
+            @Override
+            public Set<Observation> needs() {
+                return directory.needs();
+            }
+
+            @Override
+            public Set<Observation> planNeeds() {
+                return directory.planNeeds();
+            }
+
+            @Override
+            public TreeWalkCheck treeWalkCheck(ScrubContext ctx) throws Exception {
+                return directory.treeWalkCheck(ctx);
+            }
+
+            @Override
+            public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
+                directory.check(ctx, findings);
+            }
+
+            @Override
+            public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
+                e.engine().addStrategy(newer, Map.of(RepairStrategy.STRUCTURE, "bnobt", Constants.SERVICE_RANKING, 10));
+                return directory.plan(ctx, findings);
+            }
+        }, Map.of(RepairStrategy.STRUCTURE, "directory", Constants.SERVICE_RANKING, 10));
+        RepairReport done = e.engine().repair(img, new RepairOptions(true, dir.resolve("swapped.undo")), Progress.NONE);
+        assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done.after().findings());
+        assertEquals(1, e.counted().get("bnobt").checks.get(), "the first bnobt strategy checked the first scrub");
+        assertEquals(1, newer.checks.get(), "the one that took its place checked the view: nothing of the first reused");
+        assertEquals(RepairOracleTest.builtIns().size() - 2, done.after().figures().get("checks_reused"));
     }
 
     @Test
