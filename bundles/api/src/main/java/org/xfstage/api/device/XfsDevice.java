@@ -804,4 +804,19 @@ public interface XfsDevice extends AutoCloseable {
     default void directoryTree(Progress progress, DirectorySink sink, int threads) throws XfsException, CancelledException {
         directoryTree(progress, sink);
     }
+
+    /**
+     * A view of this device (nothing planned added, nothing written) that tells {@code sink} of every byte range it reads,
+     * and of those of views made from it ({@link #withPlanned}), from the first read to its last: what a caller needs to
+     * know that a computation on it would read the same on another view, one whose planned blocks lie outside them.
+     * Before it returns, {@code sink} is told of what this device read when it was opened and keeps for every read after
+     * (geometry, the superblock chosen): a view's readers depend on those too. Closing the view releases nothing.
+     *
+     * @return the view, or null when this device cannot record its reads (the default, for devices made before this
+     *         method): then nothing can be told of what a reader of it read
+     * @since api device 2.9
+     */
+    default XfsDevice recordingReads(ReadSink sink) throws XfsException {
+        return null;
+    }
 }

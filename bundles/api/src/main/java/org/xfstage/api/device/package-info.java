@@ -3,7 +3,7 @@
  * counters, and a walk of every file. All knowledge of the on-disk format lives in the bundle that provides
  * {@link org.xfstage.api.device.XfsDeviceService}; nothing here exposes byte layouts.
  */
-@Version("2.8.0")
+@Version("2.9.0")
 @Export
 package org.xfstage.api.device;
 

@@ -5,6 +5,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
+import org.xfstage.api.device.ReadSink;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 
@@ -35,17 +36,26 @@ final class Image {
      */
     private final long[] planned;
     private final byte[][] plannedBytes;
+    /** Told of every read, or null: a recording view's ({@link #recording}). */
+    private final ReadSink sink;
 
     Image(String source, FileChannel channel, long size) {
         this(source, channel, size, null);
     }
 
     Image(String source, FileChannel channel, long size, java.util.NavigableMap<Long, byte[]> overlay) {
+        this(source, channel, size, overlay, null);
+    }
+
+    /** A view's reads, told to {@code sink} when it is not null (a view made from a recording view records too). */
+    Image(String source, FileChannel channel, long size, java.util.NavigableMap<Long, byte[]> overlay,
+            ReadSink sink) {
         this.source = source;
         this.channel = channel;
         this.size = size;
         this.windows = new AtomicReferenceArray<>((int) ((size + WINDOW - 1) >>> WINDOW_SHIFT));
         this.overlay = overlay;
+        this.sink = sink;
         int n = overlay == null ? 0 : overlay.size();
         planned = new long[n];
         plannedBytes = new byte[n][];
@@ -58,6 +68,28 @@ final class Image {
         }
     }
 
+    /** The same reads as {@code base}'s (its windows, its planned blocks), each told to {@code sink} too. */
+    private Image(Image base, ReadSink sink) {
+        this.source = base.source;
+        this.channel = base.channel;
+        this.size = base.size;
+        this.windows = base.windows; // mapped once for both: a recording view is made per check
+        this.overlay = base.overlay;
+        this.planned = base.planned;
+        this.plannedBytes = base.plannedBytes;
+        this.sink = sink;
+    }
+
+    /** These reads, each told to {@code sink} (null: not told). */
+    Image recording(ReadSink sink) {
+        return new Image(this, sink);
+    }
+
+    /** What this image's reads are told to, or null: an image made from this one records into it too. */
+    ReadSink sink() {
+        return sink;
+    }
+
     /** The planned contents this view reads instead of the device's, or null when it is no view. */
     java.util.NavigableMap<Long, byte[]> overlay() {
         return overlay;
@@ -68,6 +100,9 @@ final class Image {
     }
 
     byte[] read(long offset, int length) throws XfsException {
+        if (sink != null) {
+            sink.read(offset, length); // before the bounds check: a read that fails was asked for all the same
+        }
         if (offset < 0 || length < 0 || offset > size - length) {
             throw new XfsFormatException("read of " + length + " bytes at offset " + offset + " is past the end of "
                     + source + " (" + size + " bytes): truncated image or bad pointer");
@@ -107,8 +142,17 @@ final class Image {
         return m != null ? m : map(w);
     }
 
-    /** Maps window {@code w} once: threads that need it at the same moment wait for the one that maps it. */
-    private synchronized MappedByteBuffer map(int w) throws XfsException {
+    /**
+     * Maps window {@code w} once: threads that need it at the same moment wait for the one that maps it (the lock is
+     * the windows', which recording views share).
+     */
+    private MappedByteBuffer map(int w) throws XfsException {
+        synchronized (windows) {
+            return mapLocked(w);
+        }
+    }
+
+    private MappedByteBuffer mapLocked(int w) throws XfsException {
         MappedByteBuffer m = windows.get(w);
         if (m == null) {
             long start = (long) w << WINDOW_SHIFT;

@@ -41,6 +41,7 @@ import org.xfstage.api.device.FileType;
 import org.xfstage.api.device.FsInfo;
 import org.xfstage.api.device.ManifestEntry;
 import org.xfstage.api.device.OpenOptions;
+import org.xfstage.api.device.ReadSink;
 import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
@@ -68,6 +69,11 @@ final class XfsImage implements XfsDevice {
     private boolean view;
     /** This JVM's claim on the file, released after the channel is closed; null for a view. */
     private Object claim;
+    /**
+     * What choosing the superblock read, as (offset, length) pairs: the geometry and every decoding after depend on
+     * those bytes, read once, so a recording view tells its sink of them first ({@link #recordingReads}).
+     */
+    private long[] openReads = new long[0];
 
     private XfsImage(String source, boolean writable, FileChannel channel, FileLock lock, Image image, SuperblockChoice choice) {
         this.source = source;
@@ -133,8 +139,10 @@ final class XfsImage implements XfsDevice {
             if (size < 512) {
                 throw new XfsException(name + ": not an XFS filesystem (only " + size + " bytes)");
             }
-            SuperblockChoice choice = chosen(image, name);
+            OpenReads reads = new OpenReads(null);
+            SuperblockChoice choice = chosen(image.recording(reads), name);
             XfsImage fs = new XfsImage(name, options.writable(), channel, lock, image, choice);
+            fs.openReads = reads.pairs();
             if ((fs.geometry.incompat & Geometry.FEAT_INCOMPAT_NEEDSREPAIR) != 0 && !options.allowDirtyLog()) {
                 throw new XfsException(name + ": the filesystem is marked as needing repair (an earlier repair did not finish)");
             }
@@ -1118,11 +1126,54 @@ final class XfsImage implements XfsDevice {
             Headers.check(b.offset() >= 0 && b.offset() + b.bytes().length <= image.size(), () -> b.what() + ": past the end of " + source);
             overlay.put(b.offset(), b.bytes());
         }
-        Image planned = new Image(source, channel, image.size(), overlay);
+        Image planned = new Image(source, channel, image.size(), overlay, image.sink()); // a recording view's records too
         // the view chooses its superblock again: a planned primary or copy changes the vote
-        XfsImage view = new XfsImage(source, false, channel, null, planned, chosen(planned, source + " (as planned)"));
+        OpenReads reads = new OpenReads(planned.sink());
+        XfsImage view = new XfsImage(source, false, channel, null, planned,
+                chosen(planned.recording(reads), source + " (as planned)"));
+        view.openReads = reads.pairs();
         view.view = true;
         return view;
+    }
+
+    @Override
+    public XfsDevice recordingReads(ReadSink sink) {
+        java.util.Objects.requireNonNull(sink, "sink");
+        for (int i = 0; i < openReads.length; i += 2) {
+            sink.read(openReads[i], (int) openReads[i + 1]);
+        }
+        // the superblock chosen is this device's: read once, its bytes told above
+        XfsImage view = new XfsImage(source, false, channel, null, image.recording(sink), choice);
+        view.openReads = openReads;
+        view.view = true;
+        return view;
+    }
+
+    /** The reads of a superblock choice, collected as (offset, length) pairs, and told on to {@code next} (may be null). */
+    private static final class OpenReads implements ReadSink {
+        private final ReadSink next;
+        private long[] pairs = new long[16];
+        private int n;
+
+        OpenReads(ReadSink next) {
+            this.next = next;
+        }
+
+        @Override
+        public synchronized void read(long offset, int length) {
+            if (next != null) {
+                next.read(offset, length);
+            }
+            if (n == pairs.length) {
+                pairs = Arrays.copyOf(pairs, n * 2); // bounded by the choice's own bound on what it reads
+            }
+            pairs[n++] = offset;
+            pairs[n++] = length;
+        }
+
+        synchronized long[] pairs() {
+            return Arrays.copyOf(pairs, n);
+        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.xfstage.repair.internal;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,9 @@ final class KeptWalk implements AutoCloseable {
     /** Whether the first scrub's inode walk met an inode it could not read (its finding is that walk's own); null: not yet looked. */
     private Boolean unreadable;
     private PlannedSpace planned;
+    /** The space map the last re-check staged by merging, and whether it holds the first scrub's records exactly. */
+    private XfArray merged;
+    private boolean mergedAsFirst;
 
     /**
      * Takes over the first scrub's observations (this closes them) while they are still staged.
@@ -60,6 +64,30 @@ final class KeptWalk implements AutoCloseable {
                 && maxExtentLength > 0) {
             planned = new PlannedSpace(space, info, maxExtentLength, original);
         }
+    }
+
+    /**
+     * The first scrub's array of {@code o} while this keeps it (re-checks lend it, or compare what they make again with
+     * it: KeptChecks), else null.
+     */
+    XfArray first(Observation o) {
+        return switch (o) {
+            case SPACE_MAP -> space;
+            case INODE_MAP -> inodes;
+            case LINK_COUNTS -> links;
+            case INODE_PROBLEMS -> problems;
+            case FILE_MAPPINGS -> mappings;
+            case DIRECTORY_WALK -> walked;
+            default -> null;
+        };
+    }
+
+    /**
+     * Whether {@code now}, a re-check's array of {@code o}, holds the first scrub's records exactly, when that was told
+     * as it was made (the space map, merged: {@link #withInodeSpace}); null when it was not.
+     */
+    Boolean knownAsFirst(Observation o, XfArray now) {
+        return o == Observation.SPACE_MAP && now != null && now == merged ? mergedAsFirst : null;
     }
 
     /** What of the first scrub's walk holds on a view with {@code blocks} planned. */
@@ -104,7 +132,8 @@ final class KeptWalk implements AutoCloseable {
             w.progress().step(meta.length());
             meta.sort(SpaceMapRecord.ORDER, SortOptions.DEFAULT, w.progress());
             w.progress().end();
-            withInodeSpace(meta, space, w.space());
+            merged = w.space();
+            mergedAsFirst = withInodeSpace(meta, space, w.space());
             w.figures().put("extents", walk.extents + w.space().length() - meta.length());
             w.figures().put("inodes_reused", inodes.length());
         }
@@ -128,31 +157,91 @@ final class KeptWalk implements AutoCloseable {
         return true;
     }
 
-    /** The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out}. */
-    private static void withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
+    /**
+     * The metadata space map (sorted) with the first scrub's records of inode space merged in, in order, into {@code out};
+     * whether {@code out} then holds the first scrub's space map record for record (KeptChecks reuses the checks that
+     * read it when it does), told in the same pass over the first map the merge makes anyway.
+     * <p>
+     * Both inputs are sorted by position first ({@link SpaceMapRecord#ORDER}), and the merge takes the metadata's
+     * record first on equal positions. The first map is itself an interleaving of its metadata records and its file
+     * records, so the merge gives it back exactly when (1) its metadata records, in order, are the view's, byte for
+     * byte, and (2) no file record comes before a metadata record of the same position in it (the merge would put that
+     * one first; when any such pair is in a run of equal positions, two of them are neighbours, which is what is
+     * looked at), with no null among its records.
+     */
+    static boolean withInodeSpace(XfArray meta, XfArray first, XfArray out) throws StagingException {
         SpaceMapRecord a = new SpaceMapRecord();
         SpaceMapRecord b = new SpaceMapRecord();
+        Sameness same = new Sameness(meta, first);
         long i = a.loadNext(meta, 0);
-        long j = nextOfInodes(first, 0, b);
+        long j = nextOfInodes(first, 0, b, same);
         while (i >= 0 || j >= 0) {
             if (j < 0 || (i >= 0 && Long.compareUnsigned(a.position(), b.position()) <= 0)) {
                 a.appendTo(out);
                 i = a.loadNext(meta, i + 1);
             } else {
                 b.appendTo(out);
-                j = nextOfInodes(first, j + 1, b);
+                j = nextOfInodes(first, j + 1, b, same);
             }
         }
+        return same.whole() && out.length() == first.length();
     }
 
-    /** The next space map record of a file's (owner an inode number), or -1. */
-    private static long nextOfInodes(XfArray space, long from, SpaceMapRecord r) throws StagingException {
+    /** The next space map record of a file's (owner an inode number), or -1; every record passed told to {@code same}. */
+    private static long nextOfInodes(XfArray space, long from, SpaceMapRecord r, Sameness same) throws StagingException {
         for (long i = r.loadNext(space, from); i >= 0; i = r.loadNext(space, i + 1)) {
+            same.next(i, r);
             if (r.use().isFile()) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** Whether the first space map, told record after record, is what the merge with the view's metadata gives. */
+    private static final class Sameness {
+        private final XfArray meta;
+        private final XfArray first;
+        private final ByteBuffer mine;
+        private final ByteBuffer theirs;
+        private long expected;
+        private long metaNext;
+        private boolean same = true;
+        private boolean lastFile;
+        private long lastPosition;
+
+        Sameness(XfArray meta, XfArray first) {
+            this.meta = meta;
+            this.first = first;
+            this.mine = ByteBuffer.allocate(SpaceMapRecord.SIZE);
+            this.theirs = ByteBuffer.allocate(SpaceMapRecord.SIZE);
+        }
+
+        /** Record {@code index} of the first map, loaded into {@code r}. */
+        void next(long index, SpaceMapRecord r) throws StagingException {
+            if (!same) {
+                return;
+            }
+            if (index != expected++) {
+                same = false; // a null in the first map: the merged one has none
+                return;
+            }
+            boolean file = r.use().isFile();
+            if (!file) {
+                // a metadata record: the view's next one, byte for byte (few: the records are read raw once more)
+                metaNext = meta.loadNext(metaNext, theirs);
+                first.load(index, mine);
+                same = metaNext >= 0 && mine.equals(theirs) && !(lastFile && r.position() == lastPosition);
+                metaNext++;
+            }
+            lastFile = file;
+            lastPosition = r.position();
+        }
+
+        /** Every record of both told, and all alike. */
+        boolean whole() throws StagingException {
+            return same && meta.loadNext(metaNext, theirs) < 0;
+        }
     }
 
     @Override

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xfstage.api.device.BlockImage;
+import org.xfstage.api.device.XfsException;
 import org.xfstage.api.device.XfsFormatException;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.RepairException;
@@ -38,8 +40,20 @@ import org.xfstage.repair.internal.StrategyRegistry.Registered;
 final class ParallelChecks {
     private static final Logger LOG = LoggerFactory.getLogger(RepairEngineImpl.class); // the engine's lines, as before
 
-    /** One check as the run's thread prepared it: what the tree walk left for it. */
-    private record Task(Registered r, Exception walkFailure, TreeWalkCheck walked, List<Finding> given) {
+    /**
+     * One check as the run's thread prepared it: what the tree walk left for it; in a repair's first scrub, its
+     * recording ({@code rec}); in a re-check, the first scrub's outcome when it stands ({@code reused}, KeptChecks).
+     */
+    private record Task(Registered r, Exception walkFailure, TreeWalkCheck walked, List<Finding> given,
+            KeptChecks.Recording rec, Outcome reused) {
+        /** Whether the check need not run: its outcome is had already. */
+        boolean had() {
+            return given != null || reused != null;
+        }
+
+        Outcome outcome() {
+            return reused != null ? reused : new Outcome(given, null);
+        }
     }
 
     /** What one check ended with: its findings, or what it threw. */
@@ -50,6 +64,12 @@ final class ParallelChecks {
     private final String run;
     private final Map<String, Registered> chosen;
     private final int threads;
+    /** A repair's first outcomes: recorded while it is not sealed, then reused by the re-checks; null: neither. */
+    private KeptChecks kept;
+    /** The blocks the view of a re-check holds. */
+    private List<BlockImage> planned = List.of();
+    /** This re-check's reuse of the first outcomes; null in a first scrub or a scrub of no repair. */
+    private KeptChecks.Round round;
 
     ParallelChecks(Services services, String run, Map<String, Registered> chosen, int threads) {
         this.services = services;
@@ -58,23 +78,50 @@ final class ParallelChecks {
         this.threads = Math.max(1, threads);
     }
 
+    /**
+     * A repair's checks: the first scrub's recorded in {@code k} (until it is sealed), a re-check's of a view with
+     * {@code blocks} planned reusing those that stand.
+     */
+    ParallelChecks keeping(KeptChecks k, List<BlockImage> blocks) {
+        kept = k;
+        planned = List.copyOf(blocks);
+        return this;
+    }
+
+    /** The re-check's reuse, after {@link #check}; null when this was no re-check of a repair. */
+    KeptChecks.Round round() {
+        return round;
+    }
+
     /** Every chosen strategy's check; findings appended to {@code findings} in the strategies' order. */
     void check(RunContext ctx, List<Finding> findings, PhaseProgress phases) throws RepairException, StagingException {
         phases.phase("checks", chosen.size(), "checks");
         Observations staged = ctx.staged();
         List<Task> tasks = new ArrayList<>();
+        round = kept != null && kept.sealed() ? kept.round(planned) : null;
         for (Registered r : chosen.values()) {
             Exception walkFailure = staged.walkFailure(r.structure()); // thrown in its check, as the check's own would be
             TreeWalkCheck walked = staged.walkCheck(r.structure());
             // a run that walked no tree: the first walk's check stands (RepairStrategy#treeWalkCheck)
             List<Finding> given = walked == null && walkFailure == null ? staged.walkFindings(r.structure()) : null;
-            tasks.add(new Task(r, walkFailure, walked, given));
+            KeptChecks.Recording rec = null;
+            Outcome reused = null;
+            if (walked == null && walkFailure == null && given == null && kept != null) {
+                try {
+                    rec = kept.recording(r, ctx);
+                } catch (XfsException e) {
+                    rec = null; // a view that cannot be made: the check runs as it would, and is never reused
+                }
+                KeptChecks.Reused first = round == null ? null : round.standing(r, ctx);
+                reused = first == null ? null : new Outcome(first.found(), first.failure());
+            }
+            tasks.add(new Task(r, walkFailure, walked, given, rec, reused));
         }
-        int n = (int) Math.min(threads, tasks.stream().filter(t -> t.given() == null).count());
+        int n = (int) Math.min(threads, tasks.stream().filter(t -> !t.had()).count());
         if (n <= 1) {
             for (Task t : tasks) {
                 phases.step(1);
-                take(t, t.given() != null ? new Outcome(t.given(), null) : one(t, ctx, phases), staged, findings);
+                take(t, t.had() ? t.outcome() : one(t, ctx, phases), staged, findings);
             }
             return;
         }
@@ -103,7 +150,7 @@ final class ParallelChecks {
         try {
             List<Future<Outcome>> pending = new ArrayList<>();
             for (Task t : tasks) {
-                pending.add(t.given() != null ? CompletableFuture.completedFuture(new Outcome(t.given(), null))
+                pending.add(t.had() ? CompletableFuture.completedFuture(t.outcome())
                         : pool.submit(() -> one(t, reads.contextFor(quiet), quiet)));
             }
             for (int i = 0; i < tasks.size(); i++) {
@@ -116,8 +163,9 @@ final class ParallelChecks {
     }
 
     /** One check under the runner; what it threw is its outcome, judged in order by {@link #take}. */
-    private Outcome one(Task t, ScrubContext c, Progress progress) {
+    private Outcome one(Task t, ScrubContext given, Progress progress) {
         Registered r = t.r();
+        ScrubContext c = t.rec() == null ? given : t.rec().over(given); // a repair's first scrub: its reads recorded
         if (progress.isCancelled()) {
             return new Outcome(null, new CancelledException("scrub cancelled before " + r.structure()));
         }
@@ -141,8 +189,11 @@ final class ParallelChecks {
     }
 
     /** Takes a check's outcome into the run, on the run's thread, in the strategies' order. */
-    private static void take(Task t, Outcome o, Observations staged, List<Finding> findings) throws RepairException, StagingException {
+    private void take(Task t, Outcome o, Observations staged, List<Finding> findings) throws RepairException, StagingException {
         Registered r = t.r();
+        if (t.rec() != null && (o.failure() == null || o.failure() instanceof XfsFormatException)) {
+            kept.recorded(t.rec(), o.found(), o.failure()); // an outcome the run goes on with: a re-check may reuse it
+        }
         if (o.failure() == null) {
             if (t.walked() != null) {
                 staged.walkFindings(r.structure(), o.found()); // for a re-check that walks no tree

@@ -32,6 +32,8 @@ final class Recheck implements AutoCloseable {
     private final Progress progress;
     /** What the first scrub found in the inodes and the directory tree, kept for the re-check. */
     private final KeptWalk kept = new KeptWalk();
+    /** The first scrub's checks' outcomes and what they read, which a re-check reuses where nothing of it changed. */
+    private final KeptChecks checks = new KeptChecks(kept);
 
     /** {@code held}: the repair's open of the image, which the re-check reads views of. */
     Recheck(Services services, String run, Path image, XfsDevice held, Progress progress) {
@@ -45,6 +47,12 @@ final class Recheck implements AutoCloseable {
     /** Takes over the first scrub's observations (this closes them) while they are still staged. */
     void keep(FsInfo firstInfo, long maxExtentLength, Observations staged) {
         kept.keep(firstInfo, maxExtentLength, staged, held);
+        checks.seal(); // the first scrub's checks have ended
+    }
+
+    /** Where the first scrub records its checks' outcomes (ScrubRun#keeping), for the re-checks to reuse. */
+    KeptChecks checks() {
+        return checks;
     }
 
     /**
@@ -77,11 +85,11 @@ final class Recheck implements AutoCloseable {
             PlannedSpace.Reach reach = kept.reach(blocks);
             if (reach != PlannedSpace.Reach.INODES) {
                 boolean treeAgain = reach == PlannedSpace.Reach.DIRECTORIES;
-                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
+                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).keeping(checks)
                         .scrubView(blocks, w -> kept.stage(w, treeAgain), then).orElse(null);
             }
             if (after == null) {
-                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
+                after = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).keeping(checks)
                         .scrubView(blocks, WholeWalk::stage, then).orElseThrow();
             }
             if (after.clean()) {

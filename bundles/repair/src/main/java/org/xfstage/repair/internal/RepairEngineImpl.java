@@ -183,7 +183,8 @@ public class RepairEngineImpl implements RepairEngine {
         Planner planner = new Planner(run, services.runner());
         try (XfsDevice held = open(image, options.apply());
                 Recheck recheck = new Recheck(services, run, image, held, progress)) {
-            ScrubReport before = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held).scrub((chosen, ctx, findings, staged) -> {
+            ScrubReport before = ScrubRun.of(services, run, image, ScrubOptions.all(), progress).on(held)
+                    .keeping(recheck.checks()).scrub((chosen, ctx, findings, staged) -> {
                 if (!findings.isEmpty()) {
                     planner.plan(chosen, ctx, findings);
                 }

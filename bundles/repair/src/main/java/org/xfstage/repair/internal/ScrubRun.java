@@ -71,6 +71,8 @@ final class ScrubRun {
     private final XfArrayFactory arrays;
     /** The open a repair holds for its whole run, scrubbed through views of it; null: this scrub opens the image itself. */
     private final XfsDevice held;
+    /** A repair's first outcomes of the checks: recorded by its first scrub, reused by its re-checks; null: neither. */
+    private KeptChecks keptChecks;
 
     private ScrubRun(Services services, String run, Path image, Progress progress, Map<String, Registered> chosen,
             XfsDeviceService devices, XfArrayFactory arrays, XfsDevice held) {
@@ -90,6 +92,15 @@ final class ScrubRun {
      */
     ScrubRun on(XfsDevice device) {
         return new ScrubRun(services, run, image, progress, chosen, devices, arrays, device);
+    }
+
+    /**
+     * This scrub's checks record their outcomes and what they read into {@code k} (a repair's first scrub), or, once it
+     * is sealed, reuse those that stand on the view (a re-check: KeptChecks).
+     */
+    ScrubRun keeping(KeptChecks k) {
+        keptChecks = k;
+        return this;
     }
 
     /** A scrub as run {@code run}, with the strategies active now (those {@code options} name, when it names any). */
@@ -179,8 +190,18 @@ final class ScrubRun {
                 if (!walk.stage(walking)) {
                     return Optional.empty();
                 }
-                new ParallelChecks(services, run, chosen, services.threadsToWalk()).check(ctx, findings, phases);
+                ParallelChecks checks = new ParallelChecks(services, run, chosen, services.threadsToWalk());
+                if (keptChecks != null) {
+                    checks.keeping(keptChecks, planned);
+                }
+                checks.check(ctx, findings, phases);
                 phases.end();
+                KeptChecks.Round round = checks.round();
+                if (round != null) {
+                    figures.put("checks_reused", (long) round.reused());
+                    LOG.info("[{}] re-check: {} check(s) reused as the first scrub ended them (nothing they read changed), "
+                            + "run again: {}", run, round.reused(), round.againByReason());
+                }
                 WalkForPlans.stageIfPlanned(walking, findings, () -> StagingBill.billWalk(run, dev, info, chosen.keySet(),
                         services.xfiles().get(), figures, phases));
                 then.accept(chosen, ctx, findings, staged);
