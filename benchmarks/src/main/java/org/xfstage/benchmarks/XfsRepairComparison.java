@@ -33,6 +33,13 @@ import org.xfstage.repair.internal.RepairEngineImpl;
  * available processor, 1: one AG after another), so that runs with one thread and with several can be compared.
  */
 public final class XfsRepairComparison {
+    /**
+     * Rounds run before the measured ones ({@code -Dxfstage.warmups}, default 1): one leaves the JIT compiling through
+     * the first measured rounds of a repair (a JVM's first repairs of the 200k image take 1.3, 0.5, 0.4 s before
+     * settling near 0.3 s), which a Karaf that has run a few commands is past; more measure that settled JVM.
+     */
+    private static final int WARMUPS = Math.max(0, Integer.getInteger("xfstage.warmups", 1));
+
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         Path image = Path.of(args[1]);
@@ -52,7 +59,7 @@ public final class XfsRepairComparison {
         double[] oursCpu = new double[repeats];
         long peak = 0;
         long liveAfterGc = 0;
-        for (int i = -1; i < repeats; i++) { // one warm-up round
+        for (int i = -WARMUPS; i < repeats; i++) { // warm-up rounds first
             System.gc();
             resetPeaks();
             long t0 = System.nanoTime();
@@ -139,7 +146,7 @@ public final class XfsRepairComparison {
         long peak = 0;
         Path dir = java.nio.file.Files.createTempDirectory("xfstage-repair-bench");
         try {
-            for (int i = -1; i < repeats; i++) { // one warm-up round
+            for (int i = -WARMUPS; i < repeats; i++) { // warm-up rounds first
                 Path a = damagedCopy(image, dir.resolve("ours.img"), damage);
                 Path journal = dir.resolve("ours.undo");
                 java.nio.file.Files.deleteIfExists(journal);
