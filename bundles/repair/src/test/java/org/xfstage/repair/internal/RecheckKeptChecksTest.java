@@ -182,27 +182,7 @@ class RecheckKeptChecksTest extends OracleEngine {
         Counted newer = new Counted(RepairOracleTest.builtIns().get("bnobt"));
         RepairStrategy directory = e.counted().get("directory");
         // the directory's plan, made between the first scrub and the re-check, registers another bnobt strategy
-        e.engine().addStrategy(new RepairStrategy() {
-            @Override
-            public Set<Observation> needs() {
-                return directory.needs();
-            }
-
-            @Override
-            public Set<Observation> planNeeds() {
-                return directory.planNeeds();
-            }
-
-            @Override
-            public TreeWalkCheck treeWalkCheck(ScrubContext ctx) throws Exception {
-                return directory.treeWalkCheck(ctx);
-            }
-
-            @Override
-            public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-                directory.check(ctx, findings);
-            }
-
+        e.engine().addStrategy(new DelegatingStrategy(directory) {
             @Override
             public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
                 e.engine().addStrategy(newer, Map.of(RepairStrategy.STRUCTURE, "bnobt", Constants.SERVICE_RANKING, 10));

@@ -31,7 +31,6 @@ import org.xfstage.api.repair.RepairOptions;
 import org.xfstage.api.repair.RepairReport;
 import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
-import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.device.internal.CorpusImages;
 import org.xfstage.device.internal.SparseFiles;
@@ -116,27 +115,7 @@ class RecheckReuseTest extends OracleEngine {
         long leaf = inode(CorpusImages.image("default"), "/leaf");
         RepairEngineImpl e = engine();
         DirectoryStrategy real = new DirectoryStrategy();
-        e.addStrategy(new RepairStrategy() {
-            @Override
-            public Set<Observation> needs() {
-                return real.needs();
-            }
-
-            @Override
-            public Set<Observation> planNeeds() {
-                return real.planNeeds();
-            }
-
-            @Override
-            public TreeWalkCheck treeWalkCheck(ScrubContext ctx) throws Exception {
-                return real.treeWalkCheck(ctx);
-            }
-
-            @Override
-            public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-                real.check(ctx, findings);
-            }
-
+        e.addStrategy(new DelegatingStrategy(real) {
             @Override
             public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
                 List<SalvagedEntry> entries = new ArrayList<>();

@@ -1,10 +1,7 @@
 package org.xfstage.strategies.namespace;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
-import java.util.function.Consumer;
 
 import org.xfstage.api.device.BlockImage;
 import org.xfstage.api.device.FreeExtent;
@@ -13,9 +10,7 @@ import org.xfstage.api.device.XfsDevice;
 import org.xfstage.api.repair.Finding;
 import org.xfstage.api.repair.Observation;
 import org.xfstage.api.repair.Plan;
-import org.xfstage.api.repair.RepairStrategy;
 import org.xfstage.api.repair.ScrubContext;
-import org.xfstage.api.repair.TreeWalkCheck;
 import org.xfstage.api.staging.Progress;
 import org.xfstage.api.staging.StagingException;
 import org.xfstage.api.staging.XfArray;
@@ -30,8 +25,7 @@ import org.xfstage.api.staging.XfBlobFactory;
  * change lines, coverage, or the refusal's words); and the names each way loads from the walk's blob. Both ways are
  * handed the same blocks for what they allocate (the first way's, as the engine allocated them).
  */
-public final class RebuildBothWays implements RepairStrategy {
-    private final DirectoryStrategy real = new DirectoryStrategy();
+public final class RebuildBothWays extends org.xfstage.repair.internal.DelegatingStrategy {
     /** Where the two ways differed, one line each. */
     public final List<String> differences = new ArrayList<>();
     /** Rebuild plans compared (made both ways, with or without a plan). */
@@ -44,30 +38,10 @@ public final class RebuildBothWays implements RepairStrategy {
     /** The change lines of the last plan read by directory (empty when it refused or had none). */
     public List<String> lastChanges = List.of();
 
-    @Override
-    public Set<Observation> needs() {
-        return real.needs();
+    public RebuildBothWays() {
+        super(new DirectoryStrategy());
     }
 
-    @Override
-    public Set<Observation> planNeeds() {
-        return real.planNeeds();
-    }
-
-    @Override
-    public TreeWalkCheck treeWalkCheck(ScrubContext ctx) throws Exception {
-        return real.treeWalkCheck(ctx);
-    }
-
-    @Override
-    public void check(ScrubContext ctx, Consumer<Finding> findings) throws Exception {
-        real.check(ctx, findings);
-    }
-
-    @Override
-    public Set<String> after() {
-        return real.after();
-    }
 
     @Override
     public Plan plan(ScrubContext ctx, List<Finding> findings) throws Exception {
