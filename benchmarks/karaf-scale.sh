@@ -12,6 +12,10 @@
 # Prints one markdown row per run; a ratio is ours (wall minus the no-op's round trip) over xfs_repair's wall time.
 #
 #   benchmarks/karaf-scale.sh [MILLIONS...]      (default: 0.25 1 4; images from make-scale-image.sh, made if missing)
+#   benchmarks/karaf-scale.sh --dir-repair IMAGE [N]
+#            issue 18's row instead: IMAGE scrubbed twice (a console that has worked), then N (default 5) copies with
+#            /dir1's hash index damaged as XfsRepairComparison repair-dir damages it, each `xfs:repair --apply`
+#            (xfs_repair -n must call it clean after) against a full xfs_repair on a copy damaged alike
 #
 # XFSTAGE_SCALE_DIR: where the images and the damaged copies live (default /work/bench/scale, never the repository);
 # XFSTAGE_SCALE_MKFS="-m rmapbt=1": the images made with those mkfs.xfs options instead (as scale-table.sh names them).
@@ -24,6 +28,13 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}
 dir=${XFSTAGE_SCALE_DIR:-/work/bench/scale}
 mkfs=${XFSTAGE_SCALE_MKFS:-}
 suffix=$(printf %s "$mkfs" | sed 's/-m //g; s/[^a-zA-Z0-9=,]/_/g')   # as make-scale-image.sh names the image
+dir_image=
+dir_runs=5
+if [ "${1:-}" = "--dir-repair" ]; then
+    dir_image=${2:?--dir-repair IMAGE [N]}
+    dir_runs=${3:-5}
+    set --
+fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(0.25 1 4)
 
@@ -74,6 +85,30 @@ grep -q xfstage <<< "$X_OUT" || { echo "the xfstage feature is not installed in 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) vCPU, $(free -g | awk '/Mem:/{print $2}') GiB, $("$JAVA_HOME/bin/java" -version 2>&1 | head -1), $(xfs_repair -V); Karaf with -Xmx128m"
 echo "| inodes | run | through bin/client, wall | less the no-op's round trip | engine's own time (over xfs_repair) | xfs_repair, wall | ratio (round trip taken off) | load |"
 echo "|---|---|---|---|---|---|---|---|"
+if [ -n "$dir_image" ]; then
+    img=$dir_image
+    cat "$img" > /dev/null # both sides read from the page cache
+    noops=()
+    for _ in 1 2 3; do xfs "xfs:strategies"; noops+=("$X_WALL"); done
+    noop=$(printf '%s\n' "${noops[@]}" | sort -n | sed -n 2p)
+    for _ in 1 2; do xfs "xfs:scrub $img"; [ "$X_STATUS" = 0 ] || { echo "xfs:scrub $img: exit $X_STATUS" >&2; exit 1; }; done
+    dir_damage() { # a fresh copy of $img with a hash of /dir1's leaf block out of order (XfsRepairComparison's DIRECTORY)
+        rm -f "$copy" "$copy.undo"; cp --sparse=always "$img" "$copy"
+        xfs_db -x -c "path /dir1" -c "dblock 8388608" -c "write -d lents[5].hashval 0" "$copy" >/dev/null 2>&1
+    }
+    for i in $(seq 1 "$dir_runs"); do
+        dir_damage
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        xfs "xfs:repair --apply --undo-file $copy.undo $copy"
+        [ "$X_STATUS" = 0 ] || { echo "xfs:repair --apply $copy: exit $X_STATUS: $X_OUT" >&2; exit 1; }
+        ours=$X_WALL
+        xfs_repair -n "$copy" >/dev/null 2>&1 || { echo "our repair of /dir1 did not leave the copy clean" >&2; exit 1; }
+        dir_damage
+        full=$(wall xfs_repair "$copy")
+        echo "| $(basename "$img") | repair --apply, /dir1 #$i | $ours s | $(awk -v o="$ours" -v n="$noop" 'BEGIN { printf "%.2f", o - n }') s (no-op $noop s) | | full $full s | **$(ratio "$ours" "$noop" "$full")** | $load |"
+    done
+    exit 0
+fi
 for m in "${sizes[@]}"; do
     img="$dir/scale-${m}M${suffix:+-$suffix}.img"
     [ -f "$img" ] || img=$(benchmarks/make-scale-image.sh "$m" "$dir" "$mkfs")
