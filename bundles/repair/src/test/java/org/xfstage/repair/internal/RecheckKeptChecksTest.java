@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ import org.osgi.framework.Constants;
 import org.xfstage.api.device.DirectoryEntry;
 import org.xfstage.api.device.DirectoryProblem;
 import org.xfstage.api.device.DirectorySink;
-import org.xfstage.api.device.ManifestEntry;
 import org.xfstage.api.device.OpenOptions;
 import org.xfstage.api.device.SpaceUse;
 import org.xfstage.api.device.XfsDevice;
@@ -165,8 +163,8 @@ class RecheckKeptChecksTest extends OracleEngine {
     @Test
     void aCheckThatReadABlockAPlanWritesRunsAgain() throws Exception {
         Path img = damaged("read-leaf", leafHashOrder());
-        long leaf = inode(CorpusImages.image("default"), "/leaf");
-        long root = inode(CorpusImages.image("default"), "/");
+        long leaf = RecheckReuseTest.inode(CorpusImages.image("default"), "/leaf");
+        long root = RecheckReuseTest.inode(CorpusImages.image("default"), "/");
         Engine e = counting().with("reads-leaf", reading(Set.of(), ctx -> ctx.device().directory(leaf, quiet())))
                 .with("reads-root", reading(Set.of(), ctx -> ctx.device().directory(root, quiet())));
         RepairReport done = e.engine().repair(img, new RepairOptions(true, dir.resolve("leaf.undo")), Progress.NONE);
@@ -219,7 +217,7 @@ class RecheckKeptChecksTest extends OracleEngine {
         // an entry of /leaf that names /leaf itself: the rebuild drops it, and the link counts change
         at.set(0);
         Engine changed = counting().with("reads-links", reading(Set.of(Observation.LINK_COUNTS), sum));
-        long leaf = inode(CorpusImages.image("default"), "/leaf");
+        long leaf = RecheckReuseTest.inode(CorpusImages.image("default"), "/leaf");
         Path self = damaged("links-changed", List.of("path /leaf", "dblock 0", "write -d du[2].inumber " + leaf));
         RepairReport done = changed.engine().repair(self, new RepairOptions(true, dir.resolve("changed.undo")), Progress.NONE);
         assertTrue(done.applied() && done.after().clean(), "clean after repair: " + done.after().findings());
@@ -286,14 +284,6 @@ class RecheckKeptChecksTest extends OracleEngine {
             blockSize = d.info().blockSize();
         }
         return List.of("path /leaf", "dblock " + (1L << 35) / blockSize, "write -d lents[5].hashval 0");
-    }
-
-    private static long inode(Path img, String path) throws Exception {
-        List<ManifestEntry> all = new ArrayList<>();
-        try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly())) {
-            d.manifest(false, Progress.NONE, all::add);
-        }
-        return all.stream().filter(m -> m.path().equals(path)).findFirst().orElseThrow().inode();
     }
 
     private Path damaged(String name, List<String> commands) throws Exception {

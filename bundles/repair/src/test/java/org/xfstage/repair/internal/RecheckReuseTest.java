@@ -171,7 +171,8 @@ class RecheckReuseTest extends OracleEngine {
         return RepairOracleTest.engineWithBuiltIns(xfiles, arrays);
     }
 
-    private static long inode(Path img, String path) throws Exception {
+    /** The inode number at {@code path} of the image, from its manifest (RecheckKeptChecksTest uses it too). */
+    static long inode(Path img, String path) throws Exception {
         List<ManifestEntry> all = new ArrayList<>();
         try (XfsDevice d = new XfsDeviceServiceImpl().open(img, OpenOptions.readOnly())) {
             d.manifest(false, Progress.NONE, all::add);
